@@ -1,0 +1,90 @@
+// Package store defines how Rung persists its facts: the event log, partner
+// and member records, program versions, manual actions, API keys and the
+// audit log. Derived state (ledger, ranks, metrics) is not stored; it is
+// rebuilt from these facts by the engine.
+//
+// Implementations live in sub-packages (sqlite, postgres) and all pass the
+// conformance suite in storetest.
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/rung-dev/rung"
+)
+
+// Batch is a set of facts written atomically: all of it is durable when
+// Commit returns nil, none of it when it returns an error. The ingest
+// pipeline merges several requests into one Batch (group commit).
+type Batch struct {
+	// Records are appended to the event log in order; Commit sets each
+	// record's Seq.
+	Records     []*rung.Record
+	Partners    []rung.PartnerVersion
+	Members     []rung.Member // upserted by ID: the record holds its history
+	Programs    []rung.ProgramVersion
+	Adjustments []rung.Adjustment
+	Audit       []rung.AuditEntry
+}
+
+// Empty reports whether the batch holds nothing to write.
+func (b *Batch) Empty() bool {
+	return len(b.Records) == 0 && len(b.Partners) == 0 && len(b.Members) == 0 &&
+		len(b.Programs) == 0 && len(b.Adjustments) == 0 && len(b.Audit) == 0
+}
+
+// AuditFilter selects audit entries; zero fields match everything.
+type AuditFilter struct {
+	Target string
+	Limit  int // 0 means 100
+	Before int64
+}
+
+// Store is the durable home of Rung's facts.
+type Store interface {
+	// Commit writes b atomically and durably, and assigns Seq to its records.
+	// A program version whose Version is already taken fails with ECONFLICT.
+	Commit(ctx context.Context, b *Batch) error
+
+	// Records calls fn for each log record with Seq > after, in Seq order.
+	// The record passed to fn is only valid during the call.
+	Records(ctx context.Context, after int64, fn func(*rung.Record) error) error
+	// LastSeq returns the highest Seq in the log, 0 if it is empty.
+	LastSeq(ctx context.Context) (int64, error)
+
+	// PartnerVersions returns every partner version, ordered by partner id and
+	// version.
+	PartnerVersions(ctx context.Context) ([]rung.PartnerVersion, error)
+	// Members returns every member record, ordered by id.
+	Members(ctx context.Context) ([]rung.Member, error)
+	// Programs returns every program version, oldest first.
+	Programs(ctx context.Context) ([]rung.ProgramVersion, error)
+	// Adjustments returns every manual points adjustment, oldest first.
+	Adjustments(ctx context.Context) ([]rung.Adjustment, error)
+	// Audit returns audit entries, newest first.
+	Audit(ctx context.Context, f AuditFilter) ([]rung.AuditEntry, error)
+
+	// CreateAPIKey stores a new key; its ID must be new (ECONFLICT otherwise).
+	CreateAPIKey(ctx context.Context, k rung.APIKey) error
+	// APIKeyByHash finds an unrevoked key by the SHA-256 of its secret
+	// (ENOTFOUND when there is none).
+	APIKeyByHash(ctx context.Context, hash []byte) (rung.APIKey, error)
+	// APIKeys lists every key, revoked ones included, oldest first.
+	APIKeys(ctx context.Context) ([]rung.APIKey, error)
+	// RevokeAPIKey marks the key revoked at t (ENOTFOUND when unknown).
+	RevokeAPIKey(ctx context.Context, id string, t time.Time) error
+
+	// Meta reads a small named value ("" and no error when unset); SetMeta
+	// writes one. Used for import cursors and instance settings.
+	Meta(ctx context.Context, key string) (string, error)
+	SetMeta(ctx context.Context, key, value string) error
+
+	// Backup writes a consistent copy of the database to path while the
+	// store stays online. Stores that cannot (PostgreSQL) return EINVALID
+	// with a message that names the right tool.
+	Backup(ctx context.Context, path string) error
+
+	// Close releases the store.
+	Close() error
+}
