@@ -88,3 +88,12 @@ type Store interface {
 	// Close releases the store.
 	Close() error
 }
+
+// RecordReader is implemented by stores that can fetch log records by Seq.
+// The engine keeps only the Seqs of an event's versions in memory and reads
+// the bodies back when someone asks for them.
+type RecordReader interface {
+	// RecordsBySeq returns the records with the given Seqs, in the order
+	// given; a Seq not in the log is ENOTFOUND.
+	RecordsBySeq(ctx context.Context, seqs []int64) ([]rung.Record, error)
+}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/demo"
+	"github.com/rung-dev/rung/internal/service"
+	"github.com/rung-dev/rung/internal/store/sqlite"
+)
+
+func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flags("demo", stderr)
+	addr := fs.String("addr", env("RUNG_ADDR", "127.0.0.1:8080"), "listen address (RUNG_ADDR)")
+	dir := fs.String("dir", "", "keep the demo database in this folder instead of a throw-away one")
+	partners := fs.Int("partners", 320, "partners to generate")
+	members := fs.Int("members", 3200, "members to generate")
+	months := fs.Int("months", 12, "months of history")
+	seed := fs.Int64("seed", 1, "random seed")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	path := *dir
+	if path == "" {
+		tmp, err := os.MkdirTemp("", "rung-demo-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		path = tmp
+	}
+	dbPath := filepath.Join(path, "rung-demo.db")
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return rung.Errorf(rung.EUNAVAILABLE, "cannot listen on %s: %v (is another server running? try --addr 127.0.0.1:0)", *addr, err)
+	}
+	st, err := sqlite.Open(ctx, dbPath)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	svc, err := service.Open(ctx, st, service.Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	start := time.Now()
+	key, stats, err := loadDemo(ctx, svc, demo.Options{Seed: *seed, Partners: *partners, Members: *members, Months: *months, Now: time.Now()})
+	if err != nil {
+		return err
+	}
+	url := "http://" + ln.Addr().String()
+	fmt.Fprintf(stdout, `Rung demo: %s
+  %d partners, %d members, %d events loaded in %s (database %s)
+
+  API key (admin): %s
+
+  Try:
+    curl -s -H "Authorization: Bearer %s" %s/api/v1/leaderboards/quarter-points?limit=5
+    curl -s -H "Authorization: Bearer %s" %s/api/v1/partners/%s/scorecard
+    curl -s -H "Authorization: Bearer %s" %s/api/v1/members/%s/scorecard
+
+Press Ctrl-C to stop; the demo database is thrown away.
+`, url, stats.partners, stats.members, stats.events, time.Since(start).Round(time.Millisecond), dbPath,
+		key, key, url, key, url, stats.topPartner, key, url, stats.topMember)
+	return serve(ctx, ln, svc, log)
+}
+
+type demoStats struct {
+	partners, members, events int
+	topPartner, topMember     string
+}
+
+// loadDemo applies the demo program and loads the generated history through
+// the same service calls the API uses.
+func loadDemo(ctx context.Context, svc *service.Service, o demo.Options) (string, demoStats, error) {
+	var st demoStats
+	if _, err := svc.ApplyProgram(ctx, demo.Program, time.Time{}, "demo"); err != nil {
+		return "", st, fmt.Errorf("demo program: %w", err)
+	}
+	d := demo.Generate(o)
+	for _, p := range d.Partners {
+		if _, err := svc.PutPartner(ctx, p); err != nil {
+			return "", st, fmt.Errorf("demo partner %s: %w", p.ID, err)
+		}
+	}
+	for _, m := range d.Members {
+		if _, err := svc.PutMember(ctx, m); err != nil {
+			return "", st, fmt.Errorf("demo member %s: %w", m.ID, err)
+		}
+	}
+	const chunk = 5000
+	for i := 0; i < len(d.Events); i += chunk {
+		end := min(i+chunk, len(d.Events))
+		in := make([]*service.Incoming, 0, end-i)
+		for _, ev := range d.Events[i:end] {
+			in = append(in, &service.Incoming{Event: ev})
+		}
+		res, err := svc.Ingest(ctx, in)
+		if err != nil {
+			return "", st, err
+		}
+		for _, r := range res {
+			if r.Status == "rejected" {
+				return "", st, fmt.Errorf("demo event %s rejected: %s", r.ID, r.Error)
+			}
+		}
+	}
+	_, secret, err := svc.CreateAPIKey(ctx, "demo admin", rung.ScopeAdmin, "demo")
+	if err != nil {
+		return "", st, err
+	}
+	st.partners, st.members, st.events = len(d.Partners), len(d.Members), len(d.Events)
+	if len(d.Partners) > 0 {
+		st.topPartner = d.Partners[0].ID
+	}
+	if len(d.Members) > 0 {
+		st.topMember = d.Members[0].ID
+	}
+	return secret, st, nil
+}

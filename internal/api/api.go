@@ -1,0 +1,215 @@
+// Package api is Rung's JSON API (SPEC §5): ingestion, partners and
+// members, the program, scorecards, leaderboards, the ledger and event
+// explanations, with API-key authentication by scope.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/service"
+)
+
+// MaxBody is the largest request body accepted (a 5,000-event batch with
+// generous attributes fits well inside).
+const MaxBody = 32 << 20
+
+// MaxBatch is the most events one request may carry.
+const MaxBatch = 5000
+
+// Handler serves the API.
+type Handler struct {
+	svc *service.Service
+	log *slog.Logger
+	mux *http.ServeMux
+}
+
+// New returns the API handler for a service.
+func New(svc *service.Service, log *slog.Logger) *Handler {
+	if log == nil {
+		log = slog.Default()
+	}
+	h := &Handler{svc: svc, log: log, mux: http.NewServeMux()}
+	h.routes()
+	return h
+}
+
+func (h *Handler) routes() {
+	m := h.mux
+	m.HandleFunc("GET /healthz", h.healthz)
+	m.HandleFunc("GET /readyz", h.readyz)
+
+	m.Handle("POST /api/v1/events", h.auth(rung.ScopeIngest, h.postEvents))
+	m.Handle("GET /api/v1/events/{id...}", h.auth(rung.ScopeRead, h.getEvent))
+	m.Handle("DELETE /api/v1/events/{id...}", h.auth(rung.ScopeIngest, h.deleteEvent))
+
+	m.Handle("PUT /api/v1/partners/{id}", h.auth(rung.ScopeIngest, h.putPartner))
+	m.Handle("GET /api/v1/partners", h.auth(rung.ScopeRead, h.listPartners))
+	m.Handle("GET /api/v1/partners/{id}", h.auth(rung.ScopeRead, h.getPartner))
+	m.Handle("GET /api/v1/partners/{id}/scorecard", h.auth(rung.ScopeRead, h.partnerScorecard))
+	m.Handle("PUT /api/v1/members/{id}", h.auth(rung.ScopeIngest, h.putMember))
+	m.Handle("GET /api/v1/members/{id}", h.auth(rung.ScopeRead, h.getMember))
+	m.Handle("GET /api/v1/members/{id}/scorecard", h.auth(rung.ScopeRead, h.memberScorecard))
+
+	m.Handle("GET /api/v1/program", h.auth(rung.ScopeRead, h.getProgram))
+	m.Handle("PUT /api/v1/program", h.auth(rung.ScopeAdmin, h.putProgram))
+	m.Handle("POST /api/v1/program/validate", h.auth(rung.ScopeRead, h.validateProgram))
+	m.Handle("GET /api/v1/program/versions", h.auth(rung.ScopeRead, h.programVersions))
+
+	m.Handle("GET /api/v1/leaderboards", h.auth(rung.ScopeRead, h.listLeaderboards))
+	m.Handle("GET /api/v1/leaderboards/{id}", h.auth(rung.ScopeRead, h.getLeaderboard))
+	m.Handle("GET /api/v1/ledger", h.auth(rung.ScopeRead, h.getLedger))
+	m.Handle("POST /api/v1/adjustments", h.auth(rung.ScopeAdmin, h.postAdjustment))
+
+	m.Handle("GET /api/v1/apikeys", h.auth(rung.ScopeAdmin, h.listKeys))
+	m.Handle("POST /api/v1/apikeys", h.auth(rung.ScopeAdmin, h.createKey))
+	m.Handle("DELETE /api/v1/apikeys/{id}", h.auth(rung.ScopeAdmin, h.revokeKey))
+	m.Handle("GET /api/v1/audit", h.auth(rung.ScopeAdmin, h.getAudit))
+	m.Handle("POST /api/v1/rebuild", h.auth(rung.ScopeAdmin, h.rebuild))
+
+	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, rung.Errorf(rung.ENOTFOUND, "no API endpoint %s %s; see README.md for the list", r.Method, r.URL.Path))
+	})
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.mux.ServeHTTP(w, r)
+}
+
+type ctxKey struct{}
+
+// KeyFrom returns the API key that authenticated the request.
+func KeyFrom(ctx context.Context) rung.APIKey {
+	k, _ := ctx.Value(ctxKey{}).(rung.APIKey)
+	return k
+}
+
+// auth checks the bearer key has the scope needed.
+func (h *Handler) auth(need rung.Scope, fn http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || tok == "" {
+			writeError(w, rung.Errorf(rung.EUNAUTHORIZED, "missing API key: send the header \"Authorization: Bearer <key>\" (create a key with `rung apikey create --scope %s`)", need))
+			return
+		}
+		k, err := h.svc.Authenticate(r.Context(), strings.TrimSpace(tok))
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		if !k.Scope.Allows(need) {
+			writeError(w, rung.Errorf(rung.EFORBIDDEN, "this API key has scope %q; %s %s needs scope %q", k.Scope, r.Method, r.URL.Path, need))
+			return
+		}
+		fn(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, k)))
+	})
+}
+
+func actor(r *http.Request) string {
+	k := KeyFrom(r.Context())
+	if k.ID == "" {
+		return "api"
+	}
+	return "apikey:" + k.ID
+}
+
+// status maps application error codes to HTTP status codes: the one place
+// that does.
+func status(code string) int {
+	switch code {
+	case rung.EINVALID:
+		return http.StatusBadRequest
+	case rung.ENOTFOUND:
+		return http.StatusNotFound
+	case rung.ECONFLICT:
+		return http.StatusConflict
+	case rung.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case rung.EFORBIDDEN:
+		return http.StatusForbidden
+	case rung.ETOOLARGE:
+		return http.StatusRequestEntityTooLarge
+	case rung.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+type errorBody struct {
+	Error *rung.Error `json:"error"`
+}
+
+func writeError(w http.ResponseWriter, err error) {
+	var e *rung.Error
+	if !errors.As(err, &e) {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			e = rung.Errorf(rung.EUNAVAILABLE, "the request was cancelled before it finished; send it again (events are idempotent)")
+		} else {
+			slog.Error("internal error", "err", err)
+			e = rung.Errorf(rung.EINTERNAL, "internal error; the server log has the details")
+		}
+	}
+	if e.Details == nil {
+		e = &rung.Error{Code: e.Code, Message: e.Message, Details: []rung.Detail{}}
+	}
+	writeJSON(w, status(e.Code), errorBody{Error: e})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}
+
+// asOf reads the as_of parameter (RFC 3339); zero when absent.
+func asOf(r *http.Request) (time.Time, error) {
+	return timeParam(r, "as_of")
+}
+
+func timeParam(r *http.Request, name string) (time.Time, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, rung.Errorf(rung.EINVALID, "%s=%q is not an RFC 3339 time such as 2026-11-02T14:00:00Z", name, v)
+	}
+	return t, nil
+}
+
+func intParam(r *http.Request, name string, def int) (int, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, rung.Errorf(rung.EINVALID, "%s=%q is not a non-negative whole number", name, v)
+	}
+	return n, nil
+}
+
+func (h *Handler) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (h *Handler) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if _, err := h.svc.Store().LastSeq(ctx); err != nil {
+		writeError(w, rung.Errorf(rung.EUNAVAILABLE, "the database is not reachable: %v", rung.ErrorMessage(err)))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}

@@ -1,0 +1,441 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/engine"
+	"github.com/rung-dev/rung/internal/service"
+	"github.com/rung-dev/rung/internal/store"
+)
+
+// decodeBody reads a JSON body into v, refusing unknown fields.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return rung.Errorf(rung.ETOOLARGE, "the body is larger than 1 MiB")
+		}
+		if errors.Is(err, io.EOF) {
+			return rung.Errorf(rung.EINVALID, "the body is empty: send a JSON object")
+		}
+		return rung.Errorf(rung.EINVALID, "the body is not valid: %s", jsonProblem(err))
+	}
+	return nil
+}
+
+func (h *Handler) putPartner(w http.ResponseWriter, r *http.Request) {
+	var p rung.Partner
+	if err := decodeBody(w, r, &p); err != nil {
+		writeError(w, err)
+		return
+	}
+	id := r.PathValue("id")
+	if p.ID != "" && p.ID != id {
+		writeError(w, rung.Errorf(rung.EINVALID, "the body's id %q differs from the URL's %q; leave it out or make them match", p.ID, id))
+		return
+	}
+	p.ID = id
+	pv, err := h.svc.PutPartner(r.Context(), p)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	code := http.StatusOK
+	if pv.Version == 1 {
+		code = http.StatusCreated
+	}
+	writeJSON(w, code, map[string]any{"partner": pv.Partner, "version": pv.Version})
+}
+
+func (h *Handler) getPartner(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	var out map[string]any
+	err := h.svc.Read(func(e *engine.Engine) error {
+		p, ok := e.Partner(id)
+		if !ok {
+			return rung.Errorf(rung.ENOTFOUND, "partner %q not found", id)
+		}
+		out = map[string]any{"partner": p, "versions": len(e.PartnerVersions(id)), "members": e.MemberIDs(id)}
+		return nil
+	})
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (h *Handler) listPartners(w http.ResponseWriter, r *http.Request) {
+	limit, err := intParam(r, "limit", 100)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	offset, err := intParam(r, "offset", 0)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	q := strings.ToLower(r.URL.Query().Get("q"))
+	var list []rung.Partner
+	var total int
+	h.svc.Read(func(e *engine.Engine) error {
+		for _, id := range e.PartnerIDs() {
+			p, _ := e.Partner(id)
+			if q != "" && !strings.Contains(strings.ToLower(p.ID+" "+p.Name), q) {
+				continue
+			}
+			total++
+			if total > offset && len(list) < limit {
+				list = append(list, p)
+			}
+		}
+		return nil
+	})
+	if list == nil {
+		list = []rung.Partner{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"total": total, "partners": list})
+}
+
+func (h *Handler) putMember(w http.ResponseWriter, r *http.Request) {
+	var m rung.Member
+	if err := decodeBody(w, r, &m); err != nil {
+		writeError(w, err)
+		return
+	}
+	id := r.PathValue("id")
+	if m.ID != "" && m.ID != id {
+		writeError(w, rung.Errorf(rung.EINVALID, "the body's id %q differs from the URL's %q; leave it out or make them match", m.ID, id))
+		return
+	}
+	if len(m.Memberships) > 0 {
+		writeError(w, rung.Errorf(rung.EINVALID, "memberships are kept by Rung: change partner (and joined_at) to move a member"))
+		return
+	}
+	m.ID = id
+	out, err := h.svc.PutMember(r.Context(), m)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"member": out})
+}
+
+func (h *Handler) getMember(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	var out rung.Member
+	err := h.svc.Read(func(e *engine.Engine) error {
+		m, ok := e.Member(id)
+		if !ok {
+			return rung.Errorf(rung.ENOTFOUND, "member %q not found", id)
+		}
+		out = m
+		return nil
+	})
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"member": out})
+}
+
+func (h *Handler) memberScorecard(w http.ResponseWriter, r *http.Request) {
+	t, err := asOf(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	var sc engine.Scorecard
+	err = h.svc.Read(func(e *engine.Engine) error {
+		sc, err = e.MemberScorecard(r.PathValue("id"), h.at(t))
+		return err
+	})
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, sc)
+}
+
+func (h *Handler) partnerScorecard(w http.ResponseWriter, r *http.Request) {
+	t, err := asOf(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	var sc engine.Scorecard
+	err = h.svc.Read(func(e *engine.Engine) error {
+		sc, err = e.PartnerScorecard(r.PathValue("id"), h.at(t))
+		return err
+	})
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, sc)
+}
+
+// at returns the time a read is for: as_of, or now.
+func (h *Handler) at(t time.Time) time.Time {
+	if t.IsZero() {
+		return h.svc.Now()
+	}
+	return t
+}
+
+func (h *Handler) getProgram(w http.ResponseWriter, r *http.Request) {
+	progs, err := h.svc.Store().Programs(r.Context())
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if len(progs) == 0 {
+		writeError(w, rung.Errorf(rung.ENOTFOUND, "no program is applied yet: PUT /api/v1/program with the YAML, or run `rung program apply FILE`"))
+		return
+	}
+	cur := progs[len(progs)-1]
+	if strings.Contains(r.Header.Get("Accept"), "yaml") {
+		w.Header().Set("Content-Type", "application/yaml")
+		w.Header().Set("X-Rung-Program-Version", fmt.Sprint(cur.Version))
+		io.WriteString(w, cur.Source)
+		return
+	}
+	writeJSON(w, http.StatusOK, cur)
+}
+
+func (h *Handler) programVersions(w http.ResponseWriter, r *http.Request) {
+	progs, err := h.svc.Store().Programs(r.Context())
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	type v struct {
+		Version       int       `json:"version"`
+		EffectiveFrom time.Time `json:"effective_from"`
+		AppliedAt     time.Time `json:"applied_at"`
+		AppliedBy     string    `json:"applied_by"`
+	}
+	out := make([]v, 0, len(progs))
+	for _, p := range progs {
+		out = append(out, v{p.Version, p.EffectiveFrom, p.AppliedAt, p.AppliedBy})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"versions": out})
+}
+
+func readYAML(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	src, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 4<<20))
+	if err != nil {
+		return nil, rung.Errorf(rung.ETOOLARGE, "the program file is larger than 4 MiB")
+	}
+	if len(strings.TrimSpace(string(src))) == 0 {
+		return nil, rung.Errorf(rung.EINVALID, "the body is empty: send the program YAML with Content-Type: application/yaml")
+	}
+	return src, nil
+}
+
+func (h *Handler) putProgram(w http.ResponseWriter, r *http.Request) {
+	src, err := readYAML(w, r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	from, err := timeParam(r, "effective_from")
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	v, err := h.svc.ApplyProgram(r.Context(), src, from, actor(r))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"version": v, "status": "applied"})
+}
+
+func (h *Handler) validateProgram(w http.ResponseWriter, r *http.Request) {
+	src, err := readYAML(w, r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	p, err := svcValidate(src)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"valid": true, "name": p.Name, "rules": len(p.Points.Rules), "metrics": len(p.Metrics), "leaderboards": len(p.Leaderboards)})
+}
+
+func (h *Handler) listLeaderboards(w http.ResponseWriter, r *http.Request) {
+	type lb struct {
+		ID     string `json:"id"`
+		Name   string `json:"name,omitempty"`
+		Metric string `json:"metric"`
+		For    string `json:"for"`
+		Cohort string `json:"cohort,omitempty"`
+	}
+	out := []lb{}
+	h.svc.Read(func(e *engine.Engine) error {
+		if p := e.Program(); p != nil {
+			for _, b := range p.Leaderboards {
+				out = append(out, lb{b.ID, b.Name, b.Metric, string(b.For), b.Cohort})
+			}
+		}
+		return nil
+	})
+	writeJSON(w, http.StatusOK, map[string]any{"leaderboards": out})
+}
+
+func (h *Handler) getLeaderboard(w http.ResponseWriter, r *http.Request) {
+	t, err := asOf(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	limit, err := intParam(r, "limit", 20)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	offset, err := intParam(r, "offset", 0)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	q := engine.BoardQuery{Cohort: r.URL.Query().Get("cohort"), Limit: limit, Offset: offset, Around: r.URL.Query().Get("around"), AsOf: t}
+	var page engine.BoardPage
+	err = h.svc.Read(func(e *engine.Engine) error {
+		page, err = e.Leaderboard(r.PathValue("id"), q)
+		return err
+	})
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+func (h *Handler) getLedger(w http.ResponseWriter, r *http.Request) {
+	from, err := timeParam(r, "from")
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	to, err := timeParam(r, "to")
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	limit, err := intParam(r, "limit", 0)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	f := engine.LedgerFilter{Partner: r.URL.Query().Get("partner"), Member: r.URL.Query().Get("member"), From: from, To: to, Limit: limit}
+	var entries []engine.LedgerEntry
+	err = h.svc.Read(func(e *engine.Engine) error {
+		entries, err = e.Ledger(f)
+		return err
+	})
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"entries": entries})
+}
+
+func (h *Handler) postAdjustment(w http.ResponseWriter, r *http.Request) {
+	var a rung.Adjustment
+	if err := decodeBody(w, r, &a); err != nil {
+		writeError(w, err)
+		return
+	}
+	out, err := h.svc.Adjust(r.Context(), a, actor(r))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"adjustment": out})
+}
+
+func (h *Handler) listKeys(w http.ResponseWriter, r *http.Request) {
+	keys, err := h.svc.Store().APIKeys(r.Context())
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if keys == nil {
+		keys = []rung.APIKey{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"keys": keys})
+}
+
+func (h *Handler) createKey(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Name  string `json:"name"`
+		Scope string `json:"scope"`
+	}
+	if err := decodeBody(w, r, &body); err != nil {
+		writeError(w, err)
+		return
+	}
+	sc, err := rung.ParseScope(body.Scope)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	k, secret, err := h.svc.CreateAPIKey(r.Context(), body.Name, sc, actor(r))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"key": k, "secret": secret})
+}
+
+func (h *Handler) revokeKey(w http.ResponseWriter, r *http.Request) {
+	if err := h.svc.RevokeAPIKey(r.Context(), r.PathValue("id"), actor(r)); err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": r.PathValue("id"), "status": "revoked"})
+}
+
+func (h *Handler) getAudit(w http.ResponseWriter, r *http.Request) {
+	limit, err := intParam(r, "limit", 100)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	entries, err := h.svc.Store().Audit(r.Context(), store.AuditFilter{Target: r.URL.Query().Get("target"), Limit: limit})
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if entries == nil {
+		entries = []rung.AuditEntry{}
+	}
+	sort.SliceStable(entries, func(i, j int) bool { return entries[i].ID > entries[j].ID })
+	writeJSON(w, http.StatusOK, map[string]any{"entries": entries})
+}
+
+func (h *Handler) rebuild(w http.ResponseWriter, r *http.Request) {
+	n, took, err := h.svc.Rebuild(r.Context())
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"records": n, "took_ms": took.Milliseconds()})
+}
+
+var svcValidate = service.ValidateProgram

@@ -1,0 +1,444 @@
+package engine
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/maphash"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/program"
+)
+
+// eventState is what the engine keeps of an event: its identity, the Seqs of
+// its versions in the log, and its evaluated effects. The body itself stays
+// in the store.
+type eventState struct {
+	id        string
+	typ       string
+	partner   *partnerState
+	member    *memberState
+	at        int64 // occurred_at, unix nanos
+	version   int
+	retracted bool
+	hash      uint64
+	seqs      []int64 // every log record of this id, oldest first
+	body      rung.Event
+
+	evals    []ruleEval
+	contribs []contrib
+	notes    []string // why rules awarded nothing, when they failed
+}
+
+func (ev *eventState) live() bool { return !ev.retracted && ev.partner != nil }
+
+// before orders events by occurred_at, then id: the order of the SPEC
+// wherever order matters.
+func (ev *eventState) before(o *eventState) bool {
+	if ev.at != o.at {
+		return ev.at < o.at
+	}
+	return ev.id < o.id
+}
+
+// ruleEval is one rule's evaluation of one event, before order-dependent
+// trimming (caps, once-per keys).
+type ruleEval struct {
+	rule    *program.Rule
+	version int
+	to      program.Subject
+	amount  int64 // after multiplier and rounding; never negative
+	key     string
+	stream  *stream // set for rules with a limit or once_per
+	award   *Award  // what was granted, nil if nothing
+}
+
+// contrib is one event's contribution to a metric of a subject.
+type contrib struct {
+	metric int
+	v      float64
+	key    string
+}
+
+// Status is what happened to an incoming event.
+type Status string
+
+// The statuses of SPEC §2.
+const (
+	StatusAccepted  Status = "accepted"
+	StatusDuplicate Status = "duplicate"
+	StatusCorrected Status = "corrected"
+	StatusRejected  Status = "rejected"
+)
+
+// Classify says what an incoming event would be: a new event (accepted),
+// the same content again (duplicate), or a changed version (corrected), and
+// the version number the record would get. A retracted event sent again is
+// accepted as a new version.
+func (e *Engine) Classify(ev *rung.Event) (Status, int, uint64) {
+	h := e.Hash(ev)
+	old := e.events[ev.ID]
+	switch {
+	case old == nil:
+		return StatusAccepted, 1, h
+	case old.retracted:
+		return StatusAccepted, old.version + 1, h
+	case old.hash == h:
+		return StatusDuplicate, old.version, h
+	default:
+		return StatusCorrected, old.version + 1, h
+	}
+}
+
+// Known reports whether an event id is in the log, and whether it is
+// retracted.
+func (e *Engine) Known(id string) (known, retracted bool, version int) {
+	ev := e.events[id]
+	if ev == nil {
+		return false, false, 0
+	}
+	return true, ev.retracted, ev.version
+}
+
+// Hash returns a hash of an event's content (everything but its id), stable
+// within one engine: two versions with equal hashes are the same content.
+func (e *Engine) Hash(ev *rung.Event) uint64 {
+	var h maphash.Hash
+	h.SetSeed(e.seed)
+	writeString(&h, ev.Type)
+	writeString(&h, ev.Partner)
+	writeString(&h, ev.Member)
+	writeString(&h, ev.Source)
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], uint64(ev.OccurredAt.UnixNano()))
+	h.Write(b[:])
+	hashValue(&h, ev.Attrs)
+	return h.Sum64()
+}
+
+func writeString(h *maphash.Hash, s string) {
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], uint64(len(s)))
+	h.Write(b[:])
+	h.WriteString(s)
+}
+
+func hashValue(h *maphash.Hash, v any) {
+	switch v := v.(type) {
+	case nil:
+		h.WriteByte(0)
+	case bool:
+		if v {
+			h.WriteByte(1)
+		} else {
+			h.WriteByte(2)
+		}
+	case float64:
+		h.WriteByte(3)
+		var b [8]byte
+		binary.LittleEndian.PutUint64(b[:], math.Float64bits(v))
+		h.Write(b[:])
+	case int:
+		hashValue(h, float64(v))
+	case int64:
+		hashValue(h, float64(v))
+	case string:
+		h.WriteByte(4)
+		writeString(h, v)
+	case []any:
+		h.WriteByte(5)
+		writeString(h, strconv.Itoa(len(v)))
+		for _, x := range v {
+			hashValue(h, x)
+		}
+	case map[string]any:
+		h.WriteByte(6)
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		writeString(h, strconv.Itoa(len(keys)))
+		for _, k := range keys {
+			writeString(h, k)
+			hashValue(h, v[k])
+		}
+	default:
+		h.WriteByte(7)
+		writeString(h, fmt.Sprint(v))
+	}
+}
+
+// Note is something the engine wants the sender of an event to know: a rule
+// that failed to evaluate, say.
+type Note = string
+
+// Apply applies one log record: a new event, a correction (the earlier
+// version's effects are reversed and the new one's applied) or a retraction.
+// The record must already be durable. It returns the notes of the event's
+// evaluation. The partner (and member, if any) must be known.
+func (e *Engine) Apply(rec *rung.Record) []Note {
+	ev := e.events[rec.Event.ID]
+	if ev == nil {
+		ev = &eventState{id: rec.Event.ID}
+		e.events[ev.id] = ev
+	} else if ev.live() {
+		e.unapply(ev)
+	}
+	ev.seqs = append(ev.seqs, rec.Seq)
+	ev.version = rec.Version
+	if rec.Retracted {
+		ev.retracted = true
+		return nil
+	}
+	ev.retracted = false
+	ev.body = rec.Event
+	ev.hash = e.Hash(&rec.Event)
+	ev.typ = rec.Event.Type
+	ev.at = rec.Event.OccurredAt.UnixNano()
+	p := e.partners[rec.Event.Partner]
+	if p == nil {
+		// Validation keeps this from happening; a log from an older
+		// build could still hold such an event. It counts for nothing.
+		ev.partner = nil
+		ev.notes = []string{fmt.Sprintf("partner %q is unknown", rec.Event.Partner)}
+		return ev.notes
+	}
+	if ev.partner != p {
+		ev.partner = p
+		p.events = append(p.events, ev)
+	}
+	var m *memberState
+	if rec.Event.Member != "" {
+		m = e.members[rec.Event.Member]
+	}
+	if m != nil && ev.member != m {
+		m.events = append(m.events, ev)
+	}
+	ev.member = m
+	e.evaluateWith(ev, &rec.Event)
+	return ev.notes
+}
+
+// evaluate recomputes an event's effects from its current version.
+func (e *Engine) evaluate(ev *eventState) {
+	e.evaluateWith(ev, &ev.body)
+}
+
+// evaluateWith evaluates the event's rules and metrics and applies the
+// resulting awards and contributions.
+func (e *Engine) evaluateWith(ev *eventState, body *rung.Event) {
+	ev.evals = ev.evals[:0]
+	ev.contribs = ev.contribs[:0]
+	ev.notes = ev.notes[:0]
+	if e.cur == nil {
+		return
+	}
+	vars := e.varsFor(ev, body)
+	v := e.versionAt(ev.at)
+	p := v.Program
+	if !p.Vanity(ev.typ) {
+		tier := ""
+		for _, r := range p.Points.Rules {
+			if !slices.Contains(r.On, ev.typ) {
+				continue
+			}
+			re, note := e.evalRule(ev, r, v, vars, &tier)
+			if note != "" {
+				ev.notes = append(ev.notes, note)
+			}
+			if re != nil {
+				ev.evals = append(ev.evals, *re)
+			}
+		}
+	}
+	// Metrics are those of the newest program.
+	if !e.cur.Vanity(ev.typ) {
+		for i, name := range e.cur.MetricOrder {
+			m := e.cur.Metrics[name]
+			if m.Kind == program.MetricRatio || !slices.Contains(m.Types, ev.typ) {
+				continue
+			}
+			c, ok, note := evalMetric(m, vars)
+			if note != "" {
+				ev.notes = append(ev.notes, fmt.Sprintf("metric %s: %s", name, note))
+			}
+			if ok {
+				c.metric = i
+				ev.contribs = append(ev.contribs, c)
+			}
+		}
+	}
+	e.applyEffects(ev)
+}
+
+// evalRule evaluates one rule for an event. It returns nil and a note when
+// the rule does not award anything because it failed.
+func (e *Engine) evalRule(ev *eventState, r *program.Rule, v *Version, vars *program.Vars, tier *string) (*ruleEval, string) {
+	if r.When != nil {
+		ok, err := r.When.Bool(vars)
+		if err != nil {
+			return nil, fmt.Sprintf("rule %s: when: %v", r.ID, err)
+		}
+		if !ok {
+			return nil, ""
+		}
+	}
+	to := r.To
+	if to == "" {
+		to = program.SubjectPartner
+		if ev.member != nil {
+			to = program.SubjectMember
+		}
+	}
+	if to == program.SubjectMember && ev.member == nil {
+		return nil, fmt.Sprintf("rule %s: awards to the member, but the event has none", r.ID)
+	}
+	var amount float64
+	if r.Award.Const != nil {
+		amount = *r.Award.Const
+	} else {
+		n, err := r.Award.Number(vars)
+		if err != nil {
+			return nil, fmt.Sprintf("rule %s: award: %v", r.ID, err)
+		}
+		amount = n
+	}
+	if len(r.Multiplier) > 0 {
+		if *tier == "" {
+			*tier = e.tierAt(ev.partner, ev.at)
+		}
+		if m, ok := r.Multiplier[*tier]; ok {
+			amount *= m
+		}
+	}
+	amount = math.Round(amount)
+	if math.IsNaN(amount) || amount < 0 {
+		amount = 0
+	}
+	if amount > math.MaxInt32 {
+		amount = math.MaxInt32
+	}
+	re := &ruleEval{rule: r, version: v.N, to: to, amount: int64(amount)}
+	if r.OncePer != nil {
+		k, err := r.OncePer.Key(vars)
+		if err != nil {
+			return nil, fmt.Sprintf("rule %s: once_per: %v", r.ID, err)
+		}
+		re.key = k
+	}
+	return re, ""
+}
+
+// evalMetric evaluates an event's contribution to a metric.
+func evalMetric(m *program.Metric, vars *program.Vars) (contrib, bool, string) {
+	if m.Where != nil {
+		ok, err := m.Where.Bool(vars)
+		if err != nil {
+			return contrib{}, false, "where: " + err.Error()
+		}
+		if !ok {
+			return contrib{}, false, ""
+		}
+	}
+	c := contrib{v: 1}
+	switch m.Kind {
+	case program.MetricSum, program.MetricAvg:
+		n, err := m.Value.Number(vars)
+		if err != nil {
+			return contrib{}, false, "value: " + err.Error()
+		}
+		c.v = n
+	case program.MetricDistinct:
+		k, err := m.Value.Key(vars)
+		if err != nil {
+			return contrib{}, false, "value: " + err.Error()
+		}
+		c.key = k
+	}
+	return c, true, ""
+}
+
+// applyEffects turns an event's evaluations into awards and contributions.
+func (e *Engine) applyEffects(ev *eventState) {
+	for i := range ev.evals {
+		re := &ev.evals[i]
+		subj := e.subjectOf(ev, re.to)
+		if re.rule.Limit == nil && re.rule.OncePer == nil {
+			if re.amount > 0 {
+				re.award = e.newAward(ev, re, re.amount, re.amount, "")
+				e.addAward(re.award)
+			}
+			continue
+		}
+		k := streamKey{rule: re.rule.ID, to: re.to, subject: subj}
+		s := e.streams[k]
+		if s == nil {
+			s = &stream{key: k}
+			e.streams[k] = s
+		}
+		re.stream = s
+		e.streamInsert(s, ev)
+	}
+	for _, c := range ev.contribs {
+		e.addContrib(ev, c)
+	}
+}
+
+// unapply reverses an event's effects.
+func (e *Engine) unapply(ev *eventState) {
+	for i := range ev.evals {
+		re := &ev.evals[i]
+		if re.stream != nil {
+			e.streamRemove(re.stream, ev)
+			continue
+		}
+		if re.award != nil {
+			e.removeAward(re.award)
+			re.award = nil
+		}
+	}
+	for _, c := range ev.contribs {
+		e.removeContrib(ev, c)
+	}
+	ev.evals = ev.evals[:0]
+	ev.contribs = ev.contribs[:0]
+}
+
+// reevaluate evaluates events again after something they depend on changed.
+func (e *Engine) reevaluate(evs []*eventState) {
+	sort.Slice(evs, func(i, j int) bool { return evs[i].before(evs[j]) })
+	for _, ev := range evs {
+		if !ev.live() {
+			continue
+		}
+		e.unapply(ev)
+	}
+	for _, ev := range evs {
+		if ev.live() {
+			e.evaluate(ev)
+		}
+	}
+}
+
+func (e *Engine) subjectOf(ev *eventState, to program.Subject) any {
+	if to == program.SubjectMember {
+		return ev.member
+	}
+	return ev.partner
+}
+
+// expiresAt returns when points awarded at t under version v expire (0 for
+// never).
+func expiresAt(v *Version, t int64) int64 {
+	p := v.Program
+	x := p.Calendar.ExpiresAt(p.Points.Expire, time.Unix(0, t))
+	if x.IsZero() {
+		return 0
+	}
+	return x.UnixNano()
+}

@@ -1,0 +1,265 @@
+package engine
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/rung-dev/rung/internal/program"
+)
+
+// Award is one ledger entry: points a rule granted for an event.
+type Award struct {
+	Event     *eventState
+	Rule      string
+	Version   int
+	Partner   *partnerState
+	Member    *memberState // nil for partner awards
+	Points    int64
+	Requested int64  // what the rule asked for before a limit trimmed it
+	Note      string // why Points < Requested
+	At        int64  // occurred_at of the event
+	Expires   int64  // 0: never
+}
+
+// before orders awards by time, event id, then rule id.
+func (a *Award) before(b *Award) bool {
+	if a.At != b.At {
+		return a.At < b.At
+	}
+	if a.Event.id != b.Event.id {
+		return a.Event.id < b.Event.id
+	}
+	return a.Rule < b.Rule
+}
+
+// awardList is a subject's awards, kept sorted by Award.before.
+type awardList []*Award
+
+func (l *awardList) insert(a *Award) {
+	s := *l
+	if n := len(s); n == 0 || s[n-1].before(a) {
+		*l = append(s, a)
+		return
+	}
+	i := sort.Search(len(s), func(i int) bool { return a.before(s[i]) })
+	s = append(s, nil)
+	copy(s[i+1:], s[i:])
+	s[i] = a
+	*l = s
+}
+
+func (l *awardList) remove(a *Award) {
+	s := *l
+	i := sort.Search(len(s), func(i int) bool { return !s[i].before(a) })
+	for ; i < len(s); i++ {
+		if s[i] == a {
+			*l = append(s[:i], s[i+1:]...)
+			return
+		}
+	}
+}
+
+// window returns the awards with At in [from, to).
+func (l awardList) window(from, to int64) awardList {
+	i := sort.Search(len(l), func(i int) bool { return l[i].At >= from })
+	j := sort.Search(len(l), func(i int) bool { return l[i].At >= to })
+	return l[i:j]
+}
+
+func (e *Engine) newAward(ev *eventState, re *ruleEval, points, requested int64, note string) *Award {
+	v := e.versionAt(ev.at)
+	a := &Award{
+		Event:     ev,
+		Rule:      re.rule.ID,
+		Version:   re.version,
+		Partner:   ev.partner,
+		Points:    points,
+		Requested: requested,
+		Note:      note,
+		At:        ev.at,
+		Expires:   expiresAt(v, ev.at),
+	}
+	if re.to == program.SubjectMember {
+		a.Member = ev.member
+	}
+	return a
+}
+
+func (e *Engine) addAward(a *Award) {
+	a.Partner.awards.insert(a)
+	if a.Member != nil {
+		a.Member.awards.insert(a)
+	}
+	e.pointsDelta(a, +1)
+}
+
+func (e *Engine) removeAward(a *Award) {
+	a.Partner.awards.remove(a)
+	if a.Member != nil {
+		a.Member.awards.remove(a)
+	}
+	e.pointsDelta(a, -1)
+}
+
+// streamKey names the events one stateful rule sees for one subject.
+type streamKey struct {
+	rule    string
+	to      program.Subject
+	subject any // *memberState or *partnerState
+}
+
+// stream holds, in order, the events a rule with a limit or once_per key
+// saw for one subject. Who got capped or who used a key first depends on
+// the order of occurred_at, then id; a late event is inserted at its place
+// and the awards after it are computed again.
+type stream struct {
+	key  streamKey
+	evs  []*eventState
+	seen map[string]bool  // once_per keys used
+	used map[int64]int64 // points granted per limit period start
+}
+
+func (s *stream) evalOf(ev *eventState) *ruleEval {
+	for i := range ev.evals {
+		if ev.evals[i].stream == s {
+			return &ev.evals[i]
+		}
+	}
+	return nil
+}
+
+// streamInsert adds an event to a stream and grants what it is owed.
+func (e *Engine) streamInsert(s *stream, ev *eventState) {
+	n := len(s.evs)
+	if n == 0 || s.evs[n-1].before(ev) {
+		s.evs = append(s.evs, ev)
+		e.streamGrant(s, ev, s.evalOf(ev))
+		return
+	}
+	i := sort.Search(n, func(i int) bool { return ev.before(s.evs[i]) })
+	s.evs = append(s.evs, nil)
+	copy(s.evs[i+1:], s.evs[i:])
+	s.evs[i] = ev
+	e.streamRecompute(s)
+}
+
+// streamRemove takes an event out of a stream; the events after it may now
+// be owed more.
+func (e *Engine) streamRemove(s *stream, ev *eventState) {
+	for i, x := range s.evs {
+		if x == ev {
+			s.evs = append(s.evs[:i], s.evs[i+1:]...)
+			break
+		}
+	}
+	if re := s.evalOf(ev); re != nil && re.award != nil {
+		e.removeAward(re.award)
+		re.award = nil
+	}
+	if len(s.evs) == 0 {
+		delete(e.streams, s.key)
+		return
+	}
+	e.streamRecompute(s)
+}
+
+// streamGrant grants the event at the end of the stream its award.
+func (e *Engine) streamGrant(s *stream, ev *eventState, re *ruleEval) {
+	points, note := s.owed(e, ev, re)
+	if points > 0 {
+		re.award = e.newAward(ev, re, points, re.amount, note)
+		e.addAward(re.award)
+	} else {
+		re.award = nil
+		if note != "" {
+			ev.notes = appendNote(ev.notes, note)
+		}
+	}
+}
+
+func appendNote(notes []string, n string) []string {
+	for _, x := range notes {
+		if x == n {
+			return notes
+		}
+	}
+	return append(notes, n)
+}
+
+// owed applies the once_per key and the limit to an event's award, and
+// records what it used.
+func (s *stream) owed(e *Engine, ev *eventState, re *ruleEval) (int64, string) {
+	r := re.rule
+	if r.OncePer != nil {
+		if s.seen == nil {
+			s.seen = map[string]bool{}
+		}
+		if s.seen[re.key] {
+			return 0, fmt.Sprintf("rule %s: already awarded once for %s", r.ID, re.key)
+		}
+		s.seen[re.key] = true
+	}
+	points := re.amount
+	note := ""
+	if r.Limit != nil && points > 0 {
+		if s.used == nil {
+			s.used = map[int64]int64{}
+		}
+		cal := e.versionAt(ev.at).Program.Calendar
+		start := cal.PeriodStart(r.Limit.Per, unixTime(ev.at)).UnixNano()
+		left := r.Limit.Max - s.used[start]
+		if left < 0 {
+			left = 0
+		}
+		if points > left {
+			note = fmt.Sprintf("rule %s: limit %d per %s reached; %d of %d awarded", r.ID, r.Limit.Max, r.Limit.Per, left, points)
+			points = left
+		}
+		s.used[start] += points
+	}
+	return points, note
+}
+
+// streamRecompute grants every event of the stream again, in order, and
+// changes only the awards whose points differ.
+func (e *Engine) streamRecompute(s *stream) {
+	s.seen = nil
+	s.used = nil
+	for _, ev := range s.evs {
+		re := s.evalOf(ev)
+		if re == nil {
+			continue
+		}
+		points, note := s.owed(e, ev, re)
+		if re.award != nil && re.award.Points == points && re.award.Note == note {
+			continue
+		}
+		if re.award != nil {
+			e.removeAward(re.award)
+			re.award = nil
+		}
+		ev.notes = dropStreamNotes(ev.notes, re.rule.ID)
+		if points > 0 {
+			re.award = e.newAward(ev, re, points, re.amount, note)
+			e.addAward(re.award)
+		} else if note != "" {
+			ev.notes = appendNote(ev.notes, note)
+		}
+	}
+}
+
+// dropStreamNotes removes the notes a stream wrote for a rule, before the
+// stream writes them anew.
+func dropStreamNotes(notes []string, rule string) []string {
+	prefix := "rule " + rule + ": "
+	out := notes[:0]
+	for _, n := range notes {
+		if strings.HasPrefix(n, prefix) && (strings.Contains(n, "already awarded once") || strings.Contains(n, ": limit ")) {
+			continue
+		}
+		out = append(out, n)
+	}
+	return out
+}
+

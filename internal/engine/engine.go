@@ -1,0 +1,358 @@
+// Package engine computes Rung's derived state from its facts: given the
+// program versions, partners, members, the event log and the recorded manual
+// actions, it keeps the points ledger, balances, metrics, levels and live
+// leaderboards. It is pure: no SQL, no HTTP, no clock reads — every time it
+// needs is passed in. That makes replay, as_of reads, simulation and
+// property tests cheap.
+//
+// An Engine is not safe for concurrent use; the service serializes writers
+// and lets readers share a read lock.
+package engine
+
+import (
+	"fmt"
+	"hash/maphash"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/program"
+)
+
+// Version is one applied program version as the engine uses it.
+type Version struct {
+	N       int
+	From    time.Time // rules apply to events that occurred from here on
+	Program *program.Program
+}
+
+// Engine holds the derived state. The zero value is not usable; call New.
+type Engine struct {
+	versions []*Version
+	cur      *program.Program // the newest version: metrics, boards, levels
+
+	partners map[string]*partnerState
+	members  map[string]*memberState
+	events   map[string]*eventState
+
+	// subjects by handle, for the rank index tie-break and for names
+	memberByHandle  []*memberState
+	partnerByHandle []*partnerState
+
+	streams map[streamKey]*stream
+	boards  []*board
+	// boardsLive is false while bulk loading: boards are built once at the end.
+	boardsLive bool
+	now        time.Time
+
+	metricIdx map[string]int // metric name → series slot
+
+	seed maphash.Seed
+	vars varsCache
+}
+
+// New returns an empty engine.
+func New() *Engine {
+	e := &Engine{
+		partners:   map[string]*partnerState{},
+		members:    map[string]*memberState{},
+		events:     map[string]*eventState{},
+		streams:    map[streamKey]*stream{},
+		seed:       maphash.MakeSeed(),
+		boardsLive: true,
+	}
+	return e
+}
+
+// Program returns the newest program version, or nil before the first.
+func (e *Engine) Program() *program.Program { return e.cur }
+
+// Versions returns the program versions, oldest first.
+func (e *Engine) Versions() []*Version { return e.versions }
+
+// versionAt returns the program version whose rules apply at t: the newest
+// one effective at or before t, and the first one for earlier times (so a
+// program scores the history loaded before it).
+func (e *Engine) versionAt(t int64) *Version {
+	vs := e.versions
+	i := sort.Search(len(vs), func(i int) bool { return vs[i].From.UnixNano() > t })
+	if i == 0 {
+		return vs[0]
+	}
+	return vs[i-1]
+}
+
+// Calendar returns the calendar of the newest program (UTC, January fiscal
+// start before the first program).
+func (e *Engine) Calendar() *program.Calendar {
+	if e.cur != nil {
+		return e.cur.Calendar
+	}
+	return defaultCalendar
+}
+
+var defaultCalendar = &program.Calendar{Loc: time.UTC, FiscalStart: 1}
+
+// partnerState is a partner and everything derived for it.
+type partnerState struct {
+	id       string
+	handle   uint32
+	versions []rung.PartnerVersion // by ValidFrom
+	events   []*eventState         // events of this partner, any order
+	awards   awardList             // every award earned for this partner, its members' included
+	adjusts  []rung.Adjustment     // partner-level adjustments (no member)
+	series   []series              // per metric index: the partner's contributions
+	members  map[string]*memberState
+	vars     map[int]map[string]any // CEL vars by version index
+}
+
+// memberState is a member and everything derived for it.
+type memberState struct {
+	m       rung.Member
+	events  []*eventState
+	handle  uint32
+	awards  awardList
+	adjusts []rung.Adjustment
+	series  []series
+	vars    map[string]any
+}
+
+// latest returns the partner's newest version.
+func (p *partnerState) latest() *rung.Partner {
+	return &p.versions[len(p.versions)-1].Partner
+}
+
+// at returns the index of the partner version in effect at t: the newest
+// with ValidFrom ≤ t, or the first for earlier times.
+func (p *partnerState) at(t int64) int {
+	vs := p.versions
+	i := sort.Search(len(vs), func(i int) bool { return vs[i].ValidFrom.UnixNano() > t })
+	if i == 0 {
+		return 0
+	}
+	return i - 1
+}
+
+// tierAt returns the partner's tier at t. Until tier reviews exist the tier
+// is the partner's initial tier, or the lowest tier of the program.
+func (e *Engine) tierAt(p *partnerState, t int64) string {
+	pv := &p.versions[p.at(t)].Partner
+	if pv.InitialTier != "" {
+		return pv.InitialTier
+	}
+	if e.cur != nil && e.cur.Tiers != nil && len(e.cur.Tiers.Levels) > 0 {
+		return e.cur.Tiers.Levels[0]
+	}
+	return ""
+}
+
+// Partner returns the newest version of a partner.
+func (e *Engine) Partner(id string) (rung.Partner, bool) {
+	p := e.partners[id]
+	if p == nil {
+		return rung.Partner{}, false
+	}
+	return *p.latest(), true
+}
+
+// PartnerVersions returns every version of a partner, oldest first.
+func (e *Engine) PartnerVersions(id string) []rung.PartnerVersion {
+	if p := e.partners[id]; p != nil {
+		return p.versions
+	}
+	return nil
+}
+
+// Member returns a member record.
+func (e *Engine) Member(id string) (rung.Member, bool) {
+	m := e.members[id]
+	if m == nil {
+		return rung.Member{}, false
+	}
+	return m.m, true
+}
+
+// Counts returns how many partners, members and distinct events the engine
+// holds.
+func (e *Engine) Counts() (partners, members, events int) {
+	return len(e.partners), len(e.members), len(e.events)
+}
+
+// PartnerIDs returns every partner id, sorted.
+func (e *Engine) PartnerIDs() []string {
+	ids := make([]string, 0, len(e.partners))
+	for id := range e.partners {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// MemberIDs returns the ids of a partner's current members (all members when
+// partner is ""), sorted.
+func (e *Engine) MemberIDs(partner string) []string {
+	var ids []string
+	if partner == "" {
+		ids = make([]string, 0, len(e.members))
+		for id := range e.members {
+			ids = append(ids, id)
+		}
+	} else if p := e.partners[partner]; p != nil {
+		for id := range p.members {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// PutPartner records a partner version. Versions must arrive in increasing
+// Version order per partner. Events of the partner that occurred at or after
+// the version's ValidFrom are evaluated again, since rules and cohorts may
+// read the partner's fields.
+func (e *Engine) PutPartner(pv rung.PartnerVersion) {
+	p := e.partners[pv.Partner.ID]
+	if p == nil {
+		p = &partnerState{id: pv.Partner.ID, handle: uint32(len(e.partnerByHandle)), members: map[string]*memberState{}}
+		p.series = make([]series, e.metricSlots())
+		e.partners[p.id] = p
+		e.partnerByHandle = append(e.partnerByHandle, p)
+		p.versions = append(p.versions, pv)
+		return
+	}
+	p.versions = append(p.versions, pv)
+	p.vars = nil
+	if len(p.events) == 0 {
+		e.refreshBoardsFor(p)
+		return
+	}
+	from := pv.ValidFrom.UnixNano()
+	var again []*eventState
+	for _, ev := range p.events {
+		if ev.partner == p && ev.at >= from && ev.live() {
+			again = append(again, ev)
+		}
+	}
+	e.reevaluate(again)
+	e.refreshBoardsFor(p)
+}
+
+// PutMember records a member's new state (with its membership history).
+// Events of the member are evaluated again, since rules may read it.
+func (e *Engine) PutMember(m rung.Member) {
+	ms := e.members[m.ID]
+	if ms == nil {
+		ms = &memberState{m: m, handle: uint32(len(e.memberByHandle))}
+		ms.series = make([]series, e.metricSlots())
+		e.members[m.ID] = ms
+		e.memberByHandle = append(e.memberByHandle, ms)
+	} else {
+		if old := e.partners[ms.m.Partner]; old != nil && old.members[m.ID] == ms {
+			delete(old.members, m.ID)
+		}
+		ms.m = m
+		ms.vars = nil
+	}
+	if p := e.partners[m.Partner]; p != nil {
+		p.members[m.ID] = ms
+	}
+	var again []*eventState
+	for _, ev := range ms.events {
+		if ev.member == ms && ev.live() {
+			again = append(again, ev)
+		}
+	}
+	e.reevaluate(again)
+}
+
+// SetVersions replaces the program versions and recomputes all derived
+// state: rules, metrics and boards may all have changed. now is the time
+// live boards are computed for.
+func (e *Engine) SetVersions(vs []*Version, now time.Time) error {
+	if len(vs) == 0 {
+		return fmt.Errorf("engine: no program versions")
+	}
+	e.versions = vs
+	e.cur = vs[len(vs)-1].Program
+	e.now = now
+	e.metricIndex()
+	e.recomputeAll()
+	return nil
+}
+
+// SetNow moves the engine's clock: live boards whose window has ended are
+// rebuilt for the window containing now.
+func (e *Engine) SetNow(now time.Time) {
+	e.now = now
+	for _, b := range e.boards {
+		if !now.Before(b.to) || now.Before(b.from) {
+			e.buildBoard(b)
+		}
+	}
+}
+
+// BeginBulk stops live board maintenance while many records are loaded;
+// EndBulk builds the boards once. Use them around a replay of the log.
+func (e *Engine) BeginBulk() { e.boardsLive = false }
+
+// EndBulk builds the live boards for now and resumes their maintenance.
+func (e *Engine) EndBulk(now time.Time) {
+	e.boardsLive = true
+	e.now = now
+	e.buildBoards()
+}
+
+// metricSlots is how many metric series a subject keeps: one per metric of
+// the newest program (points are kept as awards, not a series).
+func (e *Engine) metricSlots() int {
+	if e.cur == nil {
+		return 0
+	}
+	return len(e.cur.MetricOrder)
+}
+
+// recomputeAll drops every derived value and evaluates every event again.
+func (e *Engine) recomputeAll() {
+	e.streams = map[streamKey]*stream{}
+	slots := e.metricSlots()
+	for _, p := range e.partners {
+		p.awards = p.awards[:0]
+		p.series = make([]series, slots)
+		p.vars = nil
+	}
+	for _, m := range e.members {
+		m.awards = m.awards[:0]
+		m.series = make([]series, slots)
+		m.vars = nil
+	}
+	live := e.boardsLive
+	e.boardsLive = false
+	evs := make([]*eventState, 0, len(e.events))
+	for _, ev := range e.events {
+		ev.evals = nil
+		ev.contribs = nil
+		ev.notes = nil
+		if ev.live() {
+			evs = append(evs, ev)
+		}
+	}
+	// Apply in the deterministic order so stateful rules append in order.
+	sort.Slice(evs, func(i, j int) bool { return evs[i].before(evs[j]) })
+	for _, ev := range evs {
+		e.evaluate(ev)
+	}
+	e.boardsLive = live
+	e.buildBoards()
+}
+
+// cmpMemberHandles orders member handles by member id.
+func (e *Engine) cmpMemberHandles(a, b uint32) int {
+	return strings.Compare(e.memberByHandle[a].m.ID, e.memberByHandle[b].m.ID)
+}
+
+// cmpPartnerHandles orders partner handles by partner id.
+func (e *Engine) cmpPartnerHandles(a, b uint32) int {
+	return strings.Compare(e.partnerByHandle[a].id, e.partnerByHandle[b].id)
+}
+

@@ -1,0 +1,543 @@
+package engine
+
+import (
+	"math"
+	"sort"
+	"time"
+
+	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/program"
+)
+
+// varsCache holds the Vars reused across evaluations.
+type varsCache struct {
+	v program.Vars
+}
+
+func (e *Engine) varsFor(ev *eventState, body *rung.Event) *program.Vars {
+	v := &e.vars.v
+	v.Event = program.EventVars(body)
+	v.Partner = e.partnerVars(ev.partner, ev.at)
+	v.Member = nil
+	if ev.member != nil {
+		if ev.member.vars == nil {
+			ev.member.vars = program.MemberVars(&ev.member.m)
+		}
+		v.Member = ev.member.vars
+	}
+	return v
+}
+
+func (e *Engine) partnerVars(p *partnerState, t int64) map[string]any {
+	i := p.at(t)
+	if p.vars == nil {
+		p.vars = map[int]map[string]any{}
+	}
+	pv := p.vars[i]
+	if pv == nil {
+		pv = program.PartnerVars(&p.versions[i].Partner, e.tierAt(p, t))
+		p.vars[i] = pv
+	}
+	return pv
+}
+
+// AddAdjustment records an admin's grant or deduction.
+func (e *Engine) AddAdjustment(a rung.Adjustment) {
+	p := e.partners[a.Partner]
+	if p == nil {
+		return
+	}
+	p.adjusts = append(p.adjusts, a)
+	if m := e.members[a.Member]; m != nil && a.Member != "" {
+		m.adjusts = append(m.adjusts, a)
+	}
+}
+
+// Expiring is points that will expire at a time unless spent first.
+type Expiring struct {
+	Points int64     `json:"points"`
+	At     time.Time `json:"at"`
+}
+
+// Points is a subject's points summary.
+type Points struct {
+	Balance  int64      `json:"balance"`
+	Lifetime int64      `json:"lifetime"`
+	Expiring []Expiring `json:"expiring"`
+}
+
+// lot is points that can be spent until they expire.
+type lot struct {
+	at, expires int64 // expires 0: never
+	left        int64
+}
+
+// points computes balance, lifetime and expiring lots as of t. Awards and
+// grants are lots; deductions spend the oldest-expiring unexpired points
+// first (points that never expire last).
+func (e *Engine) points(awards awardList, adjusts []rung.Adjustment, t int64) Points {
+	var lots []*lot
+	var lifetime int64
+	for _, a := range awards {
+		if a.At > t {
+			break
+		}
+		lifetime += a.Points
+		lots = append(lots, &lot{at: a.At, expires: a.Expires, left: a.Points})
+	}
+	type debit struct {
+		at  int64
+		amt int64
+	}
+	var debits []debit
+	for _, a := range adjusts {
+		at := a.OccurredAt.UnixNano()
+		if at > t {
+			continue
+		}
+		lifetime += a.Points
+		if a.Points > 0 {
+			var exp int64
+			if e.cur != nil {
+				exp = expiresAt(e.versionAt(at), at)
+			}
+			lots = append(lots, &lot{at: at, expires: exp, left: a.Points})
+		} else if a.Points < 0 {
+			debits = append(debits, debit{at: at, amt: -a.Points})
+		}
+	}
+	sort.SliceStable(lots, func(i, j int) bool {
+		a, b := lots[i], lots[j]
+		ea, eb := a.expires, b.expires
+		if ea == 0 {
+			ea = math.MaxInt64
+		}
+		if eb == 0 {
+			eb = math.MaxInt64
+		}
+		if ea != eb {
+			return ea < eb
+		}
+		return a.at < b.at
+	})
+	sort.Slice(debits, func(i, j int) bool { return debits[i].at < debits[j].at })
+	var short int64
+	for _, d := range debits {
+		need := d.amt
+		for _, l := range lots {
+			if need == 0 {
+				break
+			}
+			if l.at > d.at || (l.expires != 0 && l.expires <= d.at) || l.left == 0 {
+				continue
+			}
+			take := min(need, l.left)
+			l.left -= take
+			need -= take
+		}
+		short += need
+	}
+	out := Points{Lifetime: max(0, lifetime), Expiring: []Expiring{}}
+	for _, l := range lots {
+		if l.expires != 0 && l.expires <= t {
+			continue
+		}
+		out.Balance += l.left
+		if l.expires != 0 && l.left > 0 {
+			at := unixTime(l.expires)
+			if n := len(out.Expiring); n > 0 && out.Expiring[n-1].At.Equal(at) {
+				out.Expiring[n-1].Points += l.left
+			} else {
+				out.Expiring = append(out.Expiring, Expiring{Points: l.left, At: at})
+			}
+		}
+	}
+	out.Balance -= short
+	return out
+}
+
+// LevelCard is a subject's level and the way to the next.
+type LevelCard struct {
+	Name     string  `json:"name"`
+	Next     string  `json:"next,omitempty"`
+	NextAt   int64   `json:"next_at,omitempty"`
+	Progress float64 `json:"progress"`
+}
+
+func (e *Engine) level(lifetime int64) *LevelCard {
+	if e.cur == nil || len(e.cur.Levels) == 0 {
+		return nil
+	}
+	cur, next := e.cur.LevelAt(lifetime)
+	lc := &LevelCard{Name: cur.Name, Progress: 1}
+	if next != nil {
+		lc.Next, lc.NextAt = next.Name, next.At
+		lc.Progress = float64(lifetime-cur.At) / float64(next.At-cur.At)
+	}
+	return lc
+}
+
+// ChallengeCard is a subject's standing in a challenge.
+type ChallengeCard struct {
+	ID    string   `json:"id"`
+	Name  string   `json:"name"`
+	Value float64  `json:"value"`
+	Goal  *float64 `json:"goal,omitempty"`
+	Rank  int      `json:"rank,omitempty"`
+	Final bool     `json:"final"`
+}
+
+// Scorecard is what a member or partner sees of their standing.
+type Scorecard struct {
+	Subject    string          `json:"subject"`
+	Name       string          `json:"name"`
+	Partner    string          `json:"partner,omitempty"`
+	AsOf       time.Time       `json:"as_of"`
+	Points     Points          `json:"points"`
+	Level      *LevelCard      `json:"level,omitempty"`
+	Badges     []any           `json:"badges"`
+	Ranks      []Standing      `json:"ranks"`
+	Challenges []ChallengeCard `json:"challenges"`
+	Tier       *TierCard       `json:"tier,omitempty"`
+}
+
+// MemberScorecard returns a member's scorecard as of t (zero: now).
+func (e *Engine) MemberScorecard(id string, t time.Time) (Scorecard, error) {
+	m := e.members[id]
+	if m == nil {
+		return Scorecard{}, rung.Errorf(rung.ENOTFOUND, "member %q not found", id)
+	}
+	at := e.asOf(t)
+	sc := Scorecard{Subject: id, Name: m.m.Name, Partner: m.m.PartnerAt(at), AsOf: at, Badges: []any{}}
+	sc.Points = e.points(m.awards, m.adjusts, at.UnixNano())
+	sc.Level = e.level(sc.Points.Lifetime)
+	sc.Ranks = e.standings(m, true, t)
+	sc.Challenges = e.challengeCards(m, true, at)
+	return sc, nil
+}
+
+// PartnerScorecard returns a partner's scorecard as of t (zero: now).
+func (e *Engine) PartnerScorecard(id string, t time.Time) (Scorecard, error) {
+	p := e.partners[id]
+	if p == nil {
+		return Scorecard{}, rung.Errorf(rung.ENOTFOUND, "partner %q not found", id)
+	}
+	at := e.asOf(t)
+	pv := p.versions[p.at(at.UnixNano())].Partner
+	sc := Scorecard{Subject: id, Name: pv.Name, AsOf: at, Badges: []any{}}
+	sc.Points = e.points(p.awards, p.adjusts, at.UnixNano())
+	sc.Level = e.level(sc.Points.Lifetime)
+	sc.Ranks = e.standings(p, false, t)
+	sc.Challenges = e.challengeCards(p, false, at)
+	sc.Tier = e.tierCard(p, at)
+	return sc, nil
+}
+
+func (e *Engine) asOf(t time.Time) time.Time {
+	if t.IsZero() {
+		return e.now
+	}
+	return t
+}
+
+// challengeCards reports the subject's value and rank in every challenge
+// for its kind that had started by t.
+func (e *Engine) challengeCards(subj any, member bool, t time.Time) []ChallengeCard {
+	out := []ChallengeCard{}
+	if e.cur == nil {
+		return out
+	}
+	for _, c := range e.cur.Challenges {
+		if (c.For == program.SubjectMember) != member || t.Before(c.Starts) || c.Metric == "" {
+			continue
+		}
+		m := e.cur.Metric(c.Metric)
+		end := min(c.Ends.UnixNano(), t.UnixNano()+1)
+		mv := e.metricValue(subj, m, c.Starts.UnixNano(), end)
+		cc := ChallengeCard{ID: c.ID, Name: c.Name, Value: mv.Value, Goal: c.Goal, Final: !t.Before(c.Ends.Add(c.FinalizeAfter))}
+		if mv.OK {
+			cc.Rank = e.challengeRank(c, m, subj, member, mv, end)
+		}
+		out = append(out, cc)
+	}
+	return out
+}
+
+// challengeRank counts the subjects ahead of one in a challenge.
+func (e *Engine) challengeRank(c *program.Challenge, m *program.Metric, subj any, member bool, mine MetricValue, end int64) int {
+	ahead := 0
+	count := func(s any) {
+		if s == subj {
+			return
+		}
+		if v := e.metricValue(s, m, c.Starts.UnixNano(), end); v.OK && v.Value > mine.Value {
+			ahead++
+		}
+	}
+	if member {
+		for _, s := range e.memberByHandle {
+			count(s)
+		}
+	} else {
+		for _, s := range e.partnerByHandle {
+			count(s)
+		}
+	}
+	return ahead + 1
+}
+
+// Criterion is one tier criterion with the partner's progress on it.
+type Criterion struct {
+	ID       string  `json:"id"`
+	Label    string  `json:"label"`
+	Metric   string  `json:"metric"`
+	Value    float64 `json:"value"`
+	Defined  bool    `json:"defined"`
+	Target   float64 `json:"target"`
+	Met      bool    `json:"met"`
+	Progress float64 `json:"progress"`
+}
+
+// TierCard is a partner's tier and its progress toward the next one.
+type TierCard struct {
+	Current  string      `json:"current"`
+	Status   string      `json:"status"`
+	Next     string      `json:"next,omitempty"`
+	Criteria []Criterion `json:"criteria"`
+	History  []any       `json:"history"`
+}
+
+func (e *Engine) tierCard(p *partnerState, t time.Time) *TierCard {
+	if e.cur == nil || e.cur.Tiers == nil || len(e.cur.Tiers.Levels) == 0 {
+		return nil
+	}
+	tc := &TierCard{Current: e.tierAt(p, t.UnixNano()), Status: "active", Criteria: []Criterion{}, History: []any{}}
+	levels := e.cur.Tiers.Levels
+	i := e.cur.TierRank(tc.Current)
+	if i+1 < len(levels) {
+		tc.Next = levels[i+1]
+		tc.Criteria = e.criteria(p, tc.Next, t)
+	}
+	return tc
+}
+
+// criteria evaluates a tier's criteria for a partner over the tier window
+// containing t.
+func (e *Engine) criteria(p *partnerState, tier string, t time.Time) []Criterion {
+	tiers := e.cur.Tiers
+	list := tiers.Criteria[tier]
+	if bt, ok := tiers.ByType[p.versions[p.at(t.UnixNano())].Partner.Type]; ok {
+		if l, ok := bt[tier]; ok {
+			list = l
+		}
+	}
+	from, to := e.windowAt(tiers.Window, t)
+	out := make([]Criterion, 0, len(list))
+	for _, c := range list {
+		m := e.cur.Metric(c.Metric)
+		mv := e.metricValue(p, m, from, to)
+		cr := Criterion{ID: c.ID, Label: c.Label, Metric: c.Metric, Value: mv.Value, Defined: mv.OK}
+		if cr.Label == "" {
+			cr.Label = c.ID
+		}
+		switch {
+		case c.AtLeast != nil:
+			cr.Target = *c.AtLeast
+			cr.Met = mv.OK && mv.Value >= cr.Target
+			if cr.Target > 0 {
+				cr.Progress = math.Min(1, math.Max(0, mv.Value/cr.Target))
+			} else {
+				cr.Progress = 1
+			}
+		case c.AtMost != nil:
+			cr.Target = *c.AtMost
+			cr.Met = mv.OK && mv.Value <= cr.Target
+			if cr.Met {
+				cr.Progress = 1
+			}
+		}
+		if !mv.OK {
+			cr.Progress = 0
+		}
+		out = append(out, cr)
+	}
+	return out
+}
+
+// LedgerEntry is one line of the points ledger.
+type LedgerEntry struct {
+	Kind       string    `json:"kind"` // award | adjustment
+	Points     int64     `json:"points"`
+	Requested  int64     `json:"requested,omitempty"`
+	Rule       string    `json:"rule,omitempty"`
+	Event      string    `json:"event,omitempty"`
+	Member     string    `json:"member,omitempty"`
+	Partner    string    `json:"partner"`
+	OccurredAt time.Time `json:"occurred_at"`
+	ExpiresAt  time.Time `json:"expires_at,omitzero"`
+	Version    int       `json:"program_version,omitempty"`
+	Note       string    `json:"note,omitempty"`
+	Reason     string    `json:"reason,omitempty"`
+	By         string    `json:"by,omitempty"`
+}
+
+// LedgerFilter selects ledger entries. Partner or Member is required.
+type LedgerFilter struct {
+	Partner  string
+	Member   string
+	From, To time.Time // occurred_at in [From, To); zero: unbounded
+	Limit    int       // 0: all
+}
+
+// Ledger returns the ledger entries of a partner (its members' included) or
+// of a member, oldest first.
+func (e *Engine) Ledger(f LedgerFilter) ([]LedgerEntry, error) {
+	var awards awardList
+	var adjusts []rung.Adjustment
+	switch {
+	case f.Member != "":
+		m := e.members[f.Member]
+		if m == nil {
+			return nil, rung.Errorf(rung.ENOTFOUND, "member %q not found", f.Member)
+		}
+		awards, adjusts = m.awards, m.adjusts
+	case f.Partner != "":
+		p := e.partners[f.Partner]
+		if p == nil {
+			return nil, rung.Errorf(rung.ENOTFOUND, "partner %q not found", f.Partner)
+		}
+		awards, adjusts = p.awards, p.adjusts
+	default:
+		return nil, rung.Errorf(rung.EINVALID, "the ledger needs a partner or a member: add ?partner=ID or ?member=ID")
+	}
+	from, to := int64(math.MinInt64), int64(math.MaxInt64)
+	if !f.From.IsZero() {
+		from = f.From.UnixNano()
+	}
+	if !f.To.IsZero() {
+		to = f.To.UnixNano()
+	}
+	out := []LedgerEntry{}
+	for _, a := range awards.window(from, to) {
+		if f.Member == "" && f.Partner != "" && a.Partner.id != f.Partner {
+			continue
+		}
+		out = append(out, awardEntry(a))
+	}
+	for _, a := range adjusts {
+		at := a.OccurredAt.UnixNano()
+		if at < from || at >= to {
+			continue
+		}
+		out = append(out, LedgerEntry{Kind: "adjustment", Points: a.Points, Member: a.Member, Partner: a.Partner,
+			OccurredAt: a.OccurredAt, Reason: a.Reason, By: a.By, Event: a.ID})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].OccurredAt.Before(out[j].OccurredAt) })
+	if f.Limit > 0 && len(out) > f.Limit {
+		out = out[len(out)-f.Limit:]
+	}
+	return out, nil
+}
+
+func awardEntry(a *Award) LedgerEntry {
+	le := LedgerEntry{Kind: "award", Points: a.Points, Rule: a.Rule, Event: a.Event.id, Partner: a.Partner.id,
+		OccurredAt: unixTime(a.At), ExpiresAt: unixTime(a.Expires), Version: a.Version, Note: a.Note}
+	if a.Points != a.Requested {
+		le.Requested = a.Requested
+	}
+	if a.Member != nil {
+		le.Member = a.Member.m.ID
+	}
+	return le
+}
+
+// Effects is everything one event caused: "why did I get these points".
+type Effects struct {
+	ID        string         `json:"id"`
+	Version   int            `json:"version"`
+	Retracted bool           `json:"retracted"`
+	Seqs      []int64        `json:"-"`
+	Awards    []LedgerEntry  `json:"awards"`
+	Metrics   []MetricEffect `json:"metrics"`
+	Levels    []LevelEffect  `json:"levels"`
+	Notes     []string       `json:"notes"`
+}
+
+// MetricEffect is what an event added to a metric.
+type MetricEffect struct {
+	Metric string  `json:"metric"`
+	Value  float64 `json:"value"`
+	Key    string  `json:"key,omitempty"`
+}
+
+// LevelEffect is a level a member reached through an event's points.
+type LevelEffect struct {
+	Member string    `json:"member"`
+	Level  string    `json:"level"`
+	At     time.Time `json:"at"`
+}
+
+// EventEffects returns an event's effects and the Seqs of its versions.
+func (e *Engine) EventEffects(id string) (Effects, error) {
+	ev := e.events[id]
+	if ev == nil {
+		return Effects{}, rung.Errorf(rung.ENOTFOUND, "event %q not found", id)
+	}
+	ef := Effects{ID: id, Version: ev.version, Retracted: ev.retracted, Seqs: ev.seqs,
+		Awards: []LedgerEntry{}, Metrics: []MetricEffect{}, Levels: []LevelEffect{}, Notes: []string{}}
+	if ev.retracted {
+		return ef, nil
+	}
+	ef.Notes = append(ef.Notes, ev.notes...)
+	members := map[*memberState]bool{}
+	for _, re := range ev.evals {
+		if re.award != nil {
+			ef.Awards = append(ef.Awards, awardEntry(re.award))
+			if re.award.Member != nil {
+				members[re.award.Member] = true
+			}
+		}
+	}
+	for _, c := range ev.contribs {
+		ef.Metrics = append(ef.Metrics, MetricEffect{Metric: e.cur.MetricOrder[c.metric], Value: c.v, Key: c.key})
+	}
+	for m := range members {
+		ef.Levels = append(ef.Levels, e.levelsReachedBy(m, ev)...)
+	}
+	return ef, nil
+}
+
+// levelsReachedBy returns the levels a member crossed with an event's
+// awards, walking its lifetime points in order.
+func (e *Engine) levelsReachedBy(m *memberState, ev *eventState) []LevelEffect {
+	var out []LevelEffect
+	if e.cur == nil || len(e.cur.Levels) == 0 {
+		return out
+	}
+	var sum int64
+	adj := append([]rung.Adjustment(nil), m.adjusts...)
+	sort.Slice(adj, func(i, j int) bool { return adj[i].OccurredAt.Before(adj[j].OccurredAt) })
+	ai := 0
+	for _, a := range m.awards {
+		for ai < len(adj) && adj[ai].OccurredAt.UnixNano() <= a.At {
+			sum += adj[ai].Points
+			ai++
+		}
+		before, _ := e.cur.LevelAt(sum)
+		sum += a.Points
+		after, _ := e.cur.LevelAt(sum)
+		if a.Event == ev && after.Name != before.Name && after.At > before.At {
+			out = append(out, LevelEffect{Member: m.m.ID, Level: after.Name, At: unixTime(a.At)})
+		}
+	}
+	return out
+}
+
+// EventBody returns the current version of an event as last received (for a
+// retracted event, the version before the retraction).
+func (e *Engine) EventBody(id string) rung.Event {
+	if ev := e.events[id]; ev != nil {
+		return ev.body
+	}
+	return rung.Event{}
+}

@@ -1,0 +1,509 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/engine"
+	"github.com/rung-dev/rung/internal/program"
+	"github.com/rung-dev/rung/internal/store"
+)
+
+type kind int
+
+const (
+	kindEvents kind = iota + 1
+	kindRetract
+	kindPartner
+	kindMember
+	kindProgram
+	kindAdjust
+	kindCustom
+)
+
+// request is one change waiting for the writer.
+type request struct {
+	kind    kind
+	events  []*Incoming
+	id      string // retract
+	by      string
+	partner rung.Partner
+	member  rung.Member
+	prog    *program.Program
+	source  string
+	from    time.Time // program effective from; zero: now (or the beginning for the first)
+	adjust  rung.Adjustment
+	custom  func() error
+
+	done chan result
+
+	// filled by prepare
+	out   result
+	batch struct {
+		records []*rung.Record
+		notes   []*Result // parallel to records; nil for retractions
+	}
+}
+
+type result struct {
+	err     error
+	version int
+	partner rung.PartnerVersion
+	member  rung.Member
+}
+
+// Incoming is an event as received, with its result to fill.
+type Incoming struct {
+	Event  rung.Event
+	Result Result
+	// Err is a problem found while parsing; the event is rejected with it.
+	Err string
+}
+
+// Result is the outcome of one event of an ingest request (SPEC §2).
+type Result struct {
+	ID      string   `json:"id"`
+	Status  string   `json:"status"`
+	Version int      `json:"version,omitempty"`
+	Error   string   `json:"error,omitempty"`
+	Notes   []string `json:"notes,omitempty"`
+}
+
+var typeRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]*$`)
+
+// MaxFuture is how far in the future an event may be dated.
+const MaxFuture = 5 * time.Minute
+
+// checkEvent validates what can be checked without the state.
+func checkEvent(ev *rung.Event, now time.Time) string {
+	switch {
+	case ev.ID == "":
+		return "id is required: give every event a unique id, e.g. \"<source>:<record>:<type>\""
+	case len(ev.ID) > 200:
+		return fmt.Sprintf("id is %d characters long; at most 200 are allowed", len(ev.ID))
+	case ev.Type == "":
+		return "type is required, e.g. \"deal.won\""
+	case !typeRE.MatchString(ev.Type):
+		return fmt.Sprintf("type %q is not valid: use lower-case letters, digits and . _ -, starting with a letter or digit (e.g. \"deal.won\")", ev.Type)
+	case ev.Partner == "":
+		return "partner is required: the id of the partner the event is for"
+	case ev.OccurredAt.IsZero():
+		return "occurred_at is required: an RFC 3339 time such as \"2026-11-02T14:00:00Z\""
+	case ev.OccurredAt.After(now.Add(MaxFuture)):
+		return fmt.Sprintf("occurred_at %s is in the future (the server's time is %s); at most 5 minutes ahead is allowed — check the sender's clock and time zone",
+			ev.OccurredAt.Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
+	return ""
+}
+
+func (s *Service) submit(r *request) {
+	if r.done == nil {
+		r.done = make(chan result, 1)
+	}
+	select {
+	case s.reqs <- r:
+	case <-s.stop:
+		r.done <- result{err: rung.Errorf(rung.EUNAVAILABLE, "the server is shutting down; send again shortly")}
+	}
+}
+
+func (s *Service) do(ctx context.Context, r *request) result {
+	r.done = make(chan result, 1)
+	s.submit(r)
+	select {
+	case res := <-r.done:
+		return res
+	case <-ctx.Done():
+		// The request may still be applied; the writer finishes it. The
+		// caller can send it again: events are idempotent.
+		return result{err: ctx.Err()}
+	}
+}
+
+// writer applies requests one group at a time.
+func (s *Service) writer() {
+	defer close(s.stopped)
+	for {
+		var first *request
+		select {
+		case first = <-s.reqs:
+		case <-s.stop:
+			return
+		}
+		group := []*request{first}
+		n := len(first.events)
+	drain:
+		for n < s.maxGroup && first.kind != kindCustom {
+			select {
+			case r := <-s.reqs:
+				if r.kind == kindCustom {
+					s.process(group)
+					group = []*request{r}
+					break drain
+				}
+				group = append(group, r)
+				n += len(r.events)
+			default:
+				break drain
+			}
+		}
+		s.process(group)
+	}
+}
+
+// pending is what a group has prepared but not yet committed, so later
+// requests of the same group see it.
+type pending struct {
+	events   map[string]*pendingEvent
+	partners map[string]rung.PartnerVersion
+	members  map[string]rung.Member
+	programs []rung.ProgramVersion
+	compiled []*engine.Version
+}
+
+type pendingEvent struct {
+	hash      uint64
+	version   int
+	retracted bool
+	ev        rung.Event
+}
+
+func (s *Service) process(group []*request) {
+	if len(group) == 1 && group[0].kind == kindCustom {
+		group[0].done <- result{err: group[0].custom()}
+		return
+	}
+	now := s.clock()
+	b := &store.Batch{}
+	pd := &pending{events: map[string]*pendingEvent{}, partners: map[string]rung.PartnerVersion{}, members: map[string]rung.Member{}}
+	// The writer is the only goroutine that changes the engine, so it may
+	// read it without the lock while preparing.
+	for _, r := range group {
+		s.prepare(r, b, pd, now)
+	}
+	if !b.Empty() {
+		if err := s.st.Commit(context.Background(), b); err != nil {
+			s.log.Error("commit failed", "err", err)
+			err = rung.Errorf(rung.EUNAVAILABLE, "could not store the change (%s); nothing was applied — send it again", rung.ErrorMessage(err))
+			for _, r := range group {
+				r.done <- result{err: err}
+			}
+			return
+		}
+	}
+	s.mu.Lock()
+	for _, pv := range b.Partners {
+		s.eng.PutPartner(pv)
+	}
+	for _, m := range b.Members {
+		s.eng.PutMember(m)
+	}
+	for _, r := range group {
+		for i, rec := range r.batch.records {
+			notes := s.eng.Apply(rec)
+			if res := r.batch.notes[i]; res != nil && len(notes) > 0 {
+				res.Notes = append([]string(nil), notes...)
+			}
+		}
+	}
+	for _, a := range b.Adjustments {
+		s.eng.AddAdjustment(a)
+	}
+	if len(pd.compiled) > 0 {
+		vs := append(slices.Clone(s.eng.Versions()), pd.compiled...)
+		if err := s.eng.SetVersions(vs, now); err != nil {
+			s.log.Error("apply program", "err", err)
+		}
+	} else {
+		s.eng.SetNow(now)
+	}
+	s.mu.Unlock()
+	for _, r := range group {
+		r.done <- r.out
+	}
+}
+
+// prepare validates one request against the state and adds its facts to the
+// batch. A request that fails adds nothing.
+func (s *Service) prepare(r *request, b *store.Batch, pd *pending, now time.Time) {
+	switch r.kind {
+	case kindEvents:
+		s.prepareEvents(r, b, pd, now)
+	case kindRetract:
+		s.prepareRetract(r, b, pd, now)
+	case kindPartner:
+		s.preparePartner(r, b, pd, now)
+	case kindMember:
+		s.prepareMember(r, b, pd, now)
+	case kindProgram:
+		s.prepareProgram(r, b, pd, now)
+	case kindAdjust:
+		s.prepareAdjust(r, b, pd, now)
+	}
+}
+
+func (s *Service) partnerExists(id string, pd *pending) bool {
+	if _, ok := pd.partners[id]; ok {
+		return true
+	}
+	_, ok := s.eng.Partner(id)
+	return ok
+}
+
+func (s *Service) memberOf(id string, pd *pending) (rung.Member, bool) {
+	if m, ok := pd.members[id]; ok {
+		return m, true
+	}
+	return s.eng.Member(id)
+}
+
+func (s *Service) prepareEvents(r *request, b *store.Batch, pd *pending, now time.Time) {
+	for _, in := range r.events {
+		ev := &in.Event
+		in.Result = Result{ID: ev.ID}
+		reject := func(msg string) {
+			in.Result.Status, in.Result.Error = string(engine.StatusRejected), msg
+		}
+		if in.Err != "" {
+			reject(in.Err)
+			continue
+		}
+		if msg := checkEvent(ev, now); msg != "" {
+			reject(msg)
+			continue
+		}
+		ev.OccurredAt = ev.OccurredAt.UTC()
+		if !s.partnerExists(ev.Partner, pd) {
+			reject(fmt.Sprintf("partner %q does not exist: create it first with PUT /api/v1/partners/%s (JSON body with name, type, region, size)", ev.Partner, ev.Partner))
+			continue
+		}
+		if ev.Member != "" {
+			m, ok := s.memberOf(ev.Member, pd)
+			if ok {
+				if at := m.PartnerAt(ev.OccurredAt); at != ev.Partner {
+					where := "no partner"
+					if at != "" {
+						where = fmt.Sprintf("partner %q", at)
+					}
+					reject(fmt.Sprintf("member %q belonged to %s at %s, not to partner %q: correct the event's partner, or move the member with PUT /api/v1/members/%s",
+						ev.Member, where, ev.OccurredAt.Format(time.RFC3339), ev.Partner, ev.Member))
+					continue
+				}
+			} else {
+				m = rung.Member{ID: ev.Member, Partner: ev.Partner, JoinedAt: ev.OccurredAt,
+					Memberships: []rung.Membership{{Partner: ev.Partner, JoinedAt: ev.OccurredAt}}}
+				pd.members[m.ID] = m
+				b.Members = append(b.Members, m)
+			}
+		}
+		status, version, hash := s.classify(ev, pd)
+		in.Result.Status, in.Result.Version = string(status), version
+		if status == engine.StatusDuplicate {
+			continue
+		}
+		rec := &rung.Record{Version: version, ReceivedAt: now.UTC(), Event: *ev}
+		pd.events[ev.ID] = &pendingEvent{hash: hash, version: version, ev: *ev}
+		b.Records = append(b.Records, rec)
+		r.batch.records = append(r.batch.records, rec)
+		r.batch.notes = append(r.batch.notes, &in.Result)
+	}
+}
+
+// classify says what an event is, given the engine and what this group has
+// already prepared.
+func (s *Service) classify(ev *rung.Event, pd *pending) (engine.Status, int, uint64) {
+	p := pd.events[ev.ID]
+	if p == nil {
+		return s.eng.Classify(ev)
+	}
+	h := s.eng.Hash(ev)
+	switch {
+	case p.retracted:
+		return engine.StatusAccepted, p.version + 1, h
+	case p.hash == h:
+		return engine.StatusDuplicate, p.version, h
+	}
+	return engine.StatusCorrected, p.version + 1, h
+}
+
+func (s *Service) prepareRetract(r *request, b *store.Batch, pd *pending, now time.Time) {
+	var body rung.Event
+	var version int
+	if p := pd.events[r.id]; p != nil {
+		if p.retracted {
+			r.out.err = rung.Errorf(rung.ECONFLICT, "event %q is already retracted", r.id)
+			return
+		}
+		body, version = p.ev, p.version
+	} else {
+		known, retracted, v := s.eng.Known(r.id)
+		if !known {
+			r.out.err = rung.Errorf(rung.ENOTFOUND, "event %q not found", r.id)
+			return
+		}
+		if retracted {
+			r.out.err = rung.Errorf(rung.ECONFLICT, "event %q is already retracted", r.id)
+			return
+		}
+		body, version = s.eng.EventBody(r.id), v
+	}
+	rec := &rung.Record{Version: version + 1, Retracted: true, ReceivedAt: now.UTC(), Event: body}
+	pd.events[r.id] = &pendingEvent{version: version + 1, retracted: true, ev: body}
+	b.Records = append(b.Records, rec)
+	r.batch.records = append(r.batch.records, rec)
+	r.batch.notes = append(r.batch.notes, nil)
+	b.Audit = append(b.Audit, rung.AuditEntry{At: now.UTC(), Actor: r.by, Action: "event.retract", Target: r.id})
+	r.out.version = version + 1
+}
+
+func (s *Service) preparePartner(r *request, b *store.Batch, pd *pending, now time.Time) {
+	p := r.partner
+	if err := checkPartner(&p, s.eng.Program()); err != nil {
+		r.out.err = err
+		return
+	}
+	version := len(s.eng.PartnerVersions(p.ID)) + 1
+	if prev, ok := pd.partners[p.ID]; ok {
+		version = prev.Version + 1
+	}
+	if version > 1 {
+		old := s.eng.PartnerVersions(p.ID)
+		var last rung.Partner
+		if prev, ok := pd.partners[p.ID]; ok {
+			last = prev.Partner
+		} else {
+			last = old[len(old)-1].Partner
+		}
+		if p.JoinedAt.IsZero() {
+			p.JoinedAt = last.JoinedAt
+		}
+		if samePartner(&last, &p) {
+			r.out.partner = rung.PartnerVersion{Partner: last, Version: version - 1}
+			return
+		}
+	} else if p.JoinedAt.IsZero() {
+		p.JoinedAt = now.UTC()
+	}
+	pv := rung.PartnerVersion{Partner: p, Version: version, ValidFrom: now.UTC()}
+	pd.partners[p.ID] = pv
+	b.Partners = append(b.Partners, pv)
+	r.out.partner = pv
+}
+
+func (s *Service) prepareMember(r *request, b *store.Batch, pd *pending, now time.Time) {
+	m := r.member
+	if m.ID == "" || len(m.ID) > 200 {
+		r.out.err = rung.Errorf(rung.EINVALID, "member id must be 1 to 200 characters")
+		return
+	}
+	if m.Partner == "" {
+		r.out.err = rung.Errorf(rung.EINVALID, "partner is required: the id of the partner the member works for")
+		return
+	}
+	if !s.partnerExists(m.Partner, pd) {
+		r.out.err = rung.Errorf(rung.EINVALID, "partner %q does not exist: create it first with PUT /api/v1/partners/%s", m.Partner, m.Partner)
+		return
+	}
+	if m.Email != "" && !strings.Contains(m.Email, "@") {
+		r.out.err = rung.Errorf(rung.EINVALID, "email %q is not an e-mail address", m.Email)
+		return
+	}
+	old, exists := s.memberOf(m.ID, pd)
+	switch {
+	case !exists:
+		if m.JoinedAt.IsZero() {
+			m.JoinedAt = now.UTC()
+		}
+		m.Memberships = []rung.Membership{{Partner: m.Partner, JoinedAt: m.JoinedAt.UTC()}}
+	default:
+		m.Memberships = slices.Clone(old.Memberships)
+		cur := &m.Memberships[len(m.Memberships)-1]
+		if cur.Partner != m.Partner {
+			// A move: the old membership ends, a new one starts.
+			at := now.UTC()
+			if !m.JoinedAt.IsZero() && !m.JoinedAt.Equal(old.JoinedAt) {
+				at = m.JoinedAt.UTC()
+			}
+			if !at.After(cur.JoinedAt) && len(m.Memberships) > 1 {
+				r.out.err = rung.Errorf(rung.EINVALID, "joined_at %s is before the member joined its current partner (%s): a move must be dated later",
+					at.Format(time.RFC3339), cur.JoinedAt.Format(time.RFC3339))
+				return
+			}
+			cur.LeftAt = at
+			m.Memberships = append(m.Memberships, rung.Membership{Partner: m.Partner, JoinedAt: at})
+			m.JoinedAt = at
+		} else if m.JoinedAt.IsZero() {
+			m.JoinedAt = old.JoinedAt
+		}
+	}
+	pd.members[m.ID] = m
+	b.Members = append(b.Members, m)
+	r.out.member = m
+}
+
+func (s *Service) prepareProgram(r *request, b *store.Batch, pd *pending, now time.Time) {
+	last := 0
+	if vs := s.eng.Versions(); len(vs) > 0 {
+		last = vs[len(vs)-1].N
+	}
+	if n := len(pd.programs); n > 0 {
+		last = pd.programs[n-1].Version
+	}
+	from := r.from
+	if from.IsZero() {
+		from = now.UTC()
+		if last == 0 {
+			// The first program scores the whole history.
+			from = time.Unix(0, 0).UTC()
+		}
+	}
+	pv := rung.ProgramVersion{Version: last + 1, Source: r.source, EffectiveFrom: from.UTC(), AppliedAt: now.UTC(), AppliedBy: r.by}
+	pd.programs = append(pd.programs, pv)
+	pd.compiled = append(pd.compiled, &engine.Version{N: pv.Version, From: pv.EffectiveFrom, Program: r.prog})
+	b.Programs = append(b.Programs, pv)
+	b.Audit = append(b.Audit, rung.AuditEntry{At: now.UTC(), Actor: r.by, Action: "program.apply", Target: fmt.Sprintf("v%d", pv.Version), Detail: r.prog.Name})
+	r.out.version = pv.Version
+}
+
+func (s *Service) prepareAdjust(r *request, b *store.Batch, pd *pending, now time.Time) {
+	a := r.adjust
+	if !s.partnerExists(a.Partner, pd) {
+		r.out.err = rung.Errorf(rung.EINVALID, "partner %q does not exist", a.Partner)
+		return
+	}
+	if a.Member != "" {
+		m, ok := s.memberOf(a.Member, pd)
+		if !ok {
+			r.out.err = rung.Errorf(rung.EINVALID, "member %q does not exist", a.Member)
+			return
+		}
+		if m.Partner != a.Partner {
+			r.out.err = rung.Errorf(rung.EINVALID, "member %q belongs to partner %q, not %q", a.Member, m.Partner, a.Partner)
+			return
+		}
+	}
+	if a.Points == 0 {
+		r.out.err = rung.Errorf(rung.EINVALID, "points must not be 0: positive to grant, negative to deduct")
+		return
+	}
+	if strings.TrimSpace(a.Reason) == "" {
+		r.out.err = rung.Errorf(rung.EINVALID, "reason is required: say why the points are granted or deducted")
+		return
+	}
+	a.CreatedAt = now.UTC()
+	if a.OccurredAt.IsZero() {
+		a.OccurredAt = now.UTC()
+	}
+	a.By = r.by
+	if a.ID == "" {
+		a.ID = fmt.Sprintf("adj:%d", now.UnixNano())
+	}
+	b.Adjustments = append(b.Adjustments, a)
+	b.Audit = append(b.Audit, rung.AuditEntry{At: now.UTC(), Actor: r.by, Action: "points.adjust", Target: a.Partner + "/" + a.Member,
+		Detail: fmt.Sprintf("%+d: %s", a.Points, a.Reason)})
+}
