@@ -116,7 +116,7 @@ type streamKey struct {
 type stream struct {
 	key  streamKey
 	evs  []*eventState
-	seen map[string]bool  // once_per keys used
+	seen map[string]bool // once_per keys used
 	used map[int64]int64 // points granted per limit period start
 }
 
@@ -262,4 +262,3 @@ func dropStreamNotes(notes []string, rule string) []string {
 	}
 	return out
 }
-

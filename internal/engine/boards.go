@@ -344,13 +344,13 @@ type BoardEntry struct {
 
 // BoardPage is a page of a leaderboard.
 type BoardPage struct {
-	ID     string       `json:"id"`
-	Name   string       `json:"name,omitempty"`
-	Metric string       `json:"metric"`
-	For    string       `json:"for"`
-	Window Span         `json:"window"`
-	Cohort string       `json:"cohort,omitempty"`
-	Total  int          `json:"total"`
+	ID      string       `json:"id"`
+	Name    string       `json:"name,omitempty"`
+	Metric  string       `json:"metric"`
+	For     string       `json:"for"`
+	Window  Span         `json:"window"`
+	Cohort  string       `json:"cohort,omitempty"`
+	Total   int          `json:"total"`
 	Entries []BoardEntry `json:"entries"`
 }
 

@@ -355,4 +355,3 @@ func (e *Engine) cmpMemberHandles(a, b uint32) int {
 func (e *Engine) cmpPartnerHandles(a, b uint32) int {
 	return strings.Compare(e.partnerByHandle[a].id, e.partnerByHandle[b].id)
 }
-

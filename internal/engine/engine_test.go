@@ -350,10 +350,10 @@ func TestCorrectionReplacesEffects(t *testing.T) {
 
 func TestLeaderboardTiesShareRankAndEarliestComesFirst(t *testing.T) {
 	h := newHarness(t, testProgram, at(30, 12))
-	h.send(ev("a", "deal.won", "p1", "m1", at(5, 10), map[string]any{"amount": 50000.0}))  // 500 at day 5
-	h.send(ev("b", "deal.won", "p2", "m3", at(3, 10), map[string]any{"amount": 50000.0}))  // 500 at day 3: first
-	h.send(ev("c", "deal.won", "p1", "m2", at(4, 10), map[string]any{"amount": 90000.0}))  // 900
-	h.send(ev("d", "deal.won", "p3", "m4", at(4, 10), map[string]any{"amount": 20000.0}))  // 200*1.5=300
+	h.send(ev("a", "deal.won", "p1", "m1", at(5, 10), map[string]any{"amount": 50000.0})) // 500 at day 5
+	h.send(ev("b", "deal.won", "p2", "m3", at(3, 10), map[string]any{"amount": 50000.0})) // 500 at day 3: first
+	h.send(ev("c", "deal.won", "p1", "m2", at(4, 10), map[string]any{"amount": 90000.0})) // 900
+	h.send(ev("d", "deal.won", "p3", "m4", at(4, 10), map[string]any{"amount": 20000.0})) // 200*1.5=300
 	page, err := h.e.Leaderboard("quarter-points", BoardQuery{Limit: 10})
 	if err != nil {
 		t.Fatalf("%v", err)

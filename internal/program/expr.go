@@ -1,8 +1,17 @@
 package program
 
 import (
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
 	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
+	"cel.dev/cel-go/interpreter"
+
+	"github.com/rung-dev/rung"
 )
 
 // Expr is a compiled CEL expression, or a numeric constant.
@@ -24,15 +33,200 @@ type Vars struct {
 	Member  map[string]any
 }
 
-// Eval evaluates the expression.
-func (e *Expr) Eval(v *Vars) (ref.Val, error) { panic("TODO") }
+// ResolveName implements interpreter.Activation: it returns the map of a
+// variable, or false when the variable is absent.
+func (v *Vars) ResolveName(name string) (any, bool) {
+	var m map[string]any
+	switch name {
+	case "event":
+		m = v.Event
+	case "partner":
+		m = v.Partner
+	case "member":
+		m = v.Member
+	}
+	if m == nil {
+		return nil, false
+	}
+	return m, true
+}
+
+// Parent implements interpreter.Activation; Vars has none.
+func (v *Vars) Parent() interpreter.Activation { return nil }
+
+// Eval evaluates the expression. A constant evaluates to a double. An
+// expression that fails (a missing attribute, a division by zero) returns
+// an error saying why.
+func (e *Expr) Eval(v *Vars) (ref.Val, error) {
+	if e.Const != nil {
+		return types.Double(*e.Const), nil
+	}
+	if e.prg == nil {
+		return nil, fmt.Errorf("expression %q is not compiled", e.Source)
+	}
+	var act interpreter.Activation = v
+	if v == nil {
+		act = interpreter.EmptyActivation()
+	}
+	out, _, err := e.prg.Eval(act)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", e.Source, err)
+	}
+	if types.IsError(out) {
+		return nil, fmt.Errorf("%s: %v", e.Source, out)
+	}
+	return out, nil
+}
 
 // Bool evaluates an expression that must give a bool.
-func (e *Expr) Bool(v *Vars) (bool, error) { panic("TODO") }
+func (e *Expr) Bool(v *Vars) (bool, error) {
+	out, err := e.Eval(v)
+	if err != nil {
+		return false, err
+	}
+	b, ok := out.(types.Bool)
+	if !ok {
+		return false, fmt.Errorf("%s: expected a bool, got %s", e.Source, describeVal(out))
+	}
+	return bool(b), nil
+}
 
-// Number evaluates an expression that must give a number (int, uint or double).
-func (e *Expr) Number(v *Vars) (float64, error) { panic("TODO") }
+// Number evaluates an expression that must give a number (int, uint or
+// double). Infinities and NaN (say, from a division by 0.0) are errors.
+func (e *Expr) Number(v *Vars) (float64, error) {
+	if e.Const != nil {
+		return *e.Const, nil
+	}
+	out, err := e.Eval(v)
+	if err != nil {
+		return 0, err
+	}
+	f, ok := numeric(out)
+	if !ok {
+		return 0, fmt.Errorf("%s: expected a number, got %s", e.Source, describeVal(out))
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, fmt.Errorf("%s: expected a number, got %v", e.Source, f)
+	}
+	return f, nil
+}
 
 // Key evaluates an expression and formats its value as a string key
-// (numbers in their shortest form, 3.0 as "3").
-func (e *Expr) Key(v *Vars) (string, error) { panic("TODO") }
+// (numbers in their shortest form, 3.0 as "3"). Strings are themselves,
+// bools "true" or "false", timestamps RFC 3339 in UTC. Null, lists and maps
+// are errors: they make no key.
+func (e *Expr) Key(v *Vars) (string, error) {
+	out, err := e.Eval(v)
+	if err != nil {
+		return "", err
+	}
+	switch x := out.(type) {
+	case types.String:
+		return string(x), nil
+	case types.Int:
+		return strconv.FormatInt(int64(x), 10), nil
+	case types.Uint:
+		return strconv.FormatUint(uint64(x), 10), nil
+	case types.Double:
+		f := float64(x)
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return "", fmt.Errorf("%s: expected a key, got %v", e.Source, f)
+		}
+		if f == 0 {
+			return "0", nil // also -0
+		}
+		return strconv.FormatFloat(f, 'f', -1, 64), nil
+	case types.Bool:
+		return strconv.FormatBool(bool(x)), nil
+	case types.Timestamp:
+		return x.Time.UTC().Format(time.RFC3339Nano), nil
+	case types.Duration:
+		return x.Duration.String(), nil
+	case types.Bytes:
+		return string(x), nil
+	}
+	return "", fmt.Errorf("%s: expected a string or a number for a key, got %s", e.Source, describeVal(out))
+}
+
+// describeVal names a value's type for a message.
+func describeVal(v ref.Val) string {
+	switch v.(type) {
+	case types.Null:
+		return "null"
+	case types.Bool:
+		return "a bool"
+	case types.String:
+		return "a string"
+	case types.Int, types.Uint, types.Double:
+		return "a number"
+	}
+	switch v.Type().TypeName() {
+	case "list":
+		return "a list"
+	case "map":
+		return "a map"
+	}
+	return v.Type().TypeName()
+}
+
+// EventVars returns the `event` variable for an event: id, type, partner,
+// member ("" when none), occurred_at (a timestamp), attrs (never nil) and
+// source. The attrs map is the event's own, not a copy.
+func EventVars(e *rung.Event) map[string]any {
+	attrs := e.Attrs
+	if attrs == nil {
+		attrs = map[string]any{}
+	}
+	return map[string]any{
+		"id":          e.ID,
+		"type":        e.Type,
+		"partner":     e.Partner,
+		"member":      e.Member,
+		"occurred_at": e.OccurredAt,
+		"attrs":       attrs,
+		"source":      e.Source,
+	}
+}
+
+// PartnerVars returns the `partner` variable for a partner and the tier it
+// holds at the time of evaluation ("" when none): id, name, type, region,
+// size, joined_at, domains (never nil), attrs (never nil) and tier.
+func PartnerVars(p *rung.Partner, tier string) map[string]any {
+	attrs := p.Attrs
+	if attrs == nil {
+		attrs = map[string]any{}
+	}
+	domains := p.Domains
+	if domains == nil {
+		domains = []string{}
+	}
+	return map[string]any{
+		"id":        p.ID,
+		"name":      p.Name,
+		"type":      p.Type,
+		"region":    p.Region,
+		"size":      p.Size,
+		"joined_at": p.JoinedAt,
+		"domains":   domains,
+		"attrs":     attrs,
+		"tier":      tier,
+	}
+}
+
+// MemberVars returns the `member` variable for a member: id, partner, name,
+// email, role, joined_at and attrs (never nil).
+func MemberVars(m *rung.Member) map[string]any {
+	attrs := m.Attrs
+	if attrs == nil {
+		attrs = map[string]any{}
+	}
+	return map[string]any{
+		"id":        m.ID,
+		"partner":   m.Partner,
+		"name":      m.Name,
+		"email":     m.Email,
+		"role":      m.Role,
+		"joined_at": m.JoinedAt,
+		"attrs":     attrs,
+	}
+}

@@ -21,6 +21,7 @@ const (
 // Program is a parsed, validated and compiled program file.
 type Program struct {
 	Name            string
+	Description     string // optional
 	Timezone        string
 	FiscalYearStart int // month 1..12
 	Calendar        *Calendar
@@ -85,6 +86,7 @@ type Metric struct {
 	// while Den < MinSample.
 	Num, Den  string
 	MinSample float64
+	Label     string // optional, for display
 	Line      int
 }
 
@@ -116,9 +118,10 @@ type Points struct {
 
 // Rule awards points for events.
 type Rule struct {
-	ID   string
-	On   []string // event types
-	When *Expr    // optional, bool
+	ID    string
+	Label string   // optional, for display
+	On    []string // event types
+	When  *Expr    // optional, bool
 	// Award is the number of points: a constant (Award.Const) or CEL giving a
 	// number. Rounded half away from zero; negative results award nothing.
 	Award *Expr
@@ -161,21 +164,22 @@ type Level struct {
 //   - step badge: Steps completed Within a duration From joined_at or the
 //     first step.
 type Badge struct {
-	ID       string
-	Name     string
-	For      Subject // "" means member for event badges with a member, else partner
-	On       []string
-	When     *Expr
-	Evidence *Expr
-	Metric   string
-	Levels   []BadgeLevel
-	Steps    []Step
-	Within   time.Duration
-	From     string // "joined_at" | "first_step"
-	Ordered  bool
-	Role     string // optional: only members with this role
-	Points   int64  // optional bonus points
-	Line     int
+	ID          string
+	Name        string // defaults to ID
+	Description string
+	For         Subject // "" means member for event badges with a member, else partner
+	On          []string
+	When        *Expr
+	Evidence    *Expr
+	Metric      string
+	Levels      []BadgeLevel
+	Steps       []Step
+	Within      time.Duration
+	From        string // "joined_at" | "first_step"
+	Ordered     bool
+	Role        string // optional: only members with this role
+	Points      int64  // optional bonus points
+	Line        int
 }
 
 // BadgeLevel is one level of a metric badge.
@@ -221,7 +225,8 @@ type Criterion struct {
 // Challenge is a time-boxed competition, or a quest when it has Steps.
 type Challenge struct {
 	ID            string
-	Name          string
+	Name          string // defaults to ID
+	Description   string
 	Starts        time.Time // local midnight of the start date
 	Ends          time.Time // local midnight after the (inclusive) end date
 	For           Subject
@@ -268,25 +273,27 @@ type Window struct {
 
 // Leaderboard ranks subjects by a metric over a window.
 type Leaderboard struct {
-	ID        string
-	Name      string
-	Metric    string // a metric name or "points"
-	For       Subject
-	Window    Window
-	Cohort    string // optional cohort name
-	Challenge string // for WindowChallenge
-	Line      int
+	ID          string
+	Name        string // defaults to ID
+	Description string
+	Metric      string // a metric name or "points"
+	For         Subject
+	Window      Window
+	Cohort      string // optional cohort name
+	Challenge   string // for WindowChallenge
+	Line        int
 }
 
 // Reward is an item of the rewards catalog.
 type Reward struct {
-	ID        string
-	Name      string
-	Cost      int64
-	Tiers     []string
-	Stock     *int
-	PerMember int // 0 = unlimited
-	Line      int
+	ID          string
+	Name        string // defaults to ID
+	Description string
+	Cost        int64
+	Tiers       []string
+	Stock       *int
+	PerMember   int // 0 = unlimited
+	Line        int
 }
 
 // Registration holds the lead and deal registration settings.
