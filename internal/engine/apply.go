@@ -358,6 +358,10 @@ func evalMetric(m *program.Metric, vars *program.Vars) (contrib, bool, string) {
 		if err != nil {
 			return contrib{}, false, "value: " + err.Error()
 		}
+		if k == "" {
+			// e.g. distinct members over an event without one
+			return contrib{}, false, ""
+		}
 		c.key = k
 	}
 	return c, true, ""

@@ -325,12 +325,7 @@ func (e *Engine) tierCard(p *partnerState, t time.Time) *TierCard {
 // containing t.
 func (e *Engine) criteria(p *partnerState, tier string, t time.Time) []Criterion {
 	tiers := e.cur.Tiers
-	list := tiers.Criteria[tier]
-	if bt, ok := tiers.ByType[p.versions[p.at(t.UnixNano())].Partner.Type]; ok {
-		if l, ok := bt[tier]; ok {
-			list = l
-		}
-	}
+	list := tiers.CriteriaFor(p.versions[p.at(t.UnixNano())].Partner.Type, tier)
 	from, to := e.windowAt(tiers.Window, t)
 	out := make([]Criterion, 0, len(list))
 	for _, c := range list {
