@@ -208,6 +208,7 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		doneLine, _ = strconv.Atoi(v)
 	}
 	im := &importRun{svc: svc, stdout: stdout, stderr: stderr, size: fi.Size(), quiet: *quiet, start: time.Now()}
+	resumeAfter := doneLine
 	if doneLine > 0 {
 		fmt.Fprintf(stderr, "resuming %s after line %d (imported before)\n", pos[0], doneLine)
 	}
@@ -221,6 +222,15 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		last := rows[len(rows)-1].Line
 		rows = rows[:0]
+		// The cursor marks the lines done; it stops before the first
+		// rejected row, so a re-run after fixing the cause retries it.
+		if im.firstRejected > 0 {
+			last = im.firstRejected - 1
+		}
+		if last <= doneLine {
+			return nil
+		}
+		doneLine = last
 		return st.SetMeta(ctx, cursorKey, strconv.Itoa(last))
 	}
 	cr := rd
@@ -232,7 +242,7 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return fmt.Errorf("%s: %w", pos[0], err)
 		}
-		if row.Line <= doneLine {
+		if row.Line <= resumeAfter {
 			im.skipped++
 			continue
 		}
@@ -268,6 +278,7 @@ type importRun struct {
 	counts         map[string]int
 	rows, skipped  int
 	errorsShown    int
+	firstRejected  int // line of the first rejected row, 0 if none
 }
 
 const maxShownErrors = 50
@@ -288,6 +299,9 @@ func (im *importRun) send(ctx context.Context, rows []importer.Row) error {
 		im.counts[r.Status]++
 		im.rows++
 		if r.Status == "rejected" {
+			if im.firstRejected == 0 {
+				im.firstRejected = rows[i].Line
+			}
 			if im.errorsShown < maxShownErrors {
 				id := r.ID
 				if id == "" {

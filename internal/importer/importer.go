@@ -124,7 +124,6 @@ type csvReader struct {
 
 func (c *csvReader) Next() (Row, error) {
 	rec, err := c.r.Read()
-	line, _ := c.r.FieldPos(0)
 	if err != nil {
 		if errors.Is(err, io.EOF) {
 			return Row{}, io.EOF
@@ -136,6 +135,7 @@ func (c *csvReader) Next() (Row, error) {
 		}
 		return Row{}, err
 	}
+	line, _ := c.r.FieldPos(0)
 	in := &service.Incoming{}
 	if len(rec) != len(c.cols) {
 		in.Err = fmt.Sprintf("the row has %d cells but the header names %d columns", len(rec), len(c.cols))
