@@ -37,8 +37,8 @@ func (b *Batch) Empty() bool {
 // AuditFilter selects audit entries; zero fields match everything.
 type AuditFilter struct {
 	Target string
-	Limit  int // 0 means 100
-	Before int64
+	Limit  int   // 0 means 100
+	Before int64 // when > 0, only entries with a smaller ID: the next page
 }
 
 // Store is the durable home of Rung's facts.

@@ -1,0 +1,220 @@
+// Package postgres stores Rung's facts in PostgreSQL, for programs that
+// outgrow one machine or need several instances. It uses pgx's pool.
+//
+// Several instances may commit at once: Commit serializes the writers of
+// the event log with a transaction-level advisory lock, so Seqs are handed
+// out in commit order and a reader that has seen Seq n never later finds a
+// record below n. The event log's (id, version) is unique in the database.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io/fs"
+	"net/url"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/store"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// connectTimeout bounds each connection attempt when the URL sets none.
+const connectTimeout = 10 * time.Second
+
+// Store is a store.Store on a PostgreSQL database. It is safe for
+// concurrent use, also by several processes on one database.
+type Store struct {
+	pool   *pgxpool.Pool
+	schema string
+	// logLock is the advisory lock key that serializes writers of the
+	// event log in this schema; eventsSeq names its sequence.
+	logLock   int64
+	eventsSeq string
+	pageSize  int // rows per query of Records
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open connects to the database at url (postgres://user:pass@host/db?...)
+// and brings its schema up to date. The schema used is the first of the
+// connection's search_path, which the URL may set (&search_path=rung).
+// A malformed URL or a server that cannot be reached is EUNAVAILABLE.
+func Open(ctx context.Context, url string) (*Store, error) {
+	return OpenSchema(ctx, url, "")
+}
+
+// OpenSchema is Open inside the given schema, created if missing; tests
+// use it to give each test a schema of its own. An empty schema is Open.
+func OpenSchema(ctx context.Context, url, schema string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, rung.Errorf(rung.EUNAVAILABLE, "cannot use PostgreSQL URL %s: %v", redact(url), err)
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = connectTimeout
+	}
+	where := fmt.Sprintf("%s:%d/%s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database)
+	if schema != "" {
+		if err := createSchema(ctx, cfg.ConnConfig, schema); err != nil {
+			return nil, rung.Errorf(rung.EUNAVAILABLE, "cannot create schema %q in PostgreSQL at %s: %v", schema, where, err)
+		}
+		cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{schema}.Sanitize()
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, rung.Errorf(rung.EUNAVAILABLE, "cannot connect to PostgreSQL at %s: %v", where, err)
+	}
+	s := &Store{pool: pool, pageSize: recordsPerPage}
+	if err := s.init(ctx); err != nil {
+		pool.Close()
+		if rung.ErrorCode(err) == rung.EINTERNAL {
+			err = rung.Errorf(rung.EUNAVAILABLE, "cannot use PostgreSQL at %s: %v", where, err)
+		}
+		return nil, err
+	}
+	return s, nil
+}
+
+// redact hides the password of a URL for messages.
+func redact(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}
+
+func createSchema(ctx context.Context, cc *pgx.ConnConfig, schema string) error {
+	conn, err := pgx.ConnectConfig(ctx, cc.Copy())
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	_, err = conn.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{schema}.Sanitize())
+	if isCode(err, "42P06", "23505") {
+		// Another instance created it at the same moment.
+		return nil
+	}
+	return err
+}
+
+// init checks the connection, finds the schema and migrates it.
+func (s *Store) init(ctx context.Context) error {
+	var schema *string
+	if err := s.pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		return err
+	}
+	if schema == nil {
+		return rung.Errorf(rung.EUNAVAILABLE, "no schema to use: the search_path names none that exists; create it or use OpenSchema")
+	}
+	s.schema = *schema
+	s.logLock = lockKey("rung.events." + s.schema)
+	if err := s.migrate(ctx); err != nil {
+		return err
+	}
+	return s.pool.QueryRow(ctx, `SELECT pg_get_serial_sequence('events', 'seq')`).Scan(&s.eventsSeq)
+}
+
+// lockKey turns a name into an advisory lock key.
+func lockKey(name string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	return int64(h.Sum64())
+}
+
+// migrate applies the migrations the schema has not seen, in one
+// transaction, holding an advisory lock so that instances starting together
+// migrate once.
+func (s *Store) migrate(ctx context.Context) error {
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		return err
+	}
+	ms, err := store.ReadMigrations(sub)
+	if err != nil {
+		return err
+	}
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockKey("rung.migrate."+s.schema)); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
+			return err
+		}
+		var have int
+		if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
+			return err
+		}
+		if have > len(ms) {
+			return rung.Errorf(rung.EUNAVAILABLE,
+				"schema %s has version %d, newer than this rung binary knows (%d): upgrade rung", s.schema, have, len(ms))
+		}
+		for _, m := range ms[have:] {
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
+				return fmt.Errorf("postgres: migration %s: %w", m.Name, err)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
+				m.Version, m.Name, time.Now().UnixNano()); err != nil {
+				return fmt.Errorf("postgres: migration %s: %w", m.Name, err)
+			}
+		}
+		return nil
+	})
+}
+
+// Schema returns the schema the store uses.
+func (s *Store) Schema() string { return s.schema }
+
+// Close closes the pool.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// isCode reports whether err is a PostgreSQL error with one of codes.
+func isCode(err error, codes ...string) bool {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return false
+	}
+	for _, c := range codes {
+		if pe.Code == c {
+			return true
+		}
+	}
+	return false
+}
+
+// pgDetail returns the detail of a PostgreSQL error, such as the key that
+// violated a constraint.
+func pgDetail(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Detail != "" {
+		return pe.Detail
+	}
+	return err.Error()
+}
+
+// isUnique reports a unique or primary key violation.
+func isUnique(err error) bool { return isCode(err, "23505") }
+
+// userError turns what PostgreSQL refuses in the data itself into EINVALID
+// and wraps anything else with what was being done.
+func userError(err error, format string, args ...any) error {
+	what := fmt.Sprintf(format, args...)
+	if isCode(err, "22P05", "22021") {
+		return rung.Errorf(rung.EINVALID, "%s: text with a NUL character or invalid UTF-8, which PostgreSQL cannot store", what)
+	}
+	return fmt.Errorf("postgres: %s: %w", what, err)
+}

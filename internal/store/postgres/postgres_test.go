@@ -1,0 +1,216 @@
+package postgres_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/store"
+	"github.com/rung-dev/rung/internal/store/postgres"
+	"github.com/rung-dev/rung/internal/store/storetest"
+)
+
+// testURL returns the database the tests may use, from RUNG_TEST_POSTGRES,
+// or skips the test.
+func testURL(t testing.TB) string {
+	t.Helper()
+	url := os.Getenv("RUNG_TEST_POSTGRES")
+	if url == "" {
+		t.Skip("RUNG_TEST_POSTGRES is not set: set it to a PostgreSQL URL (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to run the PostgreSQL store tests")
+	}
+	return url
+}
+
+// openFresh opens a store in a new schema that is dropped after the test.
+func openFresh(t testing.TB) *postgres.Store {
+	t.Helper()
+	url := testURL(t)
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "rung_test_" + hex.EncodeToString(b)
+	ctx := context.Background()
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(ctx, url)
+		if err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	s, err := postgres.OpenSchema(ctx, url, schema)
+	if err != nil {
+		t.Fatalf("OpenSchema: %v", err)
+	}
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	testURL(t)
+	storetest.Run(t, func(t *testing.T) store.Store { return openFresh(t) })
+}
+
+func TestOpenUnreachableIsUnavailable(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for _, url := range []string{
+		"postgres://rung:secret@127.0.0.1:1/rung?sslmode=disable&connect_timeout=2",
+		"postgres://rung:secret@[::1/rung",
+		"not a url at all :::",
+	} {
+		s, err := postgres.Open(ctx, url)
+		if err == nil {
+			s.Close()
+			t.Errorf("Open(%q) succeeded", url)
+			continue
+		}
+		if rung.ErrorCode(err) != rung.EUNAVAILABLE {
+			t.Errorf("Open(%q): got %v, want EUNAVAILABLE", url, err)
+		}
+		if strings.Contains(err.Error(), "secret") {
+			t.Errorf("Open(%q): error shows the password: %v", url, err)
+		}
+	}
+}
+
+func TestReopenKeepsDataAndSchema(t *testing.T) {
+	s := openFresh(t)
+	ctx := context.Background()
+	rs := []*rung.Record{{Version: 1, Event: rung.Event{ID: "e1", Type: "x", Partner: "p"}}}
+	if err := s.Commit(ctx, &store.Batch{Records: rs}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s2, err := postgres.OpenSchema(ctx, testURL(t), s.Schema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if seq, err := s2.LastSeq(ctx); err != nil || seq != 1 {
+		t.Errorf("LastSeq after reopen = %d, %v", seq, err)
+	}
+}
+
+func TestDuplicateEventVersionConflicts(t *testing.T) {
+	// Several instances share one log; the database itself refuses a second
+	// copy of an event version.
+	s := openFresh(t)
+	defer s.Close()
+	ctx := context.Background()
+	r := func() *rung.Record {
+		return &rung.Record{Version: 1, Event: rung.Event{ID: "e1", Type: "x", Partner: "p"}}
+	}
+	if err := s.Commit(ctx, &store.Batch{Records: []*rung.Record{r()}}); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Commit(ctx, &store.Batch{Records: []*rung.Record{r()}})
+	if rung.ErrorCode(err) != rung.ECONFLICT {
+		t.Errorf("got %v, want ECONFLICT", err)
+	}
+}
+
+func TestNULInTextIsInvalid(t *testing.T) {
+	s := openFresh(t)
+	defer s.Close()
+	err := s.SetMeta(context.Background(), "k", "a\x00b")
+	if rung.ErrorCode(err) != rung.EINVALID {
+		t.Errorf("got %v, want EINVALID", err)
+	}
+}
+
+func testRecords(n int) []*rung.Record {
+	rs := make([]*rung.Record, n)
+	at := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+	for i := range rs {
+		rs[i] = &rung.Record{
+			Version:    1,
+			ReceivedAt: at,
+			Event: rung.Event{
+				ID: fmt.Sprintf("crm:deal-%d:deal.won", i), Type: "deal.won", Partner: "acme", Member: "zoe",
+				OccurredAt: at.Add(time.Duration(i) * time.Second), Source: "crm",
+				Attrs: map[string]any{"amount": 1000.0 + float64(i), "sourced": true, "stage": "closed", "currency": "EUR", "score": 4.5},
+			},
+		}
+	}
+	return rs
+}
+
+func BenchmarkCommit5000(b *testing.B) {
+	s := openFresh(b)
+	defer s.Close()
+	ctx := context.Background()
+	batches := make([][]*rung.Record, b.N)
+	for i := range batches {
+		batches[i] = testRecords(5000)
+		for _, r := range batches[i] {
+			r.Event.ID = fmt.Sprintf("%s-%d", r.Event.ID, i)
+		}
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		if err := s.Commit(ctx, &store.Batch{Records: batches[i]}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(5000*b.N)/b.Elapsed().Seconds(), "records/s")
+}
+
+func BenchmarkRecordsScan(b *testing.B) {
+	s := openFresh(b)
+	defer s.Close()
+	ctx := context.Background()
+	const n = 200_000
+	for i := range n / 5000 {
+		rs := testRecords(5000)
+		for _, r := range rs {
+			r.Event.ID = fmt.Sprintf("%s-%d", r.Event.ID, i)
+		}
+		if err := s.Commit(ctx, &store.Batch{Records: rs}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for range b.N {
+		count := 0
+		if err := s.Records(ctx, 0, func(*rung.Record) error { count++; return nil }); err != nil {
+			b.Fatal(err)
+		}
+		if count != n {
+			b.Fatalf("scanned %d records, want %d", count, n)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "records/s")
+}
+
+func TestRecordsPagesThroughTheLog(t *testing.T) {
+	s := openFresh(t)
+	defer s.Close()
+	postgres.SetPageSize(s, 7)
+	ctx := context.Background()
+	if err := s.Commit(ctx, &store.Batch{Records: testRecords(100)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, after := range []int64{0, 6, 7, 8, 93, 99, 100} {
+		want := after + 1
+		err := s.Records(ctx, after, func(r *rung.Record) error {
+			if r.Seq != want {
+				return fmt.Errorf("got seq %d, want %d", r.Seq, want)
+			}
+			want++
+			return nil
+		})
+		if err != nil || want != 101 {
+			t.Errorf("Records(%d): %v, ended before seq %d", after, err, want)
+		}
+	}
+}

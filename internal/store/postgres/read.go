@@ -1,0 +1,295 @@
+package postgres
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/store"
+)
+
+// recordsPerPage is how many rows one query of Records reads. Paging by
+// seq needs no long transaction, and since Seqs are handed out in commit
+// order no record can appear behind a page already read.
+const recordsPerPage = 20000
+
+// Records streams the log in pages by seq. A goroutine reads the rows while
+// the caller's goroutine decodes them and runs fn (see store.StreamRecords).
+// Unlike SQLite's, it may include records committed while it runs.
+func (s *Store) Records(ctx context.Context, after int64, fn func(*rung.Record) error) error {
+	return store.StreamRecords(ctx, "postgres", func(ctx context.Context, emit store.RowFunc) error {
+		for {
+			n, last, err := s.readPage(ctx, after, emit)
+			if err != nil || n < s.pageSize {
+				return err
+			}
+			after = last
+		}
+	}, fn)
+}
+
+// binary asks for every result column in binary format, read raw below.
+var binaryResults = pgx.QueryResultFormats{pgx.BinaryFormatCode}
+
+func (s *Store) readPage(ctx context.Context, after int64, emit store.RowFunc) (n int, last int64, err error) {
+	rows, err := s.pool.Query(ctx, `SELECT seq, id, version, body FROM events WHERE seq > $1 ORDER BY seq LIMIT $2`,
+		binaryResults, after, s.pageSize)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		v := rows.RawValues()
+		if len(v) != 4 || len(v[0]) != 8 || len(v[2]) != 4 {
+			return n, last, errors.New("unexpected row shape in the event log")
+		}
+		last = int64(binary.BigEndian.Uint64(v[0]))
+		version := int(int32(binary.BigEndian.Uint32(v[2])))
+		if err := emit(last, string(v[1]), version, v[3]); err != nil {
+			return n, last, err
+		}
+		n++
+	}
+	return n, last, rows.Err()
+}
+
+// LastSeq returns the highest Seq in the log, 0 if it is empty.
+func (s *Store) LastSeq(ctx context.Context) (int64, error) {
+	var seq int64
+	if err := s.pool.QueryRow(ctx, `SELECT coalesce(max(seq), 0) FROM events`).Scan(&seq); err != nil {
+		return 0, fmt.Errorf("postgres: last seq: %w", err)
+	}
+	return seq, nil
+}
+
+// nanos is a nullable unix-nanoseconds column.
+type nanos = *int64
+
+func timeOf(n nanos) time.Time {
+	if n == nil {
+		return time.Time{}
+	}
+	return time.Unix(0, *n).UTC()
+}
+
+// PartnerVersions returns every partner version by partner id and version.
+func (s *Store) PartnerVersions(ctx context.Context) ([]rung.PartnerVersion, error) {
+	rows, err := s.pool.Query(ctx, `SELECT version, valid_from, body::text FROM partner_versions ORDER BY id COLLATE "C", version`)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: partner versions: %w", err)
+	}
+	pvs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (rung.PartnerVersion, error) {
+		var pv rung.PartnerVersion
+		var from nanos
+		var body []byte
+		if err := row.Scan(&pv.Version, &from, &body); err != nil {
+			return pv, err
+		}
+		pv.ValidFrom = timeOf(from)
+		return pv, store.UnmarshalPartner(body, &pv.Partner)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: partner versions: %w", err)
+	}
+	return pvs, nil
+}
+
+// Members returns every member by id.
+func (s *Store) Members(ctx context.Context) ([]rung.Member, error) {
+	rows, err := s.pool.Query(ctx, `SELECT body::text FROM members ORDER BY id COLLATE "C"`)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: members: %w", err)
+	}
+	ms, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (rung.Member, error) {
+		var m rung.Member
+		var body []byte
+		if err := row.Scan(&body); err != nil {
+			return m, err
+		}
+		return m, store.UnmarshalMember(body, &m)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: members: %w", err)
+	}
+	return ms, nil
+}
+
+// Programs returns every program version, oldest first.
+func (s *Store) Programs(ctx context.Context) ([]rung.ProgramVersion, error) {
+	rows, err := s.pool.Query(ctx, `SELECT version, source, effective_from, applied_at, applied_by FROM programs ORDER BY version`)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: programs: %w", err)
+	}
+	ps, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (rung.ProgramVersion, error) {
+		var p rung.ProgramVersion
+		var from, at nanos
+		err := row.Scan(&p.Version, &p.Source, &from, &at, &p.AppliedBy)
+		p.EffectiveFrom, p.AppliedAt = timeOf(from), timeOf(at)
+		return p, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: programs: %w", err)
+	}
+	return ps, nil
+}
+
+// Adjustments returns every adjustment in the order they were committed.
+func (s *Store) Adjustments(ctx context.Context) ([]rung.Adjustment, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, partner, member, points, reason, occurred_at, by, created_at
+		FROM adjustments ORDER BY seq`)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: adjustments: %w", err)
+	}
+	as, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (rung.Adjustment, error) {
+		var a rung.Adjustment
+		var occ, created nanos
+		err := row.Scan(&a.ID, &a.Partner, &a.Member, &a.Points, &a.Reason, &occ, &a.By, &created)
+		a.OccurredAt, a.CreatedAt = timeOf(occ), timeOf(created)
+		return a, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: adjustments: %w", err)
+	}
+	return as, nil
+}
+
+// Audit returns the entries f selects, newest first. f.Before, when set,
+// returns only entries with a smaller ID, for paging.
+func (s *Store) Audit(ctx context.Context, f store.AuditFilter) ([]rung.AuditEntry, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := s.pool.Query(ctx, `SELECT id, at, actor, action, target, detail FROM audit
+		WHERE ($1 = '' OR target = $1) AND ($2 <= 0 OR id < $2)
+		ORDER BY id DESC LIMIT $3`, f.Target, f.Before, limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: audit: %w", err)
+	}
+	es, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (rung.AuditEntry, error) {
+		var e rung.AuditEntry
+		var at nanos
+		err := row.Scan(&e.ID, &at, &e.Actor, &e.Action, &e.Target, &e.Detail)
+		e.At = timeOf(at)
+		return e, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: audit: %w", err)
+	}
+	return es, nil
+}
+
+// CreateAPIKey stores k; an ID or hash already stored is ECONFLICT.
+func (s *Store) CreateAPIKey(ctx context.Context, k rung.APIKey) error {
+	created, err := store.UnixNanos(k.CreatedAt)
+	if err != nil {
+		return fmt.Errorf("api key %q: created_at: %w", k.ID, err)
+	}
+	revoked, err := store.UnixNanos(k.RevokedAt)
+	if err != nil {
+		return fmt.Errorf("api key %q: revoked_at: %w", k.ID, err)
+	}
+	_, err = s.pool.Exec(ctx, `INSERT INTO api_keys (id, hash, name, scope, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		k.ID, k.Hash, k.Name, string(k.Scope), created, revoked)
+	if isUnique(err) {
+		return rung.Errorf(rung.ECONFLICT, "API key %q (or one with the same secret) already exists", k.ID)
+	}
+	if err != nil {
+		return userError(err, "create api key")
+	}
+	return nil
+}
+
+const apiKeyColumns = `id, hash, name, scope, created_at, revoked_at`
+
+func scanAPIKey(row pgx.Row) (rung.APIKey, error) {
+	var k rung.APIKey
+	var scope string
+	var created, revoked nanos
+	if err := row.Scan(&k.ID, &k.Hash, &k.Name, &scope, &created, &revoked); err != nil {
+		return k, err
+	}
+	k.Scope = rung.Scope(scope)
+	k.CreatedAt, k.RevokedAt = timeOf(created), timeOf(revoked)
+	return k, nil
+}
+
+// APIKeyByHash finds the unrevoked key whose secret hashes to hash.
+func (s *Store) APIKeyByHash(ctx context.Context, hash []byte) (rung.APIKey, error) {
+	k, err := scanAPIKey(s.pool.QueryRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE hash = $1 AND revoked_at IS NULL`, hash))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return rung.APIKey{}, rung.Errorf(rung.ENOTFOUND, "no such API key, or it was revoked")
+	}
+	if err != nil {
+		return rung.APIKey{}, fmt.Errorf("postgres: api key by hash: %w", err)
+	}
+	return k, nil
+}
+
+// APIKeys lists every key, revoked ones included, oldest first.
+func (s *Store) APIKeys(ctx context.Context) ([]rung.APIKey, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+apiKeyColumns+` FROM api_keys ORDER BY created_at NULLS FIRST, id COLLATE "C"`)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: api keys: %w", err)
+	}
+	ks, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (rung.APIKey, error) { return scanAPIKey(row) })
+	if err != nil {
+		return nil, fmt.Errorf("postgres: api keys: %w", err)
+	}
+	return ks, nil
+}
+
+// RevokeAPIKey marks the key revoked at t. Revoking a revoked key keeps the
+// first time; an unknown id is ENOTFOUND.
+func (s *Store) RevokeAPIKey(ctx context.Context, id string, t time.Time) error {
+	if t.IsZero() {
+		return rung.Errorf(rung.EINVALID, "revoking API key %q needs a time", id)
+	}
+	at, err := store.UnixNanos(t)
+	if err != nil {
+		return err
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2`, at, id)
+	if err != nil {
+		return fmt.Errorf("postgres: revoke api key: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return rung.Errorf(rung.ENOTFOUND, "API key %q not found", id)
+	}
+	return nil
+}
+
+// Meta reads a named value, "" when unset.
+func (s *Store) Meta(ctx context.Context, key string) (string, error) {
+	var v string
+	err := s.pool.QueryRow(ctx, `SELECT value FROM meta WHERE key = $1`, key).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("postgres: meta %q: %w", key, err)
+	}
+	return v, nil
+}
+
+// SetMeta writes a named value.
+func (s *Store) SetMeta(ctx context.Context, key, value string) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO meta (key, value) VALUES ($1, $2)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
+	if err != nil {
+		return userError(err, "set meta %q", key)
+	}
+	return nil
+}
+
+// Backup is not done by Rung on PostgreSQL: it returns EINVALID naming
+// pg_dump, which makes consistent online copies.
+func (s *Store) Backup(ctx context.Context, path string) error {
+	return rung.Errorf(rung.EINVALID,
+		"rung does not back up PostgreSQL itself: use pg_dump (for example pg_dump --format=custom --schema=%s --file=%s DATABASE_URL)", s.schema, path)
+}

@@ -1,0 +1,296 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/store"
+)
+
+// rowsPerInsert is how many records one INSERT statement writes. Multi-row
+// inserts double the insert rate over one Exec per row; 200 rows keep the
+// statement's 600 parameters well under SQLite's limit.
+const rowsPerInsert = 200
+
+// Commit writes b in one IMMEDIATE transaction on the writer connection and
+// assigns its records consecutive Seqs after the last one in the log. It
+// also sets the ID of each entry of b.Audit. A program version, partner
+// version or adjustment id that already exists fails the whole batch with
+// ECONFLICT, a time the store cannot hold with EINVALID. On error nothing
+// of b is written and b is left as it was. Event ids are not checked for
+// duplicates here: the single writer above dedupes them in memory.
+func (s *Store) Commit(ctx context.Context, b *store.Batch) (err error) {
+	if err := s.writable(); err != nil {
+		return err
+	}
+	if b.Empty() {
+		return nil
+	}
+	// Encode everything before taking the write lock.
+	bodies, ends, err := encodeRecords(b.Records)
+	if err != nil {
+		return err
+	}
+	// Prepare before BeginTx: the transaction holds the writer's only
+	// connection.
+	full, rest, err := s.insertStmts(ctx, len(b.Records))
+	if err != nil {
+		return fmt.Errorf("sqlite: commit: prepare insert: %w", err)
+	}
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: commit: begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	if err := insertPrograms(ctx, tx, b.Programs); err != nil {
+		return err
+	}
+	first, err := insertRecords(ctx, tx, full, rest, b.Records, bodies, ends)
+	if err != nil {
+		return err
+	}
+	if err := insertPartners(ctx, tx, b.Partners); err != nil {
+		return err
+	}
+	if err := upsertMembers(ctx, tx, b.Members); err != nil {
+		return err
+	}
+	if err := insertAdjustments(ctx, tx, b.Adjustments); err != nil {
+		return err
+	}
+	auditIDs, err := insertAudit(ctx, tx, b.Audit)
+	if err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", err)
+	}
+	for i, r := range b.Records {
+		r.Seq = first + int64(i)
+	}
+	for i, id := range auditIDs {
+		b.Audit[i].ID = id
+	}
+	return nil
+}
+
+// encodeRecords encodes the bodies of rs into one buffer; record i's body
+// ends at ends[i].
+func encodeRecords(rs []*rung.Record) ([]byte, []int, error) {
+	if len(rs) == 0 {
+		return nil, nil, nil
+	}
+	buf := make([]byte, 0, 160*len(rs))
+	ends := make([]int, len(rs))
+	var err error
+	for i, r := range rs {
+		if buf, err = store.EncodeRecord(buf, r); err != nil {
+			return nil, nil, err
+		}
+		ends[i] = len(buf)
+	}
+	return buf, ends, nil
+}
+
+// insertStmts returns the writer's prepared statements that insert n
+// records: full inserts rowsPerInsert rows, rest the remainder.
+func (s *Store) insertStmts(ctx context.Context, n int) (full, rest *sql.Stmt, err error) {
+	if n >= rowsPerInsert {
+		if full, err = s.insertStmt(ctx, rowsPerInsert); err != nil {
+			return nil, nil, err
+		}
+	}
+	if n%rowsPerInsert != 0 {
+		if rest, err = s.insertStmt(ctx, n%rowsPerInsert); err != nil {
+			return nil, nil, err
+		}
+	}
+	return full, rest, nil
+}
+
+// insertStmt returns the writer's prepared statement that inserts n
+// records, preparing it the first time.
+func (s *Store) insertStmt(ctx context.Context, n int) (*sql.Stmt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st, ok := s.insertRows[n]; ok {
+		return st, nil
+	}
+	var q strings.Builder
+	q.WriteString("INSERT INTO events (id, version, body) VALUES ")
+	for i := range n {
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		q.WriteString("(?,?,?)")
+	}
+	st, err := s.write.PrepareContext(ctx, q.String())
+	if err != nil {
+		return nil, err
+	}
+	s.insertRows[n] = st
+	return st, nil
+}
+
+// insertRecords appends rs to the log and returns the Seq of the first.
+// SQLite gives a row inserted without a rowid (seq) the largest one in the
+// table plus one; with one writer, rs get consecutive Seqs after the last.
+// Each statement's last rowid is checked against that all the same.
+func insertRecords(ctx context.Context, tx *sql.Tx, full, rest *sql.Stmt, rs []*rung.Record, bodies []byte, ends []int) (int64, error) {
+	if len(rs) == 0 {
+		return 0, nil
+	}
+	var last int64
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM events`).Scan(&last); err != nil {
+		return 0, fmt.Errorf("sqlite: commit: last seq: %w", err)
+	}
+	first := last + 1
+	args := make([]any, 0, 3*min(len(rs), rowsPerInsert))
+	start := 0
+	for i := 0; i < len(rs); i += rowsPerInsert {
+		chunk := rs[i:min(i+rowsPerInsert, len(rs))]
+		args = args[:0]
+		for j, r := range chunk {
+			k := i + j
+			args = append(args, r.Event.ID, int64(r.Version), bodies[start:ends[k]])
+			start = ends[k]
+		}
+		st := full
+		if len(chunk) < rowsPerInsert {
+			st = rest
+		}
+		res, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+		if err != nil {
+			return 0, fmt.Errorf("sqlite: commit: insert records: %w", err)
+		}
+		want := first + int64(i+len(chunk)) - 1
+		if got, err := res.LastInsertId(); err != nil || got != want {
+			return 0, fmt.Errorf("sqlite: commit: records got seqs up to %d, expected %d (%v)", got, want, err)
+		}
+	}
+	return first, nil
+}
+
+func insertPrograms(ctx context.Context, tx *sql.Tx, ps []rung.ProgramVersion) error {
+	for _, p := range ps {
+		from, err := store.UnixNanos(p.EffectiveFrom)
+		if err != nil {
+			return fmt.Errorf("program v%d: effective_from: %w", p.Version, err)
+		}
+		at, err := store.UnixNanos(p.AppliedAt)
+		if err != nil {
+			return fmt.Errorf("program v%d: applied_at: %w", p.Version, err)
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO programs (version, source, effective_from, applied_at, applied_by) VALUES (?, ?, ?, ?, ?)`,
+			p.Version, p.Source, from, at, p.AppliedBy)
+		if isConstraint(err) {
+			return rung.Errorf(rung.ECONFLICT, "program version %d already exists: apply the program again to get a new version", p.Version)
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: commit: program v%d: %w", p.Version, err)
+		}
+	}
+	return nil
+}
+
+func insertPartners(ctx context.Context, tx *sql.Tx, pvs []rung.PartnerVersion) error {
+	if len(pvs) == 0 {
+		return nil
+	}
+	st, err := tx.PrepareContext(ctx, `INSERT INTO partner_versions (id, version, valid_from, body) VALUES (?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("sqlite: commit: partners: %w", err)
+	}
+	defer st.Close()
+	for i := range pvs {
+		pv := &pvs[i]
+		from, err := store.UnixNanos(pv.ValidFrom)
+		if err != nil {
+			return fmt.Errorf("partner %q version %d: valid_from: %w", pv.Partner.ID, pv.Version, err)
+		}
+		body, err := store.MarshalPartner(&pv.Partner)
+		if err != nil {
+			return err
+		}
+		_, err = st.ExecContext(ctx, pv.Partner.ID, pv.Version, from, body)
+		if isConstraint(err) {
+			return rung.Errorf(rung.ECONFLICT, "partner %q version %d already exists", pv.Partner.ID, pv.Version)
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: commit: partner %q: %w", pv.Partner.ID, err)
+		}
+	}
+	return nil
+}
+
+func upsertMembers(ctx context.Context, tx *sql.Tx, ms []rung.Member) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	st, err := tx.PrepareContext(ctx, `INSERT INTO members (id, body) VALUES (?, ?)
+		ON CONFLICT (id) DO UPDATE SET body = excluded.body`)
+	if err != nil {
+		return fmt.Errorf("sqlite: commit: members: %w", err)
+	}
+	defer st.Close()
+	for i := range ms {
+		body, err := store.MarshalMember(&ms[i])
+		if err != nil {
+			return err
+		}
+		if _, err := st.ExecContext(ctx, ms[i].ID, body); err != nil {
+			return fmt.Errorf("sqlite: commit: member %q: %w", ms[i].ID, err)
+		}
+	}
+	return nil
+}
+
+func insertAdjustments(ctx context.Context, tx *sql.Tx, as []rung.Adjustment) error {
+	for _, a := range as {
+		occ, err := store.UnixNanos(a.OccurredAt)
+		if err != nil {
+			return fmt.Errorf("adjustment %q: occurred_at: %w", a.ID, err)
+		}
+		created, err := store.UnixNanos(a.CreatedAt)
+		if err != nil {
+			return fmt.Errorf("adjustment %q: created_at: %w", a.ID, err)
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO adjustments (id, partner, member, points, reason, occurred_at, by, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, a.ID, a.Partner, a.Member, a.Points, a.Reason, occ, a.By, created)
+		if isConstraint(err) {
+			return rung.Errorf(rung.ECONFLICT, "adjustment %q already exists", a.ID)
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: commit: adjustment %q: %w", a.ID, err)
+		}
+	}
+	return nil
+}
+
+func insertAudit(ctx context.Context, tx *sql.Tx, es []rung.AuditEntry) ([]int64, error) {
+	ids := make([]int64, 0, len(es))
+	for _, e := range es {
+		at, err := store.UnixNanos(e.At)
+		if err != nil {
+			return nil, fmt.Errorf("audit entry: at: %w", err)
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO audit (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)`,
+			at, e.Actor, e.Action, e.Target, e.Detail)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: commit: audit: %w", err)
+		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: commit: audit: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}

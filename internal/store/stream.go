@@ -1,0 +1,121 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/rung-dev/rung"
+)
+
+// RowFunc receives one raw row of the event log. The body is copied before
+// it returns, so the caller may reuse it; the id is kept.
+type RowFunc func(seq int64, id string, version int, body []byte) error
+
+// StreamRecords is the common half of Store.Records. It runs read on a
+// goroutine of its own, while the calling goroutine decodes the rows read
+// emits, in order, into one reused rung.Record and calls fn with it: reading
+// from the database overlaps with decoding and with fn's own work.
+//
+// read must emit rows in Seq order and stop when emit returns an error
+// (which it then returns). When fn fails, StreamRecords cancels read's
+// context and returns fn's error as it is. Other errors start with the
+// store's name: read's own, and for a record that does not decode, one
+// wrapping ErrCorrupt that names the record's seq and id.
+func StreamRecords(ctx context.Context, storeName string, read func(ctx context.Context, emit RowFunc) error, fn func(*rung.Record) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	full := make(chan *chunk, chunksInFlight)
+	free := make(chan *chunk, chunksInFlight)
+	for range chunksInFlight {
+		free <- new(chunk)
+	}
+	readErr := make(chan error, 1)
+	go func() {
+		var c *chunk
+		send := func() error {
+			select {
+			case full <- c:
+				c = nil
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		err := read(ctx, func(seq int64, id string, version int, body []byte) error {
+			if c == nil {
+				select {
+				case c = <-free:
+					c.reset()
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			c.add(seq, id, version, body)
+			if len(c.seqs) == rowsPerChunk {
+				return send()
+			}
+			return nil
+		})
+		if err == nil && c != nil {
+			err = send()
+		}
+		readErr <- err
+		close(full)
+	}()
+	var r rung.Record
+	var err error
+	for c := range full {
+		if err == nil {
+			if err = c.each(&r, storeName, fn); err != nil {
+				cancel() // stops read; the loop drains what it sent
+			}
+		}
+		free <- c
+	}
+	if rerr := <-readErr; err == nil && rerr != nil {
+		return fmt.Errorf("%s: records: %w", storeName, rerr)
+	}
+	return err
+}
+
+// chunksInFlight is how many chunks read may fill ahead of fn.
+const chunksInFlight = 3
+
+// rowsPerChunk is how many rows read hands over at a time.
+const rowsPerChunk = 256
+
+// chunk is a run of raw rows of the log, their bodies copied into one
+// buffer.
+type chunk struct {
+	seqs     []int64
+	ids      []string
+	versions []int
+	ends     []int
+	bodies   []byte
+}
+
+func (c *chunk) reset() {
+	c.seqs, c.ids, c.versions, c.ends, c.bodies = c.seqs[:0], c.ids[:0], c.versions[:0], c.ends[:0], c.bodies[:0]
+}
+
+func (c *chunk) add(seq int64, id string, version int, body []byte) {
+	c.seqs, c.ids, c.versions = append(c.seqs, seq), append(c.ids, id), append(c.versions, version)
+	c.bodies = append(c.bodies, body...)
+	c.ends = append(c.ends, len(c.bodies))
+}
+
+// each decodes the chunk's rows into r, one after the other, and calls fn.
+func (c *chunk) each(r *rung.Record, storeName string, fn func(*rung.Record) error) error {
+	start := 0
+	for i, seq := range c.seqs {
+		r.Seq, r.Event.ID, r.Version = seq, c.ids[i], c.versions[i]
+		if err := DecodeRecord(c.bodies[start:c.ends[i]], r); err != nil {
+			return fmt.Errorf("%s: record seq %d (%s): %w", storeName, seq, r.Event.ID, err)
+		}
+		start = c.ends[i]
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
