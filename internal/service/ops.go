@@ -80,6 +80,9 @@ func (s *Service) Adjust(ctx context.Context, a rung.Adjustment, by string) (run
 // checkPartner validates a partner record.
 func checkPartner(p *rung.Partner, prog *program.Program) error {
 	var d []rung.Detail
+	if hasNUL(append([]string{p.ID, p.Name, p.Type, p.Region, p.Size, p.InitialTier}, p.Domains...)...) {
+		d = append(d, rung.Detail{Message: "fields must not contain NUL characters"})
+	}
 	if p.ID == "" || len(p.ID) > 200 {
 		d = append(d, rung.Detail{Key: "id", Message: "must be 1 to 200 characters"})
 	}

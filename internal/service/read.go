@@ -5,7 +5,6 @@ import (
 
 	"github.com/rung-dev/rung"
 	"github.com/rung-dev/rung/internal/engine"
-	"github.com/rung-dev/rung/internal/store"
 )
 
 // EventHistory is an event's effects with every version of it from the log.
@@ -31,12 +30,10 @@ func (s *Service) EventEffects(ctx context.Context, id string) (EventHistory, ru
 	if err != nil {
 		return eh, body, err
 	}
-	if rr, ok := s.st.(store.RecordReader); ok {
-		recs, err := rr.RecordsBySeq(ctx, eh.Effects.Seqs)
-		if err != nil {
-			return eh, body, err
-		}
-		eh.Versions = recs
+	recs, err := s.st.RecordsBySeq(ctx, eh.Effects.Seqs)
+	if err != nil {
+		return eh, body, err
 	}
+	eh.Versions = recs
 	return eh, body, nil
 }

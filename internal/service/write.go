@@ -82,6 +82,8 @@ const MaxFuture = 5 * time.Minute
 // checkEvent validates what can be checked without the state.
 func checkEvent(ev *rung.Event, now time.Time) string {
 	switch {
+	case hasNUL(ev.ID, ev.Type, ev.Partner, ev.Member, ev.Source):
+		return "id, type, partner, member and source must not contain NUL characters"
 	case ev.ID == "":
 		return "id is required: give every event a unique id, e.g. \"<source>:<record>:<type>\""
 	case len(ev.ID) > 200:
@@ -397,6 +399,10 @@ func (s *Service) preparePartner(r *request, b *store.Batch, pd *pending, now ti
 
 func (s *Service) prepareMember(r *request, b *store.Batch, pd *pending, now time.Time) {
 	m := r.member
+	if hasNUL(m.ID, m.Partner, m.Name, m.Email, m.Role) {
+		r.out.err = rung.Errorf(rung.EINVALID, "member fields must not contain NUL characters")
+		return
+	}
 	if m.ID == "" || len(m.ID) > 200 {
 		r.out.err = rung.Errorf(rung.EINVALID, "member id must be 1 to 200 characters")
 		return
@@ -506,4 +512,15 @@ func (s *Service) prepareAdjust(r *request, b *store.Batch, pd *pending, now tim
 	b.Adjustments = append(b.Adjustments, a)
 	b.Audit = append(b.Audit, rung.AuditEntry{At: now.UTC(), Actor: r.by, Action: "points.adjust", Target: a.Partner + "/" + a.Member,
 		Detail: fmt.Sprintf("%+d: %s", a.Points, a.Reason)})
+}
+
+// hasNUL reports whether any string holds a NUL character, which
+// PostgreSQL cannot store: refusing it keeps both stores alike.
+func hasNUL(ss ...string) bool {
+	for _, s := range ss {
+		if strings.IndexByte(s, 0) >= 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -9,6 +9,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/rung-dev/rung"
@@ -50,6 +51,10 @@ type Store interface {
 	// Records calls fn for each log record with Seq > after, in Seq order.
 	// The record passed to fn is only valid during the call.
 	Records(ctx context.Context, after int64, fn func(*rung.Record) error) error
+	// RecordsBySeq returns the records with the given Seqs, in the order
+	// given; a Seq not in the log is ENOTFOUND. The engine keeps only the
+	// Seqs of an event's versions in memory and reads them back from here.
+	RecordsBySeq(ctx context.Context, seqs []int64) ([]rung.Record, error)
 	// LastSeq returns the highest Seq in the log, 0 if it is empty.
 	LastSeq(ctx context.Context) (int64, error)
 
@@ -89,11 +94,12 @@ type Store interface {
 	Close() error
 }
 
-// RecordReader is implemented by stores that can fetch log records by Seq.
-// The engine keeps only the Seqs of an event's versions in memory and reads
-// the bodies back when someone asks for them.
-type RecordReader interface {
-	// RecordsBySeq returns the records with the given Seqs, in the order
-	// given; a Seq not in the log is ENOTFOUND.
-	RecordsBySeq(ctx context.Context, seqs []int64) ([]rung.Record, error)
+// RecordFromRow decodes one row of the event log.
+func RecordFromRow(seq int64, id string, version int, body []byte) (rung.Record, error) {
+	r := rung.Record{Seq: seq, Version: version}
+	r.Event.ID = id
+	if err := DecodeRecord(body, &r); err != nil {
+		return rung.Record{}, fmt.Errorf("record seq %d (%s): %w", seq, id, err)
+	}
+	return r, nil
 }

@@ -58,6 +58,29 @@ func (s *Store) readPage(ctx context.Context, after int64, emit store.RowFunc) (
 	return n, last, rows.Err()
 }
 
+// RecordsBySeq returns the records with the given Seqs, in that order.
+func (s *Store) RecordsBySeq(ctx context.Context, seqs []int64) ([]rung.Record, error) {
+	out := make([]rung.Record, 0, len(seqs))
+	for _, seq := range seqs {
+		var id string
+		var version int
+		var body []byte
+		err := s.pool.QueryRow(ctx, `SELECT id, version, body FROM events WHERE seq = $1`, seq).Scan(&id, &version, &body)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, rung.Errorf(rung.ENOTFOUND, "no record with seq %d in the log", seq)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("postgres: record %d: %w", seq, err)
+		}
+		r, err := store.RecordFromRow(seq, id, version, body)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
 // LastSeq returns the highest Seq in the log, 0 if it is empty.
 func (s *Store) LastSeq(ctx context.Context) (int64, error) {
 	var seq int64

@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"RecordRoundTripsEveryField", testRecordRoundTripsEveryField},
 		{"RecordsStreamsAfterSeqInOrder", testRecordsStreamsAfterSeqInOrder},
 		{"RecordsStopsOnError", testRecordsStopsOnError},
+		{"RecordsBySeq", testRecordsBySeq},
 		{"FailedCommitWritesNothing", testFailedCommitWritesNothing},
 		{"ProgramVersionConflict", testProgramVersionConflict},
 		{"TimeOutOfRangeIsInvalid", testTimeOutOfRangeIsInvalid},
@@ -742,4 +743,23 @@ func testBackup(t *testing.T, s store.Store) {
 	wantCode(t, s.Backup(ctx, path), rung.EINVALID)
 	// The store is still usable after a backup.
 	mustCommit(t, s, &store.Batch{Records: records("after", 1)})
+}
+
+func testRecordsBySeq(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	b := &store.Batch{Records: []*rung.Record{record("a", 1, base), record("b", 1, base), record("a", 2, base.Add(time.Hour))}}
+	if err := s.Commit(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.RecordsBySeq(ctx, []int64{b.Records[2].Seq, b.Records[0].Seq})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Event.ID != "a" || got[0].Version != 2 || got[1].Version != 1 ||
+		got[0].Seq != b.Records[2].Seq || !got[0].Event.OccurredAt.Equal(base.Add(time.Hour)) {
+		t.Fatalf("RecordsBySeq = %+v", got)
+	}
+	if _, err := s.RecordsBySeq(ctx, []int64{b.Records[2].Seq + 100}); rung.ErrorCode(err) != rung.ENOTFOUND {
+		t.Fatalf("missing seq: %v, want ENOTFOUND", err)
+	}
 }
