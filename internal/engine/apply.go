@@ -104,11 +104,18 @@ func (e *Engine) Known(id string) (known, retracted bool, version int) {
 	return true, ev.retracted, ev.version
 }
 
-// Hash returns a hash of an event's content (everything but its id), stable
-// within one engine: two versions with equal hashes are the same content.
-func (e *Engine) Hash(ev *rung.Event) uint64 {
+// Hash returns a hash of an event's content (everything but its id).
+func (e *Engine) Hash(ev *rung.Event) uint64 { return Hash(ev) }
+
+// hashSeed is random per process: hashes are compared only within one.
+var hashSeed = maphash.MakeSeed()
+
+// Hash returns a hash of an event's content (everything but its id),
+// stable within one process: two versions with equal hashes are the same
+// content.
+func Hash(ev *rung.Event) uint64 {
 	var h maphash.Hash
-	h.SetSeed(e.seed)
+	h.SetSeed(hashSeed)
 	writeString(&h, ev.Type)
 	writeString(&h, ev.Partner)
 	writeString(&h, ev.Member)

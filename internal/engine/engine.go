@@ -11,7 +11,6 @@ package engine
 
 import (
 	"fmt"
-	"hash/maphash"
 	"sort"
 	"strings"
 	"time"
@@ -48,7 +47,6 @@ type Engine struct {
 
 	metricIdx map[string]int // metric name → series slot
 
-	seed maphash.Seed
 	vars varsCache
 }
 
@@ -59,7 +57,6 @@ func New() *Engine {
 		members:    map[string]*memberState{},
 		events:     map[string]*eventState{},
 		streams:    map[streamKey]*stream{},
-		seed:       maphash.MakeSeed(),
 		boardsLive: true,
 	}
 	return e

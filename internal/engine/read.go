@@ -11,12 +11,16 @@ import (
 
 // varsCache holds the Vars reused across evaluations.
 type varsCache struct {
-	v program.Vars
+	v     program.Vars
+	event map[string]any // reused for every event
 }
 
 func (e *Engine) varsFor(ev *eventState, body *rung.Event) *program.Vars {
 	v := &e.vars.v
-	v.Event = program.EventVars(body)
+	if e.vars.event == nil {
+		e.vars.event = make(map[string]any, 7)
+	}
+	v.Event = program.FillEventVars(e.vars.event, body)
 	v.Partner = e.partnerVars(ev.partner, ev.at)
 	v.Member = nil
 	if ev.member != nil {
@@ -535,4 +539,12 @@ func (e *Engine) EventBody(id string) rung.Event {
 		return ev.body
 	}
 	return rung.Event{}
+}
+
+// EachEvent calls fn for every event id with its content hash, the Seq of
+// its newest record, its version and whether it is retracted.
+func (e *Engine) EachEvent(fn func(id string, hash uint64, seq int64, version int, retracted bool)) {
+	for id, ev := range e.events {
+		fn(id, ev.hash, ev.seqs[len(ev.seqs)-1], ev.version, ev.retracted)
+	}
 }

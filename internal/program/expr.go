@@ -173,19 +173,28 @@ func describeVal(v ref.Val) string {
 // member ("" when none), occurred_at (a timestamp), attrs (never nil) and
 // source. The attrs map is the event's own, not a copy.
 func EventVars(e *rung.Event) map[string]any {
+	return FillEventVars(make(map[string]any, 7), e)
+}
+
+// noAttrs is the attrs of an event without any; expressions never write to
+// it.
+var noAttrs = map[string]any{}
+
+// FillEventVars sets the `event` variable's keys in m and returns it, so an
+// evaluator can reuse one map for every event instead of allocating one.
+func FillEventVars(m map[string]any, e *rung.Event) map[string]any {
 	attrs := e.Attrs
 	if attrs == nil {
-		attrs = map[string]any{}
+		attrs = noAttrs
 	}
-	return map[string]any{
-		"id":          e.ID,
-		"type":        e.Type,
-		"partner":     e.Partner,
-		"member":      e.Member,
-		"occurred_at": e.OccurredAt,
-		"attrs":       attrs,
-		"source":      e.Source,
-	}
+	m["id"] = e.ID
+	m["type"] = e.Type
+	m["partner"] = e.Partner
+	m["member"] = e.Member
+	m["occurred_at"] = e.OccurredAt
+	m["attrs"] = attrs
+	m["source"] = e.Source
+	return m
 }
 
 // PartnerVars returns the `partner` variable for a partner and the tier it

@@ -39,10 +39,13 @@ type Service struct {
 	clock func() time.Time
 	log   *slog.Logger
 
-	reqs     chan *request
-	maxGroup int
-	stop     chan struct{}
-	stopped  chan struct{}
+	reqs        chan *request
+	idx         *index // the writer's view of what is committed
+	applyc      chan *applyJob
+	applierDone chan struct{}
+	maxGroup    int
+	stop        chan struct{}
+	stopped     chan struct{}
 
 	keysMu sync.RWMutex
 	keys   map[string]rung.APIKey // by hex SHA-256
@@ -61,6 +64,9 @@ func Open(ctx context.Context, st store.Store, o Options) (*Service, error) {
 		stop:     make(chan struct{}),
 		stopped:  make(chan struct{}),
 		keys:     map[string]rung.APIKey{},
+
+		applyc:      make(chan *applyJob, 1),
+		applierDone: make(chan struct{}),
 	}
 	if s.clock == nil {
 		s.clock = time.Now
@@ -78,6 +84,8 @@ func Open(ctx context.Context, st store.Store, o Options) (*Service, error) {
 	}
 	p, m, ev := s.eng.Counts()
 	s.log.Info("state rebuilt from the log", "records", n, "events", ev, "partners", p, "members", m, "took", time.Since(start).Round(time.Millisecond))
+	s.idx = newIndex(s.eng)
+	go s.applier()
 	go s.writer()
 	go s.ticker()
 	return s, nil
@@ -204,6 +212,7 @@ func (s *Service) Rebuild(ctx context.Context) (int, time.Duration, error) {
 		s.mu.Lock()
 		s.eng = fresh.eng
 		s.mu.Unlock()
+		s.idx = newIndex(fresh.eng)
 		return nil
 	}, done: done})
 	r := <-done

@@ -127,9 +127,15 @@ func (s *Service) do(ctx context.Context, r *request) result {
 	}
 }
 
-// writer applies requests one group at a time.
+// writer validates and commits requests one group at a time, and hands
+// each committed group to the applier. While the applier updates the
+// engine, the writer prepares and commits the next group.
 func (s *Service) writer() {
-	defer close(s.stopped)
+	defer func() {
+		close(s.applyc)
+		<-s.applierDone
+		close(s.stopped)
+	}()
 	for {
 		var first *request
 		select {
@@ -177,14 +183,14 @@ type pendingEvent struct {
 
 func (s *Service) process(group []*request) {
 	if len(group) == 1 && group[0].kind == kindCustom {
+		// Custom work (a rebuild) runs with nothing in flight.
+		s.drain()
 		group[0].done <- result{err: group[0].custom()}
 		return
 	}
 	now := s.clock()
 	b := &store.Batch{}
 	pd := &pending{events: map[string]*pendingEvent{}, partners: map[string]rung.PartnerVersion{}, members: map[string]rung.Member{}}
-	// The writer is the only goroutine that changes the engine, so it may
-	// read it without the lock while preparing.
 	for _, r := range group {
 		s.prepare(r, b, pd, now)
 	}
@@ -198,6 +204,41 @@ func (s *Service) process(group []*request) {
 			return
 		}
 	}
+	s.idx.merge(pd, b.Records)
+	s.applyc <- &applyJob{group: group, batch: b, compiled: pd.compiled, now: now}
+}
+
+// applyJob is a committed group waiting for the engine.
+type applyJob struct {
+	group    []*request
+	batch    *store.Batch
+	compiled []*engine.Version
+	now      time.Time
+	barrier  chan struct{} // set for a drain: closed when reached
+}
+
+// drain waits until the applier has applied every committed group.
+func (s *Service) drain() {
+	j := &applyJob{barrier: make(chan struct{})}
+	s.applyc <- j
+	<-j.barrier
+}
+
+// applier applies committed groups to the engine, in commit order, and
+// answers their requests.
+func (s *Service) applier() {
+	defer close(s.applierDone)
+	for j := range s.applyc {
+		if j.barrier != nil {
+			close(j.barrier)
+			continue
+		}
+		s.apply(j)
+	}
+}
+
+func (s *Service) apply(j *applyJob) {
+	b := j.batch
 	s.mu.Lock()
 	for _, pv := range b.Partners {
 		s.eng.PutPartner(pv)
@@ -205,7 +246,7 @@ func (s *Service) process(group []*request) {
 	for _, m := range b.Members {
 		s.eng.PutMember(m)
 	}
-	for _, r := range group {
+	for _, r := range j.group {
 		for i, rec := range r.batch.records {
 			notes := s.eng.Apply(rec)
 			if res := r.batch.notes[i]; res != nil && len(notes) > 0 {
@@ -216,16 +257,16 @@ func (s *Service) process(group []*request) {
 	for _, a := range b.Adjustments {
 		s.eng.AddAdjustment(a)
 	}
-	if len(pd.compiled) > 0 {
-		vs := append(slices.Clone(s.eng.Versions()), pd.compiled...)
-		if err := s.eng.SetVersions(vs, now); err != nil {
+	if len(j.compiled) > 0 {
+		vs := append(slices.Clone(s.eng.Versions()), j.compiled...)
+		if err := s.eng.SetVersions(vs, j.now); err != nil {
 			s.log.Error("apply program", "err", err)
 		}
 	} else {
-		s.eng.SetNow(now)
+		s.eng.SetNow(j.now)
 	}
 	s.mu.Unlock()
-	for _, r := range group {
+	for _, r := range j.group {
 		r.done <- r.out
 	}
 }
@@ -253,7 +294,7 @@ func (s *Service) partnerExists(id string, pd *pending) bool {
 	if _, ok := pd.partners[id]; ok {
 		return true
 	}
-	_, ok := s.eng.Partner(id)
+	_, ok := s.idx.partners[id]
 	return ok
 }
 
@@ -261,7 +302,8 @@ func (s *Service) memberOf(id string, pd *pending) (rung.Member, bool) {
 	if m, ok := pd.members[id]; ok {
 		return m, true
 	}
-	return s.eng.Member(id)
+	m, ok := s.idx.members[id]
+	return m, ok
 }
 
 func (s *Service) prepareEvents(r *request, b *store.Batch, pd *pending, now time.Time) {
@@ -319,11 +361,20 @@ func (s *Service) prepareEvents(r *request, b *store.Batch, pd *pending, now tim
 // classify says what an event is, given the engine and what this group has
 // already prepared.
 func (s *Service) classify(ev *rung.Event, pd *pending) (engine.Status, int, uint64) {
+	h := engine.Hash(ev)
 	p := pd.events[ev.ID]
 	if p == nil {
-		return s.eng.Classify(ev)
+		x, ok := s.idx.events[ev.ID]
+		switch {
+		case !ok:
+			return engine.StatusAccepted, 1, h
+		case x.retracted:
+			return engine.StatusAccepted, int(x.version) + 1, h
+		case x.hash == h:
+			return engine.StatusDuplicate, int(x.version), h
+		}
+		return engine.StatusCorrected, int(x.version) + 1, h
 	}
-	h := s.eng.Hash(ev)
 	switch {
 	case p.retracted:
 		return engine.StatusAccepted, p.version + 1, h
@@ -343,16 +394,21 @@ func (s *Service) prepareRetract(r *request, b *store.Batch, pd *pending, now ti
 		}
 		body, version = p.ev, p.version
 	} else {
-		known, retracted, v := s.eng.Known(r.id)
+		x, known := s.idx.events[r.id]
 		if !known {
 			r.out.err = rung.Errorf(rung.ENOTFOUND, "event %q not found", r.id)
 			return
 		}
-		if retracted {
+		if x.retracted {
 			r.out.err = rung.Errorf(rung.ECONFLICT, "event %q is already retracted", r.id)
 			return
 		}
-		body, version = s.eng.EventBody(r.id), v
+		recs, err := s.st.RecordsBySeq(context.Background(), []int64{x.seq})
+		if err != nil {
+			r.out.err = err
+			return
+		}
+		body, version = recs[0].Event, int(x.version)
 	}
 	rec := &rung.Record{Version: version + 1, Retracted: true, ReceivedAt: now.UTC(), Event: body}
 	pd.events[r.id] = &pendingEvent{version: version + 1, retracted: true, ev: body}
@@ -365,22 +421,20 @@ func (s *Service) prepareRetract(r *request, b *store.Batch, pd *pending, now ti
 
 func (s *Service) preparePartner(r *request, b *store.Batch, pd *pending, now time.Time) {
 	p := r.partner
-	if err := checkPartner(&p, s.eng.Program()); err != nil {
+	if err := checkPartner(&p, s.idx.prog); err != nil {
 		r.out.err = err
 		return
 	}
-	version := len(s.eng.PartnerVersions(p.ID)) + 1
-	if prev, ok := pd.partners[p.ID]; ok {
+	prev, ok := pd.partners[p.ID]
+	if !ok {
+		prev, ok = s.idx.partners[p.ID]
+	}
+	version := 1
+	if ok {
 		version = prev.Version + 1
 	}
 	if version > 1 {
-		old := s.eng.PartnerVersions(p.ID)
-		var last rung.Partner
-		if prev, ok := pd.partners[p.ID]; ok {
-			last = prev.Partner
-		} else {
-			last = old[len(old)-1].Partner
-		}
+		last := prev.Partner
 		if p.JoinedAt.IsZero() {
 			p.JoinedAt = last.JoinedAt
 		}
@@ -453,10 +507,7 @@ func (s *Service) prepareMember(r *request, b *store.Batch, pd *pending, now tim
 }
 
 func (s *Service) prepareProgram(r *request, b *store.Batch, pd *pending, now time.Time) {
-	last := 0
-	if vs := s.eng.Versions(); len(vs) > 0 {
-		last = vs[len(vs)-1].N
-	}
+	last := s.idx.lastProgram
 	if n := len(pd.programs); n > 0 {
 		last = pd.programs[n-1].Version
 	}

@@ -1,0 +1,91 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/demo"
+	"github.com/rung-dev/rung/internal/store/sqlite"
+)
+
+// BenchmarkIngestBatch5000 measures the whole write path in process:
+// validation, classification, a durable SQLite commit, rules, ledger and
+// live leaderboards — everything but HTTP and JSON — on the demo program.
+func BenchmarkIngestBatch5000(b *testing.B) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "rung.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Now()
+	s, err := Open(ctx, st, Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.ApplyProgram(ctx, demo.Program, time.Time{}, "bench"); err != nil {
+		b.Fatal(err)
+	}
+	const partners, members = 1000, 20000
+	for i := 0; i < partners; i++ {
+		s.PutPartner(ctx, rung.Partner{ID: fmt.Sprintf("p%d", i), Name: "P", Size: []string{"smb", "mid", "enterprise"}[i%3], Region: "emea"})
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	qstart := now.AddDate(0, 0, -40)
+	n := 0
+	batch := func() []*Incoming {
+		in := make([]*Incoming, 5000)
+		for i := range in {
+			n++
+			m := rng.IntN(members)
+			ev := rung.Event{ID: fmt.Sprintf("bench:%d", n), Partner: fmt.Sprintf("p%d", m%partners), Member: fmt.Sprintf("m%d", m),
+				OccurredAt: qstart.Add(time.Duration(rng.Int64N(int64(40 * 24 * time.Hour))))}
+			switch rng.IntN(3) {
+			case 0:
+				ev.Type, ev.Attrs = "training.completed", map[string]any{"score": float64(50 + rng.IntN(50)), "course": "c1"}
+			case 1:
+				ev.Type, ev.Attrs = "deal.won", map[string]any{"amount": float64(1000 + rng.IntN(100000)), "sourced": true}
+			default:
+				ev.Type, ev.Attrs = "deal.registered", map[string]any{"qualified": rng.IntN(2) == 0, "amount": 5000.0}
+			}
+			in[i] = &Incoming{Event: ev}
+		}
+		return in
+	}
+	// Warm up: every member exists.
+	for i := 0; i < 20; i++ {
+		s.Ingest(ctx, batch())
+	}
+	// Four clients submit at once, as over HTTP: while the engine applies
+	// one commit, the writer prepares and commits the next.
+	work := make(chan []*Incoming, b.N)
+	for i := 0; i < b.N; i++ {
+		work <- batch()
+	}
+	close(work)
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for c := 0; c < 4; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for in := range work {
+				res, err := s.Ingest(ctx, in)
+				if err != nil || res[0].Status != "accepted" {
+					b.Error(err, res[0])
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	b.ReportMetric(float64(b.N*5000)/b.Elapsed().Seconds(), "events/s")
+}

@@ -1,0 +1,66 @@
+package service
+
+import (
+	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/engine"
+	"github.com/rung-dev/rung/internal/program"
+)
+
+// index is what the writer needs to validate and classify changes: which
+// events, partners and members exist, as committed. It is owned by the
+// writer goroutine and updated right after each commit, before the engine
+// applies the commit, so the writer can prepare and commit the next group
+// while the engine is still applying the last one.
+type index struct {
+	events      map[string]indexedEvent
+	partners    map[string]rung.PartnerVersion // newest version
+	members     map[string]rung.Member
+	lastProgram int
+	prog        *program.Program
+}
+
+type indexedEvent struct {
+	hash      uint64
+	seq       int64 // the newest record of the event
+	version   int32
+	retracted bool
+}
+
+// newIndex builds the index from a loaded engine.
+func newIndex(e *engine.Engine) *index {
+	x := &index{events: map[string]indexedEvent{}, partners: map[string]rung.PartnerVersion{}, members: map[string]rung.Member{}}
+	e.EachEvent(func(id string, hash uint64, seq int64, version int, retracted bool) {
+		x.events[id] = indexedEvent{hash: hash, seq: seq, version: int32(version), retracted: retracted}
+	})
+	for _, id := range e.PartnerIDs() {
+		vs := e.PartnerVersions(id)
+		x.partners[id] = vs[len(vs)-1]
+	}
+	for _, id := range e.MemberIDs("") {
+		m, _ := e.Member(id)
+		x.members[id] = m
+	}
+	if vs := e.Versions(); len(vs) > 0 {
+		x.lastProgram = vs[len(vs)-1].N
+		x.prog = vs[len(vs)-1].Program
+	}
+	return x
+}
+
+// merge records what a committed group added.
+func (x *index) merge(pd *pending, recs []*rung.Record) {
+	for _, r := range recs {
+		p := pd.events[r.Event.ID]
+		x.events[r.Event.ID] = indexedEvent{hash: p.hash, seq: r.Seq, version: int32(r.Version), retracted: r.Retracted}
+	}
+	for id, pv := range pd.partners {
+		x.partners[id] = pv
+	}
+	for id, m := range pd.members {
+		x.members[id] = m
+	}
+	if n := len(pd.compiled); n > 0 {
+		x.lastProgram = pd.compiled[n-1].N
+		x.prog = pd.compiled[n-1].Program
+	}
+}
