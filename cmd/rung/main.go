@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -40,7 +41,15 @@ The listen address is --addr or RUNG_ADDR (default 127.0.0.1:8080).
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	if path := os.Getenv("RUNG_CPUPROFILE"); path != "" {
+		// For measuring: RUNG_CPUPROFILE=cpu.prof rung rebuild
+		if f, err := os.Create(path); err == nil {
+			pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
+	}
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	pprof.StopCPUProfile()
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "rung:", err)

@@ -24,7 +24,7 @@ type board struct {
 	// ratio's parts; -1 when unused. Points boards listen to awards.
 	mi, ni, di int
 	dn, dd     bool // distinct main/numerator, distinct denominator
-	aggs       map[uint32]*boardAgg
+	aggs       []boardAgg // by subject handle
 	idx        *rank.Index
 	cohorts    map[string]*rank.Index
 	cohortOf   map[uint32]string
@@ -81,7 +81,11 @@ func (e *Engine) boardWindow(def *program.Leaderboard, t time.Time) (time.Time, 
 func (e *Engine) buildBoard(b *board) {
 	b.from, b.to = e.boardWindow(b.def, e.now)
 	b.fromN, b.toN = b.from.UnixNano(), b.to.UnixNano()
-	b.aggs = map[uint32]*boardAgg{}
+	if b.member {
+		b.aggs = make([]boardAgg, len(e.memberByHandle))
+	} else {
+		b.aggs = make([]boardAgg, len(e.partnerByHandle))
+	}
 	b.cohorts = map[string]*rank.Index{}
 	b.cohortOf = map[uint32]string{}
 	if b.member {
@@ -115,8 +119,8 @@ func (e *Engine) boardFill(b *board, h uint32, subj any) {
 	if ba.a.n == 0 && ba.b.n == 0 {
 		return
 	}
-	b.aggs[h] = ba
-	e.boardSet(b, h, ba)
+	b.aggs[h] = *ba
+	e.boardSet(b, h, &b.aggs[h])
 }
 
 // boardSet puts a subject's current value into the board's indexes.
@@ -245,12 +249,10 @@ func (e *Engine) boardAggOf(b *board, subj any) (*boardAgg, uint32) {
 		}
 		h = s.handle
 	}
-	ba := b.aggs[h]
-	if ba == nil {
-		ba = &boardAgg{}
-		b.aggs[h] = ba
+	if int(h) >= len(b.aggs) {
+		b.aggs = append(b.aggs, make([]boardAgg, int(h)+1-len(b.aggs))...)
 	}
-	return ba, h
+	return &b.aggs[h], h
 }
 
 // cohortOfHandle returns a subject's cohort for the board's window: the
@@ -315,8 +317,8 @@ func (e *Engine) refreshBoardsFor(p *partnerState) {
 				ci.Delete(h)
 			}
 			delete(b.cohortOf, h)
-			if ba := b.aggs[h]; ba != nil {
-				e.boardSet(b, h, ba)
+			if int(h) < len(b.aggs) && (b.aggs[h].a.n > 0 || b.aggs[h].b.n > 0) {
+				e.boardSet(b, h, &b.aggs[h])
 			}
 		}
 	}

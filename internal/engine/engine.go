@@ -291,7 +291,17 @@ func (e *Engine) SetNow(now time.Time) {
 
 // BeginBulk stops live board maintenance while many records are loaded;
 // EndBulk builds the boards once. Use them around a replay of the log.
-func (e *Engine) BeginBulk() { e.boardsLive = false }
+// records, when known, sizes the event table for the replay.
+func (e *Engine) BeginBulk(records int) {
+	e.boardsLive = false
+	if records > len(e.events) {
+		grown := make(map[string]*eventState, records)
+		for k, v := range e.events {
+			grown[k] = v
+		}
+		e.events = grown
+	}
+}
 
 // EndBulk builds the live boards for now and resumes their maintenance.
 func (e *Engine) EndBulk(now time.Time) {

@@ -137,7 +137,7 @@ func run(t *rapid.T, ops []op, now time.Time) *logged {
 
 func replay(t *rapid.T, l *logged, now time.Time) *Engine {
 	h := newHarness(t, testProgram, now)
-	h.e.BeginBulk()
+	h.e.BeginBulk(len(l.log))
 	for i := range l.log {
 		rec := l.log[i]
 		h.e.Apply(&rec)
