@@ -23,7 +23,7 @@ type board struct {
 	// metric slots the board listens to: mi for plain metrics, ni/di for a
 	// ratio's parts; -1 when unused. Points boards listen to awards.
 	mi, ni, di int
-	dn, dd     bool // distinct main/numerator, distinct denominator
+	dn, dd     bool       // distinct main/numerator, distinct denominator
 	aggs       []boardAgg // by subject handle
 	idx        *rank.Index
 	cohorts    map[string]*rank.Index
