@@ -25,7 +25,6 @@ type eventState struct {
 	at        int64 // occurred_at, unix nanos
 	version   int
 	retracted bool
-	hash      uint64
 	seqs      []int64 // every log record of this id, oldest first
 	body      rung.Event
 
@@ -87,7 +86,7 @@ func (e *Engine) Classify(ev *rung.Event) (Status, int, uint64) {
 		return StatusAccepted, 1, h
 	case old.retracted:
 		return StatusAccepted, old.version + 1, h
-	case old.hash == h:
+	case Hash(&old.body) == h:
 		return StatusDuplicate, old.version, h
 	default:
 		return StatusCorrected, old.version + 1, h
@@ -204,7 +203,6 @@ func (e *Engine) Apply(rec *rung.Record) []Note {
 	}
 	ev.retracted = false
 	ev.body = rec.Event
-	ev.hash = e.Hash(&rec.Event)
 	ev.typ = rec.Event.Type
 	ev.at = rec.Event.OccurredAt.UnixNano()
 	p := e.partners[rec.Event.Partner]
@@ -242,7 +240,7 @@ func (e *Engine) evaluateWith(ev *eventState, body *rung.Event) {
 	ev.evals = ev.evals[:0]
 	ev.contribs = ev.contribs[:0]
 	ev.notes = ev.notes[:0]
-	if e.cur == nil {
+	if e.cur == nil || !e.scored[ev.typ] {
 		return
 	}
 	vars := e.varsFor(ev, body)

@@ -46,6 +46,9 @@ type Engine struct {
 	now        time.Time
 
 	metricIdx map[string]int // metric name → series slot
+	// scored holds the event types some rule (of any version) or metric
+	// reads; events of other types are kept but not evaluated.
+	scored map[string]bool
 
 	vars varsCache
 }
@@ -274,6 +277,19 @@ func (e *Engine) SetVersions(vs []*Version, now time.Time) error {
 	e.cur = vs[len(vs)-1].Program
 	e.now = now
 	e.metricIndex()
+	e.scored = map[string]bool{}
+	for _, v := range vs {
+		for _, r := range v.Program.Points.Rules {
+			for _, t := range r.On {
+				e.scored[t] = true
+			}
+		}
+	}
+	for _, m := range e.cur.Metrics {
+		for _, t := range m.Types {
+			e.scored[t] = true
+		}
+	}
 	e.recomputeAll()
 	return nil
 }

@@ -541,10 +541,10 @@ func (e *Engine) EventBody(id string) rung.Event {
 	return rung.Event{}
 }
 
-// EachEvent calls fn for every event id with its content hash, the Seq of
-// its newest record, its version and whether it is retracted.
-func (e *Engine) EachEvent(fn func(id string, hash uint64, seq int64, version int, retracted bool)) {
+// EachEvent calls fn for every event id with the Seq of its newest record,
+// its version and whether it is retracted.
+func (e *Engine) EachEvent(fn func(id string, seq int64, version int, retracted bool)) {
 	for id, ev := range e.events {
-		fn(id, ev.hash, ev.seqs[len(ev.seqs)-1], ev.version, ev.retracted)
+		fn(id, ev.seqs[len(ev.seqs)-1], ev.version, ev.retracted)
 	}
 }

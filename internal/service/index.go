@@ -20,6 +20,9 @@ type index struct {
 }
 
 type indexedEvent struct {
+	// hash of the newest version's content; 0 until needed (after a
+	// restart it is computed from the stored record when the id is sent
+	// again)
 	hash      uint64
 	seq       int64 // the newest record of the event
 	version   int32
@@ -29,8 +32,8 @@ type indexedEvent struct {
 // newIndex builds the index from a loaded engine.
 func newIndex(e *engine.Engine) *index {
 	x := &index{events: map[string]indexedEvent{}, partners: map[string]rung.PartnerVersion{}, members: map[string]rung.Member{}}
-	e.EachEvent(func(id string, hash uint64, seq int64, version int, retracted bool) {
-		x.events[id] = indexedEvent{hash: hash, seq: seq, version: int32(version), retracted: retracted}
+	e.EachEvent(func(id string, seq int64, version int, retracted bool) {
+		x.events[id] = indexedEvent{seq: seq, version: int32(version), retracted: retracted}
 	})
 	for _, id := range e.PartnerIDs() {
 		vs := e.PartnerVersions(id)

@@ -365,6 +365,10 @@ func (s *Service) classify(ev *rung.Event, pd *pending) (engine.Status, int, uin
 	p := pd.events[ev.ID]
 	if p == nil {
 		x, ok := s.idx.events[ev.ID]
+		if ok && !x.retracted && x.hash == 0 {
+			x.hash = s.storedHash(x.seq)
+			s.idx.events[ev.ID] = x
+		}
 		switch {
 		case !ok:
 			return engine.StatusAccepted, 1, h
@@ -574,4 +578,15 @@ func hasNUL(ss ...string) bool {
 		}
 	}
 	return false
+}
+
+// storedHash returns the content hash of a stored record; 0 if it cannot
+// be read (the event then counts as changed: a correction, never a loss).
+func (s *Service) storedHash(seq int64) uint64 {
+	recs, err := s.st.RecordsBySeq(context.Background(), []int64{seq})
+	if err != nil {
+		s.log.Error("read stored event", "seq", seq, "err", err)
+		return 0
+	}
+	return engine.Hash(&recs[0].Event)
 }
