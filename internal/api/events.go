@@ -53,16 +53,21 @@ func DecodeEvent(raw []byte) *service.Incoming {
 		in.Err = "the event has extra data after its closing brace"
 		return in
 	}
+	fillEvent(in, &w)
+	return in
+}
+
+// fillEvent turns a decoded wire event into an incoming event.
+func fillEvent(in *service.Incoming, w *wireEvent) {
 	in.Event = rung.Event{ID: w.ID, Type: w.Type, Partner: w.Partner, Member: w.Member, Attrs: w.Attrs, Source: w.Source}
 	if w.OccurredAt != "" {
 		t, err := time.Parse(time.RFC3339Nano, w.OccurredAt)
 		if err != nil {
 			in.Err = fmt.Sprintf("occurred_at %q is not an RFC 3339 time such as \"2026-11-02T14:00:00Z\" (a time zone offset is required)", w.OccurredAt)
-			return in
+			return
 		}
 		in.Event.OccurredAt = t
 	}
-	return in
 }
 
 // jsonProblem turns a decoding error into a sentence for the sender.
@@ -133,29 +138,91 @@ func parseEvents(contentType string, body []byte) ([]*service.Incoming, error) {
 			return nil, rung.Errorf(rung.EINVALID, "the body is not valid JSON: %s", jsonProblem(err))
 		}
 	case '{':
-		var probe map[string]json.RawMessage
-		if err := json.Unmarshal(trimmed, &probe); err != nil {
-			return nil, rung.Errorf(rung.EINVALID, "the body is not valid JSON: %s", jsonProblem(err))
-		}
-		raw, isBatch := probe["events"]
-		if !isBatch {
+		if !batchObject(trimmed) {
+			if !json.Valid(trimmed) {
+				var v any
+				return nil, rung.Errorf(rung.EINVALID, "the body is not valid JSON: %s", jsonProblem(json.Unmarshal(trimmed, &v)))
+			}
 			return []*service.Incoming{DecodeEvent(trimmed)}, nil
 		}
-		if len(probe) > 1 {
-			return nil, rung.Errorf(rung.EINVALID, "a batch is {\"events\": [...]} with no other keys")
-		}
-		if err := json.Unmarshal(raw, &items); err != nil {
-			return nil, rung.Errorf(rung.EINVALID, "\"events\" must be a list of event objects")
-		}
+		return parseBatch(trimmed)
 	default:
 		return nil, rung.Errorf(rung.EINVALID, "the body is not JSON: it must start with { or [ (for NDJSON, send Content-Type: application/x-ndjson)")
 	}
 	if len(items) > MaxBatch {
 		return nil, rung.Errorf(rung.ETOOLARGE, "the batch has %d events; at most %d are allowed per request — split it", len(items), MaxBatch)
 	}
+	if len(items) == 0 {
+		return nil, errEmptyBatch
+	}
 	out := make([]*service.Incoming, len(items))
 	for i, raw := range items {
 		out[i] = DecodeEvent(raw)
+	}
+	return out, nil
+}
+
+// batchObject reports whether a JSON object's first key is "events".
+func batchObject(b []byte) bool {
+	b = bytes.TrimLeft(b[1:], " \t\r\n")
+	return bytes.HasPrefix(b, []byte(`"events"`))
+}
+
+var errEmptyBatch = rung.Errorf(rung.EINVALID, "the batch has no events: send at least one")
+
+var errBatchShape = rung.Errorf(rung.EINVALID, "a batch is {\"events\": [...]}: a list of event objects and no other keys")
+
+// parseBatch reads {"events": [...]} in one pass. An event of the wrong
+// shape is rejected on its own; broken JSON fails the whole request.
+func parseBatch(body []byte) ([]*service.Incoming, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	syntax := func(err error) error {
+		return rung.Errorf(rung.EINVALID, "the body is not valid JSON: %s", jsonProblem(err))
+	}
+	for _, want := range []any{json.Delim('{'), "events", json.Delim('[')} {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, syntax(err)
+		}
+		if tok != want {
+			return nil, errBatchShape
+		}
+	}
+	out := make([]*service.Incoming, 0, 256)
+	for dec.More() {
+		if len(out) == MaxBatch {
+			return nil, rung.Errorf(rung.ETOOLARGE, "the batch has more than %d events; at most %d are allowed per request — split it", MaxBatch, MaxBatch)
+		}
+		var w wireEvent
+		err := dec.Decode(&w)
+		in := &service.Incoming{}
+		if err != nil {
+			var se *json.SyntaxError
+			if errors.As(err, &se) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return nil, syntax(err)
+			}
+			in.Event.ID = w.ID
+			in.Err = "the event is not valid JSON of the expected shape: " + jsonProblem(err)
+		} else {
+			fillEvent(in, &w)
+		}
+		out = append(out, in)
+	}
+	for _, want := range []json.Delim{']', '}'} {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, syntax(err)
+		}
+		if tok != want {
+			return nil, errBatchShape
+		}
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, rung.Errorf(rung.EINVALID, "the body has more after the batch's closing brace")
+	}
+	if len(out) == 0 {
+		return nil, errEmptyBatch
 	}
 	return out, nil
 }
