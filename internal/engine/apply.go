@@ -214,6 +214,9 @@ func (e *Engine) Apply(rec *rung.Record) []Note {
 		return ev.notes
 	}
 	if ev.partner != p {
+		if ev.partner != nil {
+			ev.partner.events = dropEvent(ev.partner.events, ev)
+		}
 		ev.partner = p
 		p.events = append(p.events, ev)
 	}
@@ -221,8 +224,13 @@ func (e *Engine) Apply(rec *rung.Record) []Note {
 	if rec.Event.Member != "" {
 		m = e.members[rec.Event.Member]
 	}
-	if m != nil && ev.member != m {
-		m.events = append(m.events, ev)
+	if ev.member != m {
+		if ev.member != nil {
+			ev.member.events = dropEvent(ev.member.events, ev)
+		}
+		if m != nil {
+			m.events = append(m.events, ev)
+		}
 	}
 	ev.member = m
 	e.evaluateWith(ev, &rec.Event)
@@ -237,6 +245,10 @@ func (e *Engine) evaluate(ev *eventState) {
 // evaluateWith evaluates the event's rules and metrics and applies the
 // resulting awards and contributions.
 func (e *Engine) evaluateWith(ev *eventState, body *rung.Event) {
+	if len(ev.evals) > 0 || len(ev.contribs) > 0 {
+		// Never count an event twice: take its effects out first.
+		e.unapply(ev)
+	}
 	ev.evals = ev.evals[:0]
 	ev.contribs = ev.contribs[:0]
 	ev.notes = ev.notes[:0]
@@ -418,9 +430,22 @@ func (e *Engine) unapply(ev *eventState) {
 	ev.contribs = ev.contribs[:0]
 }
 
+// dropEvent removes an event from an owner's list (a correction moved it
+// to another partner or member).
+func dropEvent(evs []*eventState, ev *eventState) []*eventState {
+	for i, x := range evs {
+		if x == ev {
+			evs[i] = evs[len(evs)-1]
+			return evs[:len(evs)-1]
+		}
+	}
+	return evs
+}
+
 // reevaluate evaluates events again after something they depend on changed.
 func (e *Engine) reevaluate(evs []*eventState) {
 	sort.Slice(evs, func(i, j int) bool { return evs[i].before(evs[j]) })
+	evs = slices.Compact(evs)
 	for _, ev := range evs {
 		if !ev.live() {
 			continue

@@ -191,14 +191,8 @@ func appendNote(notes []string, n string) []string {
 // records what it used.
 func (s *stream) owed(e *Engine, ev *eventState, re *ruleEval) (int64, string) {
 	r := re.rule
-	if r.OncePer != nil {
-		if s.seen == nil {
-			s.seen = map[string]bool{}
-		}
-		if s.seen[re.key] {
-			return 0, fmt.Sprintf("rule %s: already awarded once for %s", r.ID, re.key)
-		}
-		s.seen[re.key] = true
+	if r.OncePer != nil && s.seen[re.key] {
+		return 0, fmt.Sprintf("rule %s: already awarded once for %s", r.ID, re.key)
 	}
 	points := re.amount
 	note := ""
@@ -217,6 +211,13 @@ func (s *stream) owed(e *Engine, ev *eventState, re *ruleEval) (int64, string) {
 			points = left
 		}
 		s.used[start] += points
+	}
+	// A key is used by an award, not by an event that got nothing.
+	if r.OncePer != nil && points > 0 {
+		if s.seen == nil {
+			s.seen = map[string]bool{}
+		}
+		s.seen[re.key] = true
 	}
 	return points, note
 }

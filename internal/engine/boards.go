@@ -23,8 +23,8 @@ type board struct {
 	// metric slots the board listens to: mi for plain metrics, ni/di for a
 	// ratio's parts; -1 when unused. Points boards listen to awards.
 	mi, ni, di int
-	dn, dd     bool       // distinct main/numerator, distinct denominator
-	aggs       []boardAgg // by subject handle
+	kn, kd     program.MetricKind // kinds of the main/numerator and denominator slots
+	aggs       []boardAgg         // by subject handle
 	idx        *rank.Index
 	cohorts    map[string]*rank.Index
 	cohortOf   map[uint32]string
@@ -44,11 +44,10 @@ func (e *Engine) buildBoards() {
 		case program.MetricPoints:
 		case program.MetricRatio:
 			b.ni, b.di = e.metricIdx[b.m.Num], e.metricIdx[b.m.Den]
-			b.dn = e.cur.Metrics[b.m.Num].Kind == program.MetricDistinct
-			b.dd = e.cur.Metrics[b.m.Den].Kind == program.MetricDistinct
+			b.kn, b.kd = e.cur.Metrics[b.m.Num].Kind, e.cur.Metrics[b.m.Den].Kind
 		default:
 			b.mi = e.metricIdx[b.m.Name]
-			b.dn = b.m.Kind == program.MetricDistinct
+			b.kn = b.m.Kind
 		}
 		e.boards = append(e.boards, b)
 		e.buildBoard(b)
@@ -63,6 +62,12 @@ func (e *Engine) metricIndex() {
 	for i, n := range e.cur.MetricOrder {
 		e.metricIdx[n] = i
 	}
+}
+
+// live reports whether a read as of t can use the live board: t is now (or
+// later) and inside the board's current window.
+func (e *Engine) live(b *board, t time.Time) bool {
+	return t.IsZero() || (!t.Before(e.now) && t.Before(b.to))
 }
 
 // boardWindow returns the window of a board that contains t.
@@ -80,7 +85,7 @@ func (e *Engine) boardWindow(def *program.Leaderboard, t time.Time) (time.Time, 
 // buildBoard computes a board from scratch for the window containing now.
 func (e *Engine) buildBoard(b *board) {
 	b.from, b.to = e.boardWindow(b.def, e.now)
-	b.fromN, b.toN = b.from.UnixNano(), b.to.UnixNano()
+	b.fromN, b.toN = nanos(b.from), nanos(b.to)
 	if b.member {
 		b.aggs = make([]boardAgg, len(e.memberByHandle))
 	} else {
@@ -107,14 +112,14 @@ func (e *Engine) boardFill(b *board, h uint32, subj any) {
 	switch {
 	case b.m.Kind == program.MetricPoints:
 		for _, aw := range subjectAwards(subj).window(b.fromN, b.toN) {
-			ba.a.add(point{at: aw.At, v: aw.Points * micro}, false)
+			ba.a.add(point{at: aw.At, v: aw.Points * micro}, program.MetricPoints)
 		}
 	case b.m.Kind == program.MetricRatio:
 		ser := subjectSeries(subj)
-		ba.a = aggOf(ser[b.ni].window(b.fromN, b.toN), b.dn)
-		ba.b = aggOf(ser[b.di].window(b.fromN, b.toN), b.dd)
+		ba.a = aggOf(ser[b.ni].window(b.fromN, b.toN), b.kn)
+		ba.b = aggOf(ser[b.di].window(b.fromN, b.toN), b.kd)
 	default:
-		ba.a = aggOf(subjectSeries(subj)[b.mi].window(b.fromN, b.toN), b.dn)
+		ba.a = aggOf(subjectSeries(subj)[b.mi].window(b.fromN, b.toN), b.kn)
 	}
 	if ba.a.n == 0 && ba.b.n == 0 {
 		return
@@ -174,27 +179,25 @@ func (e *Engine) boardDelta(subj any, slot int, p point, sign int) {
 		if b.m.Kind == program.MetricPoints || p.at < b.fromN || p.at >= b.toN {
 			continue
 		}
-		var which *agg
-		var distinct bool
+		if slot != b.mi && slot != b.ni && slot != b.di {
+			continue
+		}
 		ba, h := e.boardAggOf(b, subj)
 		if ba == nil {
 			continue
 		}
-		switch slot {
-		case b.mi, b.ni:
-			which, distinct = &ba.a, b.dn
-		case b.di:
-			which, distinct = &ba.b, b.dd
-		default:
-			continue
+		update := func(which *agg, kind program.MetricKind) {
+			if sign > 0 {
+				which.add(p, kind)
+			} else if !which.remove(p, kind) {
+				*which = aggOf(subjectSeries(subj)[slot].window(b.fromN, b.toN), kind)
+			}
 		}
-		if sign > 0 {
-			which.add(p, distinct)
-		} else if which.remove(p, distinct) {
-			// the latest time is unchanged
-		} else {
-			ser := subjectSeries(subj)[slot].window(b.fromN, b.toN)
-			*which = aggOf(ser, distinct)
+		if slot == b.mi || slot == b.ni {
+			update(&ba.a, b.kn)
+		}
+		if slot == b.di {
+			update(&ba.b, b.kd)
 		}
 		e.boardSet(b, h, ba)
 	}
@@ -222,11 +225,11 @@ func (e *Engine) pointsDelta(a *Award, sign int) {
 			continue
 		}
 		if sign > 0 {
-			ba.a.add(p, false)
-		} else if !ba.a.remove(p, false) {
+			ba.a.add(p, program.MetricPoints)
+		} else if !ba.a.remove(p, program.MetricPoints) {
 			ba.a = agg{}
 			for _, aw := range subjectAwards(subj).window(b.fromN, b.toN) {
-				ba.a.add(point{at: aw.At, v: aw.Points * micro}, false)
+				ba.a.add(point{at: aw.At, v: aw.Points * micro}, program.MetricPoints)
 			}
 		}
 		e.boardSet(b, h, ba)
@@ -280,7 +283,10 @@ func (e *Engine) cohortValue(name string, p *partnerState, t int64) string {
 		if c.Name != name {
 			continue
 		}
-		vars := &program.Vars{Partner: e.partnerVars(p, t)}
+		// Built afresh, not from the cache: reads share a read lock and
+		// must not write.
+		i := p.at(t)
+		vars := &program.Vars{Partner: program.PartnerVars(&p.versions[i].Partner, e.tierAt(p, t))}
 		k, err := c.Expr.Key(vars)
 		if err != nil {
 			return ""
@@ -401,7 +407,7 @@ func (e *Engine) Leaderboard(id string, q BoardQuery) (BoardPage, error) {
 		return BoardPage{}, rung.Errorf(rung.EINVALID, "leaderboard %q has no cohorts; drop the cohort parameter", id)
 	}
 	page := BoardPage{ID: b.def.ID, Name: b.def.Name, Metric: b.def.Metric, For: string(b.def.For), Cohort: q.Cohort, Entries: []BoardEntry{}}
-	if q.AsOf.IsZero() || !q.AsOf.Before(e.now) {
+	if e.live(b, q.AsOf) {
 		return e.livePage(b, q, page)
 	}
 	return e.staticPage(b, q, page)
@@ -491,7 +497,7 @@ func (e *Engine) entry(b *board, h uint32, v float64) BoardEntry {
 // over the window containing asOf, cut at asOf, sorted and ranked.
 func (e *Engine) staticBoard(b *board, asOf time.Time) (from, to time.Time, all []ranked, cohortOf map[uint32]string) {
 	from, to = e.boardWindow(b.def, asOf)
-	f, t := from.UnixNano(), min(to.UnixNano(), asOf.UnixNano()+1)
+	f, t := nanos(from), min(nanos(to), asOf.UnixNano()+1)
 	cohortOf = map[uint32]string{}
 	tmp := &board{def: b.def, from: from, fromN: f, member: b.member}
 	add := func(h uint32, id string, subj any) {
@@ -616,7 +622,7 @@ func (e *Engine) standings(subj any, member bool, asOf time.Time) []Standing {
 		} else {
 			h = subj.(*partnerState).handle
 		}
-		if asOf.IsZero() || !asOf.Before(e.now) {
+		if e.live(b, asOf) {
 			en, ok := b.idx.Get(h)
 			if !ok {
 				continue

@@ -296,10 +296,15 @@ func (e *Engine) SetVersions(vs []*Version, now time.Time) error {
 
 // SetNow moves the engine's clock: live boards whose window has ended are
 // rebuilt for the window containing now.
+// The clock only moves forward: a late caller with an older time changes
+// nothing.
 func (e *Engine) SetNow(now time.Time) {
+	if now.Before(e.now) {
+		return
+	}
 	e.now = now
 	for _, b := range e.boards {
-		if !now.Before(b.to) || now.Before(b.from) {
+		if from, to := e.boardWindow(b.def, now); !from.Equal(b.from) || !to.Equal(b.to) {
 			e.buildBoard(b)
 		}
 	}

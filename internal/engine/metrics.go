@@ -63,43 +63,82 @@ func (s series) window(from, to int64) series {
 }
 
 // agg is an aggregate of contributions: what a metric needs to give a
-// value. It supports adding and removing one contribution.
+// value, and when the subject reached it. It supports adding and removing
+// one contribution.
 type agg struct {
-	n    int64
-	sum  int64
-	at   int64            // latest contribution
-	keys map[string]int32 // distinct: how many contributions per key
+	n   int64
+	sum int64
+	// at is when the value was reached: the latest contribution that
+	// changed it (a zero-valued sum contribution does not; for distinct,
+	// a key counts from its first contribution).
+	at   int64
+	keys map[string]keyTimes // distinct only
 }
 
-func (a *agg) add(p point, distinct bool) {
+// keyTimes is how often a distinct key occurred and when first.
+type keyTimes struct {
+	n     int32
+	first int64
+}
+
+// moves reports whether a contribution changes the value of a metric kind.
+func moves(p point, kind program.MetricKind) bool {
+	switch kind {
+	case program.MetricSum, program.MetricPoints:
+		return p.v != 0
+	}
+	return true
+}
+
+func (a *agg) add(p point, kind program.MetricKind) {
 	a.n++
 	a.sum += p.v
-	if p.at > a.at {
-		a.at = p.at
-	}
-	if distinct {
+	if kind == program.MetricDistinct {
 		if a.keys == nil {
-			a.keys = map[string]int32{}
+			a.keys = map[string]keyTimes{}
 		}
-		a.keys[p.key]++
+		k, seen := a.keys[p.key]
+		k.n++
+		if !seen || p.at < k.first {
+			k.first = p.at
+		}
+		a.keys[p.key] = k
+		if !seen && p.at > a.at {
+			a.at = p.at
+		} else if seen && p.at == k.first {
+			// An earlier first time for a known key: the latest first
+			// time may have dropped.
+			a.at = a.latestFirst()
+		}
+		return
+	}
+	if moves(p, kind) && p.at > a.at {
+		a.at = p.at
 	}
 }
 
-// remove takes a contribution out; it reports false when the latest time
-// may have changed and the caller must recompute it.
-func (a *agg) remove(p point, distinct bool) bool {
+func (a *agg) latestFirst() int64 {
+	var at int64
+	for _, k := range a.keys {
+		at = max(at, k.first)
+	}
+	return at
+}
+
+// remove takes a contribution out; it reports false when the aggregate
+// cannot tell its new reach time and the caller must recompute it from the
+// contributions.
+func (a *agg) remove(p point, kind program.MetricKind) bool {
 	a.n--
 	a.sum -= p.v
-	if distinct {
-		if a.keys[p.key]--; a.keys[p.key] <= 0 {
-			delete(a.keys, p.key)
-		}
-	}
 	if a.n <= 0 {
 		*a = agg{}
 		return true
 	}
-	return p.at != a.at
+	if kind == program.MetricDistinct {
+		return false
+	}
+	return !moves(p, kind) || p.at != a.at
 }
 
 // value gives the metric's value from its aggregate; ok is false when the
@@ -121,10 +160,10 @@ func (a *agg) value(k program.MetricKind) (float64, bool) {
 	return 0, false
 }
 
-func aggOf(s series, distinct bool) agg {
+func aggOf(s series, kind program.MetricKind) agg {
 	var a agg
 	for _, p := range s {
-		a.add(p, distinct)
+		a.add(p, kind)
 	}
 	return a
 }
@@ -175,7 +214,7 @@ func (e *Engine) metricValue(subj any, m *program.Metric, from, to int64) Metric
 	if m.Kind == program.MetricPoints {
 		var a agg
 		for _, aw := range subjectAwards(subj).window(from, to) {
-			a.add(point{at: aw.At, v: aw.Points * micro}, false)
+			a.add(point{at: aw.At, v: aw.Points * micro}, program.MetricPoints)
 		}
 		v, ok := a.value(m.Kind)
 		return MetricValue{Value: v, At: unixTime(a.at), OK: ok}
@@ -183,15 +222,15 @@ func (e *Engine) metricValue(subj any, m *program.Metric, from, to int64) Metric
 	ser := subjectSeries(subj)
 	if m.Kind == program.MetricRatio {
 		ni, di := e.metricIdx[m.Num], e.metricIdx[m.Den]
-		num := aggOf(ser[ni].window(from, to), e.cur.Metrics[m.Num].Kind == program.MetricDistinct)
-		den := aggOf(ser[di].window(from, to), e.cur.Metrics[m.Den].Kind == program.MetricDistinct)
+		num := aggOf(ser[ni].window(from, to), e.cur.Metrics[m.Num].Kind)
+		den := aggOf(ser[di].window(from, to), e.cur.Metrics[m.Den].Kind)
 		v, ok := e.ratioValue(m, &num, &den)
 		at := max(num.at, den.at)
 		nv, _ := num.value(e.cur.Metrics[m.Num].Kind)
 		dv, _ := den.value(e.cur.Metrics[m.Den].Kind)
 		return MetricValue{Value: v, At: unixTime(at), OK: ok, Num: nv, Den: dv}
 	}
-	a := aggOf(ser[e.metricIdx[m.Name]].window(from, to), m.Kind == program.MetricDistinct)
+	a := aggOf(ser[e.metricIdx[m.Name]].window(from, to), m.Kind)
 	v, ok := a.value(m.Kind)
 	return MetricValue{Value: v, At: unixTime(a.at), OK: ok}
 }
@@ -223,10 +262,10 @@ func (e *Engine) PartnerMetric(id, metric string, w program.Window, asOf time.Ti
 func (e *Engine) windowAt(w program.Window, asOf time.Time) (int64, int64) {
 	from, to := e.Calendar().Window(w, asOf)
 	end := asOf.UnixNano() + 1
-	if t := to.UnixNano(); t < end {
+	if t := nanos(to); t < end {
 		end = t
 	}
-	return from.UnixNano(), end
+	return nanos(from), end
 }
 
 func (e *Engine) addContrib(ev *eventState, c contrib) {
@@ -247,6 +286,19 @@ func (e *Engine) removeContrib(ev *eventState, c contrib) {
 		ev.member.series[c.metric].remove(p.at, p.id)
 		e.boardDelta(ev.member, c.metric, p, -1)
 	}
+}
+
+// nanos converts a window bound to unix nanoseconds, saturating: the zero
+// time (an open start) and times past 2262 (an open end) do not fit in an
+// int64 and would wrap.
+func nanos(t time.Time) int64 {
+	switch {
+	case t.IsZero() || t.Year() < 1678:
+		return math.MinInt64
+	case t.Year() >= 2262:
+		return math.MaxInt64
+	}
+	return t.UnixNano()
 }
 
 func unixTime(ns int64) time.Time {

@@ -48,6 +48,10 @@ type Service struct {
 	stop        chan struct{}
 	stopped     chan struct{}
 
+	closeMu   sync.RWMutex // held for reading while a request is queued
+	closed    bool
+	closeOnce sync.Once
+
 	keysMu sync.RWMutex
 	keys   map[string]rung.APIKey // by hex SHA-256
 }
@@ -163,14 +167,17 @@ func compileVersions(progs []rung.ProgramVersion) ([]*engine.Version, error) {
 	return vs, nil
 }
 
-// Close stops the writer after the requests already queued.
+// Close stops the service: requests being written finish, requests still
+// queued are answered "unavailable", and later ones are refused. It may be
+// called more than once.
 func (s *Service) Close() {
-	select {
-	case <-s.stop:
-	default:
+	s.closeOnce.Do(func() {
+		s.closeMu.Lock()
+		s.closed = true
+		s.closeMu.Unlock()
 		close(s.stop)
-		<-s.stopped
-	}
+	})
+	<-s.stopped
 }
 
 // Now returns the service's current time.

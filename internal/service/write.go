@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"regexp"
 	"slices"
@@ -103,15 +104,21 @@ func checkEvent(ev *rung.Event, now time.Time) string {
 	return ""
 }
 
+var errClosing = rung.Errorf(rung.EUNAVAILABLE, "the server is shutting down; send again shortly")
+
 func (s *Service) submit(r *request) {
 	if r.done == nil {
 		r.done = make(chan result, 1)
 	}
-	select {
-	case s.reqs <- r:
-	case <-s.stop:
-		r.done <- result{err: rung.Errorf(rung.EUNAVAILABLE, "the server is shutting down; send again shortly")}
+	// Close takes the write side of closeMu before it stops the writer, so
+	// nothing is queued after the writer's last look at the queue.
+	s.closeMu.RLock()
+	defer s.closeMu.RUnlock()
+	if s.closed {
+		r.done <- result{err: errClosing}
+		return
 	}
+	s.reqs <- r
 }
 
 func (s *Service) do(ctx context.Context, r *request) result {
@@ -141,7 +148,15 @@ func (s *Service) writer() {
 		select {
 		case first = <-s.reqs:
 		case <-s.stop:
-			return
+			// Answer what is still queued; nothing more can arrive.
+			for {
+				select {
+				case r := <-s.reqs:
+					r.done <- result{err: errClosing}
+				default:
+					return
+				}
+			}
 		}
 		group := []*request{first}
 		n := len(first.events)
@@ -493,6 +508,7 @@ func (s *Service) prepareMember(r *request, b *store.Batch, pd *pending, now tim
 			if !m.JoinedAt.IsZero() && !m.JoinedAt.Equal(old.JoinedAt) {
 				at = m.JoinedAt.UTC()
 			}
+			// The first membership is open at the start; later ones are not.
 			if !at.After(cur.JoinedAt) && len(m.Memberships) > 1 {
 				r.out.err = rung.Errorf(rung.EINVALID, "joined_at %s is before the member joined its current partner (%s): a move must be dated later",
 					at.Format(time.RFC3339), cur.JoinedAt.Format(time.RFC3339))
@@ -562,7 +578,9 @@ func (s *Service) prepareAdjust(r *request, b *store.Batch, pd *pending, now tim
 	}
 	a.By = r.by
 	if a.ID == "" {
-		a.ID = fmt.Sprintf("adj:%d", now.UnixNano())
+		var b [6]byte
+		rand.Read(b[:])
+		a.ID = fmt.Sprintf("adj:%d:%x", now.UnixNano(), b)
 	}
 	b.Adjustments = append(b.Adjustments, a)
 	b.Audit = append(b.Audit, rung.AuditEntry{At: now.UTC(), Actor: r.by, Action: "points.adjust", Target: a.Partner + "/" + a.Member,
