@@ -34,6 +34,7 @@ Usage:
   rung apikey create --scope ingest|read|admin [--name N]   a new API key (printed on the last line)
   rung rebuild   [--db]                                     recompute all state from the log and time it
   rung backup FILE [--db]                                   a consistent copy of a SQLite database
+  rung copy --from SRC --to DST                             copy every fact into an empty database, and verify
 
 The database is --db or RUNG_DB: a SQLite path (default rung.db) or a postgres:// URL.
 The listen address is --addr or RUNG_ADDR (default 127.0.0.1:8080).
@@ -91,6 +92,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdRebuild(ctx, rest, stdout, stderr)
 	case "backup":
 		return cmdBackup(ctx, rest, stdout, stderr)
+	case "copy":
+		return cmdCopy(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

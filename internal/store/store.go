@@ -70,7 +70,9 @@ type Store interface {
 	// Audit returns audit entries, newest first.
 	Audit(ctx context.Context, f AuditFilter) ([]rung.AuditEntry, error)
 
-	// CreateAPIKey stores a new key; its ID must be new (ECONFLICT otherwise).
+	// CreateAPIKey stores a new key with all its fields, RevokedAt included
+	// (`rung copy` stores revoked keys this way); its ID must be new
+	// (ECONFLICT otherwise).
 	CreateAPIKey(ctx context.Context, k rung.APIKey) error
 	// APIKeyByHash finds an unrevoked key by the SHA-256 of its secret
 	// (ENOTFOUND when there is none).
@@ -84,6 +86,9 @@ type Store interface {
 	// writes one. Used for import cursors and instance settings.
 	Meta(ctx context.Context, key string) (string, error)
 	SetMeta(ctx context.Context, key, value string) error
+	// AllMeta returns every named value (an empty map when there is none),
+	// for tools that copy a whole database.
+	AllMeta(ctx context.Context) (map[string]string, error)
 
 	// Backup writes a consistent copy of the database to path while the
 	// store stays online. Stores that cannot (PostgreSQL) return EINVALID

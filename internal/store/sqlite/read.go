@@ -327,6 +327,27 @@ func (s *Store) Meta(ctx context.Context, key string) (string, error) {
 	return v, nil
 }
 
+// AllMeta returns every named value.
+func (s *Store) AllMeta(ctx context.Context) (map[string]string, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT key, value FROM meta`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: meta: %w", err)
+	}
+	defer rows.Close()
+	m := map[string]string{}
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, fmt.Errorf("sqlite: meta: %w", err)
+		}
+		m[k] = v
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: meta: %w", err)
+	}
+	return m, nil
+}
+
 // SetMeta writes a named value.
 func (s *Store) SetMeta(ctx context.Context, key, value string) error {
 	if err := s.writable(); err != nil {

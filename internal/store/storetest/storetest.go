@@ -180,6 +180,9 @@ func testEmptyStore(t *testing.T, s store.Store) {
 	if v, err := s.Meta(ctx, "nothing"); err != nil || v != "" {
 		t.Errorf("Meta = %q, %v", v, err)
 	}
+	if m, err := s.AllMeta(ctx); err != nil || m == nil || len(m) != 0 {
+		t.Errorf("AllMeta = %#v, %v; want an empty map", m, err)
+	}
 }
 
 func testCommitAssignsContiguousSeqs(t *testing.T, s store.Store) {
@@ -648,6 +651,21 @@ func testAPIKeys(t *testing.T, s store.Store) {
 	}
 	k1.RevokedAt = revokedAt.UTC()
 	equal(t, "keys, oldest first", ks, []rung.APIKey{k1, k2})
+
+	// A key created already revoked (as `rung copy` writes one) keeps its
+	// revocation and does not authenticate.
+	k4 := rung.APIKey{ID: "k4", Name: "old", Scope: rung.ScopeAdmin, Hash: []byte("hash-4-................................"),
+		CreatedAt: base.Add(2 * time.Minute), RevokedAt: base.Add(3 * time.Minute)}
+	if err := s.CreateAPIKey(ctx, k4); err != nil {
+		t.Fatalf("CreateAPIKey(revoked): %v", err)
+	}
+	_, err = s.APIKeyByHash(ctx, k4.Hash)
+	wantCode(t, err, rung.ENOTFOUND)
+	if ks, err = s.APIKeys(ctx); err != nil {
+		t.Fatal(err)
+	}
+	k4.CreatedAt, k4.RevokedAt = k4.CreatedAt.UTC(), k4.RevokedAt.UTC()
+	equal(t, "keys with one created revoked", ks, []rung.APIKey{k1, k2, k4})
 }
 
 func testMeta(t *testing.T, s store.Store) {
@@ -666,6 +684,11 @@ func testMeta(t *testing.T, s store.Store) {
 	if got, _ := s.Meta(ctx, "cursor"); got != "" {
 		t.Errorf("Meta(cursor) = %q after setting another key", got)
 	}
+	all, err := s.AllMeta(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "all meta", all, map[string]string{"cursor": "", "other": "x"})
 }
 
 func testConcurrentCommits(t *testing.T, s store.Store) {
