@@ -313,7 +313,8 @@ func (h *Handler) getLeaderboard(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	q := engine.BoardQuery{Cohort: r.URL.Query().Get("cohort"), Limit: limit, Offset: offset, Around: r.URL.Query().Get("around"), AsOf: t}
+	qs := r.URL.Query()
+	q := engine.BoardQuery{Cohort: qs.Get("cohort"), Limit: limit, Offset: offset, Around: qs.Get("around"), AsOf: t}
 	var page engine.BoardPage
 	err = h.svc.Read(func(e *engine.Engine) error {
 		page, err = e.Leaderboard(r.PathValue("id"), q)
@@ -323,7 +324,7 @@ func (h *Handler) getLeaderboard(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, page)
+	writeBoardPage(w, &page)
 }
 
 func (h *Handler) getLedger(w http.ResponseWriter, r *http.Request) {

@@ -461,6 +461,7 @@ func (e *Engine) livePage(b *board, q BoardQuery, page BoardPage) (BoardPage, er
 		}
 		q.Offset = max(0, pos-q.Limit/2)
 	}
+	page.Entries = make([]BoardEntry, 0, min(q.Limit, max(0, page.Total-q.Offset)))
 	idx.Range(q.Offset, q.Limit, func(rk, _ int, en rank.Entry) bool {
 		be := e.entry(b, en.ID, en.Value)
 		if q.Cohort != "" {

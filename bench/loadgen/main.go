@@ -1,0 +1,536 @@
+// Command loadgen drives a running Rung server over HTTP with one scenario
+// per invocation and reports throughput and latency:
+//
+//	loadgen --url http://127.0.0.1:8080 --key KEY setup        partners and members (concurrent PUTs)
+//	loadgen --url ... --key KEY batch                            POSTs of 5,000 events from 4 clients
+//	loadgen --url ... --key KEY single                           one event per POST from 64 clients
+//	loadgen --url ... --key KEY leaderboard                      top-100 and rank-of-one reads
+//	loadgen --url ... --key KEY ceiling                          GET /healthz: what HTTP alone allows here
+//
+// Every run is bounded by --duration and --count and stops by itself; it
+// only targets loopback addresses. It prints one JSON line on stdout (the
+// figure a script takes the median of is "rate") and one sentence on
+// stderr. The exit status is 1 when any item failed.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/rung-dev/rung/bench/internal/workload"
+)
+
+const usage = `usage: loadgen [flags] setup|batch|single|leaderboard
+
+Scenarios:
+  setup        PUT --partners partners and --members members (default 1,000 / 100,000)
+  batch        POST batches of --batch events (default 5,000) from --clients clients (default 4)
+  single       POST one event per request from --clients clients (default 64)
+  leaderboard  GET the top 100 and rank-of-one (around=) from --clients clients (default 8)
+  ceiling      GET /healthz from --clients clients (default 8): the most requests/s HTTP
+               allows on this machine with this client, for reading the others
+
+Flags:
+`
+
+// config is what the flags say.
+type config struct {
+	url      string
+	key      string
+	scenario string
+	clients  int
+	duration time.Duration
+	count    int64
+	batch    int
+	partners int
+	members  int
+	board    string
+	reads    string
+	run      string
+	wait     time.Duration
+	maxTime  time.Duration
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	rep, err := run(ctx, os.Args[1:])
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		os.Exit(2)
+	}
+	rep.Print(os.Stdout, os.Stderr)
+	if rep.Failed > 0 {
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string) (*workload.Report, error) {
+	cfg, err := parseFlags(args)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, cfg.maxTime)
+	defer cancel()
+	c := newClient(cfg)
+	if err := c.waitReady(ctx, cfg.wait); err != nil {
+		return nil, err
+	}
+	switch cfg.scenario {
+	case "setup":
+		return c.setup(ctx)
+	case "batch":
+		return c.ingest(ctx, cfg.batch)
+	case "single":
+		return c.ingest(ctx, 0)
+	case "leaderboard":
+		return c.leaderboard(ctx)
+	case "ceiling":
+		return c.ceiling(ctx)
+	}
+	return nil, fmt.Errorf("unknown scenario %q: use setup, batch, single, leaderboard or ceiling", cfg.scenario)
+}
+
+func parseFlags(args []string) (config, error) {
+	var cfg config
+	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&cfg.url, "url", envOr("RUNG_URL", "http://127.0.0.1:8080"), "the server's base URL, loopback only (RUNG_URL)")
+	fs.StringVar(&cfg.key, "key", os.Getenv("RUNG_KEY"), "API key with scope admin, or ingest for writes and read for reads (RUNG_KEY)")
+	fs.StringVar(&cfg.scenario, "scenario", "", "setup, batch, single, leaderboard or ceiling (or give it as the argument)")
+	fs.IntVar(&cfg.clients, "clients", 0, "concurrent clients (default: setup 32, batch 4, single 64, leaderboard and ceiling 8)")
+	fs.DurationVar(&cfg.duration, "duration", 10*time.Second, "how long batch, single and leaderboard run")
+	fs.Int64Var(&cfg.count, "count", 0, "stop after this many events (batch, single) or requests (leaderboard, ceiling); 0: run for --duration")
+	fs.IntVar(&cfg.batch, "batch", 5000, "events per request in the batch scenario (at most 5,000)")
+	fs.IntVar(&cfg.partners, "partners", 1000, "synthetic partners (setup creates them; events use them)")
+	fs.IntVar(&cfg.members, "members", 100000, "synthetic members (setup creates them; events use them)")
+	fs.StringVar(&cfg.board, "board", "quarter-points", "leaderboard to read")
+	fs.StringVar(&cfg.reads, "reads", "mix", "leaderboard reads: top (top 100), around (rank of one member) or mix (alternate)")
+	fs.StringVar(&cfg.run, "run", "", "run id that makes event ids unique (default: from the clock)")
+	fs.DurationVar(&cfg.wait, "wait", 30*time.Second, "how long to wait for the server to answer /healthz")
+	fs.DurationVar(&cfg.maxTime, "max-time", 10*time.Minute, "hard limit on the whole invocation")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 1 || (fs.NArg() == 1 && cfg.scenario != "") {
+		return cfg, errors.New("give one scenario")
+	}
+	if fs.NArg() == 1 {
+		cfg.scenario = fs.Arg(0)
+	}
+	if cfg.scenario == "" {
+		fs.Usage()
+		return cfg, errors.New("no scenario given")
+	}
+	if cfg.key == "" {
+		return cfg, errors.New("no API key: pass --key or set RUNG_KEY (rung apikey create --scope admin)")
+	}
+	if err := workload.CheckLoopbackURL(cfg.url); err != nil {
+		return cfg, err
+	}
+	if cfg.clients <= 0 {
+		cfg.clients = map[string]int{"setup": 32, "batch": 4, "single": 64, "leaderboard": 8, "ceiling": 8}[cfg.scenario]
+	}
+	if cfg.batch < 1 || cfg.batch > 5000 {
+		return cfg, fmt.Errorf("--batch %d: give 1 to 5,000", cfg.batch)
+	}
+	if cfg.partners < 1 || cfg.members < 1 {
+		return cfg, errors.New("--partners and --members must be at least 1")
+	}
+	if cfg.duration <= 0 || cfg.maxTime <= 0 {
+		return cfg, errors.New("--duration and --max-time must be positive")
+	}
+	if cfg.reads != "mix" && cfg.reads != "top" && cfg.reads != "around" {
+		return cfg, fmt.Errorf("--reads %q: use top, around or mix", cfg.reads)
+	}
+	if cfg.run == "" {
+		cfg.run = workload.RunID()
+	}
+	return cfg, nil
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// client is the HTTP side: one keep-alive transport for all clients of a
+// run, with an idle pool large enough that no client ever redials.
+type client struct {
+	cfg  config
+	base string
+	http *http.Client
+}
+
+func newClient(cfg config) *client {
+	tr := &http.Transport{
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        cfg.clients + 16,
+		MaxIdleConnsPerHost: max(64, cfg.clients+16),
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+		ForceAttemptHTTP2:   false,
+	}
+	return &client{cfg: cfg, base: cfg.url, http: &http.Client{Transport: tr, Timeout: 2 * time.Minute}}
+}
+
+// do sends one request and reads the whole answer into buf.
+func (c *client) do(ctx context.Context, method, path string, body []byte, buf *bytes.Buffer) (int, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.cfg.key)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	buf.Reset()
+	if _, err := buf.ReadFrom(resp.Body); err != nil {
+		return resp.StatusCode, err
+	}
+	return resp.StatusCode, nil
+}
+
+// waitReady polls /healthz until the server answers or d has passed.
+func (c *client) waitReady(ctx context.Context, d time.Duration) error {
+	deadline := time.Now().Add(d)
+	var buf bytes.Buffer
+	for {
+		code, err := c.do(ctx, http.MethodGet, "/healthz", nil, &buf)
+		if err == nil && code == http.StatusOK {
+			return nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			if err == nil {
+				err = fmt.Errorf("status %d", code)
+			}
+			return fmt.Errorf("the server at %s is not answering /healthz: %v", c.base, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// setup creates the partners, then the members, with concurrent PUTs.
+func (c *client) setup(ctx context.Context) (*workload.Report, error) {
+	cfg := c.cfg
+	var done, failed, requests atomic.Int64
+	var fails workload.Failures
+	lats := make([]workload.Latencies, cfg.clients)
+	phase := func(n int, put func(i int) (string, []byte)) {
+		var next atomic.Int64
+		workload.Drive(cfg.clients, func(cl int) {
+			var buf bytes.Buffer
+			for ctx.Err() == nil {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				path, body := put(i)
+				t := time.Now()
+				code, err := c.do(ctx, http.MethodPut, path, body, &buf)
+				lats[cl].Add(time.Since(t))
+				requests.Add(1)
+				switch {
+				case err != nil:
+					failed.Add(1)
+					fails.Add(fmt.Sprintf("PUT %s: %v", path, err))
+				case code != http.StatusOK && code != http.StatusCreated:
+					failed.Add(1)
+					fails.Add(fmt.Sprintf("PUT %s: status %d: %s", path, code, buf.String()))
+				default:
+					done.Add(1)
+				}
+			}
+		})
+	}
+	start := time.Now()
+	phase(cfg.partners, func(i int) (string, []byte) {
+		body, _ := json.Marshal(map[string]string{
+			"name":   fmt.Sprintf("Bench Partner %d", i),
+			"size":   workload.Sizes[i%len(workload.Sizes)],
+			"region": workload.Regions[(i/3)%len(workload.Regions)],
+			"type":   workload.Types[(i/9)%len(workload.Types)],
+		})
+		return "/api/v1/partners/" + workload.PartnerID(i), body
+	})
+	if failed.Load() == 0 {
+		phase(cfg.members, func(i int) (string, []byte) {
+			body, _ := json.Marshal(map[string]string{
+				"partner": workload.PartnerID(workload.PartnerOf(i, cfg.partners)),
+				"name":    fmt.Sprintf("Bench Member %d", i),
+			})
+			return "/api/v1/members/" + workload.MemberID(i), body
+		})
+	}
+	took := time.Since(start)
+	if ctx.Err() != nil {
+		fails.Add("stopped before the end: " + ctx.Err().Error())
+		failed.Add(int64(cfg.partners+cfg.members) - done.Load() - failed.Load())
+	}
+	rep := &workload.Report{
+		Tool: "rung", Scenario: "setup", Clients: cfg.clients, Seconds: took.Seconds(),
+		Requests: requests.Load(), Items: done.Load(), Failed: failed.Load(),
+		Rate: float64(done.Load()) / took.Seconds(), Unit: "PUTs/s", Errors: fails.List(),
+	}
+	rep.SetLatency(workload.Merge(lats).Summarize())
+	return rep, nil
+}
+
+var accepted = []byte(`"status":"accepted"`)
+
+// ingest posts events: batches of size events wrapped in {"events": [...]},
+// or, when size is 0, one bare event per request. Every result must be
+// accepted; event ids are unique to the run.
+func (c *client) ingest(ctx context.Context, size int) (*workload.Report, error) {
+	cfg := c.cfg
+	scenario, per := "batch", size
+	if size == 0 {
+		scenario, per = "single", 1
+	}
+	from, to := workload.QuarterWindow(time.Now())
+	budget := workload.NewBudget(cfg.count, cfg.duration)
+	var events, failed, requests atomic.Int64
+	var fails workload.Failures
+	lats := make([]workload.Latencies, cfg.clients)
+	took := workload.Drive(cfg.clients, func(cl int) {
+		gen := workload.NewGenerator(cfg.run, cl, cfg.partners, cfg.members, from, to)
+		var body []byte
+		var buf bytes.Buffer
+		for ctx.Err() == nil {
+			n := budget.Take(per)
+			if n == 0 {
+				return
+			}
+			body = body[:0]
+			if size > 0 {
+				body = append(body, `{"events":[`...)
+			}
+			for i := range n {
+				if i > 0 {
+					body = append(body, ',')
+				}
+				body, _ = gen.Append(body)
+			}
+			if size > 0 {
+				body = append(body, "]}"...)
+			}
+			t := time.Now()
+			code, err := c.do(ctx, http.MethodPost, "/api/v1/events", body, &buf)
+			lats[cl].Add(time.Since(t))
+			requests.Add(1)
+			switch {
+			case err != nil:
+				failed.Add(int64(n))
+				fails.Add(fmt.Sprintf("POST /api/v1/events: %v", err))
+				continue
+			case code != http.StatusOK:
+				failed.Add(int64(n))
+				fails.Add(fmt.Sprintf("POST /api/v1/events: status %d: %s", code, buf.String()))
+				continue
+			}
+			ok := bytes.Count(buf.Bytes(), accepted)
+			if ok != n {
+				ok = countAccepted(buf.Bytes(), n, &fails)
+			}
+			events.Add(int64(ok))
+			failed.Add(int64(n - ok))
+		}
+	})
+	rep := &workload.Report{
+		Tool: "rung", Scenario: scenario, Clients: cfg.clients, Seconds: took.Seconds(),
+		Requests: requests.Load(), Items: events.Load(), Failed: failed.Load(),
+		Rate: float64(events.Load()) / took.Seconds(), Unit: "events/s", Errors: fails.List(),
+	}
+	rep.SetLatency(workload.Merge(lats).Summarize())
+	return rep, nil
+}
+
+// countAccepted decodes an ingest answer properly (the fast count did not
+// match) and notes the results that were not accepted.
+func countAccepted(body []byte, want int, fails *workload.Failures) int {
+	var out struct {
+		Results []struct {
+			ID     string `json:"id"`
+			Status string `json:"status"`
+			Error  string `json:"error"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal(body, &out); err != nil {
+		fails.Add(fmt.Sprintf("unreadable answer: %v", err))
+		return 0
+	}
+	if len(out.Results) != want {
+		fails.Add(fmt.Sprintf("%d results for %d events", len(out.Results), want))
+	}
+	ok := 0
+	for _, r := range out.Results {
+		if r.Status == "accepted" {
+			ok++
+			continue
+		}
+		fails.Add(fmt.Sprintf("event %s: %s %s", r.ID, r.Status, r.Error))
+	}
+	return ok
+}
+
+// leaderboard reads the board: the top 100 and one member's rank
+// (around=MEMBER&limit=1), alternating per client under --reads mix. The
+// members asked about are sampled from the board first, so every read
+// finds its subject.
+func (c *client) leaderboard(ctx context.Context) (*workload.Report, error) {
+	cfg := c.cfg
+	path := "/api/v1/leaderboards/" + url.PathEscape(cfg.board)
+	subjects, total, err := c.sampleBoard(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	budget := workload.NewBudget(cfg.count, cfg.duration)
+	var reads, failed atomic.Int64
+	var fails workload.Failures
+	top := make([]workload.Latencies, cfg.clients)
+	around := make([]workload.Latencies, cfg.clients)
+	took := workload.Drive(cfg.clients, func(cl int) {
+		gen := workload.NewGenerator(cfg.run, cl, 1, 1, time.Now(), time.Now())
+		var buf bytes.Buffer
+		for i := 0; ctx.Err() == nil; i++ {
+			if budget.Take(1) == 0 {
+				return
+			}
+			q, lat := "?limit=100", &top[cl]
+			if cfg.reads == "around" || (cfg.reads == "mix" && (i+cl)%2 == 1) {
+				q, lat = "?limit=1&around="+url.QueryEscape(subjects[gen.Intn(len(subjects))]), &around[cl]
+			}
+			t := time.Now()
+			code, err := c.do(ctx, http.MethodGet, path+q, nil, &buf)
+			lat.Add(time.Since(t))
+			switch {
+			case err != nil:
+				failed.Add(1)
+				fails.Add(fmt.Sprintf("GET %s%s: %v", path, q, err))
+			case code != http.StatusOK || !bytes.Contains(buf.Bytes(), []byte(`"rank":`)):
+				failed.Add(1)
+				fails.Add(fmt.Sprintf("GET %s%s: status %d: %s", path, q, code, buf.String()))
+			default:
+				reads.Add(1)
+			}
+		}
+	})
+	tops, arounds := workload.Merge(top), workload.Merge(around)
+	requests := int64(len(tops) + len(arounds))
+	rep := &workload.Report{
+		Tool: "rung", Scenario: "leaderboard", Clients: cfg.clients, Seconds: took.Seconds(),
+		Requests: requests, Items: reads.Load(), Failed: failed.Load(),
+		Rate: float64(reads.Load()) / took.Seconds(), Unit: "requests/s", Errors: fails.List(),
+		Extra: map[string]float64{"board_total": float64(total), "sampled_subjects": float64(len(subjects))},
+	}
+	ts, as := tops.Summarize(), arounds.Summarize()
+	rep.SetLatency(workload.Merge([]workload.Latencies{tops, arounds}).Summarize())
+	rep.Extra["top100_requests"] = float64(len(tops))
+	rep.Extra["top100_p50_ms"], rep.Extra["top100_p99_ms"] = ts.P50, ts.P99
+	rep.Extra["around_requests"] = float64(len(arounds))
+	rep.Extra["around_p50_ms"], rep.Extra["around_p99_ms"] = as.P50, as.P99
+	return rep, nil
+}
+
+// sampleBoard returns up to 10,000 subjects spread over the whole board,
+// and how many the board has.
+func (c *client) sampleBoard(ctx context.Context, path string) ([]string, int, error) {
+	type page struct {
+		Total   int `json:"total"`
+		Entries []struct {
+			Subject string `json:"subject"`
+		} `json:"entries"`
+	}
+	get := func(offset, limit int) (page, error) {
+		var buf bytes.Buffer
+		var p page
+		q := path + "?limit=" + strconv.Itoa(limit) + "&offset=" + strconv.Itoa(offset)
+		code, err := c.do(ctx, http.MethodGet, q, nil, &buf)
+		if err != nil {
+			return p, err
+		}
+		if code != http.StatusOK {
+			return p, fmt.Errorf("GET %s: status %d: %s", q, code, buf.String())
+		}
+		return p, json.Unmarshal(buf.Bytes(), &p)
+	}
+	first, err := get(0, 1)
+	if err != nil {
+		return nil, 0, err
+	}
+	if first.Total == 0 {
+		return nil, 0, fmt.Errorf("leaderboard %s is empty: run the batch scenario first", c.cfg.board)
+	}
+	var subjects []string
+	for i := range 10 {
+		p, err := get(i*first.Total/10, 1000)
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, e := range p.Entries {
+			subjects = append(subjects, e.Subject)
+		}
+	}
+	return subjects, first.Total, nil
+}
+
+// ceiling reads /healthz, which does no work: the requests/s this machine
+// and this client allow over HTTP at all, to read the other figures
+// against.
+func (c *client) ceiling(ctx context.Context) (*workload.Report, error) {
+	cfg := c.cfg
+	budget := workload.NewBudget(cfg.count, cfg.duration)
+	var ok, failed atomic.Int64
+	var fails workload.Failures
+	lats := make([]workload.Latencies, cfg.clients)
+	took := workload.Drive(cfg.clients, func(cl int) {
+		var buf bytes.Buffer
+		for ctx.Err() == nil && budget.Take(1) > 0 {
+			t := time.Now()
+			code, err := c.do(ctx, http.MethodGet, "/healthz", nil, &buf)
+			lats[cl].Add(time.Since(t))
+			if err != nil || code != http.StatusOK {
+				failed.Add(1)
+				fails.Add(fmt.Sprintf("GET /healthz: status %d, %v", code, err))
+				continue
+			}
+			ok.Add(1)
+		}
+	})
+	all := workload.Merge(lats)
+	rep := &workload.Report{
+		Tool: "rung", Scenario: "ceiling", Clients: cfg.clients, Seconds: took.Seconds(),
+		Requests: int64(len(all)), Items: ok.Load(), Failed: failed.Load(),
+		Rate: float64(ok.Load()) / took.Seconds(), Unit: "requests/s", Errors: fails.List(),
+	}
+	rep.SetLatency(all.Summarize())
+	return rep, nil
+}

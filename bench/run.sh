@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# bench/run.sh — Rung's HTTP benchmarks, with Redis side by side.
+#
+# Builds rung and the tools into a temporary directory, starts `rung serve`
+# on a fresh SQLite file on a free loopback port, applies the demo program,
+# creates an admin key, creates the partners and members, then runs each
+# scenario BENCH_RUNS times against Rung and the same shape against Redis,
+# and prints a markdown table of medians. The server is killed and the
+# temporary directory removed on exit.
+#
+# Environment (all optional):
+#   BENCH_DURATION   length of one run of a scenario (default 10s)
+#   BENCH_RUNS       runs per scenario; the table shows the median (default 3)
+#   BENCH_SCENARIOS  which scenarios, in order (default "batch single leaderboard ceiling";
+#                    leaderboard needs events on the board, so it comes after batch)
+#   BENCH_PARTNERS   synthetic partners (default 1000)
+#   BENCH_MEMBERS    synthetic members (default 100000)
+#   BENCH_REDIS      Redis address, or "off" (default 127.0.0.1:6379)
+#   BENCH_OUT        a directory to copy results.jsonl, table.md and server.log to
+#   BENCH_KEEP       set to keep the temporary directory
+#   BENCH_CPUPROFILE a file for the server's CPU profile over the whole run (setup
+#                    included), written when the server stops; read it with
+#                    `go tool pprof -top FILE`
+#
+# With the defaults it takes about six minutes on two cores. The "ceiling"
+# scenario (GET /healthz; Redis PING) has no target: it is the most
+# requests/s HTTP (or RESP) allows on this machine with these clients.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+duration=${BENCH_DURATION:-10s}
+runs=${BENCH_RUNS:-3}
+scenarios=${BENCH_SCENARIOS:-batch single leaderboard ceiling}
+partners=${BENCH_PARTNERS:-1000}
+members=${BENCH_MEMBERS:-100000}
+redis_addr=${BENCH_REDIS:-127.0.0.1:6379}
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/rung-bench.XXXXXX")
+server_pid=""
+
+cleanup() {
+	if [ -n "$server_pid" ]; then
+		kill "$server_pid" 2>/dev/null || true
+		wait "$server_pid" 2>/dev/null || true
+	fi
+	if [ -n "${BENCH_OUT:-}" ]; then
+		mkdir -p "$BENCH_OUT"
+		cp "$work"/results.jsonl "$work"/table.md "$work"/server.log "$BENCH_OUT"/ 2>/dev/null || true
+	fi
+	if [ -n "${BENCH_KEEP:-}" ]; then
+		echo "kept $work" >&2
+	else
+		rm -rf "$work"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say() { printf '%s\n' "$*" >&2; }
+
+# free_port prints a loopback port nothing is listening on.
+free_port() {
+	local p
+	for _ in $(seq 1 100); do
+		p=$((20000 + RANDOM % 20000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	say "no free port found"
+	return 1
+}
+
+machine() {
+	echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	echo "- nproc: $(nproc)"
+	echo "- CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') (family $(grep -m1 'cpu family' /proc/cpuinfo | cut -d: -f2 | tr -d ' '), model $(grep -m1 '^model[[:space:]]*:' /proc/cpuinfo | cut -d: -f2 | tr -d ' '))"
+	echo "- go: $(go version)"
+	echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown) (plus uncommitted changes, if any)"
+	echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+	if [ -r /proc/pressure/cpu ]; then
+		echo "- CPU pressure at start (other processes wanting the CPU): $(head -1 /proc/pressure/cpu)"
+	fi
+	if [ "$redis_addr" != off ] && command -v redis-cli >/dev/null; then
+		local h=${redis_addr%:*} p=${redis_addr##*:}
+		echo "- redis: $(redis-cli -h "$h" -p "$p" INFO server | tr -d '\r' | sed -n 's/^redis_version://p'), appendonly=$(redis-cli -h "$h" -p "$p" CONFIG GET appendonly | tr -d '\r' | tail -1), save='$(redis-cli -h "$h" -p "$p" CONFIG GET save | tr -d '\r' | tail -1)'"
+	fi
+}
+
+say "building into $work"
+go build -o "$work/rung" ./cmd/rung
+go build -o "$work/loadgen" ./bench/loadgen
+go build -o "$work/redisbench" ./bench/redis
+
+machine | tee "$work/machine.md" >&2
+
+db="$work/rung.db"
+port=$(free_port)
+url="http://127.0.0.1:$port"
+"$work/rung" program apply internal/demo/program.yaml --db "$db" >&2
+key=$("$work/rung" apikey create --scope admin --name bench --db "$db" | tail -n 1)
+RUNG_CPUPROFILE=${BENCH_CPUPROFILE:-} "$work/rung" serve --db "$db" --addr "127.0.0.1:$port" >"$work/server.log" 2>&1 &
+server_pid=$!
+say "rung serve (pid $server_pid) on $url, database $db"
+
+results="$work/results.jsonl"
+: >"$results"
+common=(--url "$url" --key "$key" --partners "$partners" --members "$members")
+
+redis_pid=""
+if [ "$redis_addr" != off ]; then
+	redis_pid=$(pgrep -o -x redis-server || true)
+fi
+hz=$(getconf CLK_TCK)
+cores=$(nproc)
+
+# proc_cpu PID prints the CPU jiffies a process has used (0 if unknown).
+proc_cpu() {
+	if [ -n "$1" ] && [ -r "/proc/$1/stat" ]; then
+		sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+	else
+		echo 0
+	fi
+}
+
+# snap prints: uptime in seconds, busy jiffies of the machine, and the
+# jiffies of the server and of Redis.
+snap() {
+	echo "$(cut -d' ' -f1 /proc/uptime) $(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat) $(proc_cpu "$server_pid") $(proc_cpu "$redis_pid")"
+}
+
+# record runs one tool invocation and appends its JSON line, with
+# other_cpu_pct: the share of the machine's CPU that processes other than
+# the server, Redis and the tool used meanwhile (another tenant's build, say;
+# runs with a large share are disturbed). A run with failures still counts
+# (the table says so); an error stops the script.
+record() {
+	local out rc=0 before after client other
+	before=$(snap)
+	out=$("$@") || rc=$?
+	after=$(snap)
+	if [ "$rc" -ge 2 ] || [ -z "$out" ]; then
+		say "failed ($rc): $*"
+		say "server log tail:"
+		tail -n 20 "$work/server.log" >&2 || true
+		exit 1
+	fi
+	client=$(echo "$out" | sed -n 's/.*"client_cpu_s":\([-0-9.e+]*\).*/\1/p')
+	other=$(awk -v a="$before" -v b="$after" -v c="${client:-0}" -v hz="$hz" -v n="$cores" 'BEGIN {
+		split(a, x, " "); split(b, y, " ")
+		wall = y[1] - x[1]; if (wall <= 0) { print 0; exit }
+		o = ((y[2] - x[2]) - (y[3] - x[3]) - (y[4] - x[4])) / hz - c
+		if (o < 0) o = 0
+		printf "%.1f", 100 * o / (n * wall) }')
+	say "  other processes used ${other}% of the CPU during this run"
+	echo "${out%\}},\"other_cpu_pct\":$other}" >>"$results"
+}
+
+say "setup: $partners partners, $members members"
+record "$work/loadgen" "${common[@]}" --wait 60s setup
+
+for sc in $scenarios; do
+	for i in $(seq 1 "$runs"); do
+		say "$sc, run $i of $runs"
+		record "$work/loadgen" "${common[@]}" --duration "$duration" "$sc"
+		if [ "$redis_addr" != off ]; then
+			record "$work/redisbench" --addr "$redis_addr" --partners "$partners" --members "$members" --duration "$duration" "$sc"
+		fi
+	done
+done
+
+# field TOOL SCENARIO NAME prints NAME of every run of TOOL's SCENARIO.
+field() {
+	{ grep "\"tool\":\"$1\",\"scenario\":\"$2\"" "$results" || true; } | sed -n "s/.*\"$3\":\([-0-9.e+]*\).*/\1/p"
+}
+
+# median reads numbers, one a line, and prints their median.
+median() {
+	sort -g | awk '{a[NR]=$1} END {if (NR==0) exit; if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'
+}
+
+num() { awk -v x="$1" 'BEGIN { if (x == "") { print "–"; exit } s = sprintf("%.0f", x); n = length(s); o = ""; for (i = 1; i <= n; i++) { o = o substr(s, i, 1); if ((n - i) % 3 == 0 && i < n) o = o "," } print o }'; }
+
+target() {
+	case $1 in
+	setup) echo "" ;;
+	batch) echo 150000 ;;
+	single) echo 15000 ;;
+	leaderboard) echo 30000 ;;
+	*) echo "" ;;
+	esac
+}
+
+unit() { { grep -m1 "\"tool\":\"rung\",\"scenario\":\"$1\"" "$results" || true; } | sed -n 's/.*"unit":"\([^"]*\)".*/\1/p'; }
+
+rss_kb=$(ps -o rss= -p "$server_pid" 2>/dev/null | tr -d ' ' || true)
+events=$(awk -F'"items":' '/"tool":"rung","scenario":"(batch|single)"/ { split($2, a, ","); s += a[1] } END { print s + 0 }' "$results")
+
+{
+	echo
+	echo "| scenario | Rung median | runs (rate) | Rung p50 / p99 ms (median) | target | Redis median | Rung ÷ Redis | failed | other CPU % (Rung / Redis runs) |"
+	echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+	for sc in setup $scenarios; do
+		rates=$(field rung "$sc" rate | xargs -n1 printf '%.0f\n' | paste -sd/ -)
+		med=$(field rung "$sc" rate | median)
+		p50=$(field rung "$sc" p50_ms | median | xargs printf '%.2f')
+		p99=$(field rung "$sc" p99_ms | median | xargs printf '%.2f')
+		failed=$(field rung "$sc" failed | awk '{s+=$1} END {print s+0}')
+		tgt=$(target "$sc")
+		rmed=$(field redis "$sc" rate | median)
+		ratio="–"
+		if [ -n "$rmed" ] && [ -n "$med" ]; then
+			ratio=$(awk -v a="$med" -v b="$rmed" 'BEGIN { printf "%.2f×", a / b }')
+		fi
+		verdict=""
+		if [ -n "$tgt" ] && [ -n "$med" ]; then
+			verdict=$(awk -v a="$med" -v t="$tgt" 'BEGIN { print (a >= t) ? "met" : "MISSED" }')
+			tgt="≥ $(num "$tgt") ($verdict)"
+		fi
+		oth="$(field rung "$sc" other_cpu_pct | paste -sd/ -) / $(field redis "$sc" other_cpu_pct | paste -sd/ -)"
+		printf '| %s | %s %s | %s | %s / %s | %s | %s | %s | %s | %s |\n' \
+			"$sc" "$(num "$med")" "$(unit "$sc")" "$rates" "$p50" "$p99" "${tgt:-–}" "$(num "$rmed")" "$ratio" "$failed" "$oth"
+	done
+	echo
+	echo "- load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+	if [ -r /proc/pressure/cpu ]; then
+		echo "- CPU pressure at end: $(head -1 /proc/pressure/cpu)"
+	fi
+	echo "- events accepted by the server in all runs: $(num "$events"); its resident memory at the end: $((${rss_kb:-0} / 1024)) MiB"
+	echo "- duration per run: $duration; $partners partners, $members members; clients: setup 32, batch 4, single 64, leaderboard 8, ceiling 8"
+} >"$work/table.md"
+
+cat "$work/machine.md" "$work/table.md"
