@@ -26,7 +26,7 @@ import (
 const usage = `rung — points, badges, tiers and leaderboards for partner programs
 
 Usage:
-  rung serve     [--db rung.db] [--addr 127.0.0.1:8080]   the server and API
+  rung serve     [--db rung.db] [--addr 127.0.0.1:8080] [--ingest nats://...]   the server and API
   rung demo      [--addr 127.0.0.1:8080]                    a realistic demo on a throw-away database
   rung program validate FILE                                check a program file
   rung program apply FILE [--db] [--effective-from T]       apply it as a new version
