@@ -82,6 +82,12 @@ func Open(ctx context.Context, st store.Store, o Options) (*Service, error) {
 	if s.maxGroup <= 0 {
 		s.maxGroup = 20000
 	}
+	if l, ok := st.(interface{ LockWriter(context.Context) error }); ok {
+		// The store is shared (PostgreSQL): claim it for this instance.
+		if err := l.LockWriter(ctx); err != nil {
+			return nil, err
+		}
+	}
 	start := time.Now()
 	n, err := s.load(ctx)
 	if err != nil {

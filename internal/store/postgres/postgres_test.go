@@ -214,3 +214,27 @@ func TestRecordsPagesThroughTheLog(t *testing.T) {
 		}
 	}
 }
+
+func TestOneWriterPerSchema(t *testing.T) {
+	ctx := context.Background()
+	s := openFresh(t)
+	if err := s.LockWriter(ctx); err != nil {
+		t.Fatalf("first writer: %v", err)
+	}
+	s2, err := postgres.OpenSchema(ctx, testURL(t), s.Schema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if err := s2.LockWriter(ctx); rung.ErrorCode(err) != rung.EUNAVAILABLE || !strings.Contains(err.Error(), "in use by another rung server") {
+		t.Fatalf("second writer on the schema: %v, want EUNAVAILABLE", err)
+	}
+	other := openFresh(t)
+	if err := other.LockWriter(ctx); err != nil {
+		t.Fatalf("a writer on another schema: %v", err)
+	}
+	s.Close()
+	if err := s2.LockWriter(ctx); err != nil {
+		t.Fatalf("after the first closed: %v", err)
+	}
+}
