@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/codec"
 	"github.com/rung-dev/rung/internal/engine"
 	"github.com/rung-dev/rung/internal/service"
 	"github.com/rung-dev/rung/internal/store"
@@ -578,7 +579,7 @@ func (t *tally) add(ch *chunk) error {
 	}
 	for _, r := range b.Records {
 		var err error
-		if t.body, err = store.EncodeRecord(t.body[:0], r); err != nil {
+		if t.body, err = codec.EncodeRecord(t.body[:0], r); err != nil {
 			return err
 		}
 		t.put(kindRecords, []byte(r.Event.ID))

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/codec"
 )
 
 // UnixNanos converts t for a nullable INTEGER (BIGINT) column holding unix
@@ -23,7 +24,7 @@ func UnixNanos(t time.Time) (any, error) {
 	if t.IsZero() {
 		return nil, nil
 	}
-	if !inNanoRange(t) {
+	if !codec.InNanoRange(t) {
 		return nil, rung.Errorf(rung.EINVALID, "time %s is out of range: Rung stores times from 1678 to 2262", t.Format(time.RFC3339))
 	}
 	return t.UnixNano(), nil

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/codec"
 )
 
 // Batch is a set of facts written atomically: all of it is durable when
@@ -103,7 +104,7 @@ type Store interface {
 func RecordFromRow(seq int64, id string, version int, body []byte) (rung.Record, error) {
 	r := rung.Record{Seq: seq, Version: version}
 	r.Event.ID = id
-	if err := DecodeRecord(body, &r); err != nil {
+	if err := codec.DecodeRecord(body, &r); err != nil {
 		return rung.Record{}, fmt.Errorf("record seq %d (%s): %w", seq, id, err)
 	}
 	return r, nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/codec"
 )
 
 // RowFunc receives one raw row of the event log. The body is copied before
@@ -20,7 +21,7 @@ type RowFunc func(seq int64, id string, version int, body []byte) error
 // (which it then returns). When fn fails, StreamRecords cancels read's
 // context and returns fn's error as it is. Other errors start with the
 // store's name: read's own, and for a record that does not decode, one
-// wrapping ErrCorrupt that names the record's seq and id.
+// wrapping codec.ErrCorrupt that names the record's seq and id.
 func StreamRecords(ctx context.Context, storeName string, read func(ctx context.Context, emit RowFunc) error, fn func(*rung.Record) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -109,7 +110,7 @@ func (c *chunk) each(r *rung.Record, storeName string, fn func(*rung.Record) err
 	start := 0
 	for i, seq := range c.seqs {
 		r.Seq, r.Event.ID, r.Version = seq, c.ids[i], c.versions[i]
-		if err := DecodeRecord(c.bodies[start:c.ends[i]], r); err != nil {
+		if err := codec.DecodeRecord(c.bodies[start:c.ends[i]], r); err != nil {
 			return fmt.Errorf("%s: record seq %d (%s): %w", storeName, seq, r.Event.ID, err)
 		}
 		start = c.ends[i]

@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/codec"
 	"github.com/rung-dev/rung/internal/store"
 )
 
@@ -89,7 +90,7 @@ func recordRows(rs []*rung.Record) ([][]any, error) {
 	ends := make([]int, len(rs))
 	var err error
 	for i, r := range rs {
-		if buf, err = store.EncodeRecord(buf, r); err != nil {
+		if buf, err = codec.EncodeRecord(buf, r); err != nil {
 			return nil, err
 		}
 		ends[i] = len(buf)

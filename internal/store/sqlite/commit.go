@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/codec"
 	"github.com/rung-dev/rung/internal/store"
 )
 
@@ -91,7 +92,7 @@ func encodeRecords(rs []*rung.Record) ([]byte, []int, error) {
 	ends := make([]int, len(rs))
 	var err error
 	for i, r := range rs {
-		if buf, err = store.EncodeRecord(buf, r); err != nil {
+		if buf, err = codec.EncodeRecord(buf, r); err != nil {
 			return nil, nil, err
 		}
 		ends[i] = len(buf)

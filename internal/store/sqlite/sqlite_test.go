@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/codec"
 	"github.com/rung-dev/rung/internal/store"
 	"github.com/rung-dev/rung/internal/store/sqlite"
 	"github.com/rung-dev/rung/internal/store/storetest"
@@ -216,7 +217,7 @@ func TestCorruptBodyIsReported(t *testing.T) {
 	}
 	defer s.Close()
 	err = s.Records(ctx, 0, func(*rung.Record) error { return nil })
-	if !errors.Is(err, store.ErrCorrupt) || !strings.Contains(err.Error(), "seq 2") {
+	if !errors.Is(err, codec.ErrCorrupt) || !strings.Contains(err.Error(), "seq 2") {
 		t.Errorf("got %v, want a corrupt-record error for seq 2", err)
 	}
 }

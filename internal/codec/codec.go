@@ -1,4 +1,4 @@
-package store
+package codec
 
 import (
 	"encoding/binary"
@@ -160,7 +160,7 @@ func timeForm(t time.Time) int {
 	switch {
 	case t.IsZero():
 		return timeZero
-	case inNanoRange(t):
+	case InNanoRange(t):
 		return timeNanos
 	default:
 		return timeWide
@@ -174,7 +174,8 @@ const (
 	maxNanoSec = math.MaxInt64/1_000_000_000 - 1
 )
 
-func inNanoRange(t time.Time) bool {
+// InNanoRange reports whether t's unix nanoseconds fit an int64.
+func InNanoRange(t time.Time) bool {
 	s := t.Unix()
 	return s >= minNanoSec && s <= maxNanoSec
 }
