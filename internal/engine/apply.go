@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/codec"
 	"github.com/rung-dev/rung/internal/program"
 )
 
@@ -26,7 +27,9 @@ type eventState struct {
 	version   int
 	retracted bool
 	seqs      []int64 // every log record of this id, oldest first
-	body      rung.Event
+	// body is the current version in the log's compact encoding: a tenth
+	// of the memory of a decoded event, and one pointer for the collector.
+	body []byte
 
 	evals    []ruleEval
 	contribs []contrib
@@ -86,7 +89,7 @@ func (e *Engine) Classify(ev *rung.Event) (Status, int, uint64) {
 		return StatusAccepted, 1, h
 	case old.retracted:
 		return StatusAccepted, old.version + 1, h
-	case Hash(&old.body) == h:
+	case Hash(old.event()) == h:
 		return StatusDuplicate, old.version, h
 	default:
 		return StatusCorrected, old.version + 1, h
@@ -202,7 +205,7 @@ func (e *Engine) Apply(rec *rung.Record) []Note {
 		return nil
 	}
 	ev.retracted = false
-	ev.body = rec.Event
+	ev.body = encodeBody(ev.body, &rec.Event)
 	ev.typ = rec.Event.Type
 	ev.at = rec.Event.OccurredAt.UnixNano()
 	p := e.partners[rec.Event.Partner]
@@ -239,7 +242,7 @@ func (e *Engine) Apply(rec *rung.Record) []Note {
 
 // evaluate recomputes an event's effects from its current version.
 func (e *Engine) evaluate(ev *eventState) {
-	e.evaluateWith(ev, &ev.body)
+	e.evaluateWith(ev, ev.event())
 }
 
 // evaluateWith evaluates the event's rules and metrics and applies the
@@ -475,4 +478,25 @@ func expiresAt(v *Version, t int64) int64 {
 		return 0
 	}
 	return x.UnixNano()
+}
+
+// encodeBody encodes an event for keeping, reusing dst's memory.
+func encodeBody(dst []byte, ev *rung.Event) []byte {
+	b, err := codec.EncodeRecord(dst[:0], &rung.Record{Event: *ev})
+	if err != nil {
+		// The store refuses what the codec cannot encode, so an event that
+		// got here encodes; keep nothing rather than something wrong.
+		return nil
+	}
+	return slices.Clip(b)
+}
+
+// event decodes the event's current version.
+func (ev *eventState) event() *rung.Event {
+	var r rung.Record
+	if ev.body != nil {
+		codec.DecodeRecord(ev.body, &r)
+	}
+	r.Event.ID = ev.id
+	return &r.Event
 }

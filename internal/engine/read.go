@@ -536,7 +536,7 @@ func (e *Engine) levelsReachedBy(m *memberState, ev *eventState) []LevelEffect {
 // retracted event, the version before the retraction).
 func (e *Engine) EventBody(id string) rung.Event {
 	if ev := e.events[id]; ev != nil {
-		return ev.body
+		return *ev.event()
 	}
 	return rung.Event{}
 }
