@@ -35,7 +35,7 @@ leaderboards:
 
 var now = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 
-func open(t *testing.T, path string) *Service {
+func open(t testing.TB, path string) *Service {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), path)
 	if err != nil {
@@ -52,7 +52,7 @@ func open(t *testing.T, path string) *Service {
 	return s
 }
 
-func setup(t *testing.T) (*Service, string) {
+func setup(t testing.TB) (*Service, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "rung.db")
 	s := open(t, path)
