@@ -151,24 +151,15 @@ func (h *Handler) getMember(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) memberScorecard(w http.ResponseWriter, r *http.Request) {
-	t, err := asOf(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	var sc engine.Scorecard
-	err = h.svc.Read(func(e *engine.Engine) error {
-		sc, err = e.MemberScorecard(r.PathValue("id"), h.at(t))
-		return err
-	})
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, sc)
+	h.scorecard(w, r, (*engine.Engine).MemberScorecard)
 }
 
 func (h *Handler) partnerScorecard(w http.ResponseWriter, r *http.Request) {
+	h.scorecard(w, r, (*engine.Engine).PartnerScorecard)
+}
+
+// scorecard answers a scorecard read as of the as_of parameter.
+func (h *Handler) scorecard(w http.ResponseWriter, r *http.Request, get func(*engine.Engine, string, time.Time) (engine.Scorecard, error)) {
 	t, err := asOf(r)
 	if err != nil {
 		writeError(w, err)
@@ -176,7 +167,7 @@ func (h *Handler) partnerScorecard(w http.ResponseWriter, r *http.Request) {
 	}
 	var sc engine.Scorecard
 	err = h.svc.Read(func(e *engine.Engine) error {
-		sc, err = e.PartnerScorecard(r.PathValue("id"), h.at(t))
+		sc, err = get(e, r.PathValue("id"), h.at(t))
 		return err
 	})
 	if err != nil {
