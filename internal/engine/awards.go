@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"iter"
 	"sort"
 	"strings"
 
@@ -34,38 +35,23 @@ func (a *Award) before(b *Award) bool {
 }
 
 // awardList is a subject's awards, kept sorted by Award.before.
-type awardList []*Award
+type awardList struct{ c chunked[*Award] }
 
-func (l *awardList) insert(a *Award) {
-	s := *l
-	if n := len(s); n == 0 || s[n-1].before(a) {
-		*l = append(s, a)
-		return
-	}
-	i := sort.Search(len(s), func(i int) bool { return a.before(s[i]) })
-	s = append(s, nil)
-	copy(s[i+1:], s[i:])
-	s[i] = a
-	*l = s
-}
+func awardBefore(a, b *Award) bool { return a.before(b) }
+
+func (l *awardList) insert(a *Award) { l.c.insert(a, awardBefore) }
 
 func (l *awardList) remove(a *Award) {
-	s := *l
-	i := sort.Search(len(s), func(i int) bool { return !s[i].before(a) })
-	for ; i < len(s); i++ {
-		if s[i] == a {
-			*l = append(s[:i], s[i+1:]...)
-			return
-		}
-	}
+	l.c.remove(a, awardBefore, func(x *Award) bool { return x == a })
 }
 
-// window returns the awards with At in [from, to).
-func (l awardList) window(from, to int64) awardList {
-	i := sort.Search(len(l), func(i int) bool { return l[i].At >= from })
-	j := sort.Search(len(l), func(i int) bool { return l[i].At >= to })
-	return l[i:j]
+// window yields the awards with At in [from, to), in order.
+func (l *awardList) window(from, to int64) iter.Seq[*Award] {
+	return l.c.from(func(a *Award) bool { return a.At >= from }, func(a *Award) bool { return a.At < to })
 }
+
+// all yields every award in order.
+func (l *awardList) all() iter.Seq[*Award] { return l.c.all() }
 
 func (e *Engine) newAward(ev *eventState, re *ruleEval, points, requested int64, note string) *Award {
 	v := e.versionAt(ev.at)

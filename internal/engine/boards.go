@@ -111,7 +111,7 @@ func (e *Engine) boardFill(b *board, h uint32, subj any) {
 	ba := &boardAgg{}
 	switch {
 	case b.m.Kind == program.MetricPoints:
-		for _, aw := range subjectAwards(subj).window(b.fromN, b.toN) {
+		for aw := range subjectAwards(subj).window(b.fromN, b.toN) {
 			ba.a.add(point{at: aw.At, v: aw.Points * micro}, program.MetricPoints)
 		}
 	case b.m.Kind == program.MetricRatio:
@@ -228,7 +228,7 @@ func (e *Engine) pointsDelta(a *Award, sign int) {
 			ba.a.add(p, program.MetricPoints)
 		} else if !ba.a.remove(p, program.MetricPoints) {
 			ba.a = agg{}
-			for _, aw := range subjectAwards(subj).window(b.fromN, b.toN) {
+			for aw := range subjectAwards(subj).window(b.fromN, b.toN) {
 				ba.a.add(point{at: aw.At, v: aw.Points * micro}, program.MetricPoints)
 			}
 		}

@@ -18,20 +18,20 @@ func (e *Engine) Dump(w io.Writer, t time.Time) {
 	for _, id := range pids {
 		p := e.partners[id]
 		fmt.Fprintf(w, "partner %s\n", id)
-		for _, a := range p.awards {
+		for a := range p.awards.all() {
 			dumpAward(w, a)
 		}
-		pts := e.points(p.awards, p.adjusts, t.UnixNano())
+		pts := e.points(&p.awards, p.adjusts, t.UnixNano())
 		fmt.Fprintf(w, "  points %d %d %v\n", pts.Balance, pts.Lifetime, pts.Expiring)
 	}
 	mids := e.MemberIDs("")
 	for _, id := range mids {
 		m := e.members[id]
 		fmt.Fprintf(w, "member %s\n", id)
-		for _, a := range m.awards {
+		for a := range m.awards.all() {
 			dumpAward(w, a)
 		}
-		pts := e.points(m.awards, m.adjusts, t.UnixNano())
+		pts := e.points(&m.awards, m.adjusts, t.UnixNano())
 		fmt.Fprintf(w, "  points %d %d\n", pts.Balance, pts.Lifetime)
 	}
 	ids := make([]string, 0, len(e.boards))

@@ -345,12 +345,12 @@ func (e *Engine) recomputeAll() {
 	e.streams = map[streamKey]*stream{}
 	slots := e.metricSlots()
 	for _, p := range e.partners {
-		p.awards = p.awards[:0]
+		p.awards = awardList{}
 		p.series = make([]series, slots)
 		p.vars = nil
 	}
 	for _, m := range e.members {
-		m.awards = m.awards[:0]
+		m.awards = awardList{}
 		m.series = make([]series, slots)
 		m.vars = nil
 	}

@@ -1,8 +1,8 @@
 package engine
 
 import (
+	"iter"
 	"math"
-	"sort"
 	"time"
 
 	"github.com/rung-dev/rung/internal/program"
@@ -33,33 +33,19 @@ type point struct {
 }
 
 // series is a subject's contributions to one metric, sorted by (at, id).
-type series []point
+type series struct{ c chunked[point] }
 
-func (s *series) insert(p point) {
-	x := *s
-	if n := len(x); n == 0 || x[n-1].at < p.at || (x[n-1].at == p.at && x[n-1].id < p.id) {
-		*s = append(x, p)
-		return
-	}
-	i := sort.Search(len(x), func(i int) bool { return x[i].at > p.at || (x[i].at == p.at && x[i].id >= p.id) })
-	x = append(x, point{})
-	copy(x[i+1:], x[i:])
-	x[i] = p
-	*s = x
-}
+func pointBefore(a, b point) bool { return a.at < b.at || (a.at == b.at && a.id < b.id) }
+
+func (s *series) insert(p point) { s.c.insert(p, pointBefore) }
 
 func (s *series) remove(at int64, id string) {
-	x := *s
-	i := sort.Search(len(x), func(i int) bool { return x[i].at > at || (x[i].at == at && x[i].id >= id) })
-	if i < len(x) && x[i].at == at && x[i].id == id {
-		*s = append(x[:i], x[i+1:]...)
-	}
+	s.c.remove(point{at: at, id: id}, pointBefore, func(x point) bool { return x.at == at && x.id == id })
 }
 
-func (s series) window(from, to int64) series {
-	i := sort.Search(len(s), func(i int) bool { return s[i].at >= from })
-	j := sort.Search(len(s), func(i int) bool { return s[i].at >= to })
-	return s[i:j]
+// window yields the contributions with at in [from, to), in order.
+func (s *series) window(from, to int64) iter.Seq[point] {
+	return s.c.from(func(p point) bool { return p.at >= from }, func(p point) bool { return p.at < to })
 }
 
 // agg is an aggregate of contributions: what a metric needs to give a
@@ -160,9 +146,9 @@ func (a *agg) value(k program.MetricKind) (float64, bool) {
 	return 0, false
 }
 
-func aggOf(s series, kind program.MetricKind) agg {
+func aggOf(s iter.Seq[point], kind program.MetricKind) agg {
 	var a agg
-	for _, p := range s {
+	for p := range s {
 		a.add(p, kind)
 	}
 	return a
@@ -190,14 +176,14 @@ func subjectSeries(subj any) []series {
 	return nil
 }
 
-func subjectAwards(subj any) awardList {
+func subjectAwards(subj any) *awardList {
 	switch s := subj.(type) {
 	case *memberState:
-		return s.awards
+		return &s.awards
 	case *partnerState:
-		return s.awards
+		return &s.awards
 	}
-	return nil
+	return &awardList{}
 }
 
 // MetricValue is a metric's value for a subject over a window.
@@ -213,7 +199,7 @@ type MetricValue struct {
 func (e *Engine) metricValue(subj any, m *program.Metric, from, to int64) MetricValue {
 	if m.Kind == program.MetricPoints {
 		var a agg
-		for _, aw := range subjectAwards(subj).window(from, to) {
+		for aw := range subjectAwards(subj).window(from, to) {
 			a.add(point{at: aw.At, v: aw.Points * micro}, program.MetricPoints)
 		}
 		v, ok := a.value(m.Kind)

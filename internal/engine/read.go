@@ -79,10 +79,10 @@ type lot struct {
 // points computes balance, lifetime and expiring lots as of t. Awards and
 // grants are lots; deductions spend the oldest-expiring unexpired points
 // first (points that never expire last).
-func (e *Engine) points(awards awardList, adjusts []rung.Adjustment, t int64) Points {
+func (e *Engine) points(awards *awardList, adjusts []rung.Adjustment, t int64) Points {
 	var lots []*lot
 	var lifetime int64
-	for _, a := range awards {
+	for a := range awards.all() {
 		if a.At > t {
 			break
 		}
@@ -213,7 +213,7 @@ func (e *Engine) MemberScorecard(id string, t time.Time) (Scorecard, error) {
 	}
 	at := e.asOf(t)
 	sc := Scorecard{Subject: id, Name: m.m.Name, Partner: m.m.PartnerAt(at), AsOf: at, Badges: []any{}}
-	sc.Points = e.points(m.awards, m.adjusts, at.UnixNano())
+	sc.Points = e.points(&m.awards, m.adjusts, at.UnixNano())
 	sc.Level = e.level(sc.Points.Lifetime)
 	sc.Ranks = e.standings(m, true, t)
 	sc.Challenges = e.challengeCards(m, true, at)
@@ -229,7 +229,7 @@ func (e *Engine) PartnerScorecard(id string, t time.Time) (Scorecard, error) {
 	at := e.asOf(t)
 	pv := p.versions[p.at(at.UnixNano())].Partner
 	sc := Scorecard{Subject: id, Name: pv.Name, AsOf: at, Badges: []any{}}
-	sc.Points = e.points(p.awards, p.adjusts, at.UnixNano())
+	sc.Points = e.points(&p.awards, p.adjusts, at.UnixNano())
 	sc.Level = e.level(sc.Points.Lifetime)
 	sc.Ranks = e.standings(p, false, t)
 	sc.Challenges = e.challengeCards(p, false, at)
@@ -391,7 +391,7 @@ type LedgerFilter struct {
 // Ledger returns the ledger entries of a partner (its members' included) or
 // of a member, oldest first.
 func (e *Engine) Ledger(f LedgerFilter) ([]LedgerEntry, error) {
-	var awards awardList
+	var awards *awardList
 	var adjusts []rung.Adjustment
 	switch {
 	case f.Member != "":
@@ -399,13 +399,13 @@ func (e *Engine) Ledger(f LedgerFilter) ([]LedgerEntry, error) {
 		if m == nil {
 			return nil, rung.Errorf(rung.ENOTFOUND, "member %q not found", f.Member)
 		}
-		awards, adjusts = m.awards, m.adjusts
+		awards, adjusts = &m.awards, m.adjusts
 	case f.Partner != "":
 		p := e.partners[f.Partner]
 		if p == nil {
 			return nil, rung.Errorf(rung.ENOTFOUND, "partner %q not found", f.Partner)
 		}
-		awards, adjusts = p.awards, p.adjusts
+		awards, adjusts = &p.awards, p.adjusts
 	default:
 		return nil, rung.Errorf(rung.EINVALID, "the ledger needs a partner or a member: add ?partner=ID or ?member=ID")
 	}
@@ -417,7 +417,7 @@ func (e *Engine) Ledger(f LedgerFilter) ([]LedgerEntry, error) {
 		to = f.To.UnixNano()
 	}
 	out := []LedgerEntry{}
-	for _, a := range awards.window(from, to) {
+	for a := range awards.window(from, to) {
 		if f.Member == "" && f.Partner != "" && a.Partner.id != f.Partner {
 			continue
 		}
@@ -517,7 +517,7 @@ func (e *Engine) levelsReachedBy(m *memberState, ev *eventState) []LevelEffect {
 	adj := append([]rung.Adjustment(nil), m.adjusts...)
 	sort.Slice(adj, func(i, j int) bool { return adj[i].OccurredAt.Before(adj[j].OccurredAt) })
 	ai := 0
-	for _, a := range m.awards {
+	for a := range m.awards.all() {
 		for ai < len(adj) && adj[ai].OccurredAt.UnixNano() <= a.At {
 			sum += adj[ai].Points
 			ai++
