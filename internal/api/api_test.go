@@ -177,6 +177,11 @@ func TestMalformedAndOversizedBodies(t *testing.T) {
 		t.Fatalf("malformed: %v", out)
 	}
 	c.do("POST", "/api/v1/events", rung.ScopeIngest, "application/json", ``, 400)
+	for _, empty := range []string{`{"events": []}`, `[]`} {
+		if out := c.do("POST", "/api/v1/events", rung.ScopeIngest, "application/json", empty, 400); !strings.Contains(errMessage(out), "no events") {
+			t.Fatalf("empty batch %s: %v", empty, out)
+		}
+	}
 	var b bytes.Buffer
 	b.WriteString(`{"events": [`)
 	for i := 0; i < MaxBatch+1; i++ {

@@ -54,13 +54,19 @@ type delivery struct {
 // decode reads a message: one event, {"events": [...]} or a JSON array.
 func decode(m jetstream.Msg) *delivery {
 	d := &delivery{msg: m}
-	data := bytes.TrimSpace(m.Data())
+	d.events, d.raws, d.problem = decodeData(m.Data())
+	return d
+}
+
+// decodeData reads a message's body into events, each with the bytes it
+// came from, or says why the message as a whole cannot be read.
+func decodeData(body []byte) (events []*service.Incoming, raws [][]byte, problem string) {
+	data := bytes.TrimSpace(body)
 	var items []json.RawMessage
 	switch {
 	case len(data) > 0 && data[0] == '[':
 		if err := json.Unmarshal(data, &items); err != nil {
-			d.problem = fmt.Sprintf("the message is not a valid JSON array of events: %v", err)
-			return d
+			return nil, nil, fmt.Sprintf("the message is not a valid JSON array of events: %v", err)
 		}
 	case isBatch(data):
 		var b struct {
@@ -69,33 +75,28 @@ func decode(m jetstream.Msg) *delivery {
 		dec := json.NewDecoder(bytes.NewReader(data))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&b); err != nil {
-			d.problem = fmt.Sprintf("the message is not a valid batch {\"events\": [...]}: %v", err)
-			return d
+			return nil, nil, fmt.Sprintf("the message is not a valid batch {\"events\": [...]}: %v", err)
 		}
 		if dec.More() {
-			d.problem = "the message has more after the batch's closing brace"
-			return d
+			return nil, nil, "the message has more after the batch's closing brace"
 		}
 		items = b.Events
 	default:
-		d.events = []*service.Incoming{api.DecodeEvent(data)}
-		d.raws = [][]byte{m.Data()}
-		return d
+		return []*service.Incoming{api.DecodeEvent(data)}, [][]byte{body}, ""
 	}
 	switch {
 	case len(items) == 0:
-		d.problem = "the batch has no events: send at least one"
+		return nil, nil, "the batch has no events: send at least one"
 	case len(items) > api.MaxBatch:
-		d.problem = fmt.Sprintf("the batch has %d events; at most %d are allowed per message: split it", len(items), api.MaxBatch)
-	default:
-		d.events = make([]*service.Incoming, len(items))
-		d.raws = make([][]byte, len(items))
-		for i, raw := range items {
-			d.events[i] = api.DecodeEvent(raw)
-			d.raws[i] = raw
-		}
+		return nil, nil, fmt.Sprintf("the batch has %d events; at most %d are allowed per message: split it", len(items), api.MaxBatch)
 	}
-	return d
+	events = make([]*service.Incoming, len(items))
+	raws = make([][]byte, len(items))
+	for i, raw := range items {
+		events[i] = api.DecodeEvent(raw)
+		raws[i] = raw
+	}
+	return events, raws, ""
 }
 
 // isBatch reports whether a JSON object's first key is "events".
