@@ -428,3 +428,40 @@ func TestMemberLevelFromLifetimePoints(t *testing.T) {
 		t.Fatalf("event effects levels %+v, want Pro reached", ef.Levels)
 	}
 }
+
+// On the day clocks go back in Berlin (25 hours long), the daily cap covers
+// the whole local day: 00:30 and 23:30 share one cap, and 00:10 the next
+// day starts a new one.
+func TestDailyCapFollowsLocalDayAcrossDST(t *testing.T) {
+	h := newHarness(t, testProgram, time.Date(2026, 10, 28, 12, 0, 0, 0, berlin))
+	day := func(d, hh, mm int) time.Time { return time.Date(2026, 10, d, hh, mm, 0, 0, berlin) }
+	times := []time.Time{day(25, 0, 30), day(25, 2, 30), day(25, 9, 0), day(25, 18, 0), day(25, 23, 30), day(26, 0, 10)}
+	for i, at := range times {
+		h.send(ev("dst"+strconv.Itoa(i), "training.completed", "p1", "m1", at, map[string]any{"score": 90.0}))
+	}
+	// Four awards of 50 fill the 200 cap on the 25th; the fifth (23:30) is
+	// capped; the 26th gets its own.
+	ef, _ := h.e.EventEffects("dst4")
+	if len(ef.Awards) != 0 {
+		t.Fatalf("23:30 on the long day: %+v, want capped", ef.Awards)
+	}
+	ef, _ = h.e.EventEffects("dst5")
+	if len(ef.Awards) != 1 || ef.Awards[0].Points != 50 {
+		t.Fatalf("00:10 the next day: %+v, want 50", ef.Awards)
+	}
+	if got := h.balance("m1").Lifetime; got != 250 {
+		t.Fatalf("lifetime %d, want 250", got)
+	}
+}
+
+// Expiry in days counts 24-hour days from the event, across DST changes.
+func TestDayExpiryAcrossDST(t *testing.T) {
+	src := strings.Replace(testProgram, "expire: quarter", "expire: 7d", 1)
+	h := newHarness(t, src, time.Date(2026, 11, 10, 12, 0, 0, 0, berlin))
+	at := time.Date(2026, 10, 24, 12, 0, 0, 0, berlin)
+	h.send(ev("x", "training.completed", "p1", "m1", at, map[string]any{"score": 90.0}))
+	lg, _ := h.e.Ledger(LedgerFilter{Member: "m1"})
+	if len(lg) != 1 || !lg[0].ExpiresAt.Equal(at.Add(7*24*time.Hour)) {
+		t.Fatalf("ledger %+v, want expiry 168 h after the event", lg)
+	}
+}
