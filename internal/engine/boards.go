@@ -463,7 +463,7 @@ func (e *Engine) livePage(b *board, q BoardQuery, page BoardPage) (BoardPage, er
 	}
 	page.Entries = make([]BoardEntry, 0, min(q.Limit, max(0, page.Total-q.Offset)))
 	idx.Range(q.Offset, q.Limit, func(rk, _ int, en rank.Entry) bool {
-		be := e.entry(b, en.ID, en.Value)
+		be := e.entry(b, en.ID, en.Value, e.now)
 		if q.Cohort != "" {
 			be.CohortRank = rk
 			be.Rank, _ = b.idx.Rank(en.ID)
@@ -479,11 +479,16 @@ func (e *Engine) livePage(b *board, q BoardQuery, page BoardPage) (BoardPage, er
 	return page, nil
 }
 
-func (e *Engine) entry(b *board, h uint32, v float64) BoardEntry {
+// entry describes a subject on a board as of t (a member's partner is the
+// one it had then).
+func (e *Engine) entry(b *board, h uint32, v float64, t time.Time) BoardEntry {
 	be := BoardEntry{Value: v}
 	if b.member {
 		m := e.memberByHandle[h]
-		be.Subject, be.Name, be.Partner = m.m.ID, m.m.Name, m.m.Partner
+		be.Subject, be.Name, be.Partner = m.m.ID, m.m.Name, m.m.PartnerAt(t)
+		if be.Partner == "" {
+			be.Partner = m.m.Partner
+		}
 	} else {
 		p := e.partnerByHandle[h]
 		be.Subject, be.Name = p.id, p.latest().Name
@@ -589,7 +594,7 @@ func (e *Engine) staticPage(b *board, q BoardQuery, page BoardPage) (BoardPage, 
 	}
 	for i := q.Offset; i < len(list) && i < q.Offset+q.Limit; i++ {
 		r := list[i]
-		be := e.entry(b, r.h, r.v)
+		be := e.entry(b, r.h, r.v, q.AsOf)
 		be.Rank = r.rank
 		be.CohortRank = r.crank
 		if b.def.Cohort != "" {

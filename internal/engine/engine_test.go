@@ -465,3 +465,20 @@ func TestDayExpiryAcrossDST(t *testing.T) {
 		t.Fatalf("ledger %+v, want expiry 168 h after the event", lg)
 	}
 }
+
+// A member who moved shows, on a board as of before the move, the partner
+// it had then.
+func TestBoardAsOfShowsThePartnerOfThatTime(t *testing.T) {
+	h := newHarness(t, testProgram, at(30, 12))
+	h.send(ev("w", "deal.won", "p1", "m1", at(5, 10), map[string]any{"amount": 10000.0}))
+	h.e.PutMember(rung.Member{ID: "m1", Partner: "p2", Name: "Member m1",
+		Memberships: []rung.Membership{{Partner: "p1", LeftAt: at(20, 0)}, {Partner: "p2", JoinedAt: at(20, 0)}}})
+	page, _ := h.e.Leaderboard("quarter-points", BoardQuery{AsOf: at(10, 0)})
+	if len(page.Entries) != 1 || page.Entries[0].Partner != "p1" {
+		t.Fatalf("as of day 10: %+v, want m1 at p1", page.Entries)
+	}
+	page, _ = h.e.Leaderboard("quarter-points", BoardQuery{})
+	if len(page.Entries) != 1 || page.Entries[0].Partner != "p2" {
+		t.Fatalf("now: %+v, want m1 at p2", page.Entries)
+	}
+}
