@@ -80,7 +80,7 @@ func (s *Service) Adjust(ctx context.Context, a rung.Adjustment, by string) (run
 // checkPartner validates a partner record.
 func checkPartner(p *rung.Partner, prog *program.Program) error {
 	var d []rung.Detail
-	if hasNUL(append([]string{p.ID, p.Name, p.Type, p.Region, p.Size, p.InitialTier}, p.Domains...)...) {
+	if hasNUL(append([]string{p.ID, p.Name, p.Type, p.Region, p.Size, p.InitialTier}, p.Domains...)...) || attrsNUL(map[string]any(p.Attrs)) {
 		d = append(d, rung.Detail{Message: "fields must not contain NUL characters"})
 	}
 	if p.ID == "" || len(p.ID) > 200 {
@@ -93,6 +93,9 @@ func checkPartner(p *rung.Partner, prog *program.Program) error {
 		if dom == "" || strings.ContainsAny(dom, " /@") || !strings.Contains(dom, ".") {
 			d = append(d, rung.Detail{Key: fmt.Sprintf("domains[%d]", i), Message: fmt.Sprintf("%q is not a domain like example.com", dom)})
 		}
+	}
+	if !p.JoinedAt.IsZero() && !inRange(p.JoinedAt) {
+		d = append(d, rung.Detail{Key: "joined_at", Message: fmt.Sprintf("%s is out of range: Rung takes times from %d to %d", p.JoinedAt.Format(time.RFC3339), minYear, maxYear-1)})
 	}
 	if p.InitialTier != "" && prog != nil && prog.Tiers != nil && prog.TierRank(p.InitialTier) < 0 {
 		d = append(d, rung.Detail{Key: "initial_tier", Message: fmt.Sprintf("%q is not a tier of the program; use one of %s", p.InitialTier, strings.Join(prog.Tiers.Levels, ", "))})

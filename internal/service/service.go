@@ -45,6 +45,7 @@ type Service struct {
 	applyc      chan *applyJob
 	applierDone chan struct{}
 	maxGroup    int
+	encBuf      []byte // the writer's scratch for checking events encode
 	stop        chan struct{}
 	stopped     chan struct{}
 
@@ -52,8 +53,9 @@ type Service struct {
 	closed    bool
 	closeOnce sync.Once
 
-	keysMu sync.RWMutex
-	keys   map[string]rung.APIKey // by hex SHA-256
+	keysMu  sync.RWMutex
+	keys    map[string]rung.APIKey // by hex SHA-256
+	keysGen uint64                 // bumped by every revocation
 }
 
 // Open loads every fact from the store, rebuilds the derived state and
@@ -265,6 +267,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (rung.APIKey,
 	h := hex.EncodeToString(sum[:])
 	s.keysMu.RLock()
 	k, ok := s.keys[h]
+	gen := s.keysGen
 	s.keysMu.RUnlock()
 	if ok {
 		return k, nil
@@ -277,7 +280,11 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (rung.APIKey,
 		return rung.APIKey{}, err
 	}
 	s.keysMu.Lock()
-	s.keys[h] = k
+	// A revocation since the read may concern this key: cache only what
+	// no revocation can have overtaken.
+	if s.keysGen == gen {
+		s.keys[h] = k
+	}
 	s.keysMu.Unlock()
 	return k, nil
 }
@@ -288,6 +295,7 @@ func (s *Service) RevokeAPIKey(ctx context.Context, id, by string) error {
 		return err
 	}
 	s.keysMu.Lock()
+	s.keysGen++
 	for h, k := range s.keys {
 		if k.ID == id {
 			delete(s.keys, h)

@@ -134,6 +134,7 @@ func TestBatchAppliesGoodEventsAndRejectsBadOnes(t *testing.T) {
 		{Event: rung.Event{ID: "e", Type: "deal.won", Partner: "p1", OccurredAt: now.Add(time.Hour)}},
 		win("f", "p1", "new-member", 20000),
 		win("g\x00", "p1", "m1", 1000),
+		{Event: rung.Event{ID: "h", Type: "deal.won", Partner: "p1", OccurredAt: time.Date(1200, 1, 1, 0, 0, 0, 0, time.UTC)}},
 	}
 	res, err := s.Ingest(context.Background(), batch)
 	if err != nil {
@@ -148,6 +149,7 @@ func TestBatchAppliesGoodEventsAndRejectsBadOnes(t *testing.T) {
 		{"rejected", "in the future"},
 		{"accepted", ""},
 		{"rejected", "NUL"},
+		{"rejected", "out of range"},
 	}
 	for i, w := range want {
 		if res[i].Status != w.status || !strings.Contains(res[i].Error, w.msg) {
@@ -274,4 +276,26 @@ func asError(err error, target **rung.Error) bool {
 		*target = e
 	}
 	return ok
+}
+
+// An event whose attributes the store cannot encode is rejected alone; the
+// rest of the request, and of the group, is applied.
+func TestUnstorableAttrsRejectOnlyTheirEvent(t *testing.T) {
+	s, _ := setup(t)
+	var deep any = 1.0
+	for i := 0; i < 70; i++ {
+		deep = map[string]any{"a": deep}
+	}
+	bad := win("deep", "p1", "m1", 1000)
+	bad.Event.Attrs["x"] = deep
+	res, err := s.Ingest(context.Background(), []*Incoming{win("ok", "p1", "m1", 10000), bad})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Status != "accepted" || res[1].Status != "rejected" || !strings.Contains(res[1].Error, "attrs cannot be stored") {
+		t.Fatalf("results %+v", res)
+	}
+	if _, err := s.PutPartner(context.Background(), rung.Partner{ID: "p9", Name: "N", Attrs: map[string]any{"k": "a\x00b"}}); rung.ErrorCode(err) != rung.EINVALID {
+		t.Fatalf("NUL in partner attrs: %v", err)
+	}
 }

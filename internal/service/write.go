@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/codec"
 	"github.com/rung-dev/rung/internal/engine"
 	"github.com/rung-dev/rung/internal/program"
 	"github.com/rung-dev/rung/internal/store"
@@ -92,6 +93,12 @@ func validType(s string) bool {
 	return true
 }
 
+// The range of times Rung takes: far enough either way for any partner
+// program, well inside what int64 nanoseconds hold.
+const minYear, maxYear = 1900, 2200
+
+func inRange(t time.Time) bool { return t.Year() >= minYear && t.Year() < maxYear }
+
 // MaxFuture is how far in the future an event may be dated.
 const MaxFuture = 5 * time.Minute
 
@@ -112,6 +119,8 @@ func checkEvent(ev *rung.Event, now time.Time) string {
 		return "partner is required: the id of the partner the event is for"
 	case ev.OccurredAt.IsZero():
 		return "occurred_at is required: an RFC 3339 time such as \"2026-11-02T14:00:00Z\""
+	case !inRange(ev.OccurredAt):
+		return fmt.Sprintf("occurred_at %s is out of range: Rung takes times from %d to %d", ev.OccurredAt.Format(time.RFC3339), minYear, maxYear-1)
 	case ev.OccurredAt.After(now.Add(MaxFuture)):
 		return fmt.Sprintf("occurred_at %s is in the future (the server's time is %s); at most 5 minutes ahead is allowed — check the sender's clock and time zone",
 			ev.OccurredAt.Format(time.RFC3339), now.UTC().Format(time.RFC3339))
@@ -375,6 +384,12 @@ func (s *Service) prepareEvents(r *request, b *store.Batch, pd *pending, now tim
 				b.Members = append(b.Members, m)
 			}
 		}
+		// What the store cannot encode (attributes nested too deep, say)
+		// is rejected here, alone, rather than failing the whole group.
+		if _, err := codec.EncodeRecord(s.encBuf[:0], &rung.Record{Event: *ev}); err != nil {
+			reject("attrs cannot be stored: " + rung.ErrorMessage(err))
+			continue
+		}
 		status, version, hash := s.classify(ev, pd)
 		in.Result.Status, in.Result.Version = string(status), version
 		if status == engine.StatusDuplicate {
@@ -487,7 +502,7 @@ func (s *Service) preparePartner(r *request, b *store.Batch, pd *pending, now ti
 
 func (s *Service) prepareMember(r *request, b *store.Batch, pd *pending, now time.Time) {
 	m := r.member
-	if hasNUL(m.ID, m.Partner, m.Name, m.Email, m.Role) {
+	if hasNUL(m.ID, m.Partner, m.Name, m.Email, m.Role) || attrsNUL(map[string]any(m.Attrs)) {
 		r.out.err = rung.Errorf(rung.EINVALID, "member fields must not contain NUL characters")
 		return
 	}
@@ -501,6 +516,10 @@ func (s *Service) prepareMember(r *request, b *store.Batch, pd *pending, now tim
 	}
 	if !s.partnerExists(m.Partner, pd) {
 		r.out.err = rung.Errorf(rung.EINVALID, "partner %q does not exist: create it first with PUT /api/v1/partners/%s", m.Partner, m.Partner)
+		return
+	}
+	if !m.JoinedAt.IsZero() && !inRange(m.JoinedAt) {
+		r.out.err = rung.Errorf(rung.EINVALID, "joined_at %s is out of range: Rung takes times from %d to %d", m.JoinedAt.Format(time.RFC3339), minYear, maxYear-1)
 		return
 	}
 	if m.Email != "" && !strings.Contains(m.Email, "@") {
@@ -579,6 +598,10 @@ func (s *Service) prepareAdjust(r *request, b *store.Batch, pd *pending, now tim
 			return
 		}
 	}
+	if !a.OccurredAt.IsZero() && !inRange(a.OccurredAt) {
+		r.out.err = rung.Errorf(rung.EINVALID, "occurred_at %s is out of range: Rung takes times from %d to %d", a.OccurredAt.Format(time.RFC3339), minYear, maxYear-1)
+		return
+	}
 	if a.Points == 0 {
 		r.out.err = rung.Errorf(rung.EINVALID, "points must not be 0: positive to grant, negative to deduct")
 		return
@@ -600,6 +623,28 @@ func (s *Service) prepareAdjust(r *request, b *store.Batch, pd *pending, now tim
 	b.Adjustments = append(b.Adjustments, a)
 	b.Audit = append(b.Audit, rung.AuditEntry{At: now.UTC(), Actor: r.by, Action: "points.adjust", Target: a.Partner + "/" + a.Member,
 		Detail: fmt.Sprintf("%+d: %s", a.Points, a.Reason)})
+}
+
+// attrsNUL reports whether a JSON-like value holds a NUL character in any
+// key or string.
+func attrsNUL(v any) bool {
+	switch v := v.(type) {
+	case string:
+		return strings.IndexByte(v, 0) >= 0
+	case []any:
+		for _, x := range v {
+			if attrsNUL(x) {
+				return true
+			}
+		}
+	case map[string]any:
+		for k, x := range v {
+			if strings.IndexByte(k, 0) >= 0 || attrsNUL(x) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // hasNUL reports whether any string holds a NUL character, which

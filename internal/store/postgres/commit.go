@@ -52,11 +52,14 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) (err error) {
 		return err
 	}
 	if len(rows) > 0 {
+		// Writers of the log hold its advisory lock, so the next seq is
+		// the highest stored plus one; a sequence would leave a gap after
+		// a failed commit, since sequences are not transactional.
 		var last int64
-		if err := tx.QueryRow(ctx, `SELECT setval($1::regclass, nextval($1::regclass) + $2 - 1)`, s.eventsSeq, len(rows)).Scan(&last); err != nil {
-			return fmt.Errorf("postgres: commit: reserve seqs: %w", err)
+		if err := tx.QueryRow(ctx, `SELECT coalesce(max(seq), 0) FROM events`).Scan(&last); err != nil {
+			return fmt.Errorf("postgres: commit: next seq: %w", err)
 		}
-		first = last - int64(len(rows)) + 1
+		first = last + 1
 		_, err := tx.CopyFrom(ctx, pgx.Identifier{"events"}, []string{"seq", "id", "version", "body"},
 			pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
 				rows[i][0] = first + int64(i)

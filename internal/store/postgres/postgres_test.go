@@ -238,3 +238,24 @@ func TestOneWriterPerSchema(t *testing.T) {
 		t.Fatalf("after the first closed: %v", err)
 	}
 }
+
+func TestNoSeqGapAfterAFailedCommit(t *testing.T) {
+	s := openFresh(t)
+	ctx := context.Background()
+	rec := func(id string) *rung.Record {
+		return &rung.Record{Version: 1, Event: rung.Event{ID: id, Type: "t", Partner: "p", OccurredAt: time.Unix(1e9, 0)}}
+	}
+	if err := s.Commit(ctx, &store.Batch{Records: []*rung.Record{rec("a")}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit(ctx, &store.Batch{Records: []*rung.Record{rec("x"), rec("a")}}); rung.ErrorCode(err) != rung.ECONFLICT {
+		t.Fatalf("duplicate version: %v, want ECONFLICT", err)
+	}
+	good := &store.Batch{Records: []*rung.Record{rec("b")}}
+	if err := s.Commit(ctx, good); err != nil {
+		t.Fatal(err)
+	}
+	if good.Records[0].Seq != 2 {
+		t.Fatalf("seq after a failed commit = %d, want 2", good.Records[0].Seq)
+	}
+}
