@@ -58,6 +58,10 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	url := "http://" + ln.Addr().String()
+	keepNote := "; the demo database is thrown away"
+	if *dir != "" {
+		keepNote = "; the demo database stays in " + *dir
+	}
 	fmt.Fprintf(stdout, `Rung demo: %s
   %d partners, %d members, %d events loaded in %s (database %s)
 
@@ -68,9 +72,9 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
     curl -s -H "Authorization: Bearer %s" %s/api/v1/partners/%s/scorecard
     curl -s -H "Authorization: Bearer %s" %s/api/v1/members/%s/scorecard
 
-Press Ctrl-C to stop; the demo database is thrown away.
+Press Ctrl-C to stop%s.
 `, url, stats.partners, stats.members, stats.events, time.Since(start).Round(time.Millisecond), dbPath,
-		key, key, url, key, url, stats.topPartner, key, url, stats.topMember)
+		key, key, url, key, url, stats.topPartner, key, url, stats.topMember, keepNote)
 	return serve(ctx, ln, svc, log)
 }
 

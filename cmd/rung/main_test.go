@@ -10,8 +10,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rung-dev/rung"
 )
@@ -197,8 +199,11 @@ func TestImportReportsRowsAndResumes(t *testing.T) {
 	if !strings.Contains(out, "0 accepted") || !strings.Contains(out, "30 skipped") || !strings.Contains(out, "2 rejected") {
 		t.Fatalf("re-import: %s", out)
 	}
-	// The same rows under another file name are duplicates, not new points.
-	file3 := writeFile(t, dir, "events3.csv", csv.String())
+	// The same rows in another file (here, in another order) are
+	// duplicates, not new points.
+	lines := strings.Split(strings.TrimSpace(csv.String()), "\n")
+	slices.Reverse(lines[1:])
+	file3 := writeFile(t, dir, "events3.csv", strings.Join(lines, "\n")+"\n")
 	out, _ = runCmd(t, "import", file3, "--db", db, "--quiet")
 	if !strings.Contains(out, "0 accepted") || !strings.Contains(out, "30 duplicate") {
 		t.Fatalf("import of the same rows: %s", out)
@@ -208,5 +213,42 @@ func TestImportReportsRowsAndResumes(t *testing.T) {
 func TestUnknownCommand(t *testing.T) {
 	if _, err := runCmd(t, "frobnicate"); exitCode(err) != 2 {
 		t.Fatalf("unknown command: %v", err)
+	}
+}
+
+// The import cursor follows the file's content: another file with the same
+// name, size and times is imported, not skipped.
+func TestImportCursorFollowsContent(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "rung.db")
+	if out, err := runCmd(t, "program", "apply", writeFile(t, dir, "p.yaml", e2eProgram), "--db", db); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	ctx := context.Background()
+	svc, st, err := openService(ctx, db, quietLog(io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.PutPartner(ctx, rung.Partner{ID: "p1", Name: "Initech"})
+	svc.Close()
+	st.Close()
+	rows := func(prefix string) string {
+		var b strings.Builder
+		b.WriteString("id,type,partner,occurred_at\n")
+		for i := 0; i < 10; i++ {
+			fmt.Fprintf(&b, "%s:%d,deal.won,p1,2026-11-02T10:00:00Z\n", prefix, i)
+		}
+		return b.String()
+	}
+	file := writeFile(t, dir, "export.csv", rows("monday"))
+	mt := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	os.Chtimes(file, mt, mt)
+	if out, _ := runCmd(t, "import", file, "--db", db, "--quiet"); !strings.Contains(out, "10 accepted") {
+		t.Fatalf("first import: %s", out)
+	}
+	writeFile(t, dir, "export.csv", rows("friday"))
+	os.Chtimes(file, mt, mt)
+	if out, _ := runCmd(t, "import", file, "--db", db, "--quiet"); !strings.Contains(out, "10 accepted") {
+		t.Fatalf("another file under the same name and times: %s", out)
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -187,6 +186,16 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	// The cursor belongs to the file's content, not its name or times: a
+	// different file copied over the same path starts afresh.
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return fmt.Errorf("read %s: %w", pos[0], err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	cursorKey := "import:" + hex.EncodeToString(h.Sum(nil)[:16])
 	var first [1]byte
 	f.Read(first[:])
 	f.Seek(0, io.SeekStart)
@@ -200,9 +209,6 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer st.Close()
 	defer svc.Close()
-	abs, _ := filepath.Abs(pos[0])
-	sum := sha256.Sum256([]byte(fmt.Sprintf("%s|%d|%d", abs, fi.Size(), fi.ModTime().UnixNano())))
-	cursorKey := "import:" + hex.EncodeToString(sum[:8])
 	doneLine := 0
 	if v, _ := st.Meta(ctx, cursorKey); v != "" {
 		doneLine, _ = strconv.Atoi(v)

@@ -274,3 +274,21 @@ func TestHealth(t *testing.T) {
 	c.do("GET", "/healthz", "", "", "", 200)
 	c.do("GET", "/readyz", "", "", "", 200)
 }
+
+func TestLedgerAsOfAndPartnerFilter(t *testing.T) {
+	c := newServer(t)
+	c.do("PUT", "/api/v1/partners/p2", rung.ScopeIngest, "", `{"name": "Other"}`, 201)
+	c.do("PUT", "/api/v1/partners/p2", rung.ScopeIngest, "", `{"name": "Other"}`, 200)
+	c.do("POST", "/api/v1/events", rung.ScopeIngest, "", `{"id": "w1", "type": "deal.won", "partner": "p1", "member": "m1", "occurred_at": "2026-11-02T10:00:00Z", "attrs": {"amount": 10000}}`, 200)
+	lg := c.do("GET", "/api/v1/ledger?partner=p1&as_of=2026-11-01T00:00:00Z", rung.ScopeRead, "", "", 200)
+	if len(lg["entries"].([]any)) != 0 {
+		t.Fatalf("as_of before the event: %v", lg)
+	}
+	lg = c.do("GET", "/api/v1/ledger?member=m1&partner=p2", rung.ScopeRead, "", "", 200)
+	if len(lg["entries"].([]any)) != 0 {
+		t.Fatalf("member m1's entries for partner p2: %v", lg)
+	}
+	for _, path := range []string{"/api/v1/ledger?partner=p1&as_of=garbage", "/api/v1/partners/p1?as_of=x", "/api/v1/members/m1?as_of=x", "/api/v1/events/w1?as_of=x"} {
+		c.do("GET", path, rung.ScopeRead, "", "", 400)
+	}
+}

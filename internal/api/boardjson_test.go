@@ -16,7 +16,7 @@ func TestBoardPageEncodesLikeEncodingJSON(t *testing.T) {
 	pages := []engine.BoardPage{
 		{ID: "q", Metric: "points", For: "member", Window: engine.Span{From: time.Date(2026, 10, 1, 0, 0, 0, 0, berlin), To: time.Date(2027, 1, 1, 0, 0, 0, 0, berlin)},
 			Total: 3, Entries: []engine.BoardEntry{
-				{Rank: 1, Subject: "m1", Name: "Zoë \"Z\" <b>&</b>\u2028\x01\xff", Partner: "p1", Value: 1234.5},
+				{Rank: 1, Subject: "m1", Name: "Zoë \"Z\" <b>&</b>\u2028\x01\xff\b\f\x7f", Partner: "p1", Value: 1234.5},
 				{Rank: 2, CohortRank: 1, Subject: "m2", Cohort: "smb", Value: 1e-7},
 				{Rank: 2, Subject: "m3", Value: 1e21},
 				{Rank: 4, Subject: "m4", Value: -0.000001},

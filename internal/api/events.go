@@ -276,6 +276,10 @@ type eventVersion struct {
 
 func (h *Handler) getEvent(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
+	if _, err := asOf(r); err != nil {
+		writeError(w, err)
+		return
+	}
 	ef, cur, err := h.svc.EventEffects(r.Context(), id)
 	if err != nil {
 		writeError(w, err)

@@ -45,13 +45,15 @@ func (h *Handler) putPartner(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.ID = id
+	existed := false
+	h.svc.Read(func(e *engine.Engine) error { _, existed = e.Partner(id); return nil })
 	pv, err := h.svc.PutPartner(r.Context(), p)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
 	code := http.StatusOK
-	if pv.Version == 1 {
+	if pv.Version == 1 && !existed {
 		code = http.StatusCreated
 	}
 	writeJSON(w, code, map[string]any{"partner": pv.Partner, "version": pv.Version})
@@ -59,11 +61,26 @@ func (h *Handler) putPartner(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) getPartner(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
+	at, err := asOf(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
 	var out map[string]any
-	err := h.svc.Read(func(e *engine.Engine) error {
+	err = h.svc.Read(func(e *engine.Engine) error {
 		p, ok := e.Partner(id)
 		if !ok {
 			return rung.Errorf(rung.ENOTFOUND, "partner %q not found", id)
+		}
+		if !at.IsZero() {
+			// The version in effect then (the first, for earlier times).
+			vs := e.PartnerVersions(id)
+			p = vs[0].Partner
+			for _, v := range vs {
+				if !v.ValidFrom.After(at) {
+					p = v.Partner
+				}
+			}
 		}
 		out = map[string]any{"partner": p, "versions": len(e.PartnerVersions(id)), "members": e.MemberIDs(id)}
 		return nil
@@ -134,6 +151,10 @@ func (h *Handler) putMember(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) getMember(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
+	if _, err := asOf(r); err != nil {
+		writeError(w, err) // the record carries its membership history
+		return
+	}
 	var out rung.Member
 	err := h.svc.Read(func(e *engine.Engine) error {
 		m, ok := e.Member(id)
@@ -227,7 +248,11 @@ func (h *Handler) programVersions(w http.ResponseWriter, r *http.Request) {
 func readYAML(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	src, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 4<<20))
 	if err != nil {
-		return nil, rung.Errorf(rung.ETOOLARGE, "the program file is larger than 4 MiB")
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, rung.Errorf(rung.ETOOLARGE, "the program file is larger than 4 MiB")
+		}
+		return nil, rung.Errorf(rung.EINVALID, "could not read the body: %v", err)
 	}
 	if len(strings.TrimSpace(string(src))) == 0 {
 		return nil, rung.Errorf(rung.EINVALID, "the body is empty: send the program YAML with Content-Type: application/yaml")
@@ -333,6 +358,15 @@ func (h *Handler) getLedger(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		writeError(w, err)
 		return
+	}
+	// as_of: only what had occurred by then.
+	at, err := asOf(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if !at.IsZero() && (to.IsZero() || at.Before(to)) {
+		to = at.Add(time.Nanosecond)
 	}
 	f := engine.LedgerFilter{Partner: r.URL.Query().Get("partner"), Member: r.URL.Query().Get("member"), From: from, To: to, Limit: limit}
 	var entries []engine.LedgerEntry

@@ -418,14 +418,14 @@ func (e *Engine) Ledger(f LedgerFilter) ([]LedgerEntry, error) {
 	}
 	out := []LedgerEntry{}
 	for a := range awards.window(from, to) {
-		if f.Member == "" && f.Partner != "" && a.Partner.id != f.Partner {
-			continue
+		if f.Partner != "" && a.Partner.id != f.Partner {
+			continue // with a member: only what it earned for this partner
 		}
 		out = append(out, awardEntry(a))
 	}
 	for _, a := range adjusts {
 		at := a.OccurredAt.UnixNano()
-		if at < from || at >= to {
+		if at < from || at >= to || (f.Partner != "" && a.Partner != f.Partner) {
 			continue
 		}
 		out = append(out, LedgerEntry{Kind: "adjustment", Points: a.Points, Member: a.Member, Partner: a.Partner,

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -79,7 +80,11 @@ func NewReader(f Format, r io.Reader) (Reader, error) {
 	seen := map[string]bool{}
 	for i, h := range head {
 		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
-		h = strings.ToLower(h)
+		// The event's own columns match in any case; attribute names are
+		// kept as written (event.attrs.dealAmount).
+		if reserved[strings.ToLower(h)] {
+			h = strings.ToLower(h)
+		}
 		if h == "" {
 			return nil, rung.Errorf(rung.EINVALID, "line 1: column %d of the CSV header has no name", i+1)
 		}
@@ -96,6 +101,8 @@ func NewReader(f Format, r io.Reader) (Reader, error) {
 	}
 	return c, nil
 }
+
+var reserved = map[string]bool{"id": true, "type": true, "partner": true, "member": true, "occurred_at": true, "source": true}
 
 type ndjsonReader struct {
 	sc   *bufio.Scanner
@@ -188,8 +195,56 @@ func cellValue(v string) any {
 	case "false", "FALSE", "False":
 		return false
 	}
-	if f, err := strconv.ParseFloat(t, 64); err == nil && !strings.ContainsAny(t, "xXpP_") && t != "" && !strings.EqualFold(t, "nan") && !strings.Contains(strings.ToLower(t), "inf") {
-		return f
+	if looksNumeric(t) {
+		if f, err := strconv.ParseFloat(t, 64); err == nil && !math.IsInf(f, 0) {
+			// Codes stay strings: leading zeros (0042), and integers too
+			// long to be exact as a number.
+			if !(strings.IndexAny(t, ".eE") < 0 && (math.Abs(f) > 1<<53)) {
+				return f
+			}
+		}
 	}
 	return v
+}
+
+// looksNumeric reports whether a cell is written as a plain decimal
+// number: optional minus, digits (no leading zero unless alone or before a
+// point), optional fraction and exponent.
+func looksNumeric(t string) bool {
+	i := 0
+	if i < len(t) && t[i] == '-' {
+		i++
+	}
+	start := i
+	for i < len(t) && t[i] >= '0' && t[i] <= '9' {
+		i++
+	}
+	digits := i - start
+	if digits == 0 || (digits > 1 && t[start] == '0') {
+		return false
+	}
+	if i < len(t) && t[i] == '.' {
+		i++
+		f := i
+		for i < len(t) && t[i] >= '0' && t[i] <= '9' {
+			i++
+		}
+		if i == f {
+			return false
+		}
+	}
+	if i < len(t) && (t[i] == 'e' || t[i] == 'E') {
+		i++
+		if i < len(t) && (t[i] == '+' || t[i] == '-') {
+			i++
+		}
+		f := i
+		for i < len(t) && t[i] >= '0' && t[i] <= '9' {
+			i++
+		}
+		if i == f {
+			return false
+		}
+	}
+	return i == len(t)
 }

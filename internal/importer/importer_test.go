@@ -110,3 +110,21 @@ func FuzzCSV(f *testing.F) {
 		t.Fatal("the reader did not end")
 	})
 }
+
+func TestCSVKeepsAttributeNamesAndCodes(t *testing.T) {
+	rows, err := readAll(t, CSV, "ID,Type,partner,occurred_at,dealAmount,cert_id,crm_id,zero,neg,exp\n"+
+		"a,deal.won,p1,2026-11-02T10:00:00Z,5,0042,12345678901234567891,0,-1.5,2e3\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := rows[0].In.Event.Attrs
+	want := map[string]any{"dealAmount": 5.0, "cert_id": "0042", "crm_id": "12345678901234567891", "zero": 0.0, "neg": -1.5, "exp": 2000.0}
+	for k, v := range want {
+		if a[k] != v {
+			t.Errorf("attrs[%q] = %#v, want %#v", k, a[k], v)
+		}
+	}
+	if rows[0].In.Event.ID != "a" || rows[0].In.Event.Type != "deal.won" {
+		t.Errorf("reserved columns in another case: %+v", rows[0].In.Event)
+	}
+}
