@@ -30,10 +30,32 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) (err error) {
 	if err != nil {
 		return err
 	}
-	tx, err := s.pool.Begin(ctx)
+	var tx pgx.Tx
+	if s.writer != nil {
+		// A claimed store commits on the session that holds the claim: if
+		// that session is gone, so is the claim, and the commit fails
+		// instead of writing beside another server.
+		s.writerMu.Lock()
+		defer s.writerMu.Unlock()
+		if s.writerLost {
+			return errWriterLost
+		}
+		tx, err = s.writer.Begin(ctx)
+		if err != nil && s.writer.Conn().IsClosed() {
+			s.writerLost = true
+			return errWriterLost
+		}
+	} else {
+		tx, err = s.pool.Begin(ctx)
+	}
 	if err != nil {
 		return fmt.Errorf("postgres: commit: begin: %w", err)
 	}
+	defer func() {
+		if err != nil && s.writer != nil && s.writer.Conn().IsClosed() {
+			s.writerLost = true
+		}
+	}()
 	defer func() {
 		if err != nil {
 			tx.Rollback(context.WithoutCancel(ctx))
@@ -83,6 +105,8 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) (err error) {
 	}
 	return nil
 }
+
+var errWriterLost = rung.Errorf(rung.EUNAVAILABLE, "the connection that held this server's claim on the database was lost, so another server may be writing: restart rung")
 
 // recordRows encodes rs as rows for COPY; the seq is filled in later.
 func recordRows(rs []*rung.Record) ([][]any, error) {

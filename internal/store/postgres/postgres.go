@@ -15,6 +15,7 @@ import (
 	"hash/fnv"
 	"io/fs"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -42,8 +43,11 @@ type Store struct {
 	eventsSeq string
 	pageSize  int // rows per query of Records
 
-	// writer holds the session advisory lock of LockWriter until Close.
-	writer *pgxpool.Conn
+	// writer holds the session advisory lock of LockWriter until Close;
+	// commits then run on it, one at a time.
+	writer     *pgxpool.Conn
+	writerMu   sync.Mutex
+	writerLost bool
 }
 
 var _ store.Store = (*Store)(nil)
@@ -210,6 +214,8 @@ func (s *Store) writerKey() int64 { return s.logLock ^ 0x5752495445520000 }
 
 // Close closes the pool, releasing the writer lock.
 func (s *Store) Close() error {
+	s.writerMu.Lock()
+	defer s.writerMu.Unlock()
 	if s.writer != nil {
 		// Unlock before the connection goes back to the pool: a pooled
 		// session would keep holding the lock until the pool closes it.

@@ -259,3 +259,34 @@ func TestNoSeqGapAfterAFailedCommit(t *testing.T) {
 		t.Fatalf("seq after a failed commit = %d, want 2", good.Records[0].Seq)
 	}
 }
+
+// When the session holding a server's claim dies, the claim is gone: the
+// server's commits fail from then on instead of writing beside a new
+// claimant.
+func TestCommitsStopWhenTheClaimIsLost(t *testing.T) {
+	ctx := context.Background()
+	s := openFresh(t)
+	if err := s.LockWriter(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rec := func(id string) *rung.Record {
+		return &rung.Record{Version: 1, Event: rung.Event{ID: id, Type: "t", Partner: "p", OccurredAt: time.Unix(1e9, 0)}}
+	}
+	if err := s.Commit(ctx, &store.Batch{Records: []*rung.Record{rec("a")}}); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := pgx.Connect(ctx, testURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, `SELECT pg_terminate_backend($1)`, int(postgres.WriterPID(s))); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	for i := 0; i < 2; i++ {
+		if err := s.Commit(ctx, &store.Batch{Records: []*rung.Record{rec(fmt.Sprint("b", i))}}); rung.ErrorCode(err) != rung.EUNAVAILABLE {
+			t.Fatalf("commit %d after the claim was lost: %v, want EUNAVAILABLE", i, err)
+		}
+	}
+}
