@@ -148,17 +148,21 @@ func (in *intake) ingest(ctx context.Context, ds []*delivery) bool {
 	for _, ev := range events {
 		count[ev.Result.Status]++
 	}
-	in.settle(ds)
+	if !in.settle(ds) {
+		return false
+	}
 	in.log.Debug("ingested", "messages", len(ds), "events", len(events), "accepted", count[string(engine.StatusAccepted)],
 		"duplicate", count[string(engine.StatusDuplicate)], "corrected", count[string(engine.StatusCorrected)],
 		"rejected", count[string(engine.StatusRejected)], "took", took)
 	return true
 }
 
-// settle publishes the dead letters of ds, then acks each message
-// whose dead letters went out (all, when it has none) and NAKs the others,
-// which come back and are rejected and published again.
-func (in *intake) settle(ds []*delivery) {
+// settle publishes the dead letters of ds, then acks the messages in
+// order up to the first whose dead letters did not go out, and NAKs that
+// one and every one after it: they all come back, in order, so an older
+// version of an event can never arrive after a newer one (the events
+// already stored come back as duplicates). It reports false when it NAKed.
+func (in *intake) settle(ds []*delivery) bool {
 	now := in.svc.Now().UTC()
 	futures := make([][]jetstream.PubAckFuture, len(ds))
 	failed := make([]bool, len(ds))
@@ -209,18 +213,19 @@ func (in *intake) settle(ds []*delivery) {
 			}
 		}
 	}
+	if rejected > 0 {
+		in.log.Info("rejected events sent to the dead-letter subject", "count", rejected, "subject", in.cfg.DeadLetter)
+	}
 	for i, d := range ds {
 		if failed[i] {
-			in.nak(ds[i : i+1])
-			continue
+			in.nak(ds[i:])
+			return false
 		}
 		if err := d.msg.Ack(); err != nil {
 			in.log.Warn("ack", "err", err)
 		}
 	}
-	if rejected > 0 {
-		in.log.Info("rejected events sent to the dead-letter subject", "count", rejected, "subject", in.cfg.DeadLetter)
-	}
+	return true
 }
 
 // letters lists the dead letters of a delivery after Ingest.
