@@ -52,6 +52,9 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	pprof.StopCPUProfile()
 	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		return // the flag package printed the help
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "rung:", err)
 		os.Exit(exitCode(err))
@@ -123,7 +126,11 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, err
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			// The flag package printed the problem and the usage.
+			return nil, rung.Errorf(rung.EINVALID, "%v", err)
 		}
 		if fs.NArg() == 0 {
 			return pos, nil

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -250,5 +252,14 @@ func TestImportCursorFollowsContent(t *testing.T) {
 	os.Chtimes(file, mt, mt)
 	if out, _ := runCmd(t, "import", file, "--db", db, "--quiet"); !strings.Contains(out, "10 accepted") {
 		t.Fatalf("another file under the same name and times: %s", out)
+	}
+}
+
+func TestHelpAndBadFlags(t *testing.T) {
+	if _, err := runCmd(t, "serve", "-h"); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("-h: %v", err)
+	}
+	if _, err := runCmd(t, "serve", "--no-such-flag"); exitCode(err) != 2 {
+		t.Fatalf("unknown flag: exit %d (%v), want 2", exitCode(err), err)
 	}
 }

@@ -292,3 +292,9 @@ func TestLedgerAsOfAndPartnerFilter(t *testing.T) {
 		c.do("GET", path, rung.ScopeRead, "", "", 400)
 	}
 }
+
+func TestUnparsableBodiesAreRefusedWhole(t *testing.T) {
+	c := newServer(t)
+	c.do("POST", "/api/v1/events", rung.ScopeIngest, "application/x-ndjson", "this is not json\nnor this\n", 400)
+	c.do("PUT", "/api/v1/partners/p3", rung.ScopeIngest, "", `{"name": "A"} junk`, 400)
+}

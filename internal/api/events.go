@@ -232,6 +232,7 @@ func parseNDJSON(body []byte) ([]*service.Incoming, error) {
 	sc := bufio.NewScanner(bytes.NewReader(body))
 	sc.Buffer(make([]byte, 0, 64<<10), MaxBody)
 	line := 0
+	anyJSON := false
 	for sc.Scan() {
 		line++
 		b := bytes.TrimSpace(sc.Bytes())
@@ -241,6 +242,9 @@ func parseNDJSON(body []byte) ([]*service.Incoming, error) {
 		in := DecodeEvent(b)
 		if in.Err != "" {
 			in.Err = fmt.Sprintf("line %d: %s", line, in.Err)
+		}
+		if !anyJSON && json.Valid(b) {
+			anyJSON = true
 		}
 		out = append(out, in)
 		if len(out) > MaxBatch {
@@ -252,6 +256,9 @@ func parseNDJSON(body []byte) ([]*service.Incoming, error) {
 	}
 	if len(out) == 0 {
 		return nil, rung.Errorf(rung.EINVALID, "the NDJSON body has no events: send one JSON object per line")
+	}
+	if !anyJSON {
+		return nil, rung.Errorf(rung.EINVALID, "no line of the NDJSON body is JSON: send one event object per line")
 	}
 	return out, nil
 }

@@ -30,6 +30,9 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
 		}
 		return rung.Errorf(rung.EINVALID, "the body is not valid: %s", jsonProblem(err))
 	}
+	if dec.More() {
+		return rung.Errorf(rung.EINVALID, "the body has more after its JSON object: send one object")
+	}
 	return nil
 }
 

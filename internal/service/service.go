@@ -30,6 +30,10 @@ type Options struct {
 	Logger *slog.Logger
 	// MaxGroup is how many events one commit may hold (default 20,000).
 	MaxGroup int
+	// NoClaim opens a shared store (PostgreSQL) without claiming it as
+	// its one writing server: for tools that only read, such as the
+	// verification of `rung copy`, beside a running server.
+	NoClaim bool
 }
 
 // Service is a running Rung instance over one store.
@@ -84,7 +88,7 @@ func Open(ctx context.Context, st store.Store, o Options) (*Service, error) {
 	if s.maxGroup <= 0 {
 		s.maxGroup = 20000
 	}
-	if l, ok := st.(interface{ LockWriter(context.Context) error }); ok {
+	if l, ok := st.(interface{ LockWriter(context.Context) error }); ok && !o.NoClaim {
 		// The store is shared (PostgreSQL): claim it for this instance.
 		if err := l.LockWriter(ctx); err != nil {
 			return nil, err
