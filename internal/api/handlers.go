@@ -36,18 +36,27 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
 	return nil
 }
 
+// decodeRecord reads the JSON body of a PUT into v, whose id field is
+// *id: the URL names the record, and a body id, if any, must agree.
+func decodeRecord(w http.ResponseWriter, r *http.Request, v any, id *string) error {
+	if err := decodeBody(w, r, v); err != nil {
+		return err
+	}
+	url := r.PathValue("id")
+	if *id != "" && *id != url {
+		return rung.Errorf(rung.EINVALID, "the body's id %q differs from the URL's %q; leave it out or make them match", *id, url)
+	}
+	*id = url
+	return nil
+}
+
 func (h *Handler) putPartner(w http.ResponseWriter, r *http.Request) {
 	var p rung.Partner
-	if err := decodeBody(w, r, &p); err != nil {
+	if err := decodeRecord(w, r, &p, &p.ID); err != nil {
 		writeError(w, err)
 		return
 	}
-	id := r.PathValue("id")
-	if p.ID != "" && p.ID != id {
-		writeError(w, rung.Errorf(rung.EINVALID, "the body's id %q differs from the URL's %q; leave it out or make them match", p.ID, id))
-		return
-	}
-	p.ID = id
+	id := p.ID
 	existed := false
 	h.svc.Read(func(e *engine.Engine) error { _, existed = e.Partner(id); return nil })
 	pv, err := h.svc.PutPartner(r.Context(), p)
@@ -130,20 +139,14 @@ func (h *Handler) listPartners(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) putMember(w http.ResponseWriter, r *http.Request) {
 	var m rung.Member
-	if err := decodeBody(w, r, &m); err != nil {
+	if err := decodeRecord(w, r, &m, &m.ID); err != nil {
 		writeError(w, err)
-		return
-	}
-	id := r.PathValue("id")
-	if m.ID != "" && m.ID != id {
-		writeError(w, rung.Errorf(rung.EINVALID, "the body's id %q differs from the URL's %q; leave it out or make them match", m.ID, id))
 		return
 	}
 	if len(m.Memberships) > 0 {
 		writeError(w, rung.Errorf(rung.EINVALID, "memberships are kept by Rung: change partner (and joined_at) to move a member"))
 		return
 	}
-	m.ID = id
 	out, err := h.svc.PutMember(r.Context(), m)
 	if err != nil {
 		writeError(w, err)

@@ -49,7 +49,9 @@ type Service struct {
 	applyc      chan *applyJob
 	applierDone chan struct{}
 	maxGroup    int
-	encBuf      []byte // the writer's scratch for checking events encode
+	loaded      int           // log records replayed at Open
+	loadTook    time.Duration // and how long that took
+	encBuf      []byte        // the writer's scratch for checking events encode
 	stop        chan struct{}
 	stopped     chan struct{}
 
@@ -99,8 +101,9 @@ func Open(ctx context.Context, st store.Store, o Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.loaded, s.loadTook = n, time.Since(start)
 	p, m, ev := s.eng.Counts()
-	s.log.Info("state rebuilt from the log", "records", n, "events", ev, "partners", p, "members", m, "took", time.Since(start).Round(time.Millisecond))
+	s.log.Info("state rebuilt from the log", "records", n, "events", ev, "partners", p, "members", m, "took", s.loadTook.Round(time.Millisecond))
 	s.idx = newIndex(s.eng)
 	go s.applier()
 	go s.writer()
@@ -178,6 +181,10 @@ func compileVersions(progs []rung.ProgramVersion) ([]*engine.Version, error) {
 	}
 	return vs, nil
 }
+
+// Loaded reports how many log records Open replayed into the engine, and
+// how long loading the state took.
+func (s *Service) Loaded() (int, time.Duration) { return s.loaded, s.loadTook }
 
 // Close stops the service: requests being written finish, requests still
 // queued are answered "unavailable", and later ones are refused. It may be
