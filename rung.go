@@ -90,6 +90,12 @@ type Record struct {
 	Retracted  bool      `json:"retracted,omitempty"`
 	ReceivedAt time.Time `json:"received_at"`
 	Event      Event     `json:"event"`
+	// Raw is the record as the log stores it (internal/codec's encoding),
+	// when whoever made the Record has it at hand: the writer sets it so
+	// the store and the engine need not encode the record again, and a
+	// store reading its log sets it for the engine to keep. Read-only; from
+	// Store.Records it is valid only during the callback.
+	Raw []byte `json:"-"`
 }
 
 // Adjustment is an admin's manual grant (positive) or deduction (negative)

@@ -112,6 +112,15 @@ func EncodeRecord(dst []byte, r *rung.Record) ([]byte, error) {
 	return dst, nil
 }
 
+// AppendRecord appends r's encoding to dst: r.Raw when the record carries
+// it (the writer encoded it already), EncodeRecord's output otherwise.
+func AppendRecord(dst []byte, r *rung.Record) ([]byte, error) {
+	if r.Raw != nil {
+		return append(dst, r.Raw...), nil
+	}
+	return EncodeRecord(dst, r)
+}
+
 // DecodeRecord sets r's event body from b, as EncodeRecord wrote it: every
 // field but Seq, Version and Event.ID, which it leaves alone. Times come back
 // in UTC without a monotonic reading. The strings and the attrs map it sets

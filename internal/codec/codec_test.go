@@ -321,3 +321,20 @@ func (m *runtimeMem) read() uint64 {
 	runtime.ReadMemStats(&m.s)
 	return m.s.TotalAlloc
 }
+
+func TestAppendRecordUsesRaw(t *testing.T) {
+	r := &rung.Record{Event: rung.Event{ID: "a", Type: "deal.won", Partner: "p", Attrs: map[string]any{"amount": 5.0}}}
+	enc, err := EncodeRecord(nil, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := AppendRecord([]byte("x"), r)
+	if err != nil || string(got) != "x"+string(enc) {
+		t.Fatalf("without Raw: %q, %v; want the encoding after the prefix", got, err)
+	}
+	r.Raw = []byte("raw bytes")
+	got, err = AppendRecord([]byte("x"), r)
+	if err != nil || string(got) != "xraw bytes" {
+		t.Fatalf("with Raw: %q, %v; want Raw verbatim", got, err)
+	}
+}

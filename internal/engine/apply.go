@@ -193,19 +193,24 @@ type Note = string
 func (e *Engine) Apply(rec *rung.Record) []Note {
 	ev := e.events[rec.Event.ID]
 	if ev == nil {
-		ev = &eventState{id: rec.Event.ID}
+		ev = e.slab.event()
+		ev.id = rec.Event.ID
 		e.events[ev.id] = ev
 	} else if ev.live() {
 		e.unapply(ev)
 	}
-	ev.seqs = append(ev.seqs, rec.Seq)
+	if ev.seqs == nil {
+		ev.seqs = e.slab.seq(rec.Seq)
+	} else {
+		ev.seqs = append(ev.seqs, rec.Seq)
+	}
 	ev.version = rec.Version
 	if rec.Retracted {
 		ev.retracted = true
 		return nil
 	}
 	ev.retracted = false
-	ev.body = encodeBody(ev.body, &rec.Event)
+	ev.body = e.keepBody(rec)
 	ev.typ = rec.Event.Type
 	ev.at = rec.Event.OccurredAt.UnixNano()
 	p := e.partners[rec.Event.Partner]
@@ -258,6 +263,7 @@ func (e *Engine) evaluateWith(ev *eventState, body *rung.Event) {
 	if e.cur == nil || !e.scored[ev.typ] {
 		return
 	}
+	evals, contribs := e.scratch.evals[:0], e.scratch.contribs[:0]
 	vars := e.varsFor(ev, body)
 	v := e.versionAt(ev.at)
 	p := v.Program
@@ -267,12 +273,12 @@ func (e *Engine) evaluateWith(ev *eventState, body *rung.Event) {
 			if !slices.Contains(r.On, ev.typ) {
 				continue
 			}
-			re, note := e.evalRule(ev, r, v, vars, &tier)
+			re, ok, note := e.evalRule(ev, r, v, vars, &tier)
 			if note != "" {
 				ev.notes = append(ev.notes, note)
 			}
-			if re != nil {
-				ev.evals = append(ev.evals, *re)
+			if ok {
+				evals = append(evals, re)
 			}
 		}
 	}
@@ -289,23 +295,36 @@ func (e *Engine) evaluateWith(ev *eventState, body *rung.Event) {
 			}
 			if ok {
 				c.metric = i
-				ev.contribs = append(ev.contribs, c)
+				contribs = append(contribs, c)
 			}
 		}
 	}
+	// The event keeps exactly what it needs, in its old room when that
+	// fits, else carved from the engine's blocks.
+	if len(evals) <= cap(ev.evals) {
+		ev.evals = append(ev.evals, evals...)
+	} else {
+		ev.evals = e.slab.evals(evals)
+	}
+	if len(contribs) <= cap(ev.contribs) {
+		ev.contribs = append(ev.contribs, contribs...)
+	} else {
+		ev.contribs = e.slab.contribs(contribs)
+	}
+	e.scratch.evals, e.scratch.contribs = evals, contribs
 	e.applyEffects(ev)
 }
 
-// evalRule evaluates one rule for an event. It returns nil and a note when
-// the rule does not award anything because it failed.
-func (e *Engine) evalRule(ev *eventState, r *program.Rule, v *Version, vars *program.Vars, tier *string) (*ruleEval, string) {
+// evalRule evaluates one rule for an event. It returns false when the rule
+// does not apply, with a note when that is because it failed.
+func (e *Engine) evalRule(ev *eventState, r *program.Rule, v *Version, vars *program.Vars, tier *string) (ruleEval, bool, string) {
 	if r.When != nil {
 		ok, err := r.When.Bool(vars)
 		if err != nil {
-			return nil, fmt.Sprintf("rule %s: when: %v", r.ID, err)
+			return ruleEval{}, false, fmt.Sprintf("rule %s: when: %v", r.ID, err)
 		}
 		if !ok {
-			return nil, ""
+			return ruleEval{}, false, ""
 		}
 	}
 	to := r.To
@@ -316,7 +335,7 @@ func (e *Engine) evalRule(ev *eventState, r *program.Rule, v *Version, vars *pro
 		}
 	}
 	if to == program.SubjectMember && ev.member == nil {
-		return nil, fmt.Sprintf("rule %s: awards to the member, but the event has none", r.ID)
+		return ruleEval{}, false, fmt.Sprintf("rule %s: awards to the member, but the event has none", r.ID)
 	}
 	var amount float64
 	if r.Award.Const != nil {
@@ -324,7 +343,7 @@ func (e *Engine) evalRule(ev *eventState, r *program.Rule, v *Version, vars *pro
 	} else {
 		n, err := r.Award.Number(vars)
 		if err != nil {
-			return nil, fmt.Sprintf("rule %s: award: %v", r.ID, err)
+			return ruleEval{}, false, fmt.Sprintf("rule %s: award: %v", r.ID, err)
 		}
 		amount = n
 	}
@@ -343,15 +362,15 @@ func (e *Engine) evalRule(ev *eventState, r *program.Rule, v *Version, vars *pro
 	if amount > math.MaxInt32 {
 		amount = math.MaxInt32
 	}
-	re := &ruleEval{rule: r, version: v.N, to: to, amount: int64(amount)}
+	re := ruleEval{rule: r, version: v.N, to: to, amount: int64(amount)}
 	if r.OncePer != nil {
 		k, err := r.OncePer.Key(vars)
 		if err != nil {
-			return nil, fmt.Sprintf("rule %s: once_per: %v", r.ID, err)
+			return ruleEval{}, false, fmt.Sprintf("rule %s: once_per: %v", r.ID, err)
 		}
 		re.key = k
 	}
-	return re, ""
+	return re, true, ""
 }
 
 // evalMetric evaluates an event's contribution to a metric.
@@ -480,15 +499,34 @@ func expiresAt(v *Version, t int64) int64 {
 	return x.UnixNano()
 }
 
-// encodeBody encodes an event for keeping, reusing dst's memory.
-func encodeBody(dst []byte, ev *rung.Event) []byte {
-	b, err := codec.EncodeRecord(dst[:0], &rung.Record{Event: *ev})
-	if err != nil {
-		// The store refuses what the codec cannot encode, so an event that
-		// got here encodes; keep nothing rather than something wrong.
-		return nil
+// bodyChunk is the size of the blocks event bodies are kept in: one
+// allocation, and nothing for the collector to scan, per few hundred
+// events.
+const bodyChunk = 64 << 10
+
+// keepBody keeps a record's body in the engine's body blocks: the log's
+// encoding when the record carries it, encoded here otherwise. A body
+// replaced by a correction stays in its block, unused.
+func (e *Engine) keepBody(rec *rung.Record) []byte {
+	if cap(e.bodies)-len(e.bodies) < 1<<10 {
+		e.bodies = make([]byte, 0, bodyChunk)
 	}
-	return slices.Clip(b)
+	var b []byte
+	if rec.Raw != nil {
+		b = append(e.bodies, rec.Raw...)
+	} else {
+		var err error
+		b, err = codec.EncodeRecord(e.bodies, &rung.Record{Event: rec.Event})
+		if err != nil {
+			// The store refuses what the codec cannot encode, so an event
+			// that got here encodes; keep nothing rather than something
+			// wrong.
+			return nil
+		}
+	}
+	body := b[len(e.bodies):len(b):len(b)]
+	e.bodies = b[len(b):]
+	return body
 }
 
 // event decodes the event's current version.

@@ -51,6 +51,15 @@ type Engine struct {
 	scored map[string]bool
 
 	vars varsCache
+	// bodies is the free end of the block event bodies are kept in.
+	bodies []byte
+	slab   slab
+	// scratch is where an event's evaluations are collected before the
+	// event keeps them.
+	scratch struct {
+		evals    []ruleEval
+		contribs []contrib
+	}
 }
 
 // New returns an empty engine.
@@ -278,7 +287,9 @@ func (e *Engine) SetVersions(vs []*Version, now time.Time) error {
 	e.now = now
 	e.metricIndex()
 	e.scored = map[string]bool{}
+	var fields program.EventFields
 	for _, v := range vs {
+		fields |= v.Program.EventFields
 		for _, r := range v.Program.Points.Rules {
 			for _, t := range r.On {
 				e.scored[t] = true
@@ -289,6 +300,11 @@ func (e *Engine) SetVersions(vs []*Version, now time.Time) error {
 		for _, t := range m.Types {
 			e.scored[t] = true
 		}
+	}
+	if fields != e.vars.fields || e.vars.event == nil {
+		// A new map: keys the old set filled must not linger.
+		e.vars.fields = fields
+		e.vars.event = make(map[string]any, 7)
 	}
 	e.recomputeAll()
 	return nil

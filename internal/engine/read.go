@@ -11,8 +11,9 @@ import (
 
 // varsCache holds the Vars reused across evaluations.
 type varsCache struct {
-	v     program.Vars
-	event map[string]any // reused for every event
+	v      program.Vars
+	event  map[string]any      // reused for every event
+	fields program.EventFields // the keys of event the program versions read
 }
 
 func (e *Engine) varsFor(ev *eventState, body *rung.Event) *program.Vars {
@@ -20,7 +21,7 @@ func (e *Engine) varsFor(ev *eventState, body *rung.Event) *program.Vars {
 	if e.vars.event == nil {
 		e.vars.event = make(map[string]any, 7)
 	}
-	v.Event = program.FillEventVars(e.vars.event, body)
+	v.Event = program.FillEventFields(e.vars.event, body, e.vars.fields)
 	v.Partner = e.partnerVars(ev.partner, ev.at)
 	v.Member = nil
 	if ev.member != nil {

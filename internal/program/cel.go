@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"cel.dev/cel-go/cel"
+	celast "cel.dev/cel-go/common/ast"
 	"cel.dev/cel-go/common/env"
 	"cel.dev/cel-go/common/operators"
 	"cel.dev/cel-go/common/stdlib"
@@ -270,6 +271,13 @@ type celIssue struct {
 // compile parses, checks and plans a CEL expression. It returns the
 // problems CEL found, or one when the result has the wrong type.
 func compile(e *cel.Env, src string, w want) (cel.Program, []celIssue) {
+	prg, _, issues := compileRefs(e, src, w)
+	return prg, issues
+}
+
+// compileRefs is compile that also says which keys of `event` the
+// expression reads.
+func compileRefs(e *cel.Env, src string, w want) (cel.Program, EventFields, []celIssue) {
 	ast, iss := e.Compile(src)
 	if iss != nil && iss.Err() != nil {
 		var out []celIssue
@@ -284,16 +292,41 @@ func compile(e *cel.Env, src string, w want) (cel.Program, []celIssue) {
 		if len(out) == 0 {
 			out = append(out, celIssue{Message: iss.Err().Error()})
 		}
-		return nil, out
+		return nil, 0, out
 	}
 	if t := ast.OutputType(); !w.accepts(t) {
-		return nil, []celIssue{{Message: fmt.Sprintf("expected an expression giving %s, but it gives %s", w, typeName(t))}}
+		return nil, 0, []celIssue{{Message: fmt.Sprintf("expected an expression giving %s, but it gives %s", w, typeName(t))}}
 	}
 	prg, err := e.Program(ast, cel.EvalOptions(cel.OptOptimize))
 	if err != nil {
-		return nil, []celIssue{{Message: err.Error()}}
+		return nil, 0, []celIssue{{Message: err.Error()}}
 	}
-	return prg, nil
+	return prg, eventRefs(ast.NativeRep().Expr()), nil
+}
+
+// eventRefs returns the keys of `event` an expression reads: every
+// `event.<key>` selection, or all keys when `event` is used any other way
+// (as a whole, or indexed with a computed key).
+func eventRefs(root celast.Expr) EventFields {
+	var f EventFields
+	selected := map[int64]bool{} // ids of `event` idents that are the operand of a selection
+	celast.PreOrderVisit(root, celast.NewExprVisitor(func(x celast.Expr) {
+		switch x.Kind() {
+		case celast.SelectKind:
+			sel := x.AsSelect()
+			if op := sel.Operand(); op.Kind() == celast.IdentKind && op.AsIdent() == "event" {
+				selected[op.ID()] = true
+				if k, ok := eventFieldNames[sel.FieldName()]; ok {
+					f |= k
+				}
+			}
+		case celast.IdentKind:
+			if x.AsIdent() == "event" && !selected[x.ID()] {
+				f = AllEventFields
+			}
+		}
+	}))
+	return f
 }
 
 // typeName names a CEL type for a message.

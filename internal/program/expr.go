@@ -180,20 +180,66 @@ func EventVars(e *rung.Event) map[string]any {
 // it.
 var noAttrs = map[string]any{}
 
+// EventFields is a set of the `event` variable's keys: the ones a
+// program's expressions read.
+type EventFields uint8
+
+// The keys of the `event` variable.
+const (
+	EventID EventFields = 1 << iota
+	EventType
+	EventPartner
+	EventMember
+	EventOccurredAt
+	EventAttrs
+	EventSource
+
+	// AllEventFields is every key: what an expression that uses `event`
+	// as a whole (size(event), event[k]) needs.
+	AllEventFields = EventID | EventType | EventPartner | EventMember | EventOccurredAt | EventAttrs | EventSource
+)
+
+var eventFieldNames = map[string]EventFields{
+	"id": EventID, "type": EventType, "partner": EventPartner, "member": EventMember,
+	"occurred_at": EventOccurredAt, "attrs": EventAttrs, "source": EventSource,
+}
+
 // FillEventVars sets the `event` variable's keys in m and returns it, so an
 // evaluator can reuse one map for every event instead of allocating one.
 func FillEventVars(m map[string]any, e *rung.Event) map[string]any {
-	attrs := e.Attrs
-	if attrs == nil {
-		attrs = noAttrs
+	return FillEventFields(m, e, AllEventFields)
+}
+
+// FillEventFields sets only the keys in f: an evaluator that reuses m for
+// every event of a program sets the keys its expressions read
+// (Program.EventFields) and saves boxing the others. Keys outside f are
+// never set, so m must not have held them before.
+func FillEventFields(m map[string]any, e *rung.Event, f EventFields) map[string]any {
+	if f&EventID != 0 {
+		m["id"] = e.ID
 	}
-	m["id"] = e.ID
-	m["type"] = e.Type
-	m["partner"] = e.Partner
-	m["member"] = e.Member
-	m["occurred_at"] = e.OccurredAt
-	m["attrs"] = attrs
-	m["source"] = e.Source
+	if f&EventType != 0 {
+		m["type"] = e.Type
+	}
+	if f&EventPartner != 0 {
+		m["partner"] = e.Partner
+	}
+	if f&EventMember != 0 {
+		m["member"] = e.Member
+	}
+	if f&EventOccurredAt != 0 {
+		m["occurred_at"] = e.OccurredAt
+	}
+	if f&EventAttrs != 0 {
+		attrs := e.Attrs
+		if attrs == nil {
+			attrs = noAttrs
+		}
+		m["attrs"] = attrs
+	}
+	if f&EventSource != 0 {
+		m["source"] = e.Source
+	}
 	return m
 }
 

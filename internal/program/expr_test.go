@@ -238,3 +238,63 @@ func BenchmarkExprMinAward(b *testing.B) {
 		}
 	}
 }
+
+func TestEventFields(t *testing.T) {
+	e, err := fullEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		src  string
+		want EventFields
+	}{
+		{"event.attrs.amount > 5", EventAttrs},
+		{"has(event.attrs.sourced) && event.attrs.sourced", EventAttrs},
+		{"event.member", EventMember},
+		{"event.type == 'x' ? event.partner : event.source", EventType | EventPartner | EventSource},
+		{"event.occurred_at > timestamp('2026-01-01T00:00:00Z')", EventOccurredAt},
+		{"event.id", EventID},
+		{"partner.size == 'smb'", 0},
+		{"size(event) > 3", AllEventFields},
+		{"event['type'] == 'x'", AllEventFields},
+		{"event.all(k, k != '')", AllEventFields},
+	}
+	for _, tt := range tests {
+		_, got, issues := compileRefs(e, tt.src, wantAny)
+		if issues != nil {
+			t.Fatalf("%s: %v", tt.src, issues)
+		}
+		if got != tt.want {
+			t.Errorf("%s: fields %07b, want %07b", tt.src, got, tt.want)
+		}
+	}
+}
+
+// TestFillEventFields checks that an expression evaluated with only the
+// keys it reads gives what it gives with every key.
+func TestFillEventFields(t *testing.T) {
+	p, err := Parse([]byte(`
+name: t
+timezone: UTC
+activities: {deal.won: {label: Won}}
+metrics:
+  won: {count: deal.won, where: "event.attrs.amount > 10 && event.member != ''"}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.EventFields != EventAttrs|EventMember {
+		t.Fatalf("program fields %07b", p.EventFields)
+	}
+	ev := &rung.Event{ID: "a", Type: "deal.won", Partner: "p", Member: "m", Attrs: map[string]any{"amount": 20.0}}
+	some := FillEventFields(map[string]any{}, ev, p.EventFields)
+	if len(some) != 2 {
+		t.Errorf("filled %v, want attrs and member only", some)
+	}
+	w := p.Metrics["won"].Where
+	a, err1 := w.Bool(&Vars{Event: some})
+	b, err2 := w.Bool(&Vars{Event: EventVars(ev)})
+	if a != b || !a || err1 != nil || err2 != nil {
+		t.Errorf("with the program's fields %v %v, with all %v %v", a, err1, b, err2)
+	}
+}

@@ -45,6 +45,9 @@ type Program struct {
 
 	// Source is the YAML as given.
 	Source []byte
+	// EventFields are the keys of the `event` variable that some
+	// expression of the program reads; evaluators fill only those.
+	EventFields EventFields
 }
 
 // Activity labels an event type; a vanity type is shown in feeds but never

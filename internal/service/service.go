@@ -51,7 +51,6 @@ type Service struct {
 	maxGroup    int
 	loaded      int           // log records replayed at Open
 	loadTook    time.Duration // and how long that took
-	encBuf      []byte        // the writer's scratch for checking events encode
 	stop        chan struct{}
 	stopped     chan struct{}
 

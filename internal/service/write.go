@@ -211,6 +211,9 @@ type pending struct {
 	members  map[string]rung.Member
 	programs []rung.ProgramVersion
 	compiled []*engine.Version
+	// encoded is where the group's records are encoded, once: slices of
+	// it become the records' Raw.
+	encoded []byte
 }
 
 type pendingEvent struct {
@@ -386,16 +389,24 @@ func (s *Service) prepareEvents(r *request, b *store.Batch, pd *pending, now tim
 		}
 		// What the store cannot encode (attributes nested too deep, say)
 		// is rejected here, alone, rather than failing the whole group.
-		if _, err := codec.EncodeRecord(s.encBuf[:0], &rung.Record{Event: *ev}); err != nil {
+		// The encoding is kept: the store writes it and the engine keeps
+		// it, neither encodes the event again.
+		if cap(pd.encoded) < 4<<10 {
+			pd.encoded = make([]byte, 0, 64<<10)
+		}
+		rec := &rung.Record{ReceivedAt: now.UTC(), Event: *ev}
+		raw, err := codec.EncodeRecord(pd.encoded, rec)
+		if err != nil {
 			reject("attrs cannot be stored: " + rung.ErrorMessage(err))
 			continue
 		}
+		rec.Raw, pd.encoded = raw[:len(raw):len(raw)], raw[len(raw):]
 		status, version, hash := s.classify(ev, pd)
 		in.Result.Status, in.Result.Version = string(status), version
 		if status == engine.StatusDuplicate {
 			continue
 		}
-		rec := &rung.Record{Version: version, ReceivedAt: now.UTC(), Event: *ev}
+		rec.Version = version
 		pd.events[ev.ID] = &pendingEvent{hash: hash, version: version, ev: *ev}
 		b.Records = append(b.Records, rec)
 		r.batch.records = append(r.batch.records, rec)

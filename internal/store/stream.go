@@ -110,7 +110,8 @@ func (c *chunk) each(r *rung.Record, storeName string, fn func(*rung.Record) err
 	start := 0
 	for i, seq := range c.seqs {
 		r.Seq, r.Event.ID, r.Version = seq, c.ids[i], c.versions[i]
-		if err := codec.DecodeRecord(c.bodies[start:c.ends[i]], r); err != nil {
+		r.Raw = c.bodies[start:c.ends[i]]
+		if err := codec.DecodeRecord(r.Raw, r); err != nil {
 			return fmt.Errorf("%s: record seq %d (%s): %w", storeName, seq, r.Event.ID, err)
 		}
 		start = c.ends[i]

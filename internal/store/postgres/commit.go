@@ -117,7 +117,7 @@ func recordRows(rs []*rung.Record) ([][]any, error) {
 	ends := make([]int, len(rs))
 	var err error
 	for i, r := range rs {
-		if buf, err = codec.EncodeRecord(buf, r); err != nil {
+		if buf, err = codec.AppendRecord(buf, r); err != nil {
 			return nil, err
 		}
 		ends[i] = len(buf)

@@ -92,7 +92,7 @@ func encodeRecords(rs []*rung.Record) ([]byte, []int, error) {
 	ends := make([]int, len(rs))
 	var err error
 	for i, r := range rs {
-		if buf, err = codec.EncodeRecord(buf, r); err != nil {
+		if buf, err = codec.AppendRecord(buf, r); err != nil {
 			return nil, nil, err
 		}
 		ends[i] = len(buf)

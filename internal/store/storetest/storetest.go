@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/codec"
 	"github.com/rung-dev/rung/internal/store"
 )
 
@@ -109,7 +110,19 @@ func readAll(t *testing.T, s store.Store, after int64) []rung.Record {
 	t.Helper()
 	var out []rung.Record
 	err := s.Records(context.Background(), after, func(r *rung.Record) error {
-		out = append(out, *r)
+		rec := *r
+		if rec.Raw != nil {
+			// Raw, when a store sets it, is the record's own encoding.
+			d := rung.Record{Seq: r.Seq, Version: r.Version}
+			d.Event.ID = r.Event.ID
+			if err := codec.DecodeRecord(r.Raw, &d); err != nil {
+				t.Errorf("record %d: Raw does not decode: %v", r.Seq, err)
+			} else if d.Raw = r.Raw; !reflect.DeepEqual(d, rec) {
+				t.Errorf("record %d: Raw decodes to %+v, want %+v", r.Seq, d, rec)
+			}
+			rec.Raw = nil
+		}
+		out = append(out, rec)
 		return nil
 	})
 	if err != nil {
