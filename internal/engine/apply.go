@@ -20,6 +20,7 @@ import (
 // in the store.
 type eventState struct {
 	id        string
+	h         uint32 // a number of the event's own, never reused
 	typ       string
 	partner   *partnerState
 	member    *memberState
@@ -195,6 +196,8 @@ func (e *Engine) Apply(rec *rung.Record) []Note {
 	if ev == nil {
 		ev = e.slab.event()
 		ev.id = rec.Event.ID
+		e.nextEvent++
+		ev.h = e.nextEvent
 		e.events[ev.id] = ev
 	} else if ev.live() {
 		e.unapply(ev)

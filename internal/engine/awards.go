@@ -35,23 +35,49 @@ func (a *Award) before(b *Award) bool {
 }
 
 // awardList is a subject's awards, kept sorted by Award.before.
-type awardList struct{ c chunked[*Award] }
+type awardList struct{ c chunked[awardRef] }
 
-func awardBefore(a, b *Award) bool { return a.before(b) }
+// awardRef is an award in a list, with its time beside it: searching a list
+// compares times without visiting the awards.
+type awardRef struct {
+	at int64
+	a  *Award
+}
 
-func (l *awardList) insert(a *Award) { l.c.insert(a, awardBefore) }
+func awardBefore(x, y awardRef) bool {
+	if x.at != y.at {
+		return x.at < y.at
+	}
+	return x.a.before(y.a)
+}
+
+func (l *awardList) insert(a *Award) { l.c.insert(awardRef{a.At, a}, awardBefore) }
 
 func (l *awardList) remove(a *Award) {
-	l.c.remove(a, awardBefore, func(x *Award) bool { return x == a })
+	l.c.remove(awardRef{a.At, a}, awardBefore, func(x awardRef) bool { return x.a == a })
 }
 
 // window yields the awards with At in [from, to), in order.
 func (l *awardList) window(from, to int64) iter.Seq[*Award] {
-	return l.c.from(func(a *Award) bool { return a.At >= from }, func(a *Award) bool { return a.At < to })
+	return func(yield func(*Award) bool) {
+		for r := range l.c.from(func(r awardRef) bool { return r.at >= from }, func(r awardRef) bool { return r.at < to }) {
+			if !yield(r.a) {
+				return
+			}
+		}
+	}
 }
 
 // all yields every award in order.
-func (l *awardList) all() iter.Seq[*Award] { return l.c.all() }
+func (l *awardList) all() iter.Seq[*Award] {
+	return func(yield func(*Award) bool) {
+		for r := range l.c.all() {
+			if !yield(r.a) {
+				return
+			}
+		}
+	}
+}
 
 func (e *Engine) newAward(ev *eventState, re *ruleEval, points, requested int64, note string) *Award {
 	v := e.versionAt(ev.at)

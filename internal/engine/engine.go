@@ -54,6 +54,10 @@ type Engine struct {
 	// bodies is the free end of the block event bodies are kept in.
 	bodies []byte
 	slab   slab
+	// nextEvent is the last event handle given out; keyIDs numbers the
+	// distinct keys metrics count.
+	nextEvent uint32
+	keyIDs    map[string]uint32
 	// scratch is where an event's evaluations are collected before the
 	// event keeps them.
 	scratch struct {
@@ -69,6 +73,7 @@ func New() *Engine {
 		members:    map[string]*memberState{},
 		events:     map[string]*eventState{},
 		streams:    map[streamKey]*stream{},
+		keyIDs:     map[string]uint32{},
 		boardsLive: true,
 	}
 	return e

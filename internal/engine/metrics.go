@@ -24,23 +24,27 @@ func toMicro(v float64) int64 {
 	return int64(x)
 }
 
-// point is one event's contribution to one metric of one subject.
+// point is one event's contribution to one metric of one subject. It holds
+// no pointers, so the collector never scans a series: the event is its
+// handle and a distinct key its interned number.
 type point struct {
 	at  int64
-	id  string
-	v   int64 // micro-units
-	key string
+	v   int64  // micro-units
+	ev  uint32 // eventState.h
+	key uint32 // interned distinct key; 0 for none
 }
 
-// series is a subject's contributions to one metric, sorted by (at, id).
+// series is a subject's contributions to one metric, sorted by at, then by
+// event handle. Only aggregates are read from a series, and they do not
+// depend on the order of contributions with the same at.
 type series struct{ c chunked[point] }
 
-func pointBefore(a, b point) bool { return a.at < b.at || (a.at == b.at && a.id < b.id) }
+func pointBefore(a, b point) bool { return a.at < b.at || (a.at == b.at && a.ev < b.ev) }
 
 func (s *series) insert(p point) { s.c.insert(p, pointBefore) }
 
-func (s *series) remove(at int64, id string) {
-	s.c.remove(point{at: at, id: id}, pointBefore, func(x point) bool { return x.at == at && x.id == id })
+func (s *series) remove(at int64, ev uint32) {
+	s.c.remove(point{at: at, ev: ev}, pointBefore, func(x point) bool { return x.at == at && x.ev == ev })
 }
 
 // window yields the contributions with at in [from, to), in order.
@@ -58,7 +62,7 @@ type agg struct {
 	// changed it (a zero-valued sum contribution does not; for distinct,
 	// a key counts from its first contribution).
 	at   int64
-	keys map[string]keyTimes // distinct only
+	keys map[uint32]keyTimes // distinct only, by interned key
 }
 
 // keyTimes is how often a distinct key occurred and when first.
@@ -81,7 +85,7 @@ func (a *agg) add(p point, kind program.MetricKind) {
 	a.sum += p.v
 	if kind == program.MetricDistinct {
 		if a.keys == nil {
-			a.keys = map[string]keyTimes{}
+			a.keys = map[uint32]keyTimes{}
 		}
 		k, seen := a.keys[p.key]
 		k.n++
@@ -255,7 +259,7 @@ func (e *Engine) windowAt(w program.Window, asOf time.Time) (int64, int64) {
 }
 
 func (e *Engine) addContrib(ev *eventState, c contrib) {
-	p := point{at: ev.at, id: ev.id, v: toMicro(c.v), key: c.key}
+	p := point{at: ev.at, v: toMicro(c.v), ev: ev.h, key: e.intern(c.key)}
 	ev.partner.series[c.metric].insert(p)
 	e.boardDelta(ev.partner, c.metric, p, +1)
 	if ev.member != nil {
@@ -265,11 +269,11 @@ func (e *Engine) addContrib(ev *eventState, c contrib) {
 }
 
 func (e *Engine) removeContrib(ev *eventState, c contrib) {
-	p := point{at: ev.at, id: ev.id, v: toMicro(c.v), key: c.key}
-	ev.partner.series[c.metric].remove(p.at, p.id)
+	p := point{at: ev.at, v: toMicro(c.v), ev: ev.h, key: e.intern(c.key)}
+	ev.partner.series[c.metric].remove(p.at, p.ev)
 	e.boardDelta(ev.partner, c.metric, p, -1)
 	if ev.member != nil {
-		ev.member.series[c.metric].remove(p.at, p.id)
+		ev.member.series[c.metric].remove(p.at, p.ev)
 		e.boardDelta(ev.member, c.metric, p, -1)
 	}
 }
@@ -292,4 +296,18 @@ func unixTime(ns int64) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(0, ns).UTC()
+}
+
+// intern returns the number of a distinct key: 0 for "", the same number for
+// the same key for the engine's lifetime.
+func (e *Engine) intern(k string) uint32 {
+	if k == "" {
+		return 0
+	}
+	n, ok := e.keyIDs[k]
+	if !ok {
+		n = uint32(len(e.keyIDs) + 1)
+		e.keyIDs[k] = n
+	}
+	return n
 }
