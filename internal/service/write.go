@@ -214,6 +214,9 @@ type pending struct {
 	// encoded is where the group's records are encoded, once: slices of
 	// it become the records' Raw.
 	encoded []byte
+	// evSlab holds the group's pending events, sized for all of them up
+	// front so pointers into it stay valid.
+	evSlab []pendingEvent
 }
 
 type pendingEvent struct {
@@ -232,7 +235,12 @@ func (s *Service) process(group []*request) {
 	}
 	now := s.clock()
 	b := &store.Batch{}
-	pd := &pending{events: map[string]*pendingEvent{}, partners: map[string]rung.PartnerVersion{}, members: map[string]rung.Member{}}
+	n := 0
+	for _, r := range group {
+		n += len(r.events)
+	}
+	pd := &pending{events: make(map[string]*pendingEvent, n), partners: map[string]rung.PartnerVersion{}, members: map[string]rung.Member{},
+		evSlab: make([]pendingEvent, 0, n)}
 	for _, r := range group {
 		s.prepare(r, b, pd, now)
 	}
@@ -407,7 +415,8 @@ func (s *Service) prepareEvents(r *request, b *store.Batch, pd *pending, now tim
 			continue
 		}
 		rec.Version = version
-		pd.events[ev.ID] = &pendingEvent{hash: hash, version: version, ev: *ev}
+		pd.evSlab = append(pd.evSlab, pendingEvent{hash: hash, version: version, ev: *ev})
+		pd.events[ev.ID] = &pd.evSlab[len(pd.evSlab)-1]
 		b.Records = append(b.Records, rec)
 		r.batch.records = append(r.batch.records, rec)
 		r.batch.notes = append(r.batch.notes, &in.Result)

@@ -129,7 +129,8 @@ func dsn(path string, readOnly, writer bool) string {
 	case readOnly:
 		q = append(q, "mode=ro")
 	case writer:
-		q = append(q, "_pragma=journal_mode(WAL)", "_pragma=synchronous(FULL)", "_txlock=immediate")
+		// WAL mode is set by open, after the page size.
+		q = append(q, "_pragma=synchronous(FULL)", "_txlock=immediate")
 	}
 	if !writer {
 		q = append(q, "_pragma=query_only(1)")
@@ -147,6 +148,15 @@ func (s *Store) open(ctx context.Context, readOnly bool) error {
 		s.write.SetMaxIdleConns(1)
 		s.write.SetConnMaxLifetime(0)
 		s.write.SetConnMaxIdleTime(0)
+		// The page size counts only for a new database, before WAL mode
+		// (which is kept in the file) writes its first page: 16 KiB pages
+		// write a batch of the log in a quarter of the WAL frames, and
+		// syscalls, of SQLite's 4 KiB.
+		for _, pragma := range []string{`PRAGMA page_size = 16384`, `PRAGMA journal_mode = WAL`} {
+			if _, err := s.write.ExecContext(ctx, pragma); err != nil {
+				return s.unavailable(err)
+			}
+		}
 		if err := s.migrate(ctx); err != nil {
 			return err
 		}

@@ -265,3 +265,31 @@ func BenchmarkRecordsScan(b *testing.B) {
 // openRaw opens the database file directly, bypassing the store, to damage
 // it on purpose.
 func openRaw(path string) (*sql.DB, error) { return sql.Open("sqlite", path) }
+
+// TestNewDatabaseUses16KiBPages checks the page size a new database gets:
+// it must be set before WAL mode, or SQLite keeps 4 KiB.
+func TestNewDatabaseUses16KiBPages(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "rung.db")
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var size int
+	var mode string
+	if err := db.QueryRowContext(ctx, `PRAGMA page_size`).Scan(&size); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil {
+		t.Fatal(err)
+	}
+	if size != 16384 || mode != "wal" {
+		t.Errorf("page_size %d, journal_mode %s; want 16384 and wal", size, mode)
+	}
+}
