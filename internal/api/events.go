@@ -117,7 +117,7 @@ func (h *Handler) postEvents(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"results": results})
+	writeResults(w, results)
 }
 
 // parseEvents reads an ingest body: NDJSON by content type, else a JSON
