@@ -217,8 +217,11 @@ func (s *Store) CreateAPIKey(ctx context.Context, k rung.APIKey) error {
 	if err != nil {
 		return fmt.Errorf("api key %q: revoked_at: %w", k.ID, err)
 	}
-	_, err = s.pool.Exec(ctx, `INSERT INTO api_keys (id, hash, name, scope, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-		k.ID, k.Hash, k.Name, string(k.Scope), created, revoked)
+	err = s.inFeed(ctx, store.ChangeAPIKey, k.ID, func(tx pgx.Tx) (bool, error) {
+		_, err := tx.Exec(ctx, `INSERT INTO api_keys (id, hash, name, scope, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+			k.ID, k.Hash, k.Name, string(k.Scope), created, revoked)
+		return err == nil, err
+	})
 	if isUnique(err) {
 		return rung.Errorf(rung.ECONFLICT, "API key %q (or one with the same secret) already exists", k.ID)
 	}
@@ -277,14 +280,16 @@ func (s *Store) RevokeAPIKey(ctx context.Context, id string, t time.Time) error 
 	if err != nil {
 		return err
 	}
-	tag, err := s.pool.Exec(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2`, at, id)
-	if err != nil {
-		return fmt.Errorf("postgres: revoke api key: %w", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return rung.Errorf(rung.ENOTFOUND, "API key %q not found", id)
-	}
-	return nil
+	return s.inFeed(ctx, store.ChangeAPIKey, id, func(tx pgx.Tx) (bool, error) {
+		tag, err := tx.Exec(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2`, at, id)
+		if err != nil {
+			return false, fmt.Errorf("postgres: revoke api key: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return false, rung.Errorf(rung.ENOTFOUND, "API key %q not found", id)
+		}
+		return true, nil
+	})
 }
 
 // Meta reads a named value, "" when unset.
