@@ -55,8 +55,8 @@ type Service struct {
 	base        loaded        // where load stopped reading
 	shared      bool          // other instances write the store too
 	followEvery time.Duration
-	followBad   bool // the last follow failed (logged once)
-	encBuf      []byte        // the writer's scratch for checking events encode
+	followBad   bool   // the last follow failed (logged once)
+	encBuf      []byte // the writer's scratch for checking events encode
 	stop        chan struct{}
 	stopped     chan struct{}
 
