@@ -169,13 +169,13 @@ func (s *Store) AdjustmentsByID(ctx context.Context, ids []string) ([]rung.Adjus
 }
 
 // leaseCheck is how often a lease makes sure its connection is alive.
-const leaseCheck = time.Second
+const leaseCheck = 250 * time.Millisecond
 
 // TryLead takes a session advisory lock for name on a connection of its
 // own, outside the pool. The lock lasts as long as that session: when the
 // leading process dies, PostgreSQL ends its session and the lock is free
 // for the next instance that tries. The lease checks its connection every
-// second and reports it lost when the check fails.
+// leaseCheck and reports it lost when the check fails.
 func (s *Store) TryLead(ctx context.Context, name string) (store.Lease, error) {
 	conn, err := pgx.ConnectConfig(ctx, s.connConfig.Copy())
 	if err != nil {
