@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"sync"
 	"time"
@@ -47,14 +46,14 @@ func batchChanges(b *store.Batch) (kinds, keys []string) {
 func (s *Store) inFeed(ctx context.Context, kind store.ChangeKind, key string, fn func(tx pgx.Tx) (bool, error)) error {
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, s.logLock); err != nil {
-			return fmt.Errorf("postgres: lock the change feed: %w", err)
+			return failed(err, "lock the change feed")
 		}
 		changed, err := fn(tx)
 		if err != nil || !changed {
 			return err
 		}
 		if _, err := tx.Exec(ctx, insertChanges, []string{string(kind)}, []string{key}); err != nil {
-			return fmt.Errorf("postgres: change feed: %w", err)
+			return failed(err, "change feed")
 		}
 		return nil
 	})
@@ -64,7 +63,7 @@ func (s *Store) inFeed(ctx context.Context, kind store.ChangeKind, key string, f
 func (s *Store) Changes(ctx context.Context, after int64, limit int) ([]store.Change, error) {
 	rows, err := s.pool.Query(ctx, `SELECT seq, kind, key FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2`, after, limit)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: changes: %w", err)
+		return nil, failed(err, "changes")
 	}
 	cs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Change, error) {
 		var c store.Change
@@ -74,7 +73,7 @@ func (s *Store) Changes(ctx context.Context, after int64, limit int) ([]store.Ch
 		return c, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("postgres: changes: %w", err)
+		return nil, failed(err, "changes")
 	}
 	return cs, nil
 }
@@ -83,7 +82,7 @@ func (s *Store) Changes(ctx context.Context, after int64, limit int) ([]store.Ch
 func (s *Store) LastChange(ctx context.Context) (int64, error) {
 	var seq int64
 	if err := s.pool.QueryRow(ctx, `SELECT coalesce(max(seq), 0) FROM changes`).Scan(&seq); err != nil {
-		return 0, fmt.Errorf("postgres: last change: %w", err)
+		return 0, failed(err, "last change")
 	}
 	return seq, nil
 }
@@ -104,7 +103,7 @@ func (s *Store) PartnerVersionsOf(ctx context.Context, since map[string]int) ([]
 		  ON p.id = u.id AND p.version > u.version
 		ORDER BY p.id COLLATE "C", p.version`, ids, vs)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: partner versions: %w", err)
+		return nil, failed(err, "partner versions")
 	}
 	pvs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (rung.PartnerVersion, error) {
 		var pv rung.PartnerVersion
@@ -117,7 +116,7 @@ func (s *Store) PartnerVersionsOf(ctx context.Context, since map[string]int) ([]
 		return pv, store.UnmarshalPartner(body, &pv.Partner)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("postgres: partner versions: %w", err)
+		return nil, failed(err, "partner versions")
 	}
 	return pvs, nil
 }
@@ -129,7 +128,7 @@ func (s *Store) MembersByID(ctx context.Context, ids []string) ([]rung.Member, e
 	}
 	rows, err := s.pool.Query(ctx, `SELECT body::text FROM members WHERE id = ANY($1) ORDER BY id COLLATE "C"`, ids)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: members: %w", err)
+		return nil, failed(err, "members")
 	}
 	ms, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (rung.Member, error) {
 		var m rung.Member
@@ -140,7 +139,7 @@ func (s *Store) MembersByID(ctx context.Context, ids []string) ([]rung.Member, e
 		return m, store.UnmarshalMember(body, &m)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("postgres: members: %w", err)
+		return nil, failed(err, "members")
 	}
 	return ms, nil
 }
@@ -153,7 +152,7 @@ func (s *Store) AdjustmentsByID(ctx context.Context, ids []string) ([]rung.Adjus
 	rows, err := s.pool.Query(ctx, `SELECT id, partner, member, points, reason, occurred_at, by, created_at
 		FROM adjustments WHERE id = ANY($1) ORDER BY seq`, ids)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: adjustments: %w", err)
+		return nil, failed(err, "adjustments")
 	}
 	as, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (rung.Adjustment, error) {
 		var a rung.Adjustment
@@ -163,7 +162,7 @@ func (s *Store) AdjustmentsByID(ctx context.Context, ids []string) ([]rung.Adjus
 		return a, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("postgres: adjustments: %w", err)
+		return nil, failed(err, "adjustments")
 	}
 	return as, nil
 }
@@ -294,7 +293,7 @@ func (s *Store) FinishJobRun(ctx context.Context, job string, period time.Time, 
 func (s *Store) JobRuns(ctx context.Context, job string) ([]store.JobRun, error) {
 	rows, err := s.pool.Query(ctx, `SELECT period, instance, started, finished, error FROM job_runs WHERE job = $1 ORDER BY period`, job)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: job runs: %w", err)
+		return nil, failed(err, "job runs")
 	}
 	rs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.JobRun, error) {
 		r := store.JobRun{Job: job}
@@ -305,7 +304,7 @@ func (s *Store) JobRuns(ctx context.Context, job string) ([]store.JobRun, error)
 		return r, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("postgres: job runs: %w", err)
+		return nil, failed(err, "job runs")
 	}
 	return rs, nil
 }

@@ -34,7 +34,7 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) (err error) {
 	}
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
-		return fmt.Errorf("postgres: commit: begin: %w", err)
+		return failed(err, "commit: begin")
 	}
 	defer func() {
 		if err != nil {
@@ -46,7 +46,7 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) (err error) {
 		// Take the lock first: a batch that waited for it on a row lock
 		// of another batch could deadlock.
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, s.logLock); err != nil {
-			return fmt.Errorf("postgres: commit: lock the event log: %w", err)
+			return failed(err, "commit: lock the event log")
 		}
 	}
 	auditIDs, err := q.run(ctx, tx)
@@ -59,7 +59,7 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) (err error) {
 		// a failed commit, since sequences are not transactional.
 		var last int64
 		if err := tx.QueryRow(ctx, `SELECT coalesce(max(seq), 0) FROM events`).Scan(&last); err != nil {
-			return fmt.Errorf("postgres: commit: next seq: %w", err)
+			return failed(err, "commit: next seq")
 		}
 		first = last + 1
 		_, err := tx.CopyFrom(ctx, pgx.Identifier{"events"}, []string{"seq", "id", "version", "body"},
@@ -75,7 +75,7 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) (err error) {
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("postgres: commit: %w", err)
+		return failed(err, "commit")
 	}
 	for i, r := range b.Records {
 		r.Seq = first + int64(i)
@@ -232,7 +232,7 @@ func (q *factQueue) run(ctx context.Context, tx pgx.Tx) ([]int64, error) {
 		}
 	}
 	if err := res.Close(); err != nil {
-		return nil, fmt.Errorf("postgres: commit: %w", err)
+		return nil, failed(err, "commit")
 	}
 	return ids, nil
 }

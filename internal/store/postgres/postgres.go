@@ -13,8 +13,11 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"io/fs"
+	"net"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -225,5 +228,31 @@ func userError(err error, format string, args ...any) error {
 	if isCode(err, "22P05", "22021") {
 		return rung.Errorf(rung.EINVALID, "%s: text with a NUL character or invalid UTF-8, which PostgreSQL cannot store", what)
 	}
+	return failed(err, "%s", what)
+}
+
+// failed wraps err with what was being done. When the database could not be
+// reached, or the connection broke, it is EUNAVAILABLE (a 503 over HTTP):
+// the request may be sent again once the database is back.
+func failed(err error, format string, args ...any) error {
+	what := fmt.Sprintf(format, args...)
+	if unreachable(err) {
+		return fmt.Errorf("%w: %w", rung.Errorf(rung.EUNAVAILABLE, "the database cannot be reached (%s failed): try again shortly", what), err)
+	}
 	return fmt.Errorf("postgres: %s: %w", what, err)
+}
+
+// unreachable reports whether err means the database was not there: no
+// connection could be made, the connection broke, or the server is
+// shutting down or starting.
+func unreachable(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	return errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, net.ErrClosed) || pgconn.SafeToRetry(err) || pgconn.Timeout(err) ||
+		(err != nil && strings.Contains(err.Error(), "conn closed"))
 }
