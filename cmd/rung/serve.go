@@ -15,6 +15,7 @@ import (
 	"github.com/rung-dev/rung"
 	"github.com/rung-dev/rung/internal/api"
 	"github.com/rung-dev/rung/internal/connect/natsin"
+	"github.com/rung-dev/rung/internal/jobs"
 	"github.com/rung-dev/rung/internal/service"
 )
 
@@ -28,18 +29,39 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&intake.Subject, "ingest-subject", env("RUNG_INGEST_SUBJECT", natsin.DefaultSubject), "subject the events are published on (RUNG_INGEST_SUBJECT)")
 	fs.StringVar(&intake.Durable, "ingest-durable", env("RUNG_INGEST_DURABLE", natsin.DefaultDurable), "durable consumer name (RUNG_INGEST_DURABLE)")
 	fs.StringVar(&intake.DeadLetter, "ingest-dead-letter", env("RUNG_INGEST_DEAD_LETTER", natsin.DefaultDeadLetter), "subject rejected events go to, with the reason (RUNG_INGEST_DEAD_LETTER)")
+	followEvery := fs.Duration("follow-every", envDuration("RUNG_FOLLOW_EVERY", 100*time.Millisecond), "on PostgreSQL, how often to read what other instances wrote (RUNG_FOLLOW_EVERY)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
+	if *followEvery <= 0 {
+		return rung.Errorf(rung.EINVALID, "--follow-every must be positive, such as 100ms")
+	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	gc := tuneGC()
-	log.Info("starting", "db", redact(*db), "addr", *addr, "gogc", gc)
-	svc, st, err := openService(ctx, *db, log)
+	log.Info("starting", "db", redact(*db), "addr", *addr, "gogc", gc, "follow_every", *followEvery)
+	st, err := openStore(ctx, *db)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	svc, err := service.Open(ctx, st, service.Options{Logger: log, FollowEvery: *followEvery})
+	if err != nil {
+		return err
+	}
 	defer svc.Close()
+	// The scheduler: every instance runs one; the one that leads runs the
+	// jobs. It stops before the service and the store close.
+	runner := jobs.New(st, jobs.Options{Logger: log})
+	jctx, stopJobs := context.WithCancel(ctx)
+	jobsDone := make(chan struct{})
+	go func() {
+		defer close(jobsDone)
+		runner.Run(jctx)
+	}()
+	defer func() {
+		stopJobs()
+		<-jobsDone
+	}()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return rung.Errorf(rung.EUNAVAILABLE, "cannot listen on %s: %v (is another server running? choose another --addr)", *addr, err)
@@ -110,4 +132,13 @@ func tuneGC() string {
 	}
 	debug.SetGCPercent(300)
 	return "300"
+}
+
+// envDuration reads a duration from the environment, or returns def when
+// it is unset or not a duration.
+func envDuration(name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
+		return d
+	}
+	return def
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/codec"
 	"github.com/rung-dev/rung/internal/demo"
 	"github.com/rung-dev/rung/internal/program"
 )
@@ -22,6 +23,12 @@ func BenchmarkReplayDemo(b *testing.B) {
 	recs := make([]rung.Record, len(d.Events))
 	for i, ev := range d.Events {
 		recs[i] = rung.Record{Seq: int64(i + 1), Version: 1, Event: ev}
+		// A store reading its log hands the engine the stored encoding.
+		raw, err := codec.EncodeRecord(nil, &recs[i])
+		if err != nil {
+			b.Fatal(err)
+		}
+		recs[i].Raw = raw
 	}
 	b.ResetTimer()
 	for b.Loop() {

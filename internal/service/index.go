@@ -4,6 +4,7 @@ import (
 	"github.com/rung-dev/rung"
 	"github.com/rung-dev/rung/internal/engine"
 	"github.com/rung-dev/rung/internal/program"
+	"github.com/rung-dev/rung/internal/store"
 )
 
 // index is what the writer needs to validate and classify changes: which
@@ -15,9 +16,21 @@ type index struct {
 	events      map[string]indexedEvent
 	partners    map[string]rung.PartnerVersion // newest version
 	members     map[string]rung.Member
+	adjustments map[string]bool // ids of the adjustments applied
 	lastProgram int
 	prog        *program.Program
+
+	// What other instances wrote is read from here on (see follow.go):
+	// the event log after seenSeq, except the ranges this instance
+	// committed itself (own, in order), and the change feed after
+	// seenChange.
+	seenSeq    int64
+	own        []seqRange
+	seenChange int64
 }
+
+// seqRange is the seqs of one commit of this instance's.
+type seqRange struct{ first, last int64 }
 
 type indexedEvent struct {
 	// hash of the newest version's content; 0 until needed (after a
@@ -29,9 +42,10 @@ type indexedEvent struct {
 	retracted bool
 }
 
-// newIndex builds the index from a loaded engine.
-func newIndex(e *engine.Engine) *index {
-	x := &index{events: map[string]indexedEvent{}, partners: map[string]rung.PartnerVersion{}, members: map[string]rung.Member{}}
+// newIndex builds the index from a loaded engine and what load read.
+func newIndex(e *engine.Engine, l loaded) *index {
+	x := &index{events: map[string]indexedEvent{}, partners: map[string]rung.PartnerVersion{}, members: map[string]rung.Member{},
+		adjustments: map[string]bool{}}
 	e.EachEvent(func(id string, seq int64, version int, retracted bool) {
 		x.events[id] = indexedEvent{seq: seq, version: int32(version), retracted: retracted}
 	})
@@ -47,11 +61,25 @@ func newIndex(e *engine.Engine) *index {
 		x.lastProgram = vs[len(vs)-1].N
 		x.prog = vs[len(vs)-1].Program
 	}
+	x.adjustments = l.adjustments
+	x.seenSeq, x.seenChange = l.seq, l.change
 	return x
 }
 
 // merge records what a committed group added.
-func (x *index) merge(pd *pending, recs []*rung.Record) {
+func (x *index) merge(pd *pending, b *store.Batch) {
+	recs := b.Records
+	if n := len(recs); n > 0 {
+		first, last := recs[0].Seq, recs[n-1].Seq
+		if first == x.seenSeq+1 && len(x.own) == 0 {
+			x.seenSeq = last
+		} else {
+			x.own = append(x.own, seqRange{first, last})
+		}
+	}
+	for _, a := range b.Adjustments {
+		x.adjustments[a.ID] = true
+	}
 	for _, r := range recs {
 		p := pd.events[r.Event.ID]
 		x.events[r.Event.ID] = indexedEvent{hash: p.hash, seq: r.Seq, version: int32(r.Version), retracted: r.Retracted}

@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -30,10 +31,10 @@ type Options struct {
 	Logger *slog.Logger
 	// MaxGroup is how many events one commit may hold (default 20,000).
 	MaxGroup int
-	// NoClaim opens a shared store (PostgreSQL) without claiming it as
-	// its one writing server: for tools that only read, such as the
-	// verification of `rung copy`, beside a running server.
-	NoClaim bool
+	// FollowEvery is how often an instance on a shared store (PostgreSQL)
+	// reads what other instances wrote (default 100 ms): the most a read
+	// lags behind a write made elsewhere, plus the time to apply it.
+	FollowEvery time.Duration
 }
 
 // Service is a running Rung instance over one store.
@@ -51,6 +52,10 @@ type Service struct {
 	maxGroup    int
 	loaded      int           // log records replayed at Open
 	loadTook    time.Duration // and how long that took
+	base        loaded        // where load stopped reading
+	shared      bool          // other instances write the store too
+	followEvery time.Duration
+	followBad   bool // the last follow failed (logged once)
 	stop        chan struct{}
 	stopped     chan struct{}
 
@@ -89,11 +94,9 @@ func Open(ctx context.Context, st store.Store, o Options) (*Service, error) {
 	if s.maxGroup <= 0 {
 		s.maxGroup = 20000
 	}
-	if l, ok := st.(interface{ LockWriter(context.Context) error }); ok && !o.NoClaim {
-		// The store is shared (PostgreSQL): claim it for this instance.
-		if err := l.LockWriter(ctx); err != nil {
-			return nil, err
-		}
+	s.shared, s.followEvery = st.Shared(), o.FollowEvery
+	if s.followEvery <= 0 {
+		s.followEvery = 100 * time.Millisecond
 	}
 	start := time.Now()
 	n, err := s.load(ctx)
@@ -103,15 +106,40 @@ func Open(ctx context.Context, st store.Store, o Options) (*Service, error) {
 	s.loaded, s.loadTook = n, time.Since(start)
 	p, m, ev := s.eng.Counts()
 	s.log.Info("state rebuilt from the log", "records", n, "events", ev, "partners", p, "members", m, "took", s.loadTook.Round(time.Millisecond))
-	s.idx = newIndex(s.eng)
+	s.idx = newIndex(s.eng, s.base)
 	go s.applier()
 	go s.writer()
 	go s.ticker()
 	return s, nil
 }
 
-// load replays the facts into a fresh engine.
+// loaded is where load stopped reading the store: what came after is read
+// by the follower (follow.go).
+type loaded struct {
+	seq         int64           // the log up to here
+	change      int64           // the change feed up to here
+	adjustments map[string]bool // ids of the adjustments read
+}
+
+// errStop ends a read of the log early.
+var errStop = errors.New("stop")
+
+// load replays the facts into a fresh engine. On a shared store others may
+// commit while it reads: it notes the end of the change feed and of the
+// log first, and reads the log only up to there, so every record it
+// replays has its partner and member among the facts read after; the
+// follower then reads everything after both ends (a fact read twice
+// changes nothing).
 func (s *Service) load(ctx context.Context) (int, error) {
+	change, err := s.st.LastChange(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("load changes: %w", err)
+	}
+	last, err := s.st.LastSeq(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("load events: %w", err)
+	}
+	s.base = loaded{seq: last, change: change, adjustments: map[string]bool{}}
 	pvs, err := s.st.PartnerVersions(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("load partners: %w", err)
@@ -140,21 +168,20 @@ func (s *Service) load(ctx context.Context) (int, error) {
 			return 0, err
 		}
 	}
-	last, err := s.st.LastSeq(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("load events: %w", err)
-	}
 	// The replay allocates the whole state at once; collecting garbage
 	// less often while it runs saves a fifth of its time.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	s.eng.BeginBulk(int(last))
 	n := 0
 	err = s.st.Records(ctx, 0, func(r *rung.Record) error {
+		if r.Seq > last {
+			return errStop
+		}
 		s.eng.Apply(r)
 		n++
 		return nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errStop) {
 		return n, fmt.Errorf("load events: %w", err)
 	}
 	adj, err := s.st.Adjustments(ctx)
@@ -163,6 +190,7 @@ func (s *Service) load(ctx context.Context) (int, error) {
 	}
 	for _, a := range adj {
 		s.eng.AddAdjustment(a)
+		s.base.adjustments[a.ID] = true
 	}
 	s.eng.EndBulk(now)
 	return n, nil
@@ -245,7 +273,7 @@ func (s *Service) Rebuild(ctx context.Context) (int, time.Duration, error) {
 		s.mu.Lock()
 		s.eng = fresh.eng
 		s.mu.Unlock()
-		s.idx = newIndex(fresh.eng)
+		s.idx = newIndex(fresh.eng, fresh.base)
 		return nil
 	}, done: done})
 	r := <-done

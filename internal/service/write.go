@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	mrand "math/rand/v2"
 	"slices"
 	"strings"
 	"time"
@@ -167,10 +168,19 @@ func (s *Service) writer() {
 		<-s.applierDone
 		close(s.stopped)
 	}()
+	var tick <-chan time.Time
+	if s.shared {
+		t := time.NewTicker(s.followEvery)
+		defer t.Stop()
+		tick = t.C
+	}
 	for {
 		var first *request
 		select {
 		case first = <-s.reqs:
+		case <-tick:
+			s.followNow()
+			continue
 		case <-s.stop:
 			// Answer what is still queued; nothing more can arrive.
 			for {
@@ -233,35 +243,66 @@ func (s *Service) process(group []*request) {
 		group[0].done <- result{err: group[0].custom()}
 		return
 	}
-	now := s.clock()
-	b := &store.Batch{}
+	var b *store.Batch
+	var pd *pending
+	var now time.Time
 	n := 0
 	for _, r := range group {
 		n += len(r.events)
 	}
-	pd := &pending{events: make(map[string]*pendingEvent, n), partners: map[string]rung.PartnerVersion{}, members: map[string]rung.Member{},
-		evSlab: make([]pendingEvent, 0, n)}
-	for _, r := range group {
-		s.prepare(r, b, pd, now)
-	}
-	if !b.Empty() {
-		if err := s.st.Commit(context.Background(), b); err != nil {
-			s.log.Error("commit failed", "err", err)
+	for attempt := 1; ; attempt++ {
+		now = s.clock()
+		b = &store.Batch{}
+		pd = &pending{events: make(map[string]*pendingEvent, n), partners: map[string]rung.PartnerVersion{}, members: map[string]rung.Member{},
+			evSlab: make([]pendingEvent, 0, n)}
+		for _, r := range group {
+			r.out, r.batch.records, r.batch.notes = result{}, nil, nil
+			s.prepare(r, b, pd, now)
+		}
+		if b.Empty() {
+			break
+		}
+		err := s.st.Commit(context.Background(), b)
+		if err == nil {
+			break
+		}
+		// On a shared store, another instance may have committed the same
+		// event, partner or program version first (ECONFLICT), or the
+		// commit's outcome is unknown (the connection broke at COMMIT):
+		// either way, read what was committed, and prepare the group again
+		// against it.
+		// A random pause first, so that two instances that keep writing
+		// the same events do not keep colliding.
+		retry := s.shared && attempt < maxAttempts
+		if retry {
+			time.Sleep(time.Duration(mrand.Int64N(int64(attempt) * int64(5*time.Millisecond))))
+			if ferr := s.follow(context.Background()); ferr != nil {
+				retry = false
+			}
+		}
+		if !retry {
+			s.log.Error("commit failed", "err", err, "attempts", attempt)
 			err = rung.Errorf(rung.EUNAVAILABLE, "could not store the change (%s); nothing was applied — send it again", rung.ErrorMessage(err))
 			for _, r := range group {
 				r.done <- result{err: err}
 			}
 			return
 		}
+		s.log.Info("commit failed; prepared again after reading what other instances wrote", "err", err, "attempt", attempt)
 	}
-	s.idx.merge(pd, b.Records)
+	s.idx.merge(pd, b)
 	s.applyc <- &applyJob{group: group, batch: b, compiled: pd.compiled, now: now}
 }
+
+// maxAttempts bounds how often a group is prepared and committed again
+// after a conflict with another instance.
+const maxAttempts = 8
 
 // applyJob is a committed group waiting for the engine.
 type applyJob struct {
 	group    []*request
 	batch    *store.Batch
+	followed []*rung.Record // records other instances wrote
 	compiled []*engine.Version
 	now      time.Time
 	barrier  chan struct{} // set for a drain: closed when reached
@@ -295,6 +336,9 @@ func (s *Service) apply(j *applyJob) {
 	}
 	for _, m := range b.Members {
 		s.eng.PutMember(m)
+	}
+	for _, rec := range j.followed {
+		s.eng.Apply(rec)
 	}
 	for _, r := range j.group {
 		for i, rec := range r.batch.records {
@@ -639,6 +683,13 @@ func (s *Service) prepareAdjust(r *request, b *store.Batch, pd *pending, now tim
 		var b [6]byte
 		rand.Read(b[:])
 		a.ID = fmt.Sprintf("adj:%d:%x", now.UnixNano(), b)
+		// Kept for a second attempt: if the first one's commit did go
+		// through, the id shows it.
+		r.adjust.ID = a.ID
+	}
+	if s.idx.adjustments[a.ID] {
+		r.out.err = rung.Errorf(rung.ECONFLICT, "adjustment %q already exists", a.ID)
+		return
 	}
 	b.Adjustments = append(b.Adjustments, a)
 	b.Audit = append(b.Audit, rung.AuditEntry{At: now.UTC(), Actor: r.by, Action: "points.adjust", Target: a.Partner + "/" + a.Member,

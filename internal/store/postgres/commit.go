@@ -14,7 +14,9 @@ import (
 // Commit writes b in one transaction. Records are written with COPY under
 // the event log's advisory lock, with consecutive Seqs reserved from the
 // log's sequence; a batch with records therefore waits for other batches
-// with records, here or in other instances. Commit also sets the ID of each
+// with records, here or in other instances. Every fact other than records
+// and audit entries also gets a row in the change feed, under the same lock
+// (see Changes). Commit also sets the ID of each
 // entry of b.Audit. A program version, partner version, adjustment id or
 // event (id, version) that already exists fails the whole batch with
 // ECONFLICT. On error nothing of b is written and b is left as it was.
@@ -30,43 +32,21 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) (err error) {
 	if err != nil {
 		return err
 	}
-	var tx pgx.Tx
-	if s.writer != nil {
-		// A claimed store commits on the session that holds the claim: if
-		// that session is gone, so is the claim, and the commit fails
-		// instead of writing beside another server.
-		s.writerMu.Lock()
-		defer s.writerMu.Unlock()
-		if s.writerLost {
-			return errWriterLost
-		}
-		tx, err = s.writer.Begin(ctx)
-		if err != nil && s.writer.Conn().IsClosed() {
-			s.writerLost = true
-			return errWriterLost
-		}
-	} else {
-		tx, err = s.pool.Begin(ctx)
-	}
+	tx, err := s.pool.Begin(ctx)
 	if err != nil {
-		return fmt.Errorf("postgres: commit: begin: %w", err)
+		return failed(err, "commit: begin")
 	}
-	defer func() {
-		if err != nil && s.writer != nil && s.writer.Conn().IsClosed() {
-			s.writerLost = true
-		}
-	}()
 	defer func() {
 		if err != nil {
 			tx.Rollback(context.WithoutCancel(ctx))
 		}
 	}()
 	var first int64
-	if len(rows) > 0 {
+	if len(rows) > 0 || q.changes > 0 {
 		// Take the lock first: a batch that waited for it on a row lock
 		// of another batch could deadlock.
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, s.logLock); err != nil {
-			return fmt.Errorf("postgres: commit: lock the event log: %w", err)
+			return failed(err, "commit: lock the event log")
 		}
 	}
 	auditIDs, err := q.run(ctx, tx)
@@ -79,7 +59,7 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) (err error) {
 		// a failed commit, since sequences are not transactional.
 		var last int64
 		if err := tx.QueryRow(ctx, `SELECT coalesce(max(seq), 0) FROM events`).Scan(&last); err != nil {
-			return fmt.Errorf("postgres: commit: next seq: %w", err)
+			return failed(err, "commit: next seq")
 		}
 		first = last + 1
 		_, err := tx.CopyFrom(ctx, pgx.Identifier{"events"}, []string{"seq", "id", "version", "body"},
@@ -95,7 +75,7 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) (err error) {
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("postgres: commit: %w", err)
+		return failed(err, "commit")
 	}
 	for i, r := range b.Records {
 		r.Seq = first + int64(i)
@@ -105,8 +85,6 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) (err error) {
 	}
 	return nil
 }
-
-var errWriterLost = rung.Errorf(rung.EUNAVAILABLE, "the connection that held this server's claim on the database was lost, so another server may be writing: restart rung")
 
 // recordRows encodes rs as rows for COPY; the seq is filled in later.
 func recordRows(rs []*rung.Record) ([][]any, error) {
@@ -140,6 +118,7 @@ type factQueue struct {
 	batch   pgx.Batch
 	explain []func(err error) error
 	audits  int
+	changes int // rows queued for the change feed
 }
 
 func (q *factQueue) add(explain func(err error) error, sql string, args ...any) {
@@ -214,6 +193,10 @@ func queueFacts(b *store.Batch) (*factQueue, error) {
 		}, `INSERT INTO adjustments (id, partner, member, points, reason, occurred_at, by, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, a.ID, a.Partner, a.Member, a.Points, a.Reason, occ, a.By, created)
 	}
+	if kinds, keys := batchChanges(b); len(kinds) > 0 {
+		q.add(func(err error) error { return userError(err, "commit: change feed") }, insertChanges, kinds, keys)
+		q.changes = len(kinds)
+	}
 	for _, e := range b.Audit {
 		at, err := store.UnixNanos(e.At)
 		if err != nil {
@@ -249,7 +232,7 @@ func (q *factQueue) run(ctx context.Context, tx pgx.Tx) ([]int64, error) {
 		}
 	}
 	if err := res.Close(); err != nil {
-		return nil, fmt.Errorf("postgres: commit: %w", err)
+		return nil, failed(err, "commit")
 	}
 	return ids, nil
 }

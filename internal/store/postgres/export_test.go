@@ -3,5 +3,5 @@ package postgres
 // SetPageSize makes Records read n rows per query, to test paging.
 func SetPageSize(s *Store, n int) { s.pageSize = n }
 
-// WriterPID is the backend pid of the session holding the writer lock.
-func WriterPID(s *Store) uint32 { return s.writer.Conn().PgConn().PID() }
+// LeasePID is the backend pid of the session that holds a lease.
+func LeasePID(l any) uint32 { return l.(*lease).conn.PgConn().PID() }

@@ -13,9 +13,11 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"io/fs"
+	"net"
 	"net/url"
-	"sync"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -43,11 +45,9 @@ type Store struct {
 	eventsSeq string
 	pageSize  int // rows per query of Records
 
-	// writer holds the session advisory lock of LockWriter until Close;
-	// commits then run on it, one at a time.
-	writer     *pgxpool.Conn
-	writerMu   sync.Mutex
-	writerLost bool
+	// connConfig opens the connections that hold leadership (TryLead)
+	// outside the pool.
+	connConfig *pgx.ConnConfig
 }
 
 var _ store.Store = (*Store)(nil)
@@ -81,7 +81,7 @@ func OpenSchema(ctx context.Context, url, schema string) (*Store, error) {
 	if err != nil {
 		return nil, rung.Errorf(rung.EUNAVAILABLE, "cannot connect to PostgreSQL at %s: %v", where, err)
 	}
-	s := &Store{pool: pool, pageSize: recordsPerPage}
+	s := &Store{pool: pool, pageSize: recordsPerPage, connConfig: cfg.ConnConfig}
 	if err := s.init(ctx); err != nil {
 		pool.Close()
 		if rung.ErrorCode(err) == rung.EINTERNAL {
@@ -183,48 +183,13 @@ func (s *Store) migrate(ctx context.Context) error {
 // Schema returns the schema the store uses.
 func (s *Store) Schema() string { return s.schema }
 
-// LockWriter claims this schema for one writing Rung instance, with a
-// session advisory lock held until Close. A running server keeps its
-// derived state and its view of committed events in memory, so until
-// instances follow each other's writes, a second one on the same schema
-// would go astray; it fails here instead, with a message that says why.
-func (s *Store) LockWriter(ctx context.Context) error {
-	if s.writer != nil {
-		return nil // this store already holds it
-	}
-	conn, err := s.pool.Acquire(ctx)
-	if err != nil {
-		return rung.Errorf(rung.EUNAVAILABLE, "postgres: cannot claim the database: %v", err)
-	}
-	var ok bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, s.writerKey()).Scan(&ok); err != nil {
-		conn.Release()
-		return rung.Errorf(rung.EUNAVAILABLE, "postgres: cannot claim the database: %v", err)
-	}
-	if !ok {
-		conn.Release()
-		return rung.Errorf(rung.EUNAVAILABLE, "schema %q of this database is in use by another rung server: run one server per database (several instances on one database are not supported yet)", s.schema)
-	}
-	s.writer = conn
-	return nil
-}
+// Shared reports true: several instances may write one PostgreSQL schema
+// at once.
+func (s *Store) Shared() bool { return true }
 
-// writerKey is the advisory lock key of LockWriter for this schema.
-func (s *Store) writerKey() int64 { return s.logLock ^ 0x5752495445520000 }
-
-// Close closes the pool, releasing the writer lock.
+// Close closes the pool. Leases from TryLead hold connections of their own:
+// release them first.
 func (s *Store) Close() error {
-	s.writerMu.Lock()
-	defer s.writerMu.Unlock()
-	if s.writer != nil {
-		// Unlock before the connection goes back to the pool: a pooled
-		// session would keep holding the lock until the pool closes it.
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		s.writer.Exec(ctx, `SELECT pg_advisory_unlock($1)`, s.writerKey())
-		cancel()
-		s.writer.Release()
-		s.writer = nil
-	}
 	s.pool.Close()
 	return nil
 }
@@ -263,5 +228,31 @@ func userError(err error, format string, args ...any) error {
 	if isCode(err, "22P05", "22021") {
 		return rung.Errorf(rung.EINVALID, "%s: text with a NUL character or invalid UTF-8, which PostgreSQL cannot store", what)
 	}
+	return failed(err, "%s", what)
+}
+
+// failed wraps err with what was being done. When the database could not be
+// reached, or the connection broke, it is EUNAVAILABLE (a 503 over HTTP):
+// the request may be sent again once the database is back.
+func failed(err error, format string, args ...any) error {
+	what := fmt.Sprintf(format, args...)
+	if unreachable(err) {
+		return fmt.Errorf("%w: %w", rung.Errorf(rung.EUNAVAILABLE, "the database cannot be reached (%s failed): try again shortly", what), err)
+	}
 	return fmt.Errorf("postgres: %s: %w", what, err)
+}
+
+// unreachable reports whether err means the database was not there: no
+// connection could be made, the connection broke, or the server is
+// shutting down or starting.
+func unreachable(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	return errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, net.ErrClosed) || pgconn.SafeToRetry(err) || pgconn.Timeout(err) ||
+		(err != nil && strings.Contains(err.Error(), "conn closed"))
 }

@@ -215,28 +215,57 @@ func TestRecordsPagesThroughTheLog(t *testing.T) {
 	}
 }
 
-func TestOneWriterPerSchema(t *testing.T) {
+// Leadership is a session advisory lock: one store of a schema holds it at
+// a time, and when its session ends, another takes it.
+func TestLeadershipMovesWhenTheSessionEnds(t *testing.T) {
 	ctx := context.Background()
 	s := openFresh(t)
-	if err := s.LockWriter(ctx); err != nil {
-		t.Fatalf("first writer: %v", err)
-	}
+	defer s.Close()
 	s2, err := postgres.OpenSchema(ctx, testURL(t), s.Schema())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s2.Close()
-	if err := s2.LockWriter(ctx); rung.ErrorCode(err) != rung.EUNAVAILABLE || !strings.Contains(err.Error(), "in use by another rung server") {
-		t.Fatalf("second writer on the schema: %v, want EUNAVAILABLE", err)
+	l, err := s.TryLead(ctx, "jobs")
+	if err != nil || l == nil {
+		t.Fatalf("first TryLead: %v, %v", l, err)
+	}
+	if l2, err := s2.TryLead(ctx, "jobs"); err != nil || l2 != nil {
+		t.Fatalf("second TryLead while the first leads: %v, %v; want no lease", l2, err)
 	}
 	other := openFresh(t)
-	if err := other.LockWriter(ctx); err != nil {
-		t.Fatalf("a writer on another schema: %v", err)
+	defer other.Close()
+	if lo, err := other.TryLead(ctx, "jobs"); err != nil || lo == nil {
+		t.Fatalf("TryLead on another schema: %v, %v", lo, err)
+	} else {
+		lo.Release()
 	}
-	s.Close()
-	if err := s2.LockWriter(ctx); err != nil {
-		t.Fatalf("after the first closed: %v", err)
+	admin, err := pgx.Connect(ctx, testURL(t))
+	if err != nil {
+		t.Fatal(err)
 	}
+	defer admin.Close(ctx)
+	start := time.Now()
+	if _, err := admin.Exec(ctx, `SELECT pg_terminate_backend($1)`, int(postgres.LeasePID(l))); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-l.Lost():
+		t.Logf("lease lost %v after its session ended", time.Since(start).Round(time.Millisecond))
+	case <-time.After(5 * time.Second):
+		t.Fatal("the lease did not notice that its session ended")
+	}
+	l2, err := s2.TryLead(ctx, "jobs")
+	if err != nil || l2 == nil {
+		t.Fatalf("TryLead after the leader's session ended: %v, %v", l2, err)
+	}
+	l2.Release()
+	l.Release() // a lost lease may be released again
+	l3, err := s.TryLead(ctx, "jobs")
+	if err != nil || l3 == nil {
+		t.Fatalf("TryLead after a release: %v, %v", l3, err)
+	}
+	l3.Release()
 }
 
 func TestNoSeqGapAfterAFailedCommit(t *testing.T) {
@@ -257,36 +286,5 @@ func TestNoSeqGapAfterAFailedCommit(t *testing.T) {
 	}
 	if good.Records[0].Seq != 2 {
 		t.Fatalf("seq after a failed commit = %d, want 2", good.Records[0].Seq)
-	}
-}
-
-// When the session holding a server's claim dies, the claim is gone: the
-// server's commits fail from then on instead of writing beside a new
-// claimant.
-func TestCommitsStopWhenTheClaimIsLost(t *testing.T) {
-	ctx := context.Background()
-	s := openFresh(t)
-	if err := s.LockWriter(ctx); err != nil {
-		t.Fatal(err)
-	}
-	rec := func(id string) *rung.Record {
-		return &rung.Record{Version: 1, Event: rung.Event{ID: id, Type: "t", Partner: "p", OccurredAt: time.Unix(1e9, 0)}}
-	}
-	if err := s.Commit(ctx, &store.Batch{Records: []*rung.Record{rec("a")}}); err != nil {
-		t.Fatal(err)
-	}
-	admin, err := pgx.Connect(ctx, testURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, `SELECT pg_terminate_backend($1)`, int(postgres.WriterPID(s))); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(100 * time.Millisecond)
-	for i := 0; i < 2; i++ {
-		if err := s.Commit(ctx, &store.Batch{Records: []*rung.Record{rec(fmt.Sprint("b", i))}}); rung.ErrorCode(err) != rung.EUNAVAILABLE {
-			t.Fatalf("commit %d after the claim was lost: %v, want EUNAVAILABLE", i, err)
-		}
 	}
 }

@@ -70,7 +70,7 @@ func (s *Store) RecordsBySeq(ctx context.Context, seqs []int64) ([]rung.Record, 
 			return nil, rung.Errorf(rung.ENOTFOUND, "no record with seq %d in the log", seq)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("postgres: record %d: %w", seq, err)
+			return nil, failed(err, "record %d", seq)
 		}
 		r, err := store.RecordFromRow(seq, id, version, body)
 		if err != nil {
@@ -85,7 +85,7 @@ func (s *Store) RecordsBySeq(ctx context.Context, seqs []int64) ([]rung.Record, 
 func (s *Store) LastSeq(ctx context.Context) (int64, error) {
 	var seq int64
 	if err := s.pool.QueryRow(ctx, `SELECT coalesce(max(seq), 0) FROM events`).Scan(&seq); err != nil {
-		return 0, fmt.Errorf("postgres: last seq: %w", err)
+		return 0, failed(err, "last seq")
 	}
 	return seq, nil
 }
@@ -104,7 +104,7 @@ func timeOf(n nanos) time.Time {
 func (s *Store) PartnerVersions(ctx context.Context) ([]rung.PartnerVersion, error) {
 	rows, err := s.pool.Query(ctx, `SELECT version, valid_from, body::text FROM partner_versions ORDER BY id COLLATE "C", version`)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: partner versions: %w", err)
+		return nil, failed(err, "partner versions")
 	}
 	pvs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (rung.PartnerVersion, error) {
 		var pv rung.PartnerVersion
@@ -117,7 +117,7 @@ func (s *Store) PartnerVersions(ctx context.Context) ([]rung.PartnerVersion, err
 		return pv, store.UnmarshalPartner(body, &pv.Partner)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("postgres: partner versions: %w", err)
+		return nil, failed(err, "partner versions")
 	}
 	return pvs, nil
 }
@@ -126,7 +126,7 @@ func (s *Store) PartnerVersions(ctx context.Context) ([]rung.PartnerVersion, err
 func (s *Store) Members(ctx context.Context) ([]rung.Member, error) {
 	rows, err := s.pool.Query(ctx, `SELECT body::text FROM members ORDER BY id COLLATE "C"`)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: members: %w", err)
+		return nil, failed(err, "members")
 	}
 	ms, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (rung.Member, error) {
 		var m rung.Member
@@ -137,7 +137,7 @@ func (s *Store) Members(ctx context.Context) ([]rung.Member, error) {
 		return m, store.UnmarshalMember(body, &m)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("postgres: members: %w", err)
+		return nil, failed(err, "members")
 	}
 	return ms, nil
 }
@@ -146,7 +146,7 @@ func (s *Store) Members(ctx context.Context) ([]rung.Member, error) {
 func (s *Store) Programs(ctx context.Context) ([]rung.ProgramVersion, error) {
 	rows, err := s.pool.Query(ctx, `SELECT version, source, effective_from, applied_at, applied_by FROM programs ORDER BY version`)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: programs: %w", err)
+		return nil, failed(err, "programs")
 	}
 	ps, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (rung.ProgramVersion, error) {
 		var p rung.ProgramVersion
@@ -156,7 +156,7 @@ func (s *Store) Programs(ctx context.Context) ([]rung.ProgramVersion, error) {
 		return p, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("postgres: programs: %w", err)
+		return nil, failed(err, "programs")
 	}
 	return ps, nil
 }
@@ -166,7 +166,7 @@ func (s *Store) Adjustments(ctx context.Context) ([]rung.Adjustment, error) {
 	rows, err := s.pool.Query(ctx, `SELECT id, partner, member, points, reason, occurred_at, by, created_at
 		FROM adjustments ORDER BY seq`)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: adjustments: %w", err)
+		return nil, failed(err, "adjustments")
 	}
 	as, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (rung.Adjustment, error) {
 		var a rung.Adjustment
@@ -176,7 +176,7 @@ func (s *Store) Adjustments(ctx context.Context) ([]rung.Adjustment, error) {
 		return a, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("postgres: adjustments: %w", err)
+		return nil, failed(err, "adjustments")
 	}
 	return as, nil
 }
@@ -192,7 +192,7 @@ func (s *Store) Audit(ctx context.Context, f store.AuditFilter) ([]rung.AuditEnt
 		WHERE ($1 = '' OR target = $1) AND ($2 <= 0 OR id < $2)
 		ORDER BY id DESC LIMIT $3`, f.Target, f.Before, limit)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: audit: %w", err)
+		return nil, failed(err, "audit")
 	}
 	es, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (rung.AuditEntry, error) {
 		var e rung.AuditEntry
@@ -202,7 +202,7 @@ func (s *Store) Audit(ctx context.Context, f store.AuditFilter) ([]rung.AuditEnt
 		return e, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("postgres: audit: %w", err)
+		return nil, failed(err, "audit")
 	}
 	return es, nil
 }
@@ -217,8 +217,11 @@ func (s *Store) CreateAPIKey(ctx context.Context, k rung.APIKey) error {
 	if err != nil {
 		return fmt.Errorf("api key %q: revoked_at: %w", k.ID, err)
 	}
-	_, err = s.pool.Exec(ctx, `INSERT INTO api_keys (id, hash, name, scope, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-		k.ID, k.Hash, k.Name, string(k.Scope), created, revoked)
+	err = s.inFeed(ctx, store.ChangeAPIKey, k.ID, func(tx pgx.Tx) (bool, error) {
+		_, err := tx.Exec(ctx, `INSERT INTO api_keys (id, hash, name, scope, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+			k.ID, k.Hash, k.Name, string(k.Scope), created, revoked)
+		return err == nil, err
+	})
 	if isUnique(err) {
 		return rung.Errorf(rung.ECONFLICT, "API key %q (or one with the same secret) already exists", k.ID)
 	}
@@ -249,7 +252,7 @@ func (s *Store) APIKeyByHash(ctx context.Context, hash []byte) (rung.APIKey, err
 		return rung.APIKey{}, rung.Errorf(rung.ENOTFOUND, "no such API key, or it was revoked")
 	}
 	if err != nil {
-		return rung.APIKey{}, fmt.Errorf("postgres: api key by hash: %w", err)
+		return rung.APIKey{}, failed(err, "api key by hash")
 	}
 	return k, nil
 }
@@ -258,11 +261,11 @@ func (s *Store) APIKeyByHash(ctx context.Context, hash []byte) (rung.APIKey, err
 func (s *Store) APIKeys(ctx context.Context) ([]rung.APIKey, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+apiKeyColumns+` FROM api_keys ORDER BY created_at NULLS FIRST, id COLLATE "C"`)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: api keys: %w", err)
+		return nil, failed(err, "api keys")
 	}
 	ks, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (rung.APIKey, error) { return scanAPIKey(row) })
 	if err != nil {
-		return nil, fmt.Errorf("postgres: api keys: %w", err)
+		return nil, failed(err, "api keys")
 	}
 	return ks, nil
 }
@@ -277,14 +280,16 @@ func (s *Store) RevokeAPIKey(ctx context.Context, id string, t time.Time) error 
 	if err != nil {
 		return err
 	}
-	tag, err := s.pool.Exec(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2`, at, id)
-	if err != nil {
-		return fmt.Errorf("postgres: revoke api key: %w", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return rung.Errorf(rung.ENOTFOUND, "API key %q not found", id)
-	}
-	return nil
+	return s.inFeed(ctx, store.ChangeAPIKey, id, func(tx pgx.Tx) (bool, error) {
+		tag, err := tx.Exec(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2`, at, id)
+		if err != nil {
+			return false, failed(err, "revoke api key")
+		}
+		if tag.RowsAffected() == 0 {
+			return false, rung.Errorf(rung.ENOTFOUND, "API key %q not found", id)
+		}
+		return true, nil
+	})
 }
 
 // Meta reads a named value, "" when unset.
@@ -295,7 +300,7 @@ func (s *Store) Meta(ctx context.Context, key string) (string, error) {
 		return "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("postgres: meta %q: %w", key, err)
+		return "", failed(err, "meta %q", key)
 	}
 	return v, nil
 }
@@ -304,19 +309,19 @@ func (s *Store) Meta(ctx context.Context, key string) (string, error) {
 func (s *Store) AllMeta(ctx context.Context) (map[string]string, error) {
 	rows, err := s.pool.Query(ctx, `SELECT key, value FROM meta`)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: meta: %w", err)
+		return nil, failed(err, "meta")
 	}
 	defer rows.Close()
 	m := map[string]string{}
 	for rows.Next() {
 		var k, v string
 		if err := rows.Scan(&k, &v); err != nil {
-			return nil, fmt.Errorf("postgres: meta: %w", err)
+			return nil, failed(err, "meta")
 		}
 		m[k] = v
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("postgres: meta: %w", err)
+		return nil, failed(err, "meta")
 	}
 	return m, nil
 }

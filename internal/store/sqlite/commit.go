@@ -66,6 +66,9 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) (err error) {
 	if err := insertAdjustments(ctx, tx, b.Adjustments); err != nil {
 		return err
 	}
+	if err := insertChanges(ctx, tx, b); err != nil {
+		return err
+	}
 	auditIDs, err := insertAudit(ctx, tx, b.Audit)
 	if err != nil {
 		return err

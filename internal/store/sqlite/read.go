@@ -230,8 +230,11 @@ func (s *Store) CreateAPIKey(ctx context.Context, k rung.APIKey) error {
 	if err != nil {
 		return fmt.Errorf("api key %q: revoked_at: %w", k.ID, err)
 	}
-	_, err = s.write.ExecContext(ctx, `INSERT INTO api_keys (id, hash, name, scope, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		k.ID, k.Hash, k.Name, string(k.Scope), created, revoked)
+	err = s.inFeed(ctx, store.ChangeAPIKey, k.ID, func(tx *sql.Tx) (bool, error) {
+		_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (id, hash, name, scope, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			k.ID, k.Hash, k.Name, string(k.Scope), created, revoked)
+		return err == nil, err
+	})
 	if isConstraint(err) {
 		return rung.Errorf(rung.ECONFLICT, "API key %q (or one with the same secret) already exists", k.ID)
 	}
@@ -302,16 +305,18 @@ func (s *Store) RevokeAPIKey(ctx context.Context, id string, t time.Time) error 
 	if err != nil {
 		return err
 	}
-	res, err := s.write.ExecContext(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?`, at, id)
-	if err != nil {
-		return fmt.Errorf("sqlite: revoke api key: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("sqlite: revoke api key: %w", err)
-	} else if n == 0 {
-		return rung.Errorf(rung.ENOTFOUND, "API key %q not found", id)
-	}
-	return nil
+	return s.inFeed(ctx, store.ChangeAPIKey, id, func(tx *sql.Tx) (bool, error) {
+		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?`, at, id)
+		if err != nil {
+			return false, fmt.Errorf("sqlite: revoke api key: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return false, fmt.Errorf("sqlite: revoke api key: %w", err)
+		} else if n == 0 {
+			return false, rung.Errorf(rung.ENOTFOUND, "API key %q not found", id)
+		}
+		return true, nil
+	})
 }
 
 // Meta reads a named value, "" when unset.

@@ -1,0 +1,335 @@
+package service
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/engine"
+	"github.com/rung-dev/rung/internal/store/postgres"
+)
+
+// pgSchema returns the PostgreSQL URL of the tests and a fresh schema that
+// is dropped after the test, or skips the test.
+func pgSchema(t *testing.T) (string, string) {
+	t.Helper()
+	url := os.Getenv("RUNG_TEST_POSTGRES")
+	if url == "" {
+		t.Skip("RUNG_TEST_POSTGRES is not set: set it to a PostgreSQL URL (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to run the tests of several instances")
+	}
+	b := make([]byte, 6)
+	crand.Read(b)
+	schema := "rung_test_" + hex.EncodeToString(b)
+	t.Cleanup(func() {
+		ctx := context.Background()
+		conn, err := pgx.Connect(ctx, url)
+		if err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	return url, schema
+}
+
+// openInstance opens one more instance on the schema; it is closed when
+// the test ends (before the schema is dropped).
+func openInstance(t *testing.T, url, schema string) *Service {
+	t.Helper()
+	ctx := context.Background()
+	st, err := postgres.OpenSchema(ctx, url, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(ctx, st, Options{Clock: func() time.Time { return now }, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		st.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		s.Close()
+		st.Close()
+	})
+	return s
+}
+
+func digest(s *Service) string {
+	var d string
+	s.Read(func(e *engine.Engine) error {
+		d = e.Digest(now)
+		return nil
+	})
+	return d
+}
+
+// converge waits until every instance has the same derived state, and
+// returns it.
+func converge(t *testing.T, within time.Duration, insts ...*Service) string {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		ds := make([]string, len(insts))
+		for i, s := range insts {
+			ds[i] = digest(s)
+		}
+		if slices.Equal(ds[1:], ds[:len(ds)-1]) {
+			return ds[0]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("instances still differ after %v: %v", within, ds)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func knows(s *Service, id string) bool {
+	var ok bool
+	s.Read(func(e *engine.Engine) error {
+		ok, _, _ = e.Known(id)
+		return nil
+	})
+	return ok
+}
+
+// Three instances on one schema, eight clients sending overlapping batches
+// with duplicates to all of them: every event is stored and counted once,
+// and every instance ends with the same state as a fresh load of the
+// database.
+func TestThreeInstancesCountEveryEventOnce(t *testing.T) {
+	url, schema := pgSchema(t)
+	ctx := context.Background()
+	insts := []*Service{openInstance(t, url, schema), openInstance(t, url, schema), openInstance(t, url, schema)}
+	if _, err := insts[0].ApplyProgram(ctx, []byte(testProgram), time.Time{}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	const partners = 12
+	for i := range partners {
+		if _, err := insts[i%3].PutPartner(ctx, rung.Partner{ID: fmt.Sprintf("p%d", i), Name: "Partner", Size: "mid"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	converge(t, 5*time.Second, insts...)
+
+	// Event i always has the same content: sent again, it is a duplicate.
+	const events, clients, batches, perBatch = 3000, 8, 12, 400
+	event := func(i int) *Incoming {
+		p := i % partners
+		return &Incoming{Event: rung.Event{ID: fmt.Sprintf("crm:%d:deal.won", i), Type: "deal.won",
+			Partner: fmt.Sprintf("p%d", p), Member: fmt.Sprintf("m%d-%d", p, i%7),
+			OccurredAt: now.Add(-time.Duration(i) * time.Minute), Attrs: map[string]any{"amount": float64(1000 + i)}}}
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	accepted := map[string]int{}
+	start := time.Now()
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rnd := rand.New(rand.NewPCG(uint64(c), 7))
+			for b := range batches {
+				batch := make([]*Incoming, perBatch)
+				for k := range batch {
+					batch[k] = event(rnd.IntN(events))
+				}
+				res, err := insts[(c+b)%3].Ingest(ctx, batch)
+				if err != nil {
+					t.Errorf("client %d batch %d: %v", c, b, err)
+					return
+				}
+				mu.Lock()
+				for _, r := range res {
+					if r.Status == "accepted" {
+						accepted[r.ID]++
+					} else if r.Status != "duplicate" {
+						t.Errorf("event %s: %s %s", r.ID, r.Status, r.Error)
+					}
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	took := time.Since(start)
+	sent := 0
+	for id, n := range accepted {
+		if n != 1 {
+			t.Errorf("event %s accepted %d times", id, n)
+		}
+		sent++
+	}
+	t.Logf("%d clients sent %d events (%d distinct) to 3 instances in %v", clients, clients*batches*perBatch, sent, took.Round(time.Millisecond))
+
+	// Every distinct event is in the log once, as version 1.
+	st := insts[0].Store()
+	seen := map[string]bool{}
+	err := st.Records(ctx, 0, func(r *rung.Record) error {
+		if seen[r.Event.ID] || r.Version != 1 {
+			return fmt.Errorf("event %s version %d stored twice", r.Event.ID, r.Version)
+		}
+		seen[r.Event.ID] = true
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != sent {
+		t.Fatalf("the log holds %d events, %d were accepted", len(seen), sent)
+	}
+
+	// Facts other than events, written on different instances.
+	if _, err := insts[1].PutPartner(ctx, rung.Partner{ID: "p3", Name: "Partner", Size: "enterprise"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := insts[2].PutMember(ctx, rung.Member{ID: "m1-1", Partner: "p2", JoinedAt: now.Add(-30 * time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := insts[0].Adjust(ctx, rung.Adjustment{Partner: "p4", Member: "m4-4", Points: 250, Reason: "webinar"}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := insts[0].Retract(ctx, "crm:5:deal.won", "test"); err != nil && rung.ErrorCode(err) != rung.ENOTFOUND {
+		t.Fatal(err)
+	}
+	want := converge(t, 10*time.Second, insts...)
+
+	// And the state is what a fresh load of the database computes.
+	fresh := openInstance(t, url, schema)
+	if got := digest(fresh); got != want {
+		t.Fatalf("a fresh instance computes %s, the running ones %s", got, want)
+	}
+	// A program applied on one instance reaches all.
+	if _, err := insts[2].ApplyProgram(ctx, []byte(testProgram+"  - {id: rev, metric: sourced_revenue, for: partner, window: all}\n"), time.Time{}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	converge(t, 10*time.Second, append(insts, fresh)...)
+}
+
+// Two instances write versions of the same events at once: the database's
+// unique (id, version) lets one win each, the other reads it and prepares
+// its group again, and both end with one history per event.
+func TestConcurrentCorrectionsOnTwoInstances(t *testing.T) {
+	url, schema := pgSchema(t)
+	ctx := context.Background()
+	a, b := openInstance(t, url, schema), openInstance(t, url, schema)
+	if _, err := a.ApplyProgram(ctx, []byte(testProgram), time.Time{}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.PutPartner(ctx, rung.Partner{ID: "p1", Name: "P"}); err != nil {
+		t.Fatal(err)
+	}
+	converge(t, 5*time.Second, a, b)
+	var wg sync.WaitGroup
+	for i, s := range []*Service{a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for round := range 20 {
+				batch := make([]*Incoming, 50)
+				for k := range batch {
+					batch[k] = win(fmt.Sprintf("e%d", k), "p1", "m1", float64(1000*(1+i)+round))
+				}
+				if _, err := s.Ingest(ctx, batch); err != nil {
+					t.Errorf("instance %d round %d: %v", i, round, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	// Versions of each event are 1, 2, 3, ... without a gap or a repeat.
+	versions := map[string][]int{}
+	a.Store().Records(ctx, 0, func(r *rung.Record) error {
+		versions[r.Event.ID] = append(versions[r.Event.ID], r.Version)
+		return nil
+	})
+	for id, vs := range versions {
+		for i, v := range vs {
+			if v != i+1 {
+				t.Fatalf("event %s has versions %v", id, vs)
+			}
+		}
+	}
+	want := converge(t, 10*time.Second, a, b)
+	if got := digest(openInstance(t, url, schema)); got != want {
+		t.Fatalf("a fresh instance computes %s, the running ones %s", got, want)
+	}
+}
+
+// How long a write on one instance takes to be read on another.
+func TestFollowLag(t *testing.T) {
+	url, schema := pgSchema(t)
+	ctx := context.Background()
+	a, b := openInstance(t, url, schema), openInstance(t, url, schema)
+	if _, err := a.ApplyProgram(ctx, []byte(testProgram), time.Time{}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.PutPartner(ctx, rung.Partner{ID: "p1", Name: "P"}); err != nil {
+		t.Fatal(err)
+	}
+	converge(t, 5*time.Second, a, b)
+	var lags []time.Duration
+	for i := range 30 {
+		id := fmt.Sprintf("lag-%d", i)
+		if _, err := a.Ingest(ctx, []*Incoming{win(id, "p1", "m1", 5000)}); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		for !knows(b, id) {
+			if time.Since(start) > 5*time.Second {
+				t.Fatalf("event %s not read by the other instance after 5 s", id)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		lags = append(lags, time.Since(start))
+		time.Sleep(time.Duration(i%7) * 13 * time.Millisecond) // land anywhere in the poll interval
+	}
+	slices.Sort(lags)
+	t.Logf("lag of a read on another instance (poll every %v): median %v, max %v", b.FollowEvery(),
+		lags[len(lags)/2].Round(time.Millisecond), lags[len(lags)-1].Round(time.Millisecond))
+	if lags[len(lags)-1] > b.FollowEvery()+time.Second {
+		t.Errorf("max lag %v, more than the poll interval and a second", lags[len(lags)-1])
+	}
+}
+
+// A key revoked on one instance stops working on the others after the lag,
+// even where it was cached.
+func TestRevokedKeyStopsWorkingOnEveryInstance(t *testing.T) {
+	url, schema := pgSchema(t)
+	ctx := context.Background()
+	a, b := openInstance(t, url, schema), openInstance(t, url, schema)
+	k, secret, err := a.CreateAPIKey(ctx, "k", rung.ScopeRead, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Authenticate(ctx, secret); err != nil {
+		t.Fatalf("key created on a, used on b: %v", err)
+	}
+	if err := a.RevokeAPIKey(ctx, k.ID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, err := b.Authenticate(ctx, secret)
+		if rung.ErrorCode(err) == rung.EUNAUTHORIZED {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the revoked key still authenticates on b: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
