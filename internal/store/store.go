@@ -45,6 +45,8 @@ type AuditFilter struct {
 
 // Store is the durable home of Rung's facts.
 type Store interface {
+	Accounts
+
 	// Commit writes b atomically and durably, and assigns Seq to its records.
 	// A program version whose Version is already taken fails with ECONFLICT.
 	Commit(ctx context.Context, b *Batch) error

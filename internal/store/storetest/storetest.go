@@ -55,6 +55,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Meta", testMeta},
 		{"ConcurrentCommits", testConcurrentCommits},
 		{"Backup", testBackup},
+		{"Accounts", testAccounts}, {"Sessions", testSessions}, {"LoginLinks", testLoginLinks},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
