@@ -60,7 +60,7 @@ func Diff(a, b string) []DiffLine {
 				out = append(out, DiffLine{Op: ' ', Old: pre + i + 1, New: pre + j + 1, Text: mx[i]})
 				i++
 				j++
-			case j < m && (i == n || lcs[i*w+j+1] >= lcs[(i+1)*w+j]):
+			case j < m && (i == n || lcs[i*w+j+1] > lcs[(i+1)*w+j]):
 				out = append(out, DiffLine{Op: '+', New: pre + j + 1, Text: my[j]})
 				j++
 			default:
