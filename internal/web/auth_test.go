@@ -289,3 +289,12 @@ func TestUserAddWritesAnAuditedAccount(t *testing.T) {
 		t.Errorf("audit:\n%s", buf.String())
 	}
 }
+
+func TestFormatsFillNumbersForTheLocale(t *testing.T) {
+	if got := newLocale("de", nil).Tf("%d partners", 12345); got != "12.345 Partner" {
+		t.Errorf("de: %q", got)
+	}
+	if got := newLocale("en", nil).Tf("Version %d is applied.", 2); got != "Version 2 is applied." {
+		t.Errorf("en: %q", got)
+	}
+}

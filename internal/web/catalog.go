@@ -166,6 +166,7 @@ var de = map[string]string{
 	"Version %d is applied.":                                      "Version %d ist aktiv.",
 	"The program is valid. Apply it to make it the new version.":  "Das Programm ist gültig. Übernehmen Sie es, um es zur neuen Version zu machen.",
 	"The program has %d problems; they are shown at their lines.": "Das Programm hat %d Fehler; sie stehen bei ihren Zeilen.",
+	"The program has a problem; it is shown at its line.":         "Das Programm hat einen Fehler; er steht bei seiner Zeile.",
 	"Line %d":                       "Zeile %d",
 	"The program with its problems": "Das Programm mit seinen Fehlern",
 	"Edit or upload":                "Bearbeiten oder hochladen",

@@ -41,7 +41,7 @@ func (l *Locale) T(s string) string {
 }
 
 // Tf translates a format and fills it in; numbers given as int or int64
-// are formatted for the locale.
+// (for %d) are formatted for the locale.
 func (l *Locale) Tf(format string, args ...any) string {
 	for i, a := range args {
 		switch v := a.(type) {
@@ -51,7 +51,8 @@ func (l *Locale) Tf(format string, args ...any) string {
 			args[i] = l.Num(v)
 		}
 	}
-	return fmt.Sprintf(l.T(format), args...)
+	// The numbers are strings now: their %d verbs become %s.
+	return fmt.Sprintf(strings.ReplaceAll(l.T(format), "%d", "%s"), args...)
 }
 
 // Num formats a number with the locale's separators: up to two decimals for
