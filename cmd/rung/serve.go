@@ -77,7 +77,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // serve runs the HTTP server until ctx ends, then shuts down gracefully.
 func serve(ctx context.Context, ln net.Listener, svc *service.Service, log *slog.Logger) error {
-	wh, err := web.New(svc, web.Options{Logger: log, BaseURL: env("RUNG_URL", "http://"+ln.Addr().String())})
+	wh, err := web.New(svc, web.Options{Logger: log, BaseURL: env("RUNG_URL", "http://"+ln.Addr().String()), SecureCookies: os.Getenv("RUNG_SECURE_COOKIES") == "1"})
 	if err != nil {
 		return err
 	}
