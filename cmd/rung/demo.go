@@ -12,8 +12,11 @@ import (
 
 	"github.com/rung-dev/rung"
 	"github.com/rung-dev/rung/internal/demo"
+	"github.com/rung-dev/rung/internal/engine"
 	"github.com/rung-dev/rung/internal/service"
+	"github.com/rung-dev/rung/internal/store"
 	"github.com/rung-dev/rung/internal/store/sqlite"
+	"github.com/rung-dev/rung/internal/web"
 )
 
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -58,12 +61,22 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	url := "http://" + ln.Addr().String()
+	adminEmail, adminPassword, link, err := demoAccounts(ctx, svc, url, stats.topMember)
+	if err != nil {
+		return err
+	}
 	keepNote := "; the demo database is thrown away"
 	if *dir != "" {
 		keepNote = "; the demo database stays in " + *dir
 	}
 	fmt.Fprintf(stdout, `Rung demo: %s
   %d partners, %d members, %d events loaded in %s (database %s)
+
+  Admin console: %s/admin
+    e-mail:   %s
+    password: %s
+  Partner portal, signed in as %s (a partner admin; the link works once, for 15 minutes):
+    %s
 
   API key (admin): %s
 
@@ -74,6 +87,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 Press Ctrl-C to stop%s.
 `, url, stats.partners, stats.members, stats.events, time.Since(start).Round(time.Millisecond), dbPath,
+		url, adminEmail, adminPassword, stats.topMember, link,
 		key, key, url, key, url, stats.topPartner, key, url, stats.topMember, keepNote)
 	return serve(ctx, ln, svc, log)
 }
@@ -130,4 +144,25 @@ func loadDemo(ctx context.Context, svc *service.Service, o demo.Options) (string
 		st.topMember = d.Members[0].ID
 	}
 	return secret, st, nil
+}
+
+// demoAccounts makes the demo's admin account, with a generated password,
+// and a sign-in link for a member made partner admin, so the portal and
+// the console are one click away.
+func demoAccounts(ctx context.Context, svc *service.Service, url, member string) (email, password, link string, err error) {
+	st := svc.Store()
+	email, password = "admin@demo.rung.dev", web.GeneratePassword()
+	if _, err = web.AddStaff(ctx, st, web.NewStaff{Email: email, Name: "Demo Admin", Role: store.RoleAdmin, Password: password}, "demo", time.Now()); err != nil {
+		return "", "", "", fmt.Errorf("demo admin: %w", err)
+	}
+	var m rung.Member
+	svc.Read(func(e *engine.Engine) error {
+		m, _ = e.Member(member)
+		return nil
+	})
+	if err = web.SetMemberRole(ctx, st, m, store.RolePartnerAdmin, "demo", time.Now()); err != nil {
+		return "", "", "", err
+	}
+	link, err = web.IssueLink(ctx, st, nil, m, url, "demo", time.Now())
+	return email, password, link, err
 }

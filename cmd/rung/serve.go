@@ -17,6 +17,7 @@ import (
 	"github.com/rung-dev/rung/internal/connect/natsin"
 	"github.com/rung-dev/rung/internal/jobs"
 	"github.com/rung-dev/rung/internal/service"
+	"github.com/rung-dev/rung/internal/web"
 )
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -98,8 +99,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // serve runs the HTTP server until ctx ends, then shuts down gracefully.
 func serve(ctx context.Context, ln net.Listener, svc *service.Service, log *slog.Logger) error {
+	wh, err := web.New(svc, web.Options{Logger: log, BaseURL: env("RUNG_URL", "http://"+ln.Addr().String()), SecureCookies: os.Getenv("RUNG_SECURE_COOKIES") == "1"})
+	if err != nil {
+		return err
+	}
+	defer wh.Close()
 	srv := &http.Server{
-		Handler:           api.New(svc, log),
+		Handler:           wh.Mount(api.New(svc, log)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      2 * time.Minute,

@@ -70,12 +70,39 @@ func ReadMigrations(fsys fs.FS) ([]Migration, error) {
 		ms = append(ms, Migration{Version: v, Name: strings.TrimSuffix(path.Base(name), ".sql"), SQL: string(b)})
 	}
 	// fs.Glob returns names sorted; zero-padded numbers sort numerically.
-	for i, m := range ms {
-		if m.Version != i+1 {
-			return nil, fmt.Errorf("migration %s: expected number %d", m.Name, i+1)
+	// Numbers may leave gaps (a branch may add 0003 before 0002 lands), but
+	// no number may be used twice.
+	for i := 1; i < len(ms); i++ {
+		if ms[i].Version <= ms[i-1].Version {
+			return nil, fmt.Errorf("migration %s: number %d is used twice", ms[i].Name, ms[i].Version)
 		}
 	}
 	return ms, nil
+}
+
+// Pending returns the migrations of ms whose version is not in applied, in
+// order: a migration numbered below one already applied (0002 landing after
+// 0003 ran) still runs. A version in applied that ms does not know means the
+// database was migrated by a newer binary: EUNAVAILABLE.
+func Pending(ms []Migration, applied []int) ([]Migration, error) {
+	known := make(map[int]bool, len(ms))
+	for _, m := range ms {
+		known[m.Version] = true
+	}
+	done := make(map[int]bool, len(applied))
+	for _, v := range applied {
+		if !known[v] {
+			return nil, rung.Errorf(rung.EUNAVAILABLE, "the database has schema migration %d, which this rung binary does not know: upgrade rung", v)
+		}
+		done[v] = true
+	}
+	var out []Migration
+	for _, m := range ms {
+		if !done[m.Version] {
+			out = append(out, m)
+		}
+	}
+	return out, nil
 }
 
 // MarshalPartner encodes p for a JSON body column.

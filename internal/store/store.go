@@ -46,6 +46,7 @@ type AuditFilter struct {
 // Store is the durable home of Rung's facts.
 type Store interface {
 	Sharing // several instances on one database: changes.go
+	Accounts
 
 	// Commit writes b atomically and durably, and assigns Seq to its records.
 	// A program version whose Version is already taken fails with ECONFLICT.

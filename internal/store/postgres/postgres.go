@@ -159,15 +159,16 @@ func (s *Store) migrate(ctx context.Context) error {
 			version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
 			return err
 		}
-		var have int
-		if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
+		rows, _ := tx.Query(ctx, `SELECT version FROM schema_migrations ORDER BY version`)
+		applied, err := pgx.CollectRows(rows, pgx.RowTo[int])
+		if err != nil {
 			return err
 		}
-		if have > len(ms) {
-			return rung.Errorf(rung.EUNAVAILABLE,
-				"schema %s has version %d, newer than this rung binary knows (%d): upgrade rung", s.schema, have, len(ms))
+		pending, err := store.Pending(ms, applied)
+		if err != nil {
+			return rung.Errorf(rung.EUNAVAILABLE, "schema %s: %s", s.schema, rung.ErrorMessage(err))
 		}
-		for _, m := range ms[have:] {
+		for _, m := range pending {
 			if _, err := tx.Exec(ctx, m.SQL); err != nil {
 				return fmt.Errorf("postgres: migration %s: %w", m.Name, err)
 			}

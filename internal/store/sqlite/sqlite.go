@@ -189,15 +189,15 @@ func (s *Store) migrate(ctx context.Context) error {
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
 		return s.unavailable(err)
 	}
-	have, err := s.schemaVersion(ctx, s.write)
+	applied, err := s.appliedMigrations(ctx, s.write)
 	if err != nil {
 		return err
 	}
-	if have > len(ms) {
-		return rung.Errorf(rung.EUNAVAILABLE,
-			"database %s has schema version %d, newer than this rung binary knows (%d): upgrade rung", s.path, have, len(ms))
+	pending, err := store.Pending(ms, applied)
+	if err != nil {
+		return rung.Errorf(rung.EUNAVAILABLE, "database %s: %s", s.path, rung.ErrorMessage(err))
 	}
-	for _, m := range ms[have:] {
+	for _, m := range pending {
 		tx, err := s.write.BeginTx(ctx, nil)
 		if err != nil {
 			return s.unavailable(err)
@@ -226,13 +226,25 @@ func (s *Store) migrations() ([]store.Migration, error) {
 	return store.ReadMigrations(sub)
 }
 
-func (s *Store) schemaVersion(ctx context.Context, db *sql.DB) (int, error) {
-	var v int
-	err := db.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&v)
+// appliedMigrations returns the versions of the migrations applied.
+func (s *Store) appliedMigrations(ctx context.Context, db *sql.DB) ([]int, error) {
+	rows, err := db.QueryContext(ctx, `SELECT version FROM schema_migrations ORDER BY version`)
 	if err != nil {
-		return 0, s.unavailable(err)
+		return nil, s.unavailable(err)
 	}
-	return v, nil
+	defer rows.Close()
+	var vs []int
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, s.unavailable(err)
+		}
+		vs = append(vs, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.unavailable(err)
+	}
+	return vs, nil
 }
 
 // checkSchema makes sure a database opened read-only has the schema this
@@ -242,13 +254,17 @@ func (s *Store) checkSchema(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	have, err := s.schemaVersion(ctx, s.read)
+	applied, err := s.appliedMigrations(ctx, s.read)
 	if err != nil {
 		return err
 	}
-	if have != len(ms) {
+	pending, err := store.Pending(ms, applied)
+	if err == nil && len(pending) > 0 {
+		err = fmt.Errorf("migration %s is not applied", pending[0].Name)
+	}
+	if err != nil {
 		return rung.Errorf(rung.EUNAVAILABLE,
-			"database %s has schema version %d, this rung binary needs %d: open it read-write once with a matching rung", s.path, have, len(ms))
+			"database %s: %s: open it read-write once with a matching rung", s.path, rung.ErrorMessage(err))
 	}
 	return nil
 }

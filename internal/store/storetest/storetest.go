@@ -56,6 +56,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Meta", testMeta},
 		{"ConcurrentCommits", testConcurrentCommits},
 		{"Backup", testBackup},
+		{"Accounts", testAccounts}, {"Sessions", testSessions}, {"LoginLinks", testLoginLinks},
 	}
 	tests = append(tests, sharingTests...)
 	for _, tt := range tests {

@@ -1,0 +1,234 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/store"
+)
+
+const accountColumns = `id, email, name, role, member, partners, password_hash, locale, created_at, disabled_at`
+
+// PutAccount creates or replaces an account by ID.
+func (s *Store) PutAccount(ctx context.Context, a store.Account) error {
+	if err := s.writable(); err != nil {
+		return err
+	}
+	created, err := store.UnixNanos(a.CreatedAt)
+	if err != nil {
+		return fmt.Errorf("account %q: created_at: %w", a.ID, err)
+	}
+	disabled, err := store.UnixNanos(a.DisabledAt)
+	if err != nil {
+		return fmt.Errorf("account %q: disabled_at: %w", a.ID, err)
+	}
+	partners, _ := json.Marshal(nonNil(a.Partners))
+	_, err = s.write.ExecContext(ctx, `INSERT INTO accounts (`+accountColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET email = excluded.email, name = excluded.name, role = excluded.role,
+		member = excluded.member, partners = excluded.partners, password_hash = excluded.password_hash,
+		locale = excluded.locale, created_at = excluded.created_at, disabled_at = excluded.disabled_at`,
+		a.ID, strings.ToLower(a.Email), a.Name, string(a.Role), a.Member, string(partners), a.PasswordHash, a.Locale, created, disabled)
+	if isConstraint(err) {
+		return rung.Errorf(rung.ECONFLICT, "another account already uses the e-mail %s", a.Email)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: put account: %w", err)
+	}
+	return nil
+}
+
+func nonNil(xs []string) []string {
+	if xs == nil {
+		return []string{}
+	}
+	return xs
+}
+
+func scanAccount(sc interface{ Scan(...any) error }) (store.Account, error) {
+	var a store.Account
+	var role, partners string
+	var created, disabled sql.NullInt64
+	if err := sc.Scan(&a.ID, &a.Email, &a.Name, &role, &a.Member, &partners, &a.PasswordHash, &a.Locale, &created, &disabled); err != nil {
+		return a, err
+	}
+	a.Role = store.Role(role)
+	if err := json.Unmarshal([]byte(partners), &a.Partners); err != nil {
+		return a, fmt.Errorf("account %q partners: %w", a.ID, err)
+	}
+	if len(a.Partners) == 0 {
+		a.Partners = nil
+	}
+	a.CreatedAt, a.DisabledAt = store.TimeFromNanos(created), store.TimeFromNanos(disabled)
+	return a, nil
+}
+
+func (s *Store) oneAccount(ctx context.Context, where string, arg any) (store.Account, error) {
+	a, err := scanAccount(s.read.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE `+where, arg))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Account{}, rung.Errorf(rung.ENOTFOUND, "no such account")
+	}
+	if err != nil {
+		return store.Account{}, fmt.Errorf("sqlite: account: %w", err)
+	}
+	return a, nil
+}
+
+// Account returns an account by ID.
+func (s *Store) Account(ctx context.Context, id string) (store.Account, error) {
+	return s.oneAccount(ctx, `id = ?`, id)
+}
+
+// AccountByEmail returns the account with an e-mail (any case).
+func (s *Store) AccountByEmail(ctx context.Context, email string) (store.Account, error) {
+	if email == "" {
+		return store.Account{}, rung.Errorf(rung.ENOTFOUND, "no such account")
+	}
+	return s.oneAccount(ctx, `email = ?`, strings.ToLower(email))
+}
+
+// ListAccounts returns every account, ordered by ID.
+func (s *Store) ListAccounts(ctx context.Context) ([]store.Account, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: accounts: %w", err)
+	}
+	defer rows.Close()
+	out := []store.Account{}
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: accounts: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// CreateSession stores a new session.
+func (s *Store) CreateSession(ctx context.Context, ss store.Session) error {
+	if err := s.writable(); err != nil {
+		return err
+	}
+	created, err := store.UnixNanos(ss.CreatedAt)
+	if err != nil {
+		return err
+	}
+	expires, err := store.UnixNanos(ss.ExpiresAt)
+	if err != nil {
+		return err
+	}
+	_, err = s.write.ExecContext(ctx, `INSERT INTO sessions (hash, account, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
+		ss.Hash, ss.Account, ss.CSRF, created, expires)
+	if isConstraint(err) {
+		return rung.Errorf(rung.ECONFLICT, "session exists")
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: create session: %w", err)
+	}
+	return nil
+}
+
+// SessionByHash returns a session by the hash of its cookie.
+func (s *Store) SessionByHash(ctx context.Context, hash []byte) (store.Session, error) {
+	var ss store.Session
+	var created, expires sql.NullInt64
+	err := s.read.QueryRowContext(ctx, `SELECT hash, account, csrf, created_at, expires_at FROM sessions WHERE hash = ?`, hash).
+		Scan(&ss.Hash, &ss.Account, &ss.CSRF, &created, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Session{}, rung.Errorf(rung.ENOTFOUND, "no such session")
+	}
+	if err != nil {
+		return store.Session{}, fmt.Errorf("sqlite: session: %w", err)
+	}
+	ss.CreatedAt, ss.ExpiresAt = store.TimeFromNanos(created), store.TimeFromNanos(expires)
+	return ss, nil
+}
+
+// DeleteSession ends one session.
+func (s *Store) DeleteSession(ctx context.Context, hash []byte) error {
+	if err := s.writable(); err != nil {
+		return err
+	}
+	if _, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE hash = ?`, hash); err != nil {
+		return fmt.Errorf("sqlite: delete session: %w", err)
+	}
+	return nil
+}
+
+// DeleteSessions ends an account's sessions and every expired one.
+func (s *Store) DeleteSessions(ctx context.Context, account string, t time.Time) error {
+	if err := s.writable(); err != nil {
+		return err
+	}
+	if _, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE account = ? OR expires_at < ?`, account, t.UnixNano()); err != nil {
+		return fmt.Errorf("sqlite: delete sessions: %w", err)
+	}
+	return nil
+}
+
+// CreateLoginLink stores a new sign-in link.
+func (s *Store) CreateLoginLink(ctx context.Context, l store.LoginLink) error {
+	if err := s.writable(); err != nil {
+		return err
+	}
+	created, err := store.UnixNanos(l.CreatedAt)
+	if err != nil {
+		return err
+	}
+	expires, err := store.UnixNanos(l.ExpiresAt)
+	if err != nil {
+		return err
+	}
+	used, err := store.UnixNanos(l.UsedAt)
+	if err != nil {
+		return err
+	}
+	_, err = s.write.ExecContext(ctx, `INSERT INTO login_links (hash, account, created_at, expires_at, used_at) VALUES (?, ?, ?, ?, ?)`,
+		l.Hash, l.Account, created, expires, used)
+	if isConstraint(err) {
+		return rung.Errorf(rung.ECONFLICT, "sign-in link exists")
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: create login link: %w", err)
+	}
+	return nil
+}
+
+// UseLoginLink marks a link used, once.
+func (s *Store) UseLoginLink(ctx context.Context, hash []byte, t time.Time) (store.LoginLink, error) {
+	if err := s.writable(); err != nil {
+		return store.LoginLink{}, err
+	}
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return store.LoginLink{}, fmt.Errorf("sqlite: use login link: %w", err)
+	}
+	defer tx.Rollback()
+	var l store.LoginLink
+	var created, expires, used sql.NullInt64
+	err = tx.QueryRowContext(ctx, `SELECT hash, account, created_at, expires_at, used_at FROM login_links WHERE hash = ?`, hash).
+		Scan(&l.Hash, &l.Account, &created, &expires, &used)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.LoginLink{}, rung.Errorf(rung.ENOTFOUND, "no such sign-in link")
+	}
+	if err != nil {
+		return store.LoginLink{}, fmt.Errorf("sqlite: use login link: %w", err)
+	}
+	l.CreatedAt, l.ExpiresAt, l.UsedAt = store.TimeFromNanos(created), store.TimeFromNanos(expires), store.TimeFromNanos(used)
+	if !l.UsedAt.IsZero() {
+		return l, rung.Errorf(rung.ECONFLICT, "the sign-in link was used already")
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE login_links SET used_at = ? WHERE hash = ?`, t.UnixNano(), hash); err != nil {
+		return store.LoginLink{}, fmt.Errorf("sqlite: use login link: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return store.LoginLink{}, fmt.Errorf("sqlite: use login link: %w", err)
+	}
+	return l, nil
+}

@@ -1,0 +1,289 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/engine"
+	"github.com/rung-dev/rung/internal/program"
+)
+
+// boardView is a subject's place on one leaderboard with the board around
+// it, overall and in its cohort.
+type boardView struct {
+	ID, Name   string
+	ForPartner bool
+	Self       string
+	Rank       int
+	CohortRank int
+	Cohort     string
+	Of         int
+	Value      float64
+	// ShowValues is false for boards of other metrics than points: others'
+	// revenue or rates are not shown to partners.
+	ShowValues   bool
+	Around       []engine.BoardEntry
+	CohortAround []engine.BoardEntry
+	staff        bool // links go to the console
+}
+
+// tierView is the partner's tier card.
+type tierView struct {
+	*engine.TierCard
+	Benefits     []string
+	NextBenefits []string
+}
+
+type portalData struct {
+	Member   rung.Member
+	Partner  rung.Partner
+	Card     engine.Scorecard
+	Tier     *tierView
+	Boards   []boardView
+	Feed     []feedItem
+	Recent   []engine.LedgerEntry
+	Quarter  string
+	LevelMax bool
+}
+
+// boardsFor builds the board views of a scorecard's standings.
+func boardsFor(e *engine.Engine, prog *program.Program, ranks []engine.Standing, self string, forPartner, staff bool, size int) []boardView {
+	var out []boardView
+	for _, s := range ranks {
+		def := prog.Leaderboard(s.Leaderboard)
+		if def == nil {
+			continue
+		}
+		bv := boardView{ID: s.Leaderboard, Name: def.Name, ForPartner: forPartner, Self: self, Rank: s.Rank, CohortRank: s.CohortRank,
+			Cohort: s.Cohort, Of: s.Of, Value: s.Value, ShowValues: staff || def.Metric == "points", staff: staff}
+		if pg, err := e.Leaderboard(s.Leaderboard, engine.BoardQuery{Around: self, Limit: size}); err == nil {
+			bv.Around = pg.Entries
+		}
+		if s.Cohort != "" {
+			if pg, err := e.Leaderboard(s.Leaderboard, engine.BoardQuery{Around: self, Limit: size, Cohort: s.Cohort}); err == nil {
+				bv.CohortAround = pg.Entries
+			}
+		}
+		out = append(out, bv)
+	}
+	return out
+}
+
+func tierViewOf(prog *program.Program, tc *engine.TierCard) *tierView {
+	if tc == nil {
+		return nil
+	}
+	tv := &tierView{TierCard: tc}
+	if prog.Tiers != nil {
+		tv.Benefits = prog.Tiers.Benefits[tc.Current]
+		tv.NextBenefits = prog.Tiers.Benefits[tc.Next]
+	}
+	return tv
+}
+
+// portal is a member's home: points, level, tier, ranks and the feed.
+func (h *Handler) portal(w http.ResponseWriter, r *http.Request) {
+	v := viewerFrom(r)
+	d := &portalData{}
+	now := h.svc.Now()
+	err := h.svc.Read(func(e *engine.Engine) error {
+		m, ok := e.Member(v.Account.Member)
+		if !ok {
+			return errNotFound
+		}
+		d.Member = m
+		d.Partner, _ = e.Partner(v.Partner)
+		sc, err := e.MemberScorecard(m.ID, time.Time{})
+		if err != nil {
+			return err
+		}
+		d.Card = sc
+		d.LevelMax = sc.Level != nil && sc.Level.Next == ""
+		prog := e.Program()
+		if prog == nil {
+			return nil
+		}
+		d.Quarter = prog.Calendar.QuarterLabel(now)
+		d.Boards = boardsFor(e, prog, sc.Ranks, m.ID, false, false, 5)
+		psc, err := e.PartnerScorecard(v.Partner, time.Time{})
+		if err == nil {
+			d.Tier = tierViewOf(prog, psc.Tier)
+			d.Boards = append(d.Boards, boardsFor(e, prog, psc.Ranks, v.Partner, true, false, 5)...)
+		}
+		if l, err := e.Ledger(engine.LedgerFilter{Member: m.ID, Partner: v.Partner, Limit: 8}); err == nil {
+			for i := len(l) - 1; i >= 0; i-- {
+				d.Recent = append(d.Recent, l[i])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if s := h.stats.get(); s != nil {
+		d.Feed = s.Feed
+		if len(d.Feed) > 10 {
+			d.Feed = d.Feed[:10]
+		}
+	}
+	h.render(w, http.StatusOK, "portal", h.newPage(w, r, "My progress", "portal", d))
+}
+
+// teamRow is one member on the partner admin's team page.
+type teamRow struct {
+	Member rung.Member
+	Card   engine.Scorecard
+	Rank   int // on the first member board
+}
+
+type teamData struct {
+	Partner rung.Partner
+	Board   string
+	Rows    []teamRow
+}
+
+// team shows a partner admin their whole team's standings.
+func (h *Handler) team(w http.ResponseWriter, r *http.Request) {
+	v := viewerFrom(r)
+	if !v.PartnerAdmin() {
+		h.fail(w, r, errForbidden)
+		return
+	}
+	d := &teamData{}
+	err := h.svc.Read(func(e *engine.Engine) error {
+		d.Partner, _ = e.Partner(v.Partner)
+		for _, id := range e.MemberIDs(v.Partner) {
+			m, _ := e.Member(id)
+			sc, err := e.MemberScorecard(id, time.Time{})
+			if err != nil {
+				continue
+			}
+			row := teamRow{Member: m, Card: sc}
+			if len(sc.Ranks) > 0 {
+				row.Rank = sc.Ranks[0].Rank
+				if d.Board == "" && e.Program() != nil {
+					if lb := e.Program().Leaderboard(sc.Ranks[0].Leaderboard); lb != nil {
+						d.Board = lb.Name
+					}
+				}
+			}
+			d.Rows = append(d.Rows, row)
+		}
+		return nil
+	})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	sortRows(d.Rows)
+	h.render(w, http.StatusOK, "team", h.newPage(w, r, "My team", "team", d))
+}
+
+func sortRows(rows []teamRow) {
+	for i := 1; i < len(rows); i++ {
+		for j := i; j > 0 && rows[j].Card.Points.Lifetime > rows[j-1].Card.Points.Lifetime; j-- {
+			rows[j], rows[j-1] = rows[j-1], rows[j]
+		}
+	}
+}
+
+// myLedger lists a member's own points, newest first, with the why.
+func (h *Handler) myLedger(w http.ResponseWriter, r *http.Request) {
+	v := viewerFrom(r)
+	var rows []engine.LedgerEntry
+	err := h.svc.Read(func(e *engine.Engine) error {
+		l, err := e.Ledger(engine.LedgerFilter{Member: v.Account.Member, Limit: 200})
+		for i := len(l) - 1; i >= 0; i-- {
+			rows = append(rows, l[i])
+		}
+		return err
+	})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.render(w, http.StatusOK, "myledger", h.newPage(w, r, "My points", "ledger", rows))
+}
+
+// boardPage is one leaderboard page.
+type boardPage struct {
+	Def       *program.Leaderboard
+	Page      engine.BoardPage
+	Cohorts   []string
+	Cohort    string
+	Self      string
+	ShowValue bool
+	Boards    []*program.Leaderboard
+	Base      string // the URL of this board, without query
+}
+
+// leaderboard shows a board's top and, for partner roles, the rows around
+// them; values of non-points boards are shown to staff only.
+func (h *Handler) leaderboard(w http.ResponseWriter, r *http.Request) {
+	v := viewerFrom(r)
+	id := r.PathValue("id")
+	d := &boardPage{Cohort: r.URL.Query().Get("cohort")}
+	err := h.svc.Read(func(e *engine.Engine) error {
+		prog := e.Program()
+		if prog == nil {
+			return errNotFound
+		}
+		d.Boards = prog.Leaderboards
+		if id == "" && len(prog.Leaderboards) > 0 {
+			id = prog.Leaderboards[0].ID
+		}
+		d.Def = prog.Leaderboard(id)
+		if d.Def == nil {
+			return errNotFound
+		}
+		d.ShowValue = v.Staff() || d.Def.Metric == "points"
+		if d.Def.For == program.SubjectPartner {
+			d.Self = v.Partner
+		} else {
+			d.Self = v.Account.Member
+		}
+		if d.Def.Cohort != "" {
+			all, err := e.Leaderboard(id, engine.BoardQuery{Limit: 1000})
+			if err == nil {
+				seen := map[string]bool{}
+				for _, en := range all.Entries {
+					if en.Cohort != "" && !seen[en.Cohort] {
+						seen[en.Cohort] = true
+						d.Cohorts = append(d.Cohorts, en.Cohort)
+					}
+				}
+				sortStrings(d.Cohorts)
+			}
+		} else {
+			d.Cohort = ""
+		}
+		q := engine.BoardQuery{Cohort: d.Cohort, Limit: 50}
+		pg, err := e.Leaderboard(id, q)
+		if err != nil {
+			return err
+		}
+		d.Page = pg
+		return nil
+	})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if v.Staff() {
+		d.Base = "/admin/leaderboards/" + d.Def.ID
+		h.render(w, http.StatusOK, "board", h.newPage(w, r, "Leaderboards", "boards", d))
+		return
+	}
+	d.Base = "/portal/leaderboards/" + d.Def.ID
+	h.render(w, http.StatusOK, "board", h.newPage(w, r, "Leaderboards", "boards", d))
+}
+
+func sortStrings(xs []string) {
+	for i := 1; i < len(xs); i++ {
+		for j := i; j > 0 && xs[j] < xs[j-1]; j-- {
+			xs[j], xs[j-1] = xs[j-1], xs[j]
+		}
+	}
+}

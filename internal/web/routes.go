@@ -1,0 +1,65 @@
+package web
+
+import (
+	"io/fs"
+	"net/http"
+	"net/url"
+)
+
+func (h *Handler) routes() {
+	m := http.NewServeMux()
+	static, _ := fs.Sub(staticFiles, "static")
+	files := http.StripPrefix("/static/", http.FileServerFS(static))
+	h.mux.Handle("GET /static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		files.ServeHTTP(w, r)
+	}))
+	h.mux.Handle("/", h.withViewer(m))
+
+	m.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		if v := viewerFrom(r); v != nil {
+			redirect(w, r, home(v))
+			return
+		}
+		redirect(w, r, "/login")
+	})
+	m.HandleFunc("GET /login", h.loginPage)
+	m.HandleFunc("POST /login", h.login)
+	m.HandleFunc("POST /login/link", h.requestLink)
+	m.HandleFunc("GET /login/link", h.followLink)
+	m.HandleFunc("POST /logout", h.logout)
+	m.HandleFunc("POST /locale", h.setLocale)
+
+	partner := func(fn http.HandlerFunc) http.Handler { return h.signedIn(fn, partnerRoles...) }
+	m.Handle("GET /portal", partner(h.portal))
+	m.Handle("GET /portal/team", partner(h.team))
+	m.Handle("GET /portal/points", partner(h.myLedger))
+	m.Handle("GET /portal/leaderboards", partner(h.leaderboard))
+	m.Handle("GET /portal/leaderboards/{id}", partner(h.leaderboard))
+	m.Handle("GET /portal/events/{id...}", partner(h.event))
+
+	staff := func(fn http.HandlerFunc) http.Handler { return h.signedIn(fn, staffRoles...) }
+	admin := func(fn http.HandlerFunc) http.Handler { return h.signedIn(fn, "admin") }
+	m.Handle("GET /admin", staff(h.overview))
+	m.Handle("GET /admin/partners", staff(h.partners))
+	m.Handle("GET /admin/partners/{id}", staff(h.partner))
+	m.Handle("GET /admin/members", staff(h.members))
+	m.Handle("GET /admin/members/{id}", staff(h.member))
+	m.Handle("POST /admin/members/{id}/link", staff(h.memberLink))
+	m.Handle("POST /admin/members/{id}/role", admin(h.memberRole))
+	m.Handle("GET /admin/events/{id...}", staff(h.event))
+	m.Handle("GET /admin/leaderboards", staff(h.leaderboard))
+	m.Handle("GET /admin/leaderboards/{id}", staff(h.leaderboard))
+	m.Handle("GET /admin/program", admin(h.program))
+	m.Handle("POST /admin/program", admin(h.postProgram))
+	m.Handle("GET /admin/program/diff", admin(h.programDiff))
+	m.Handle("GET /admin/apikeys", admin(h.apiKeys))
+	m.Handle("POST /admin/apikeys", admin(h.createKey))
+	m.Handle("POST /admin/apikeys/{id}/revoke", admin(h.revokeKey))
+	m.Handle("GET /admin/audit", admin(h.auditLog))
+
+	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { h.fail(w, r, errNotFound) })
+}
+
+func urlq(s string) string  { return url.QueryEscape(s) }
+func pathq(s string) string { return url.PathEscape(s) }
