@@ -36,6 +36,9 @@ type eventDecoder struct {
 	data []byte
 	pos  int
 	buf  []byte // a string with escapes decoded, being built
+	// text holds the event's string fields end to end until eventObject
+	// makes them one string: one allocation for them all.
+	text []byte
 	// names interns attrs keys, types and sources: a batch repeats them
 	// thousands of times.
 	names map[string]string
@@ -55,6 +58,13 @@ type decodedEvent struct {
 	// that some "id" member held a number beyond float64. DecodeEvent
 	// needs both to name a rejected event as encoding/json did.
 	lastIDString, idBigNumber bool
+	// text is where each string field's value lies in d.text.
+	text [fieldSource + 1]span
+}
+
+type span struct {
+	start, end int
+	set        bool
 }
 
 // syntaxError is JSON that is not well formed.
@@ -235,6 +245,7 @@ func (d *eventDecoder) eventObject(ev *decodedEvent, depth int) error {
 	if depth > maxDepth {
 		return d.syntax("the JSON nests objects and arrays more than %d deep", maxDepth)
 	}
+	d.text = d.text[:0]
 	d.pos++
 	d.skipSpace()
 	if d.pos < len(d.data) && d.data[d.pos] == '}' {
@@ -267,10 +278,43 @@ func (d *eventDecoder) eventObject(ev *decodedEvent, depth int) error {
 		if err != nil {
 			return err
 		}
-		if more, err := d.next('}', "a field value"); !more || err != nil {
+		more, err := d.next('}', "a field value")
+		if err != nil {
 			return err
 		}
+		if !more {
+			d.setText(ev)
+			return nil
+		}
 		d.skipSpace()
+	}
+}
+
+// setText gives the event's string fields their values from d.text.
+func (d *eventDecoder) setText(ev *decodedEvent) {
+	if len(d.text) == 0 {
+		return // all empty, or none there
+	}
+	text := string(d.text)
+	for f, sp := range ev.text {
+		if !sp.set {
+			continue
+		}
+		v := text[sp.start:sp.end]
+		switch eventField(f) {
+		case fieldID:
+			ev.w.ID = v
+		case fieldType:
+			ev.w.Type = v
+		case fieldPartner:
+			ev.w.Partner = v
+		case fieldMember:
+			ev.w.Member = v
+		case fieldOccurredAt:
+			ev.w.OccurredAt = v
+		case fieldSource:
+			ev.w.Source = v
+		}
 	}
 }
 
@@ -314,20 +358,18 @@ func (d *eventDecoder) stringField(ev *decodedEvent, f eventField, depth int) er
 		if err != nil {
 			return err
 		}
-		switch f {
-		case fieldID:
-			ev.w.ID = string(s)
-			ev.lastIDString = true
-		case fieldType:
+		switch {
+		case f == fieldType && d.names != nil:
 			ev.w.Type = d.name(s)
-		case fieldPartner:
-			ev.w.Partner = string(s)
-		case fieldMember:
-			ev.w.Member = string(s)
-		case fieldOccurredAt:
-			ev.w.OccurredAt = string(s)
-		case fieldSource:
+		case f == fieldSource && d.names != nil:
 			ev.w.Source = d.name(s)
+		default:
+			start := len(d.text)
+			d.text = append(d.text, s...)
+			ev.text[f] = span{start, len(d.text), true}
+		}
+		if f == fieldID {
+			ev.lastIDString = true
 		}
 		return nil
 	case 'n':
@@ -681,16 +723,16 @@ func (d *eventDecoder) str() ([]byte, error) {
 	i := start
 	for i < len(data) {
 		c := data[i]
-		if c < utf8.RuneSelf {
-			if c == '"' {
-				d.pos = i + 1
-				return data[start:i], nil
-			}
-			if c == '\\' || c < ' ' {
-				break
-			}
+		if plainASCII[c] {
 			i++
 			continue
+		}
+		if c == '"' {
+			d.pos = i + 1
+			return data[start:i], nil
+		}
+		if c < utf8.RuneSelf {
+			break // a '\\' or a control character
 		}
 		r, size := utf8.DecodeRune(data[i:])
 		if r == utf8.RuneError && size == 1 {
@@ -700,6 +742,14 @@ func (d *eventDecoder) str() ([]byte, error) {
 	}
 	return d.strSlow(start, i)
 }
+
+// plainASCII marks the bytes that stand for themselves in a JSON string.
+var plainASCII = func() (t [256]bool) {
+	for c := ' '; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // strSlow finishes reading a string whose bytes from start to i need
 // nothing done, building the decoded string in d.buf.
@@ -778,7 +828,7 @@ func (d *eventDecoder) strSlow(start, i int) ([]byte, error) {
 		}
 	}
 	d.pos = len(data)
-	return nil, d.unexpected("the end of a string (a closing '\"')")
+	return nil, d.syntax("the JSON ends inside a string: its closing '\"' is missing")
 }
 
 func describeEscape(c byte) string {
