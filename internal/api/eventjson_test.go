@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/rung-dev/rung"
 )
@@ -274,5 +276,154 @@ func TestParseFloatMatchesStrconvBitForBit(t *testing.T) {
 			b = strconv.AppendInt(b, int64(rng.IntN(40)), 10)
 		}
 		check(string(b))
+	}
+}
+
+// TestDecodeEventMatchesEncodingJSONOnGeneratedEvents complements the
+// byte-level fuzzing, which seldom writes long valid JSON: it generates
+// event-like JSON from a grammar full of the cases that matter (field
+// names in other cases and foldings, duplicates, nulls, escapes, invalid
+// UTF-8, numbers of every form, nesting), wraps it as one event, a batch,
+// an array or NDJSON, sometimes breaks a byte, and compares the two
+// parsers on it.
+func TestDecodeEventMatchesEncodingJSONOnGeneratedEvents(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	pick := func(s ...string) string { return s[rng.IntN(len(s))] }
+	space := func() string {
+		if rng.IntN(4) > 0 {
+			return ""
+		}
+		return pick(" ", "\n", "\t", "\r\n ", "  ")
+	}
+	str := func() string {
+		var b strings.Builder
+		b.WriteByte('"')
+		for n := rng.IntN(6); n > 0; n-- {
+			b.WriteString(pick("a", "Z", "é", "😀", `\"`, `\\`, `\/`, `\n`, `\u00e9`, `\ud83d\ude00`, `\ud83d`, `\udc00`,
+				`\uD83D\u0041`, "\xff", "\xed\xa0\x80", "\xe2\x82", "\x7f", `\u0000`, "2026-11-02T10:00:00Z", "ſ", " "))
+		}
+		b.WriteByte('"')
+		return b.String()
+	}
+	num := func() string {
+		return pick("0", "-0", "1", "-1", "42", "0.5", "-0.0", "1e3", "1E+2", "1e-7", "123456789012345678",
+			"1.7976931348623157e308", "1e309", "-1e400", "5e-324", "1e-400", "0.30000000000000004", "99.99", "7e22", "7e23")
+	}
+	var value func(depth int) string
+	value = func(depth int) string {
+		switch r := rng.IntN(10); {
+		case r < 3:
+			return str()
+		case r < 5:
+			return num()
+		case r < 6:
+			return pick("true", "false", "null")
+		case r < 8 && depth < 4:
+			var parts []string
+			for n := rng.IntN(4); n > 0; n-- {
+				parts = append(parts, space()+value(depth+1)+space())
+			}
+			return "[" + strings.Join(parts, ",") + "]"
+		case depth < 4:
+			var parts []string
+			for n := rng.IntN(4); n > 0; n-- {
+				parts = append(parts, space()+pick(`"a"`, `"b"`, `"\u0061"`, str())+space()+":"+space()+value(depth+1))
+			}
+			return "{" + strings.Join(parts, ",") + "}"
+		}
+		return num()
+	}
+	event := func() string {
+		var parts []string
+		for n := rng.IntN(9); n > 0; n-- {
+			var k, v string
+			switch r := rng.IntN(20); {
+			case r < 12:
+				k = pick(`"id"`, `"type"`, `"partner"`, `"member"`, `"source"`, `"occurred_at"`)
+				v = str()
+				if k == `"occurred_at"` && rng.IntN(2) == 0 {
+					v = pick(`"2026-11-02T10:00:00Z"`, `"2026-11-02T10:00:00.123+01:00"`, `"2026-11-02 10:00:00Z"`, `"2026-13-02T10:00:00Z"`, `""`)
+				}
+			case r < 15:
+				k, v = `"attrs"`, value(1)
+				if rng.IntN(3) > 0 {
+					k, v = `"attrs"`, "{"+space()+`"n"`+space()+":"+space()+value(2)+"}"
+				}
+			case r < 18:
+				k = pick(`"ID"`, `"Type"`, `"ſource"`, `"attrſ"`, `"ıd"`, `"\u0069d"`, `"OCCURRED_AT"`, `"MEMBER"`, `"Partner"`)
+				v = pick(str(), value(1))
+			default:
+				k = pick(`"colour"`, `"events"`, `"i d"`, str())
+				v = value(1)
+			}
+			if rng.IntN(8) == 0 {
+				v = pick("null", num(), "[]", "{}", "true")
+			}
+			parts = append(parts, space()+k+space()+":"+space()+v+space())
+		}
+		return "{" + strings.Join(parts, ",") + "}"
+	}
+	n := 5000
+	if testing.Short() {
+		n = 500
+	}
+	for i := 0; i < n; i++ {
+		var events []string
+		for n := 1 + rng.IntN(4); n > 0; n-- {
+			if rng.IntN(20) == 0 {
+				events = append(events, value(1))
+			} else {
+				events = append(events, event())
+			}
+		}
+		var body string
+		switch rng.IntN(4) {
+		case 0:
+			body = events[0]
+		case 1:
+			body = `{"events":[` + strings.Join(events, ","+space()) + "]}"
+		case 2:
+			body = "[" + strings.Join(events, ",") + "]"
+		default:
+			body = strings.Join(events, pick("\n", "\r\n", "\n\n"))
+		}
+		if rng.IntN(8) == 0 && len(body) > 0 { // break it
+			at := rng.IntN(len(body))
+			switch rng.IntN(3) {
+			case 0:
+				body = body[:at] + body[at+1:]
+			case 1:
+				body = body[:at] + pick("}", "]", ",", `"`, "\\", "x", "\x01", " ") + body[at:]
+			default:
+				body = body[:at]
+			}
+		}
+		if msg := differential(body); msg != "" {
+			t.Fatal(msg)
+		}
+	}
+}
+
+func TestFieldNamesFoldForEveryRuneAsEncodingJSONFolds(t *testing.T) {
+	// Every rune outside ASCII that folds to an ASCII letter, and a few
+	// near misses (ı, İ, ﬀ), put in place of each letter of each field.
+	var runes []rune
+	for r := rune(utf8.RuneSelf); r <= unicode.MaxRune; r++ {
+		if f := foldRune(r); f < utf8.RuneSelf {
+			runes = append(runes, r)
+		}
+	}
+	runes = append(runes, 'ı', 'İ', 'ﬀ')
+	for _, name := range fieldNames[1:] {
+		for i := range name {
+			for _, r := range runes {
+				key := name[:i] + string(r) + name[i+1:]
+				for _, body := range []string{`{"` + key + `":"v"}`, `{"` + key + `":{"k":"v"}}`} {
+					if msg := differential(body); msg != "" {
+						t.Error(msg)
+					}
+				}
+			}
+		}
 	}
 }
