@@ -3,13 +3,11 @@ package api
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/rung-dev/rung"
@@ -32,29 +30,43 @@ type wireEvent struct {
 // its own without failing the rest of a batch.
 func DecodeEvent(raw []byte) *service.Incoming {
 	in := &service.Incoming{}
-	var w wireEvent
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&w); err != nil {
-		// Still try to recover the id for the result.
-		var idOnly struct {
-			ID any `json:"id"`
-		}
-		if json.Unmarshal(raw, &idOnly) == nil {
-			if s, ok := idOnly.ID.(string); ok {
-				in.Event.ID = s
-			}
-		}
-		in.Err = "the event is not valid JSON of the expected shape: " + jsonProblem(err)
-		return in
-	}
-	if dec.More() {
-		in.Event.ID = w.ID
-		in.Err = "the event has extra data after its closing brace"
-		return in
-	}
-	fillEvent(in, &w)
+	d := eventDecoder{data: raw}
+	d.single(in)
 	return in
+}
+
+// single reads all of d.data as one event into in, as DecodeEvent does.
+// It returns the syntax error that made the event unreadable, if any, and
+// whether anything but white space follows the event.
+func (d *eventDecoder) single(in *service.Incoming) (trailing bool, err error) {
+	d.skipSpace()
+	if d.pos == len(d.data) {
+		in.Err = "the event is empty: send a JSON object"
+		return false, d.unexpected("an event object")
+	}
+	var ev decodedEvent
+	if err := d.event(&ev, 0); err != nil {
+		in.Err = "the event is not valid JSON: " + err.Error()
+		return false, err
+	}
+	d.skipSpace()
+	trailing = d.pos < len(d.data)
+	switch {
+	case ev.problem != "":
+		// Name the event if its JSON is sound and its last "id" a string.
+		if !trailing && ev.object && ev.lastIDString && !ev.idBigNumber {
+			in.Event.ID = ev.w.ID
+		}
+		in.Err = "the event is not of the expected shape: " + ev.problem
+	case trailing && d.data[d.pos] != '}' && d.data[d.pos] != ']':
+		// A stray closing bracket after the event is let through, as
+		// encoding/json's Decoder.More let it through.
+		in.Event.ID = ev.w.ID
+		in.Err = "the event has extra data after its closing brace"
+	default:
+		fillEvent(in, &ev.w)
+	}
+	return trailing, nil
 }
 
 // fillEvent turns a decoded wire event into an incoming event.
@@ -68,31 +80,6 @@ func fillEvent(in *service.Incoming, w *wireEvent) {
 		}
 		in.Event.OccurredAt = t
 	}
-}
-
-// jsonProblem turns a decoding error into a sentence for the sender.
-func jsonProblem(err error) string {
-	var te *json.UnmarshalTypeError
-	var se *json.SyntaxError
-	switch {
-	case errors.As(err, &te):
-		return fmt.Sprintf("field %q must be %s, not a JSON %s", te.Field, wantType(te.Type.String()), te.Value)
-	case errors.As(err, &se):
-		return fmt.Sprintf("syntax error at byte %d: %v", se.Offset, se)
-	case strings.HasPrefix(err.Error(), "json: unknown field"):
-		return strings.TrimPrefix(err.Error(), "json: ") + " (allowed: id, type, partner, member, occurred_at, attrs, source)"
-	}
-	return err.Error()
-}
-
-func wantType(goType string) string {
-	switch goType {
-	case "string":
-		return "a string"
-	case "map[string]interface {}":
-		return "an object"
-	}
-	return goType
 }
 
 // postEvents takes one event, a batch or NDJSON (SPEC §2).
@@ -131,35 +118,30 @@ func parseEvents(contentType string, body []byte) ([]*service.Incoming, error) {
 	if len(trimmed) == 0 {
 		return nil, rung.Errorf(rung.EINVALID, "the body is empty: send one event as a JSON object, {\"events\": [...]}, or NDJSON")
 	}
-	var items []json.RawMessage
 	switch trimmed[0] {
 	case '[':
-		if err := json.Unmarshal(trimmed, &items); err != nil {
-			return nil, rung.Errorf(rung.EINVALID, "the body is not valid JSON: %s", jsonProblem(err))
-		}
+		return parseArray(trimmed)
 	case '{':
-		if !batchObject(trimmed) {
-			if !json.Valid(trimmed) {
-				var v any
-				return nil, rung.Errorf(rung.EINVALID, "the body is not valid JSON: %s", jsonProblem(json.Unmarshal(trimmed, &v)))
-			}
-			return []*service.Incoming{DecodeEvent(trimmed)}, nil
+		if batchObject(trimmed) {
+			return parseBatch(trimmed)
 		}
-		return parseBatch(trimmed)
+		in := &service.Incoming{}
+		d := eventDecoder{data: trimmed}
+		trailing, err := d.single(in)
+		if err != nil {
+			return nil, invalidJSON(err)
+		}
+		if trailing {
+			return nil, rung.Errorf(rung.EINVALID, "the body is not valid JSON: it has more after the event's closing brace (at byte %d)", d.pos)
+		}
+		return []*service.Incoming{in}, nil
 	default:
 		return nil, rung.Errorf(rung.EINVALID, "the body is not JSON: it must start with { or [ (for NDJSON, send Content-Type: application/x-ndjson)")
 	}
-	if len(items) > MaxBatch {
-		return nil, rung.Errorf(rung.ETOOLARGE, "the batch has %d events; at most %d are allowed per request — split it", len(items), MaxBatch)
-	}
-	if len(items) == 0 {
-		return nil, errEmptyBatch
-	}
-	out := make([]*service.Incoming, len(items))
-	for i, raw := range items {
-		out[i] = DecodeEvent(raw)
-	}
-	return out, nil
+}
+
+func invalidJSON(err error) error {
+	return rung.Errorf(rung.EINVALID, "the body is not valid JSON: %v", err)
 }
 
 // batchObject reports whether a JSON object's first key is "events".
@@ -172,53 +154,131 @@ var errEmptyBatch = rung.Errorf(rung.EINVALID, "the batch has no events: send at
 
 var errBatchShape = rung.Errorf(rung.EINVALID, "a batch is {\"events\": [...]}: a list of event objects and no other keys")
 
+// incomings hands out Incomings from blocks, one allocation for many.
+type incomings []service.Incoming
+
+func (s *incomings) next() *service.Incoming {
+	if len(*s) == 0 {
+		*s = make([]service.Incoming, 64)
+	}
+	in := &(*s)[0]
+	*s = (*s)[1:]
+	return in
+}
+
+// batchCap guesses how many events a body of n bytes holds.
+func batchCap(n int) int { return min(MaxBatch, n/128+1) }
+
+// parseArray reads a JSON array of events. Like json.Unmarshal, it
+// refuses the whole body if any of it is not well formed before it counts
+// the events; each event is then read as DecodeEvent reads one.
+func parseArray(body []byte) ([]*service.Incoming, error) {
+	d := eventDecoder{data: body, pos: 1, names: make(map[string]string)}
+	out := make([]*service.Incoming, 0, batchCap(len(body)))
+	var block incomings
+	n := 0
+	d.skipSpace()
+	if d.pos < len(d.data) && d.data[d.pos] == ']' {
+		d.pos++
+	} else {
+		for {
+			if n < MaxBatch {
+				var ev decodedEvent
+				if err := d.event(&ev, 1); err != nil {
+					return nil, invalidJSON(err)
+				}
+				in := block.next()
+				if ev.problem != "" {
+					if ev.object && ev.lastIDString && !ev.idBigNumber {
+						in.Event.ID = ev.w.ID
+					}
+					in.Err = "the event is not of the expected shape: " + ev.problem
+				} else {
+					fillEvent(in, &ev.w)
+				}
+				out = append(out, in)
+			} else if err := d.skip(1); err != nil {
+				return nil, invalidJSON(err)
+			}
+			n++
+			more, err := d.next(']', "an event")
+			if err != nil {
+				return nil, invalidJSON(err)
+			}
+			if !more {
+				break
+			}
+			d.skipSpace()
+		}
+	}
+	d.skipSpace()
+	if d.pos < len(d.data) {
+		return nil, invalidJSON(d.syntax("the array of events is followed by more"))
+	}
+	if n > MaxBatch {
+		return nil, rung.Errorf(rung.ETOOLARGE, "the batch has %d events; at most %d are allowed per request — split it", n, MaxBatch)
+	}
+	if n == 0 {
+		return nil, errEmptyBatch
+	}
+	return out, nil
+}
+
 // parseBatch reads {"events": [...]} in one pass. An event of the wrong
-// shape is rejected on its own; broken JSON fails the whole request.
+// shape is rejected on its own; broken JSON fails the whole request, as
+// does more than MaxBatch events, whichever comes first.
 func parseBatch(body []byte) ([]*service.Incoming, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	syntax := func(err error) error {
-		return rung.Errorf(rung.EINVALID, "the body is not valid JSON: %s", jsonProblem(err))
+	d := eventDecoder{data: body, pos: 1, names: make(map[string]string)}
+	d.skipSpace()
+	d.pos += len(`"events"`) // batchObject saw it
+	if err := d.colon(); err != nil {
+		return nil, invalidJSON(err)
 	}
-	for _, want := range []any{json.Delim('{'), "events", json.Delim('[')} {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, syntax(err)
-		}
-		if tok != want {
-			return nil, errBatchShape
-		}
+	if d.pos >= len(d.data) || d.data[d.pos] != '[' {
+		return nil, errBatchShape
 	}
-	out := make([]*service.Incoming, 0, 256)
-	for dec.More() {
+	d.pos++
+	out := make([]*service.Incoming, 0, batchCap(len(body)))
+	var block incomings
+	for {
+		d.skipSpace()
+		if d.pos == len(d.data) || d.data[d.pos] == ']' || d.data[d.pos] == '}' {
+			break
+		}
 		if len(out) == MaxBatch {
 			return nil, rung.Errorf(rung.ETOOLARGE, "the batch has more than %d events; at most %d are allowed per request — split it", MaxBatch, MaxBatch)
 		}
-		var w wireEvent
-		err := dec.Decode(&w)
-		in := &service.Incoming{}
-		if err != nil {
-			var se *json.SyntaxError
-			if errors.As(err, &se) || errors.Is(err, io.ErrUnexpectedEOF) {
-				return nil, syntax(err)
+		if len(out) > 0 {
+			if d.data[d.pos] != ',' {
+				return nil, invalidJSON(d.unexpected("',' or ']' after an event"))
 			}
-			in.Event.ID = w.ID
-			in.Err = "the event is not valid JSON of the expected shape: " + jsonProblem(err)
+			d.pos++
+			d.skipSpace()
+		}
+		var ev decodedEvent
+		if err := d.event(&ev, 0); err != nil {
+			return nil, invalidJSON(err)
+		}
+		in := block.next()
+		if ev.problem != "" {
+			in.Event.ID = ev.w.ID
+			in.Err = "the event is not of the expected shape: " + ev.problem
 		} else {
-			fillEvent(in, &w)
+			fillEvent(in, &ev.w)
 		}
 		out = append(out, in)
 	}
-	for _, want := range []json.Delim{']', '}'} {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, syntax(err)
-		}
-		if tok != want {
-			return nil, errBatchShape
-		}
+	if d.pos == len(d.data) || d.data[d.pos] != ']' {
+		return nil, invalidJSON(d.unexpected("',' or ']' after an event"))
 	}
-	if _, err := dec.Token(); err != io.EOF {
+	d.pos++
+	d.skipSpace()
+	if d.pos == len(d.data) || d.data[d.pos] != '}' {
+		return nil, errBatchShape
+	}
+	d.pos++
+	d.skipSpace()
+	if d.pos < len(d.data) {
 		return nil, rung.Errorf(rung.EINVALID, "the body has more after the batch's closing brace")
 	}
 	if len(out) == 0 {
@@ -229,6 +289,8 @@ func parseBatch(body []byte) ([]*service.Incoming, error) {
 
 func parseNDJSON(body []byte) ([]*service.Incoming, error) {
 	var out []*service.Incoming
+	var block incomings
+	d := eventDecoder{names: make(map[string]string)}
 	sc := bufio.NewScanner(bytes.NewReader(body))
 	sc.Buffer(make([]byte, 0, 64<<10), MaxBody)
 	line := 0
@@ -239,11 +301,13 @@ func parseNDJSON(body []byte) ([]*service.Incoming, error) {
 		if len(b) == 0 {
 			continue
 		}
-		in := DecodeEvent(b)
+		d.data, d.pos = b, 0
+		in := block.next()
+		trailing, err := d.single(in)
 		if in.Err != "" {
 			in.Err = fmt.Sprintf("line %d: %s", line, in.Err)
 		}
-		if !anyJSON && json.Valid(b) {
+		if err == nil && !trailing {
 			anyJSON = true
 		}
 		out = append(out, in)

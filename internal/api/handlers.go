@@ -36,6 +36,32 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
 	return nil
 }
 
+// jsonProblem turns an encoding/json decoding error into a sentence for
+// the sender.
+func jsonProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te):
+		return fmt.Sprintf("field %q must be %s, not a JSON %s", te.Field, wantType(te.Type.String()), te.Value)
+	case errors.As(err, &se):
+		return fmt.Sprintf("syntax error at byte %d: %v", se.Offset, se)
+	case strings.HasPrefix(err.Error(), "json: unknown field"):
+		return strings.TrimPrefix(err.Error(), "json: ") + " (allowed: id, type, partner, member, occurred_at, attrs, source)"
+	}
+	return err.Error()
+}
+
+func wantType(goType string) string {
+	switch goType {
+	case "string":
+		return "a string"
+	case "map[string]interface {}":
+		return "an object"
+	}
+	return goType
+}
+
 // decodeRecord reads the JSON body of a PUT into v, whose id field is
 // *id: the URL names the record, and a body id, if any, must agree.
 func decodeRecord(w http.ResponseWriter, r *http.Request, v any, id *string) error {
