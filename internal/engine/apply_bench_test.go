@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/cputime"
 	"github.com/rung-dev/rung/internal/demo"
 	"github.com/rung-dev/rung/internal/program"
 )
@@ -64,8 +65,10 @@ func BenchmarkApplyLive(b *testing.B) {
 	gen(recs)
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := cputime.Process()
 	applyTimed(e, recs)
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(cputime.Since(cpu).Nanoseconds())/float64(b.N), "cpu-ns/event")
 }
 
 // applyTimed is the timed loop of BenchmarkApplyLive, a function of its own

@@ -6,6 +6,7 @@ import (
 
 	"github.com/rung-dev/rung"
 	"github.com/rung-dev/rung/internal/codec"
+	"github.com/rung-dev/rung/internal/cputime"
 	"github.com/rung-dev/rung/internal/demo"
 	"github.com/rung-dev/rung/internal/program"
 )
@@ -31,6 +32,7 @@ func BenchmarkReplayDemo(b *testing.B) {
 		recs[i].Raw = raw
 	}
 	b.ResetTimer()
+	cpu := cputime.Process()
 	for b.Loop() {
 		e := New()
 		e.SetVersions([]*Version{{N: 1, From: time.Unix(0, 0), Program: p}}, now)
@@ -48,4 +50,5 @@ func BenchmarkReplayDemo(b *testing.B) {
 		e.EndBulk(now)
 	}
 	b.ReportMetric(float64(len(recs))*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	b.ReportMetric(float64(cputime.Since(cpu).Nanoseconds())/float64(len(recs)*b.N), "cpu-ns/record")
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/cputime"
 	"github.com/rung-dev/rung/internal/demo"
 	"github.com/rung-dev/rung/internal/store/sqlite"
 )
@@ -72,6 +73,7 @@ func BenchmarkIngestBatch5000(b *testing.B) {
 	}
 	close(work)
 	b.ResetTimer()
+	cpu := cputime.Process()
 	var wg sync.WaitGroup
 	for c := 0; c < 4; c++ {
 		wg.Add(1)
@@ -88,4 +90,5 @@ func BenchmarkIngestBatch5000(b *testing.B) {
 	}
 	wg.Wait()
 	b.ReportMetric(float64(b.N*5000)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(cputime.Since(cpu).Microseconds())/float64(b.N*5000), "cpu-µs/event")
 }
