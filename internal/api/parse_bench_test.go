@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rung-dev/rung/internal/cputime"
 	"github.com/rung-dev/rung/internal/service"
 )
 
@@ -67,14 +68,14 @@ func BenchmarkParseEventBatch(b *testing.B) {
 			b.ReportAllocs()
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
-			cpu := processCPU()
+			cpu := cputime.Process()
 			for b.Loop() {
 				events, err := p.parse("application/json", body)
 				if err != nil || len(events) != n || events[n-1].Err != "" {
 					b.Fatalf("%d events, error %v", len(events), err)
 				}
 			}
-			cpu = processCPU() - cpu
+			cpu = cputime.Process() - cpu
 			runtime.ReadMemStats(&after)
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/event")
 			b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(b.N*n), "allocs/event")
