@@ -427,3 +427,21 @@ func TestFieldNamesFoldForEveryRuneAsEncodingJSONFolds(t *testing.T) {
 		}
 	}
 }
+
+// A stray closing bracket after an event is extra data like any other.
+func TestStrayClosingBracketIsRefused(t *testing.T) {
+	for _, body := range []string{
+		`{"id":"a","type":"t","partner":"p","occurred_at":"2026-01-01T00:00:00Z"}}`,
+		`{"id":"a","type":"t","partner":"p","occurred_at":"2026-01-01T00:00:00Z"} ]`,
+	} {
+		in := DecodeEvent([]byte(body))
+		if !strings.Contains(in.Err, "extra data") || in.Event.ID != "a" {
+			t.Errorf("%s: err %q, id %q; want extra data refused for event a", body, in.Err, in.Event.ID)
+		}
+		good := `{"id":"b","type":"t","partner":"p","occurred_at":"2026-01-01T00:00:00Z"}`
+		evs, err := parseEvents("application/x-ndjson", []byte(good+"\n"+body+"\n"))
+		if err != nil || len(evs) != 2 || evs[0].Err != "" || !strings.Contains(evs[1].Err, "extra data") {
+			t.Errorf("NDJSON %s: %v %+v; want the line refused", body, err, evs)
+		}
+	}
+}

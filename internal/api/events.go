@@ -58,9 +58,7 @@ func (d *eventDecoder) single(in *service.Incoming) (trailing bool, err error) {
 			in.Event.ID = ev.w.ID
 		}
 		in.Err = "the event is not of the expected shape: " + ev.problem
-	case trailing && d.data[d.pos] != '}' && d.data[d.pos] != ']':
-		// A stray closing bracket after the event is let through, as
-		// encoding/json's Decoder.More let it through.
+	case trailing:
 		in.Event.ID = ev.w.ID
 		in.Err = "the event has extra data after its closing brace"
 	default:

@@ -38,7 +38,9 @@ func refDecodeEvent(raw []byte) *service.Incoming {
 		in.Err = "the event is not valid JSON of the expected shape: " + jsonProblem(err)
 		return in
 	}
-	if dec.More() {
+	// Anything after the event but white space is refused, a stray
+	// closing bracket too (Decoder.More alone would let one through).
+	if len(bytes.TrimSpace(raw[dec.InputOffset():])) > 0 {
 		in.Event.ID = w.ID
 		in.Err = "the event has extra data after its closing brace"
 		return in
