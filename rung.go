@@ -93,8 +93,9 @@ type Record struct {
 	// Raw is the record as the log stores it (internal/codec's encoding),
 	// when whoever made the Record has it at hand: the writer sets it so
 	// the store and the engine need not encode the record again, and a
-	// store reading its log sets it for the engine to keep. Read-only; from
-	// Store.Records it is valid only during the callback.
+	// store reading its log sets it for the engine to keep. Read-only: it
+	// may share memory with other records' Raw, never with anything that
+	// is written again.
 	Raw []byte `json:"-"`
 }
 

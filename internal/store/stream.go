@@ -96,7 +96,11 @@ type chunk struct {
 }
 
 func (c *chunk) reset() {
-	c.seqs, c.ids, c.versions, c.ends, c.bodies = c.seqs[:0], c.ids[:0], c.versions[:0], c.ends[:0], c.bodies[:0]
+	c.seqs, c.ids, c.versions, c.ends = c.seqs[:0], c.ids[:0], c.versions[:0], c.ends[:0]
+	// The bodies get new memory, not the last chunk's: records' Raw point
+	// into it, and a caller that keeps a copy of a record keeps a Raw that
+	// must stay what it was.
+	c.bodies = make([]byte, 0, cap(c.bodies))
 }
 
 func (c *chunk) add(seq int64, id string, version int, body []byte) {
@@ -110,7 +114,7 @@ func (c *chunk) each(r *rung.Record, storeName string, fn func(*rung.Record) err
 	start := 0
 	for i, seq := range c.seqs {
 		r.Seq, r.Event.ID, r.Version = seq, c.ids[i], c.versions[i]
-		r.Raw = c.bodies[start:c.ends[i]]
+		r.Raw = c.bodies[start:c.ends[i]:c.ends[i]]
 		if err := codec.DecodeRecord(r.Raw, r); err != nil {
 			return fmt.Errorf("%s: record seq %d (%s): %w", storeName, seq, r.Event.ID, err)
 		}

@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"RecordRoundTripsEveryField", testRecordRoundTripsEveryField},
 		{"RecordsStreamsAfterSeqInOrder", testRecordsStreamsAfterSeqInOrder},
 		{"RecordsStopsOnError", testRecordsStopsOnError},
+		{"RecordsKeptKeepTheirRaw", testRecordsKeptKeepTheirRaw},
 		{"RecordsBySeq", testRecordsBySeq},
 		{"FailedCommitWritesNothing", testFailedCommitWritesNothing},
 		{"ProgramVersionConflict", testProgramVersionConflict},
@@ -799,5 +800,42 @@ func testRecordsBySeq(t *testing.T, s store.Store) {
 	}
 	if _, err := s.RecordsBySeq(ctx, []int64{b.Records[2].Seq + 100}); rung.ErrorCode(err) != rung.ENOTFOUND {
 		t.Fatalf("missing seq: %v, want ENOTFOUND", err)
+	}
+}
+
+// testRecordsKeptKeepTheirRaw keeps copies of every record Records hands
+// out (as a follower or `rung copy` does) and checks, after the whole read,
+// that each copy's Raw is still its own record's encoding: the store must
+// not reuse the memory Raw points into.
+func testRecordsKeptKeepTheirRaw(t *testing.T, s store.Store) {
+	const n = 3000 // more than a few chunks of any streaming reader
+	b := &store.Batch{}
+	for i := range n {
+		r := record(fmt.Sprintf("ev-%d", i), 1, base.Add(time.Duration(i)*time.Minute))
+		r.Event.Attrs["n"] = float64(i)
+		b.Records = append(b.Records, r)
+	}
+	mustCommit(t, s, b)
+	var kept []rung.Record
+	if err := s.Records(context.Background(), 0, func(r *rung.Record) error {
+		kept = append(kept, *r)
+		return nil
+	}); err != nil {
+		t.Fatalf("Records: %v", err)
+	}
+	if len(kept) != n {
+		t.Fatalf("Records gave %d records, want %d", len(kept), n)
+	}
+	for i, r := range kept {
+		if r.Raw == nil {
+			continue // a store need not set Raw
+		}
+		var d rung.Record
+		if err := codec.DecodeRecord(r.Raw, &d); err != nil {
+			t.Fatalf("record %d: kept Raw does not decode: %v", i, err)
+		}
+		if got := d.Event.Attrs["n"]; got != float64(i) {
+			t.Fatalf("record %d: kept Raw now holds attrs.n = %v: its memory was reused", i, got)
+		}
 	}
 }
