@@ -164,6 +164,7 @@ func (s *Service) do(ctx context.Context, r *request) result {
 // engine, the writer prepares and commits the next group.
 func (s *Service) writer() {
 	defer func() {
+		s.stopWake()
 		close(s.applyc)
 		<-s.applierDone
 		close(s.stopped)
@@ -179,6 +180,9 @@ func (s *Service) writer() {
 		select {
 		case first = <-s.reqs:
 		case <-tick:
+			s.followNow()
+			continue
+		case <-s.wake:
 			s.followNow()
 			continue
 		case <-s.stop:

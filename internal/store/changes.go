@@ -65,6 +65,11 @@ type Sharing interface {
 	// Seqs are handed out in commit order, so a reader that has seen Seq n
 	// never later finds a change below n.
 	Changes(ctx context.Context, after int64, limit int) ([]Change, error)
+	// Wake returns a channel that receives soon after another instance
+	// commits records or changes (and sometimes after this one does), until
+	// ctx ends; nil when the store cannot tell. Notifications may be lost
+	// while a connection is down, so a follower polls as well.
+	Wake(ctx context.Context) <-chan struct{}
 	// LastChange returns the highest change Seq, 0 when there is none.
 	LastChange(ctx context.Context) (int64, error)
 	// PartnerVersionsOf returns the versions of the given partners with a

@@ -45,7 +45,7 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) (err error) {
 	if len(rows) > 0 || q.changes > 0 {
 		// Take the lock first: a batch that waited for it on a row lock
 		// of another batch could deadlock.
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, s.logLock); err != nil {
+		if _, err := tx.Exec(ctx, lockAndNotify, s.logLock, s.channel); err != nil {
 			return failed(err, "commit: lock the event log")
 		}
 	}

@@ -46,8 +46,10 @@ type Store struct {
 	pageSize  int // rows per query of Records
 
 	// connConfig opens the connections that hold leadership (TryLead)
-	// outside the pool.
+	// and listen for commits (Wake) outside the pool.
 	connConfig *pgx.ConnConfig
+	// channel is the notification channel of this schema's commits.
+	channel string
 }
 
 var _ store.Store = (*Store)(nil)
@@ -126,6 +128,7 @@ func (s *Store) init(ctx context.Context) error {
 	}
 	s.schema = *schema
 	s.logLock = lockKey("rung.events." + s.schema)
+	s.channel = fmt.Sprintf("rung_%016x", uint64(s.logLock))
 	if err := s.migrate(ctx); err != nil {
 		return err
 	}

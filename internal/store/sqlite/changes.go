@@ -297,3 +297,6 @@ func (s *Store) JobRuns(ctx context.Context, job string) ([]store.JobRun, error)
 	}
 	return rs, nil
 }
+
+// Wake returns nil: no other process writes a SQLite database.
+func (s *Store) Wake(ctx context.Context) <-chan struct{} { return nil }
