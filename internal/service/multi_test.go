@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 
 	"github.com/rung-dev/rung"
 	"github.com/rung-dev/rung/internal/engine"
+	"github.com/rung-dev/rung/internal/store"
 	"github.com/rung-dev/rung/internal/store/postgres"
 )
 
@@ -344,5 +346,75 @@ func TestRevokedKeyStopsWorkingOnEveryInstance(t *testing.T) {
 			t.Fatalf("the revoked key still authenticates on b: %v", err)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// lossyStore commits, then reports the commit failed once: a connection
+// that broke while COMMIT's answer was on its way.
+type lossyStore struct {
+	store.Store
+	lose atomic.Bool
+}
+
+func (s *lossyStore) Commit(ctx context.Context, b *store.Batch) error {
+	err := s.Store.Commit(ctx, b)
+	if err == nil && s.lose.CompareAndSwap(true, false) {
+		return rung.Errorf(rung.EUNAVAILABLE, "connection lost at COMMIT")
+	}
+	return err
+}
+
+// A commit whose outcome is unknown is settled by reading the log: the
+// events it did store count once, and the request is answered.
+func TestAmbiguousCommitIsSettled(t *testing.T) {
+	url, schema := pgSchema(t)
+	ctx := context.Background()
+	pg, err := postgres.OpenSchema(ctx, url, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	st := &lossyStore{Store: pg}
+	s, err := Open(ctx, st, Options{Clock: func() time.Time { return now }, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.ApplyProgram(ctx, []byte(testProgram), time.Time{}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutPartner(ctx, rung.Partner{ID: "p1", Name: "P"}); err != nil {
+		t.Fatal(err)
+	}
+	st.lose.Store(true)
+	res, err := s.Ingest(ctx, []*Incoming{win("a", "p1", "m1", 10000), win("b", "p1", "m1", 20000)})
+	if err != nil {
+		t.Fatalf("ingest across a lost COMMIT answer: %v", err)
+	}
+	for _, r := range res {
+		if r.Status != "duplicate" || r.Version != 1 {
+			t.Errorf("event %s: %+v, want a duplicate of version 1 (the first attempt stored it)", r.ID, r)
+		}
+	}
+	if got := lifetime(t, s, "m1"); got != 300 {
+		t.Errorf("lifetime %d, want 300: each event counted once", got)
+	}
+	st.lose.Store(true)
+	if _, err := s.Adjust(ctx, rung.Adjustment{Partner: "p1", Points: 7, Reason: "r"}, "test"); err != nil {
+		t.Errorf("an adjustment across a lost COMMIT answer: %v", err)
+	}
+	if _, err := s.Adjust(ctx, rung.Adjustment{ID: "adj-1", Partner: "p1", Points: 7, Reason: "r"}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Adjust(ctx, rung.Adjustment{ID: "adj-1", Partner: "p1", Points: 7, Reason: "r"}, "test"); rung.ErrorCode(err) != rung.ECONFLICT {
+		t.Errorf("an adjustment id sent twice: %v, want ECONFLICT", err)
+	}
+	fresh := openInstance(t, url, schema)
+	if digest(fresh) != digest(s) {
+		t.Error("the state differs from a fresh load")
+	}
+	as, _ := pg.Adjustments(ctx)
+	if len(as) != 2 {
+		t.Errorf("%d adjustments stored, want 2", len(as))
 	}
 }

@@ -40,6 +40,7 @@ type request struct {
 	source  string
 	from    time.Time // program effective from; zero: now (or the beginning for the first)
 	adjust  rung.Adjustment
+	ownID   bool // adjust.ID was made here, not sent
 	custom  func() error
 
 	done chan result
@@ -668,12 +669,14 @@ func (s *Service) prepareAdjust(r *request, b *store.Batch, pd *pending, now tim
 		rand.Read(b[:])
 		a.ID = fmt.Sprintf("adj:%d:%x", now.UnixNano(), b)
 		// Kept for a second attempt: if the first one's commit did go
-		// through, the id shows it.
-		r.adjust.ID = a.ID
+		// through unseen, the id shows it.
+		r.adjust.ID, r.ownID = a.ID, true
 	}
 	if s.idx.adjustments[a.ID] {
-		r.out.err = rung.Errorf(rung.ECONFLICT, "adjustment %q already exists", a.ID)
-		return
+		if !r.ownID {
+			r.out.err = rung.Errorf(rung.ECONFLICT, "adjustment %q already exists", a.ID)
+		}
+		return // else stored by an earlier attempt of this request
 	}
 	b.Adjustments = append(b.Adjustments, a)
 	b.Audit = append(b.Audit, rung.AuditEntry{At: now.UTC(), Actor: r.by, Action: "points.adjust", Target: a.Partner + "/" + a.Member,
