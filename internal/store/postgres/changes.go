@@ -181,16 +181,32 @@ const leaseCheck = 250 * time.Millisecond
 // for the next instance that tries. The lease checks its connection every
 // leaseCheck and reports it lost when the check fails.
 func (s *Store) TryLead(ctx context.Context, name string) (store.Lease, error) {
-	conn, err := pgx.ConnectConfig(ctx, s.connConfig.Copy())
-	if err != nil {
-		return nil, rung.Errorf(rung.EUNAVAILABLE, "postgres: connect for leadership: %v", err)
+	// A try that fails keeps its connection for the next one, so an
+	// instance waiting to lead does not connect once a second.
+	s.candidateMu.Lock()
+	conn := s.candidate
+	s.candidate = nil
+	s.candidateMu.Unlock()
+	if conn == nil || conn.IsClosed() {
+		var err error
+		if conn, err = pgx.ConnectConfig(ctx, s.connConfig.Copy()); err != nil {
+			return nil, rung.Errorf(rung.EUNAVAILABLE, "postgres: connect for leadership: %v", err)
+		}
 	}
 	key := lockKey("rung.lead." + s.schema + "." + name)
 	var ok bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&ok); err != nil || !ok {
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&ok); err != nil {
 		conn.Close(context.WithoutCancel(ctx))
-		if err != nil {
-			return nil, rung.Errorf(rung.EUNAVAILABLE, "postgres: take leadership: %v", err)
+		return nil, rung.Errorf(rung.EUNAVAILABLE, "postgres: take leadership: %v", err)
+	}
+	if !ok {
+		s.candidateMu.Lock()
+		if s.candidate == nil && !s.closed {
+			s.candidate, conn = conn, nil
+		}
+		s.candidateMu.Unlock()
+		if conn != nil {
+			conn.Close(context.WithoutCancel(ctx))
 		}
 		return nil, nil
 	}

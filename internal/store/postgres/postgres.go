@@ -18,6 +18,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -50,6 +51,11 @@ type Store struct {
 	connConfig *pgx.ConnConfig
 	// channel is the notification channel of this schema's commits.
 	channel string
+
+	// candidate is the connection of TryLead's last failed try.
+	candidateMu sync.Mutex
+	candidate   *pgx.Conn
+	closed      bool
 }
 
 var _ store.Store = (*Store)(nil)
@@ -193,6 +199,15 @@ func (s *Store) Shared() bool { return true }
 // Close closes the pool. Leases from TryLead hold connections of their own:
 // release them first.
 func (s *Store) Close() error {
+	s.candidateMu.Lock()
+	if s.candidate != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		s.candidate.Close(ctx)
+		cancel()
+		s.candidate = nil
+	}
+	s.closed = true
+	s.candidateMu.Unlock()
 	s.pool.Close()
 	return nil
 }
