@@ -245,7 +245,7 @@ func (s *Service) process(group []*request) {
 	var b *store.Batch
 	var pd *pending
 	var now time.Time
-	for attempt := 1; ; attempt++ {
+	prepare := func() {
 		now = s.clock()
 		b = &store.Batch{}
 		pd = &pending{events: map[string]*pendingEvent{}, partners: map[string]rung.PartnerVersion{}, members: map[string]rung.Member{}}
@@ -253,10 +253,27 @@ func (s *Service) process(group []*request) {
 			r.out, r.batch.records, r.batch.notes = result{}, nil, nil
 			s.prepare(r, b, pd, now)
 		}
-		if b.Empty() {
-			break
+	}
+	for attempt := 1; ; attempt++ {
+		var err error
+		if attempt < exclusiveFrom {
+			prepare()
+			if b.Empty() {
+				break
+			}
+			err = s.st.Commit(context.Background(), b)
+		} else {
+			// Optimistic commits kept colliding with other instances':
+			// hold the lock that orders commits while catching up and
+			// preparing, so this one cannot collide.
+			err = s.st.CommitExclusive(context.Background(), func(ctx context.Context) (*store.Batch, error) {
+				if err := s.follow(ctx); err != nil {
+					return nil, err
+				}
+				prepare()
+				return b, nil
+			})
 		}
-		err := s.st.Commit(context.Background(), b)
 		if err == nil {
 			break
 		}
@@ -264,9 +281,8 @@ func (s *Service) process(group []*request) {
 		// event, partner or program version first (ECONFLICT), or the
 		// commit's outcome is unknown (the connection broke at COMMIT):
 		// either way, read what was committed, and prepare the group again
-		// against it.
-		// A random pause first, so that two instances that keep writing
-		// the same events do not keep colliding.
+		// against it. A random pause first, so that two instances that
+		// keep writing the same events do not keep colliding.
 		retry := s.shared && attempt < maxAttempts
 		if retry {
 			time.Sleep(time.Duration(mrand.Int64N(int64(attempt) * int64(5*time.Millisecond))))
@@ -289,8 +305,9 @@ func (s *Service) process(group []*request) {
 }
 
 // maxAttempts bounds how often a group is prepared and committed again
-// after a conflict with another instance.
-const maxAttempts = 8
+// after a failed commit; from attempt exclusiveFrom on, the commit holds
+// the lock that orders commits while it prepares.
+const maxAttempts, exclusiveFrom = 5, 3
 
 // applyJob is a committed group waiting for the engine.
 type applyJob struct {

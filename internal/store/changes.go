@@ -61,6 +61,13 @@ type Sharing interface {
 	// nothing to follow and this process always leads.
 	Shared() bool
 
+	// CommitExclusive holds the lock that orders commits (of records and
+	// of facts in the feed) while it calls prepare and commits the batch
+	// prepare returns (nothing when it is empty), like Commit: no other
+	// instance commits in between, so what prepare read is still current.
+	// A writer uses it after its optimistic commits kept conflicting.
+	CommitExclusive(ctx context.Context, prepare func(ctx context.Context) (*Batch, error)) error
+
 	// Changes returns up to limit changes with Seq > after, in Seq order.
 	// Seqs are handed out in commit order, so a reader that has seen Seq n
 	// never later finds a change below n.
