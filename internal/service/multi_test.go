@@ -418,3 +418,82 @@ func TestAmbiguousCommitIsSettled(t *testing.T) {
 		t.Errorf("%d adjustments stored, want 2", len(as))
 	}
 }
+
+// Two instances move one member at once: every move that was answered
+// with success is in the member's history, on both instances.
+func TestConcurrentMovesOfOneMemberAreNotLost(t *testing.T) {
+	url, schema := pgSchema(t)
+	ctx := context.Background()
+	a, b := openInstance(t, url, schema), openInstance(t, url, schema)
+	for i := range 3 {
+		if _, err := a.PutPartner(ctx, rung.Partner{ID: fmt.Sprintf("p%d", i), Name: "P"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := a.PutMember(ctx, rung.Member{ID: "m", Partner: "p0", JoinedAt: now.Add(-100 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	converge(t, 5*time.Second, a, b)
+	type move struct {
+		partner string
+		at      time.Time
+	}
+	var mu sync.Mutex
+	var done []move
+	var wg sync.WaitGroup
+	for i, s := range []*Service{a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range 15 {
+				mv := move{fmt.Sprintf("p%d", 1+(k+i)%2), now.Add(time.Duration(-90+2*k+i) * time.Hour)}
+				got, err := s.PutMember(ctx, rung.Member{ID: "m", Partner: mv.partner, JoinedAt: mv.at})
+				last := got.Memberships[max(0, len(got.Memberships)-1):]
+				if err == nil && len(last) == 1 && last[0].Partner == mv.partner && last[0].JoinedAt.Equal(mv.at) {
+					// A move (a PUT naming the current partner is not one).
+					mu.Lock()
+					done = append(done, mv)
+					mu.Unlock()
+				} else if err != nil && rung.ErrorCode(err) != rung.EINVALID {
+					t.Error(err) // a move dated before the last one is refused; nothing else may fail
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	converge(t, 5*time.Second, a, b)
+	stored, err := a.Store().MembersByID(ctx, []string{"m"})
+	if err != nil || len(stored) != 1 {
+		t.Fatal(stored, err)
+	}
+	for i, s := range []*Service{nil, a, b} {
+		m := stored[0]
+		what := "the stored member"
+		if s != nil {
+			// The digest does not cover memberships: wait for the last
+			// write to arrive.
+			what = fmt.Sprintf("instance %d", i)
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				s.Read(func(e *engine.Engine) error {
+					m, _ = e.Member("m")
+					return nil
+				})
+				if sameMember(&m, &stored[0]) || time.Now().After(deadline) {
+					break
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+		for _, mv := range done {
+			found := false
+			for _, ms := range m.Memberships {
+				found = found || (ms.Partner == mv.partner && ms.JoinedAt.Equal(mv.at))
+			}
+			if !found {
+				t.Errorf("%s: the move to %s at %s was answered with success but is not in the history %+v", what, mv.partner, mv.at.Format(time.RFC3339), m.Memberships)
+			}
+		}
+	}
+	t.Logf("%d of 30 PUTs were moves", len(done))
+}

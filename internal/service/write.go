@@ -254,9 +254,20 @@ func (s *Service) process(group []*request) {
 			s.prepare(r, b, pd, now)
 		}
 	}
+	// A member update builds the new membership history from the one
+	// the index holds; the database keeps only the last write of a
+	// member. On a shared store such a group commits holding the lock
+	// that orders commits, after catching up, so that two instances
+	// moving one member at once do not lose a move.
+	exclusive := false
+	for _, r := range group {
+		if r.kind == kindMember {
+			exclusive = s.shared
+		}
+	}
 	for attempt := 1; ; attempt++ {
 		var err error
-		if attempt < exclusiveFrom {
+		if attempt < exclusiveFrom && !exclusive {
 			prepare()
 			if b.Empty() {
 				break
