@@ -357,7 +357,14 @@ type lossyStore struct {
 }
 
 func (s *lossyStore) Commit(ctx context.Context, b *store.Batch) error {
-	err := s.Store.Commit(ctx, b)
+	return s.lost(s.Store.Commit(ctx, b))
+}
+
+func (s *lossyStore) CommitExclusive(ctx context.Context, prepare func(ctx context.Context) (*store.Batch, error)) error {
+	return s.lost(s.Store.CommitExclusive(ctx, prepare))
+}
+
+func (s *lossyStore) lost(err error) error {
 	if err == nil && s.lose.CompareAndSwap(true, false) {
 		return rung.Errorf(rung.EUNAVAILABLE, "connection lost at COMMIT")
 	}

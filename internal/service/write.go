@@ -254,29 +254,27 @@ func (s *Service) process(group []*request) {
 			s.prepare(r, b, pd, now)
 		}
 	}
-	// A member update builds the new membership history from the one
-	// the index holds; the database keeps only the last write of a
-	// member. On a shared store such a group commits holding the lock
-	// that orders commits, after catching up, so that two instances
-	// moving one member at once do not lose a move.
+	// Member records are last-writer-wins in the store, and a member's
+	// new record (its membership history) is built from the one in the
+	// index. On a shared store a group that writes members therefore
+	// commits holding the lock that orders commits, after catching up, so
+	// that it builds on the latest record and nobody writes in between.
 	exclusive := false
-	for _, r := range group {
-		if r.kind == kindMember {
-			exclusive = s.shared
-		}
-	}
 	for attempt := 1; ; attempt++ {
-		var err error
-		if attempt < exclusiveFrom && !exclusive {
+		if !exclusive && attempt < exclusiveFrom {
 			prepare()
 			if b.Empty() {
 				break
 			}
+			exclusive = s.shared && len(b.Members) > 0
+		}
+		var err error
+		if !exclusive && attempt < exclusiveFrom {
 			err = s.st.Commit(context.Background(), b)
 		} else {
-			// Optimistic commits kept colliding with other instances':
-			// hold the lock that orders commits while catching up and
-			// preparing, so this one cannot collide.
+			// Optimistic commits kept colliding with other instances', or
+			// the group writes members: hold the lock that orders commits
+			// while catching up and preparing, so this one cannot collide.
 			err = s.st.CommitExclusive(context.Background(), func(ctx context.Context) (*store.Batch, error) {
 				if err := s.follow(ctx); err != nil {
 					return nil, err
