@@ -30,7 +30,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&intake.Subject, "ingest-subject", env("RUNG_INGEST_SUBJECT", natsin.DefaultSubject), "subject the events are published on (RUNG_INGEST_SUBJECT)")
 	fs.StringVar(&intake.Durable, "ingest-durable", env("RUNG_INGEST_DURABLE", natsin.DefaultDurable), "durable consumer name (RUNG_INGEST_DURABLE)")
 	fs.StringVar(&intake.DeadLetter, "ingest-dead-letter", env("RUNG_INGEST_DEAD_LETTER", natsin.DefaultDeadLetter), "subject rejected events go to, with the reason (RUNG_INGEST_DEAD_LETTER)")
-	followEvery := fs.Duration("follow-every", envDuration("RUNG_FOLLOW_EVERY", 100*time.Millisecond), "on PostgreSQL, how often to read what other instances wrote (RUNG_FOLLOW_EVERY)")
+	followDefault, err := envDuration("RUNG_FOLLOW_EVERY", 100*time.Millisecond)
+	if err != nil {
+		return err
+	}
+	followEvery := fs.Duration("follow-every", followDefault, "on PostgreSQL, how often to poll for what other instances wrote, besides listening for it (RUNG_FOLLOW_EVERY)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -141,10 +145,15 @@ func tuneGC() string {
 }
 
 // envDuration reads a duration from the environment, or returns def when
-// it is unset or not a duration.
-func envDuration(name string, def time.Duration) time.Duration {
-	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
-		return d
+// it is unset.
+func envDuration(name string, def time.Duration) (time.Duration, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
 	}
-	return def
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, rung.Errorf(rung.EINVALID, "%s=%q is not a duration: use one such as 100ms", name, v)
+	}
+	return d, nil
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/rung-dev/rung"
 	"github.com/rung-dev/rung/internal/cputime"
 	"github.com/rung-dev/rung/internal/demo"
+	"github.com/rung-dev/rung/internal/store"
+	"github.com/rung-dev/rung/internal/store/postgres"
 	"github.com/rung-dev/rung/internal/store/sqlite"
 )
 
@@ -20,12 +22,28 @@ import (
 // validation, classification, a durable SQLite commit, rules, ledger and
 // live leaderboards — everything but HTTP and JSON — on the demo program.
 func BenchmarkIngestBatch5000(b *testing.B) {
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "rung.db"))
+	st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "rung.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer st.Close()
+	benchIngest(b, st)
+}
+
+// BenchmarkIngestBatch5000Postgres is BenchmarkIngestBatch5000 on
+// PostgreSQL (RUNG_TEST_POSTGRES), one instance.
+func BenchmarkIngestBatch5000Postgres(b *testing.B) {
+	url, schema := pgSchema(b)
+	st, err := postgres.OpenSchema(context.Background(), url, schema)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	benchIngest(b, st)
+}
+
+func benchIngest(b *testing.B, st store.Store) {
+	ctx := context.Background()
 	now := time.Now()
 	s, err := Open(ctx, st, Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {

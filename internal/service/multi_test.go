@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,12 +18,13 @@ import (
 
 	"github.com/rung-dev/rung"
 	"github.com/rung-dev/rung/internal/engine"
+	"github.com/rung-dev/rung/internal/store"
 	"github.com/rung-dev/rung/internal/store/postgres"
 )
 
 // pgSchema returns the PostgreSQL URL of the tests and a fresh schema that
 // is dropped after the test, or skips the test.
-func pgSchema(t *testing.T) (string, string) {
+func pgSchema(t testing.TB) (string, string) {
 	t.Helper()
 	url := os.Getenv("RUNG_TEST_POSTGRES")
 	if url == "" {
@@ -50,12 +52,18 @@ func pgSchema(t *testing.T) (string, string) {
 // the test ends (before the schema is dropped).
 func openInstance(t *testing.T, url, schema string) *Service {
 	t.Helper()
+	return openInstanceWith(t, url, schema, Options{})
+}
+
+func openInstanceWith(t *testing.T, url, schema string, o Options) *Service {
+	t.Helper()
 	ctx := context.Background()
 	st, err := postgres.OpenSchema(ctx, url, schema)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := Open(ctx, st, Options{Clock: func() time.Time { return now }, Logger: slog.New(slog.DiscardHandler)})
+	o.Clock, o.Logger = func() time.Time { return now }, slog.New(slog.DiscardHandler)
+	s, err := Open(ctx, st, o)
 	if err != nil {
 		st.Close()
 		t.Fatal(err)
@@ -269,39 +277,46 @@ func TestConcurrentCorrectionsOnTwoInstances(t *testing.T) {
 	}
 }
 
-// How long a write on one instance takes to be read on another.
+// How long a write on one instance takes to be read on another, when
+// instances listen for each other's commits and when they only poll.
 func TestFollowLag(t *testing.T) {
-	url, schema := pgSchema(t)
-	ctx := context.Background()
-	a, b := openInstance(t, url, schema), openInstance(t, url, schema)
-	if _, err := a.ApplyProgram(ctx, []byte(testProgram), time.Time{}, "test"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.PutPartner(ctx, rung.Partner{ID: "p1", Name: "P"}); err != nil {
-		t.Fatal(err)
-	}
-	converge(t, 5*time.Second, a, b)
-	var lags []time.Duration
-	for i := range 30 {
-		id := fmt.Sprintf("lag-%d", i)
-		if _, err := a.Ingest(ctx, []*Incoming{win(id, "p1", "m1", 5000)}); err != nil {
-			t.Fatal(err)
-		}
-		start := time.Now()
-		for !knows(b, id) {
-			if time.Since(start) > 5*time.Second {
-				t.Fatalf("event %s not read by the other instance after 5 s", id)
+	for _, pollOnly := range []bool{false, true} {
+		name := map[bool]string{false: "notify", true: "poll"}[pollOnly]
+		t.Run(name, func(t *testing.T) {
+			url, schema := pgSchema(t)
+			ctx := context.Background()
+			a := openInstance(t, url, schema)
+			b := openInstanceWith(t, url, schema, Options{PollOnly: pollOnly})
+			if _, err := a.ApplyProgram(ctx, []byte(testProgram), time.Time{}, "test"); err != nil {
+				t.Fatal(err)
 			}
-			time.Sleep(time.Millisecond)
-		}
-		lags = append(lags, time.Since(start))
-		time.Sleep(time.Duration(i%7) * 13 * time.Millisecond) // land anywhere in the poll interval
-	}
-	slices.Sort(lags)
-	t.Logf("lag of a read on another instance (poll every %v): median %v, max %v", b.FollowEvery(),
-		lags[len(lags)/2].Round(time.Millisecond), lags[len(lags)-1].Round(time.Millisecond))
-	if lags[len(lags)-1] > b.FollowEvery()+time.Second {
-		t.Errorf("max lag %v, more than the poll interval and a second", lags[len(lags)-1])
+			if _, err := a.PutPartner(ctx, rung.Partner{ID: "p1", Name: "P"}); err != nil {
+				t.Fatal(err)
+			}
+			converge(t, 5*time.Second, a, b)
+			var lags []time.Duration
+			for i := range 30 {
+				id := fmt.Sprintf("lag-%d", i)
+				if _, err := a.Ingest(ctx, []*Incoming{win(id, "p1", "m1", 5000)}); err != nil {
+					t.Fatal(err)
+				}
+				start := time.Now()
+				for !knows(b, id) {
+					if time.Since(start) > 5*time.Second {
+						t.Fatalf("event %s not read by the other instance after 5 s", id)
+					}
+					time.Sleep(200 * time.Microsecond)
+				}
+				lags = append(lags, time.Since(start))
+				time.Sleep(time.Duration(i%7) * 13 * time.Millisecond) // land anywhere in the poll interval
+			}
+			slices.Sort(lags)
+			t.Logf("lag of a read on another instance (%s, poll every %v): median %v, max %v", name, b.FollowEvery(),
+				lags[len(lags)/2].Round(100*time.Microsecond), lags[len(lags)-1].Round(100*time.Microsecond))
+			if lags[len(lags)-1] > b.FollowEvery()+time.Second {
+				t.Errorf("max lag %v, more than the poll interval and a second", lags[len(lags)-1])
+			}
+		})
 	}
 }
 
@@ -332,4 +347,160 @@ func TestRevokedKeyStopsWorkingOnEveryInstance(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// lossyStore commits, then reports the commit failed once: a connection
+// that broke while COMMIT's answer was on its way.
+type lossyStore struct {
+	store.Store
+	lose atomic.Bool
+}
+
+func (s *lossyStore) Commit(ctx context.Context, b *store.Batch) error {
+	return s.lost(s.Store.Commit(ctx, b))
+}
+
+func (s *lossyStore) CommitExclusive(ctx context.Context, prepare func(ctx context.Context) (*store.Batch, error)) error {
+	return s.lost(s.Store.CommitExclusive(ctx, prepare))
+}
+
+func (s *lossyStore) lost(err error) error {
+	if err == nil && s.lose.CompareAndSwap(true, false) {
+		return rung.Errorf(rung.EUNAVAILABLE, "connection lost at COMMIT")
+	}
+	return err
+}
+
+// A commit whose outcome is unknown is settled by reading the log: the
+// events it did store count once, and the request is answered.
+func TestAmbiguousCommitIsSettled(t *testing.T) {
+	url, schema := pgSchema(t)
+	ctx := context.Background()
+	pg, err := postgres.OpenSchema(ctx, url, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	st := &lossyStore{Store: pg}
+	s, err := Open(ctx, st, Options{Clock: func() time.Time { return now }, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.ApplyProgram(ctx, []byte(testProgram), time.Time{}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutPartner(ctx, rung.Partner{ID: "p1", Name: "P"}); err != nil {
+		t.Fatal(err)
+	}
+	st.lose.Store(true)
+	res, err := s.Ingest(ctx, []*Incoming{win("a", "p1", "m1", 10000), win("b", "p1", "m1", 20000)})
+	if err != nil {
+		t.Fatalf("ingest across a lost COMMIT answer: %v", err)
+	}
+	for _, r := range res {
+		if r.Status != "duplicate" || r.Version != 1 {
+			t.Errorf("event %s: %+v, want a duplicate of version 1 (the first attempt stored it)", r.ID, r)
+		}
+	}
+	if got := lifetime(t, s, "m1"); got != 300 {
+		t.Errorf("lifetime %d, want 300: each event counted once", got)
+	}
+	st.lose.Store(true)
+	if _, err := s.Adjust(ctx, rung.Adjustment{Partner: "p1", Points: 7, Reason: "r"}, "test"); err != nil {
+		t.Errorf("an adjustment across a lost COMMIT answer: %v", err)
+	}
+	if _, err := s.Adjust(ctx, rung.Adjustment{ID: "adj-1", Partner: "p1", Points: 7, Reason: "r"}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Adjust(ctx, rung.Adjustment{ID: "adj-1", Partner: "p1", Points: 7, Reason: "r"}, "test"); rung.ErrorCode(err) != rung.ECONFLICT {
+		t.Errorf("an adjustment id sent twice: %v, want ECONFLICT", err)
+	}
+	fresh := openInstance(t, url, schema)
+	if digest(fresh) != digest(s) {
+		t.Error("the state differs from a fresh load")
+	}
+	as, _ := pg.Adjustments(ctx)
+	if len(as) != 2 {
+		t.Errorf("%d adjustments stored, want 2", len(as))
+	}
+}
+
+// Two instances move one member at once: every move that was answered
+// with success is in the member's history, on both instances.
+func TestConcurrentMovesOfOneMemberAreNotLost(t *testing.T) {
+	url, schema := pgSchema(t)
+	ctx := context.Background()
+	a, b := openInstance(t, url, schema), openInstance(t, url, schema)
+	for i := range 3 {
+		if _, err := a.PutPartner(ctx, rung.Partner{ID: fmt.Sprintf("p%d", i), Name: "P"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := a.PutMember(ctx, rung.Member{ID: "m", Partner: "p0", JoinedAt: now.Add(-100 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	converge(t, 5*time.Second, a, b)
+	type move struct {
+		partner string
+		at      time.Time
+	}
+	var mu sync.Mutex
+	var done []move
+	var wg sync.WaitGroup
+	for i, s := range []*Service{a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range 15 {
+				mv := move{fmt.Sprintf("p%d", 1+(k+i)%2), now.Add(time.Duration(-90+2*k+i) * time.Hour)}
+				got, err := s.PutMember(ctx, rung.Member{ID: "m", Partner: mv.partner, JoinedAt: mv.at})
+				last := got.Memberships[max(0, len(got.Memberships)-1):]
+				if err == nil && len(last) == 1 && last[0].Partner == mv.partner && last[0].JoinedAt.Equal(mv.at) {
+					// A move (a PUT naming the current partner is not one).
+					mu.Lock()
+					done = append(done, mv)
+					mu.Unlock()
+				} else if err != nil && rung.ErrorCode(err) != rung.EINVALID {
+					t.Error(err) // a move dated before the last one is refused; nothing else may fail
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	converge(t, 5*time.Second, a, b)
+	stored, err := a.Store().MembersByID(ctx, []string{"m"})
+	if err != nil || len(stored) != 1 {
+		t.Fatal(stored, err)
+	}
+	for i, s := range []*Service{nil, a, b} {
+		m := stored[0]
+		what := "the stored member"
+		if s != nil {
+			// The digest does not cover memberships: wait for the last
+			// write to arrive.
+			what = fmt.Sprintf("instance %d", i)
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				s.Read(func(e *engine.Engine) error {
+					m, _ = e.Member("m")
+					return nil
+				})
+				if sameMember(&m, &stored[0]) || time.Now().After(deadline) {
+					break
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+		for _, mv := range done {
+			found := false
+			for _, ms := range m.Memberships {
+				found = found || (ms.Partner == mv.partner && ms.JoinedAt.Equal(mv.at))
+			}
+			if !found {
+				t.Errorf("%s: the move to %s at %s was answered with success but is not in the history %+v", what, mv.partner, mv.at.Format(time.RFC3339), m.Memberships)
+			}
+		}
+	}
+	t.Logf("%d of 30 PUTs were moves", len(done))
 }

@@ -35,6 +35,11 @@ type Options struct {
 	// reads what other instances wrote (default 100 ms): the most a read
 	// lags behind a write made elsewhere, plus the time to apply it.
 	FollowEvery time.Duration
+	// PollOnly follows other instances by polling alone. By default an
+	// instance also listens for their commits (LISTEN/NOTIFY) and follows
+	// at once; the poll remains for notifications lost while a connection
+	// was down.
+	PollOnly bool
 }
 
 // Service is a running Rung instance over one store.
@@ -56,6 +61,8 @@ type Service struct {
 	shared      bool          // other instances write the store too
 	followEvery time.Duration
 	followBad   bool // the last follow failed (logged once)
+	wake        <-chan struct{}
+	stopWake    context.CancelFunc
 	stop        chan struct{}
 	stopped     chan struct{}
 
@@ -107,6 +114,12 @@ func Open(ctx context.Context, st store.Store, o Options) (*Service, error) {
 	p, m, ev := s.eng.Counts()
 	s.log.Info("state rebuilt from the log", "records", n, "events", ev, "partners", p, "members", m, "took", s.loadTook.Round(time.Millisecond))
 	s.idx = newIndex(s.eng, s.base)
+	s.stopWake = func() {}
+	if s.shared && !o.PollOnly {
+		var wctx context.Context
+		wctx, s.stopWake = context.WithCancel(context.Background())
+		s.wake = st.Wake(wctx)
+	}
 	go s.applier()
 	go s.writer()
 	go s.ticker()

@@ -40,6 +40,7 @@ type request struct {
 	source  string
 	from    time.Time // program effective from; zero: now (or the beginning for the first)
 	adjust  rung.Adjustment
+	ownID   bool // adjust.ID was made here, not sent
 	custom  func() error
 
 	done chan result
@@ -164,6 +165,7 @@ func (s *Service) do(ctx context.Context, r *request) result {
 // engine, the writer prepares and commits the next group.
 func (s *Service) writer() {
 	defer func() {
+		s.stopWake()
 		close(s.applyc)
 		<-s.applierDone
 		close(s.stopped)
@@ -179,6 +181,9 @@ func (s *Service) writer() {
 		select {
 		case first = <-s.reqs:
 		case <-tick:
+			s.followNow()
+			continue
+		case <-s.wake:
 			s.followNow()
 			continue
 		case <-s.stop:
@@ -250,7 +255,7 @@ func (s *Service) process(group []*request) {
 	for _, r := range group {
 		n += len(r.events)
 	}
-	for attempt := 1; ; attempt++ {
+	prepare := func() {
 		now = s.clock()
 		b = &store.Batch{}
 		pd = &pending{events: make(map[string]*pendingEvent, n), partners: map[string]rung.PartnerVersion{}, members: map[string]rung.Member{},
@@ -259,10 +264,36 @@ func (s *Service) process(group []*request) {
 			r.out, r.batch.records, r.batch.notes = result{}, nil, nil
 			s.prepare(r, b, pd, now)
 		}
-		if b.Empty() {
-			break
+	}
+	// Member records are last-writer-wins in the store, and a member's
+	// new record (its membership history) is built from the one in the
+	// index. On a shared store a group that writes members therefore
+	// commits holding the lock that orders commits, after catching up, so
+	// that it builds on the latest record and nobody writes in between.
+	exclusive := false
+	for attempt := 1; ; attempt++ {
+		if !exclusive && attempt < exclusiveFrom {
+			prepare()
+			if b.Empty() {
+				break
+			}
+			exclusive = s.shared && len(b.Members) > 0
 		}
-		err := s.st.Commit(context.Background(), b)
+		var err error
+		if !exclusive && attempt < exclusiveFrom {
+			err = s.st.Commit(context.Background(), b)
+		} else {
+			// Optimistic commits kept colliding with other instances', or
+			// the group writes members: hold the lock that orders commits
+			// while catching up and preparing, so this one cannot collide.
+			err = s.st.CommitExclusive(context.Background(), func(ctx context.Context) (*store.Batch, error) {
+				if err := s.follow(ctx); err != nil {
+					return nil, err
+				}
+				prepare()
+				return b, nil
+			})
+		}
 		if err == nil {
 			break
 		}
@@ -270,9 +301,8 @@ func (s *Service) process(group []*request) {
 		// event, partner or program version first (ECONFLICT), or the
 		// commit's outcome is unknown (the connection broke at COMMIT):
 		// either way, read what was committed, and prepare the group again
-		// against it.
-		// A random pause first, so that two instances that keep writing
-		// the same events do not keep colliding.
+		// against it. A random pause first, so that two instances that
+		// keep writing the same events do not keep colliding.
 		retry := s.shared && attempt < maxAttempts
 		if retry {
 			time.Sleep(time.Duration(mrand.Int64N(int64(attempt) * int64(5*time.Millisecond))))
@@ -295,8 +325,9 @@ func (s *Service) process(group []*request) {
 }
 
 // maxAttempts bounds how often a group is prepared and committed again
-// after a conflict with another instance.
-const maxAttempts = 8
+// after a failed commit; from attempt exclusiveFrom on, the commit holds
+// the lock that orders commits while it prepares.
+const maxAttempts, exclusiveFrom = 5, 3
 
 // applyJob is a committed group waiting for the engine.
 type applyJob struct {
@@ -684,12 +715,14 @@ func (s *Service) prepareAdjust(r *request, b *store.Batch, pd *pending, now tim
 		rand.Read(b[:])
 		a.ID = fmt.Sprintf("adj:%d:%x", now.UnixNano(), b)
 		// Kept for a second attempt: if the first one's commit did go
-		// through, the id shows it.
-		r.adjust.ID = a.ID
+		// through unseen, the id shows it.
+		r.adjust.ID, r.ownID = a.ID, true
 	}
 	if s.idx.adjustments[a.ID] {
-		r.out.err = rung.Errorf(rung.ECONFLICT, "adjustment %q already exists", a.ID)
-		return
+		if !r.ownID {
+			r.out.err = rung.Errorf(rung.ECONFLICT, "adjustment %q already exists", a.ID)
+		}
+		return // else stored by an earlier attempt of this request
 	}
 	b.Adjustments = append(b.Adjustments, a)
 	b.Audit = append(b.Audit, rung.AuditEntry{At: now.UTC(), Actor: r.by, Action: "points.adjust", Target: a.Partner + "/" + a.Member,

@@ -61,10 +61,22 @@ type Sharing interface {
 	// nothing to follow and this process always leads.
 	Shared() bool
 
+	// CommitExclusive holds the lock that orders commits (of records and
+	// of facts in the feed) while it calls prepare and commits the batch
+	// prepare returns (nothing when it is empty), like Commit: no other
+	// instance commits in between, so what prepare read is still current.
+	// A writer uses it after its optimistic commits kept conflicting.
+	CommitExclusive(ctx context.Context, prepare func(ctx context.Context) (*Batch, error)) error
+
 	// Changes returns up to limit changes with Seq > after, in Seq order.
 	// Seqs are handed out in commit order, so a reader that has seen Seq n
 	// never later finds a change below n.
 	Changes(ctx context.Context, after int64, limit int) ([]Change, error)
+	// Wake returns a channel that receives soon after another instance
+	// commits records or changes (and sometimes after this one does), until
+	// ctx ends; nil when the store cannot tell. Notifications may be lost
+	// while a connection is down, so a follower polls as well.
+	Wake(ctx context.Context) <-chan struct{}
 	// LastChange returns the highest change Seq, 0 when there is none.
 	LastChange(ctx context.Context) (int64, error)
 	// PartnerVersionsOf returns the versions of the given partners with a

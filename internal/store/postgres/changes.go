@@ -41,11 +41,16 @@ func batchChanges(b *store.Batch) (kinds, keys []string) {
 	return kinds, keys
 }
 
+// lockAndNotify takes the log lock for the transaction and tells the
+// instances listening on the schema's channel (see Wake), once the
+// transaction commits, that the log or the feed grew.
+const lockAndNotify = `SELECT pg_advisory_xact_lock($1), pg_notify($2, '')`
+
 // inFeed runs fn in a transaction that holds the event log's advisory lock
 // and then records one change, for the writes outside Commit (API keys).
 func (s *Store) inFeed(ctx context.Context, kind store.ChangeKind, key string, fn func(tx pgx.Tx) (bool, error)) error {
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, s.logLock); err != nil {
+		if _, err := tx.Exec(ctx, lockAndNotify, s.logLock, s.channel); err != nil {
 			return failed(err, "lock the change feed")
 		}
 		changed, err := fn(tx)
@@ -176,16 +181,32 @@ const leaseCheck = 250 * time.Millisecond
 // for the next instance that tries. The lease checks its connection every
 // leaseCheck and reports it lost when the check fails.
 func (s *Store) TryLead(ctx context.Context, name string) (store.Lease, error) {
-	conn, err := pgx.ConnectConfig(ctx, s.connConfig.Copy())
-	if err != nil {
-		return nil, rung.Errorf(rung.EUNAVAILABLE, "postgres: connect for leadership: %v", err)
+	// A try that fails keeps its connection for the next one, so an
+	// instance waiting to lead does not connect once a second.
+	s.candidateMu.Lock()
+	conn := s.candidate
+	s.candidate = nil
+	s.candidateMu.Unlock()
+	if conn == nil || conn.IsClosed() {
+		var err error
+		if conn, err = pgx.ConnectConfig(ctx, s.connConfig.Copy()); err != nil {
+			return nil, rung.Errorf(rung.EUNAVAILABLE, "postgres: connect for leadership: %v", err)
+		}
 	}
 	key := lockKey("rung.lead." + s.schema + "." + name)
 	var ok bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&ok); err != nil || !ok {
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&ok); err != nil {
 		conn.Close(context.WithoutCancel(ctx))
-		if err != nil {
-			return nil, rung.Errorf(rung.EUNAVAILABLE, "postgres: take leadership: %v", err)
+		return nil, rung.Errorf(rung.EUNAVAILABLE, "postgres: take leadership: %v", err)
+	}
+	if !ok {
+		s.candidateMu.Lock()
+		if s.candidate == nil && !s.closed {
+			s.candidate, conn = conn, nil
+		}
+		s.candidateMu.Unlock()
+		if conn != nil {
+			conn.Close(context.WithoutCancel(ctx))
 		}
 		return nil, nil
 	}
@@ -307,4 +328,51 @@ func (s *Store) JobRuns(ctx context.Context, job string) ([]store.JobRun, error)
 		return nil, failed(err, "job runs")
 	}
 	return rs, nil
+}
+
+// Wake listens on the schema's notification channel, on a connection of its
+// own, until ctx ends; the channel it returns receives soon after any
+// instance commits records or changes. When the connection breaks it
+// connects again after a second; meanwhile nothing is received, so a
+// reader should poll as well.
+func (s *Store) Wake(ctx context.Context) <-chan struct{} {
+	wake := make(chan struct{}, 1)
+	go func() {
+		for ctx.Err() == nil {
+			s.listen(ctx, wake)
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	}()
+	return wake
+}
+
+// listen receives notifications until the connection fails or ctx ends.
+func (s *Store) listen(ctx context.Context, wake chan struct{}) {
+	conn, err := pgx.ConnectConfig(ctx, s.connConfig.Copy())
+	if err != nil {
+		return
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{s.channel}.Sanitize()); err != nil {
+		return
+	}
+	// What was committed before LISTEN took effect is read by the
+	// reader's next poll; a wake now makes that next poll come sooner.
+	nudge(wake)
+	for {
+		if _, err := conn.WaitForNotification(ctx); err != nil {
+			return
+		}
+		nudge(wake)
+	}
+}
+
+func nudge(wake chan struct{}) {
+	select {
+	case wake <- struct{}{}:
+	default:
+	}
 }

@@ -20,18 +20,42 @@ import (
 // entry of b.Audit. A program version, partner version, adjustment id or
 // event (id, version) that already exists fails the whole batch with
 // ECONFLICT. On error nothing of b is written and b is left as it was.
-func (s *Store) Commit(ctx context.Context, b *store.Batch) (err error) {
+func (s *Store) Commit(ctx context.Context, b *store.Batch) error {
 	if b.Empty() {
 		return nil
 	}
-	rows, err := recordRows(b.Records)
+	rows, q, err := encodeBatch(b)
 	if err != nil {
 		return err
 	}
-	q, err := queueFacts(b)
-	if err != nil {
-		return err
-	}
+	return s.inTx(ctx, len(rows) > 0 || q.changes > 0, func(tx pgx.Tx) (*store.Batch, func(), error) {
+		done, err := s.write(ctx, tx, b, rows, q)
+		return b, done, err
+	})
+}
+
+// CommitExclusive takes the event log's lock, then calls prepare, then
+// commits the batch it returns, all in one transaction: no other instance
+// commits records or facts between prepare's reads and this commit.
+func (s *Store) CommitExclusive(ctx context.Context, prepare func(ctx context.Context) (*store.Batch, error)) error {
+	return s.inTx(ctx, true, func(tx pgx.Tx) (*store.Batch, func(), error) {
+		b, err := prepare(ctx)
+		if err != nil || b == nil || b.Empty() {
+			return nil, nil, err
+		}
+		rows, q, err := encodeBatch(b)
+		if err != nil {
+			return nil, nil, err
+		}
+		done, err := s.write(ctx, tx, b, rows, q)
+		return b, done, err
+	})
+}
+
+// inTx runs fn in a transaction, first taking the event log's lock when
+// lock is set, and commits. fn returns what to do once the commit is
+// through; a nil batch commits nothing.
+func (s *Store) inTx(ctx context.Context, lock bool, fn func(tx pgx.Tx) (*store.Batch, func(), error)) (err error) {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return failed(err, "commit: begin")
@@ -41,25 +65,56 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) (err error) {
 			tx.Rollback(context.WithoutCancel(ctx))
 		}
 	}()
-	var first int64
-	if len(rows) > 0 || q.changes > 0 {
+	if lock {
 		// Take the lock first: a batch that waited for it on a row lock
 		// of another batch could deadlock.
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, s.logLock); err != nil {
+		if _, err := tx.Exec(ctx, lockAndNotify, s.logLock, s.channel); err != nil {
 			return failed(err, "commit: lock the event log")
 		}
 	}
-	auditIDs, err := q.run(ctx, tx)
+	b, done, err := fn(tx)
 	if err != nil {
 		return err
 	}
+	if b == nil {
+		return tx.Rollback(ctx)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return failed(err, "commit")
+	}
+	done()
+	return nil
+}
+
+// encodeBatch turns b into rows for COPY and statements for the rest.
+func encodeBatch(b *store.Batch) ([][]any, *factQueue, error) {
+	rows, err := recordRows(b.Records)
+	if err != nil {
+		return nil, nil, err
+	}
+	q, err := queueFacts(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	return rows, q, nil
+}
+
+// write writes b in tx, which holds the log lock if b has records or
+// facts. The function it returns sets b's Seqs and audit IDs, for after
+// the commit.
+func (s *Store) write(ctx context.Context, tx pgx.Tx, b *store.Batch, rows [][]any, q *factQueue) (func(), error) {
+	auditIDs, err := q.run(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	var first int64
 	if len(rows) > 0 {
 		// Writers of the log hold its advisory lock, so the next seq is
 		// the highest stored plus one; a sequence would leave a gap after
 		// a failed commit, since sequences are not transactional.
 		var last int64
 		if err := tx.QueryRow(ctx, `SELECT coalesce(max(seq), 0) FROM events`).Scan(&last); err != nil {
-			return failed(err, "commit: next seq")
+			return nil, failed(err, "commit: next seq")
 		}
 		first = last + 1
 		_, err := tx.CopyFrom(ctx, pgx.Identifier{"events"}, []string{"seq", "id", "version", "body"},
@@ -68,22 +123,20 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) (err error) {
 				return rows[i], nil
 			}))
 		if isUnique(err) {
-			return rung.Errorf(rung.ECONFLICT, "an event version in the batch is already stored (%s)", pgDetail(err))
+			return nil, rung.Errorf(rung.ECONFLICT, "an event version in the batch is already stored (%s)", pgDetail(err))
 		}
 		if err != nil {
-			return userError(err, "commit: copy records")
+			return nil, userError(err, "commit: copy records")
 		}
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return failed(err, "commit")
-	}
-	for i, r := range b.Records {
-		r.Seq = first + int64(i)
-	}
-	for i, id := range auditIDs {
-		b.Audit[i].ID = id
-	}
-	return nil
+	return func() {
+		for i, r := range b.Records {
+			r.Seq = first + int64(i)
+		}
+		for i, id := range auditIDs {
+			b.Audit[i].ID = id
+		}
+	}, nil
 }
 
 // recordRows encodes rs as rows for COPY; the seq is filled in later.

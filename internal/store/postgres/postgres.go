@@ -18,6 +18,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -46,8 +47,15 @@ type Store struct {
 	pageSize  int // rows per query of Records
 
 	// connConfig opens the connections that hold leadership (TryLead)
-	// outside the pool.
+	// and listen for commits (Wake) outside the pool.
 	connConfig *pgx.ConnConfig
+	// channel is the notification channel of this schema's commits.
+	channel string
+
+	// candidate is the connection of TryLead's last failed try.
+	candidateMu sync.Mutex
+	candidate   *pgx.Conn
+	closed      bool
 }
 
 var _ store.Store = (*Store)(nil)
@@ -126,6 +134,7 @@ func (s *Store) init(ctx context.Context) error {
 	}
 	s.schema = *schema
 	s.logLock = lockKey("rung.events." + s.schema)
+	s.channel = fmt.Sprintf("rung_%016x", uint64(s.logLock))
 	if err := s.migrate(ctx); err != nil {
 		return err
 	}
@@ -191,6 +200,15 @@ func (s *Store) Shared() bool { return true }
 // Close closes the pool. Leases from TryLead hold connections of their own:
 // release them first.
 func (s *Store) Close() error {
+	s.candidateMu.Lock()
+	if s.candidate != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		s.candidate.Close(ctx)
+		cancel()
+		s.candidate = nil
+	}
+	s.closed = true
+	s.candidateMu.Unlock()
 	s.pool.Close()
 	return nil
 }

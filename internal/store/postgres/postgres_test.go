@@ -288,3 +288,38 @@ func TestNoSeqGapAfterAFailedCommit(t *testing.T) {
 		t.Fatalf("seq after a failed commit = %d, want 2", good.Records[0].Seq)
 	}
 }
+
+// While CommitExclusive prepares, another instance's commit waits.
+func TestCommitExclusiveHoldsOthersOut(t *testing.T) {
+	ctx := context.Background()
+	s := openFresh(t)
+	defer s.Close()
+	other, err := postgres.OpenSchema(ctx, testURL(t), s.Schema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	rec := func(id string) *rung.Record {
+		return &rung.Record{Version: 1, Event: rung.Event{ID: id, Type: "t", Partner: "p", OccurredAt: time.Unix(1e9, 0)}}
+	}
+	done := make(chan error, 1)
+	err = s.CommitExclusive(ctx, func(ctx context.Context) (*store.Batch, error) {
+		go func() { done <- other.Commit(ctx, &store.Batch{Records: []*rung.Record{rec("theirs")}}) }()
+		time.Sleep(300 * time.Millisecond)
+		if seq, err := s.LastSeq(ctx); err != nil || seq != 0 {
+			return nil, fmt.Errorf("another commit got through while preparing: seq %d, %v", seq, err)
+		}
+		return &store.Batch{Records: []*rung.Record{rec("mine")}}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	s.Records(ctx, 0, func(r *rung.Record) error { got[r.Event.ID] = r.Seq; return nil })
+	if got["mine"] != 1 || got["theirs"] != 2 {
+		t.Errorf("seqs %v, want mine 1, theirs 2", got)
+	}
+}

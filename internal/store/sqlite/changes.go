@@ -297,3 +297,16 @@ func (s *Store) JobRuns(ctx context.Context, job string) ([]store.JobRun, error)
 	}
 	return rs, nil
 }
+
+// Wake returns nil: no other process writes a SQLite database.
+func (s *Store) Wake(ctx context.Context) <-chan struct{} { return nil }
+
+// CommitExclusive calls prepare and commits its batch: one process writes a
+// SQLite database, so nobody can commit in between.
+func (s *Store) CommitExclusive(ctx context.Context, prepare func(ctx context.Context) (*store.Batch, error)) error {
+	b, err := prepare(ctx)
+	if err != nil || b == nil {
+		return err
+	}
+	return s.Commit(ctx, b)
+}

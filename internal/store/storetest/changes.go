@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -23,6 +24,7 @@ var sharingTests = []struct {
 	{"FactsByID", testFactsByID},
 	{"JobRunsOncePerPeriod", testJobRunsOncePerPeriod},
 	{"LeaseEndsOnRelease", testLeaseEndsOnRelease},
+	{"CommitExclusive", testCommitExclusive},
 }
 
 func changes(t *testing.T, s store.Store, after int64, limit int) []store.Change {
@@ -232,4 +234,37 @@ func testLeaseEndsOnRelease(t *testing.T, s store.Store) {
 		t.Fatal("Lost is not closed after Release")
 	}
 	l.Release() // again: no effect
+}
+
+func testCommitExclusive(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	mustCommit(t, s, &store.Batch{Records: records("a", 2)})
+	var b *store.Batch
+	err := s.CommitExclusive(ctx, func(ctx context.Context) (*store.Batch, error) {
+		// prepare may read the store.
+		last, err := s.LastSeq(ctx)
+		if err != nil {
+			return nil, err
+		}
+		b = &store.Batch{Records: records(fmt.Sprint("after-", last), 3), Members: []rung.Member{{ID: "m", Partner: "p"}}}
+		return b, nil
+	})
+	if err != nil {
+		t.Fatalf("CommitExclusive: %v", err)
+	}
+	if b.Records[0].Seq != 3 || b.Records[2].Seq != 5 || b.Records[0].Event.ID != "after-2-0" {
+		t.Errorf("records got seqs %d..%d (%s), want 3..5 after-2-*", b.Records[0].Seq, b.Records[2].Seq, b.Records[0].Event.ID)
+	}
+	equal(t, "changes", kindKeys(t, changes(t, s, 0, 10), 1), []string{"member m"})
+	// An empty batch commits nothing; an error from prepare is returned.
+	if err := s.CommitExclusive(ctx, func(context.Context) (*store.Batch, error) { return &store.Batch{}, nil }); err != nil {
+		t.Errorf("an empty batch: %v", err)
+	}
+	boom := rung.Errorf(rung.EINVALID, "boom")
+	if err := s.CommitExclusive(ctx, func(context.Context) (*store.Batch, error) { return nil, boom }); !errors.Is(err, boom) {
+		t.Errorf("prepare's error came back as %v", err)
+	}
+	if seq, err := s.LastSeq(ctx); err != nil || seq != 5 {
+		t.Errorf("LastSeq = %d, %v; want 5", seq, err)
+	}
 }
