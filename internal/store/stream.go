@@ -53,21 +53,22 @@ func StreamRecords(ctx context.Context, storeName string, read func(ctx context.
 			}
 			c.add(seq, id, version, body)
 			if len(c.seqs) == rowsPerChunk {
+				c.decode(storeName)
 				return send()
 			}
 			return nil
 		})
 		if err == nil && c != nil {
+			c.decode(storeName)
 			err = send()
 		}
 		readErr <- err
 		close(full)
 	}()
-	var r rung.Record
 	var err error
 	for c := range full {
 		if err == nil {
-			if err = c.each(&r, storeName, fn); err != nil {
+			if err = c.each(fn); err != nil {
 				cancel() // stops read; the loop drains what it sent
 			}
 		}
@@ -86,13 +87,16 @@ const chunksInFlight = 3
 const rowsPerChunk = 256
 
 // chunk is a run of raw rows of the log, their bodies copied into one
-// buffer.
+// buffer, and the records decoded from them. The reading goroutine decodes
+// a chunk before it hands it over, so decoding overlaps fn's work.
 type chunk struct {
 	seqs     []int64
 	ids      []string
 	versions []int
 	ends     []int
 	bodies   []byte
+	recs     []rung.Record
+	err      error // the first record that does not decode; recs stop before it
 }
 
 func (c *chunk) reset() {
@@ -109,19 +113,32 @@ func (c *chunk) add(seq int64, id string, version int, body []byte) {
 	c.ends = append(c.ends, len(c.bodies))
 }
 
-// each decodes the chunk's rows into r, one after the other, and calls fn.
-func (c *chunk) each(r *rung.Record, storeName string, fn func(*rung.Record) error) error {
+// decode decodes the chunk's rows into its records, up to the first that
+// does not decode.
+func (c *chunk) decode(storeName string) {
+	c.recs, c.err = c.recs[:0], nil
 	start := 0
 	for i, seq := range c.seqs {
-		r.Seq, r.Event.ID, r.Version = seq, c.ids[i], c.versions[i]
+		c.recs = append(c.recs, rung.Record{Seq: seq, Version: c.versions[i]})
+		r := &c.recs[i]
+		r.Event.ID = c.ids[i]
 		r.Raw = c.bodies[start:c.ends[i]:c.ends[i]]
 		if err := codec.DecodeRecord(r.Raw, r); err != nil {
-			return fmt.Errorf("%s: record seq %d (%s): %w", storeName, seq, r.Event.ID, err)
+			c.recs = c.recs[:i]
+			c.err = fmt.Errorf("%s: record seq %d (%s): %w", storeName, seq, r.Event.ID, err)
+			return
 		}
 		start = c.ends[i]
-		if err := fn(r); err != nil {
+	}
+}
+
+// each calls fn with the chunk's records in order, then reports a record
+// that did not decode.
+func (c *chunk) each(fn func(*rung.Record) error) error {
+	for i := range c.recs {
+		if err := fn(&c.recs[i]); err != nil {
 			return err
 		}
 	}
-	return nil
+	return c.err
 }
