@@ -1,0 +1,183 @@
+package credential
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// verifierDir holds the node script that runs Digital Bazaar's reference
+// verifier (@digitalbazaar/vc with @digitalbazaar/eddsa-rdfc-2022-cryptosuite)
+// and its package-lock.json.
+const verifierDir = "testdata/verifier"
+
+// needNode returns the node binary, installing the verifier's packages with
+// npm ci when they are missing. Without node, npm or the registry the test
+// is skipped, unless RUNG_TEST_NODE=1, when it fails.
+func needNode(t *testing.T) string {
+	t.Helper()
+	required := os.Getenv("RUNG_TEST_NODE") == "1"
+	give := func(format string, args ...any) {
+		t.Helper()
+		if required {
+			t.Fatalf(format, args...)
+		}
+		t.Skipf(format+" (set RUNG_TEST_NODE=1 to make this a failure)", args...)
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		give("node is not installed: cannot run the reference verifier")
+	}
+	if _, err := os.Stat(filepath.Join(verifierDir, "node_modules", "@digitalbazaar", "vc")); err != nil {
+		npm, err := exec.LookPath("npm")
+		if err != nil {
+			give("npm is not installed: cannot install the reference verifier")
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund")
+		cmd.Dir = verifierDir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			give("npm ci in %s: %v\n%s", verifierDir, err, out)
+		}
+	}
+	return node
+}
+
+// nodeResult is one line of verify.js's output.
+type nodeResult struct {
+	File          string `json:"file"`
+	Verified      bool   `json:"verified"`
+	ProofVerified bool   `json:"proofVerified"`
+	Revoked       bool   `json:"revoked"`
+	Error         string `json:"error"`
+}
+
+// verifyWithNode runs the reference verifier on credentials, with the
+// issuer's DID document and status lists as the only documents it may load.
+func verifyWithNode(t *testing.T, iss *Issuer, creds map[string][]byte) map[string]nodeResult {
+	t.Helper()
+	node := needNode(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	did, err := iss.DIDDocument(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := iss.StatusListCredential(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	world, _ := json.Marshal(map[string]any{"documents": map[string]any{
+		iss.DID():            did,
+		iss.StatusListURL(1): json.RawMessage(list),
+	}})
+	worldFile := filepath.Join(dir, "world.json")
+	if err := os.WriteFile(worldFile, world, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"verify.js", worldFile}
+	names := make([]string, 0, len(creds))
+	for name := range creds {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		f := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".json")
+		if err := os.WriteFile(f, creds[name], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, f)
+	}
+	cctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(cctx, node, args...)
+	cmd.Dir = verifierDir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node verify.js: %v\n%s", err, stderr.String())
+	}
+	results := map[string]nodeResult{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(nil, 1<<20)
+	i := 0
+	for sc.Scan() {
+		var r nodeResult
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatalf("verify.js printed %q: %v", sc.Text(), err)
+		}
+		results[names[i]] = r
+		i++
+	}
+	if i != len(names) {
+		t.Fatalf("verify.js answered for %d of %d credentials:\n%s\n%s", i, len(names), out, stderr.String())
+	}
+	return results
+}
+
+func TestReferenceVerifierAcceptsRungCredentials(t *testing.T) {
+	ctx := context.Background()
+	iss, err := New(ctx, openStore(t), Config{BaseURL: "https://partners.acme.example", IssuerName: "Acme Corp", IssuerURL: "https://acme.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	award := func(key string) Award {
+		a := testAward(key)
+		a.AwardedAt = time.Now().Add(-24 * time.Hour).Truncate(time.Second)
+		a.ValidUntil = a.AwardedAt.AddDate(2, 0, 0)
+		return a
+	}
+	issueNow := func(a Award) []byte {
+		c, err := iss.Issue(ctx, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Body
+	}
+	creds := map[string][]byte{}
+	creds["signed before rotation"] = issueNow(award("old"))
+	if _, err := iss.RotateKey(ctx); err != nil {
+		t.Fatal(err)
+	}
+	good := issueNow(award("good"))
+	creds["good"] = good
+	leveled := award("leveled")
+	leveled.Badge = Badge{ID: "deal-maker", Name: "Deal Maker", Level: "Gold", Image: "https://partners.acme.example/static/deal-maker.png"}
+	leveled.ValidUntil, leveled.Evidence = time.Time{}, nil
+	creds["level, image, no expiry, no evidence"] = issueNow(leveled)
+	creds["revoked"] = issueNow(award("revoked"))
+	if err := iss.RevokeAward(ctx, "revoked"); err != nil {
+		t.Fatal(err)
+	}
+	for name, change := range tamperings {
+		creds["tampered "+name] = tamper(t, good, change)
+	}
+
+	for name, r := range verifyWithNode(t, iss, creds) {
+		t.Logf("%s: verified=%v proof=%v revoked=%v %s", name, r.Verified, r.ProofVerified, r.Revoked, r.Error)
+		switch {
+		case strings.HasPrefix(name, "tampered "):
+			if r.Verified || r.ProofVerified {
+				t.Errorf("%s: the reference verifier accepted it: %+v", name, r)
+			}
+		case name == "revoked":
+			if r.Verified || !r.ProofVerified || !r.Revoked {
+				t.Errorf("%s: want a good proof and a set revocation bit, got %+v", name, r)
+			}
+		default:
+			if !r.Verified {
+				t.Errorf("%s: the reference verifier refused it: %s", name, r.Error)
+			}
+		}
+	}
+}
