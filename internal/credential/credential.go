@@ -55,6 +55,13 @@ type Issuer struct {
 	lists map[int]signedList // status list credentials as last signed
 }
 
+// maxStatusLists bounds the lists served: 10,000 lists hold 1.3 billion
+// credentials. A list no credential uses yet is served empty.
+const maxStatusLists = 10000
+
+// maxCachedLists bounds the signed lists kept in memory (22 KiB each).
+const maxCachedLists = 64
+
 type signedList struct {
 	fingerprint string
 	body        []byte
@@ -278,7 +285,7 @@ func (iss *Issuer) RevokeAward(ctx context.Context, award string) error {
 // a list. It is signed again only when the list or the current key
 // changed.
 func (iss *Issuer) StatusListCredential(ctx context.Context, list int) ([]byte, error) {
-	if list < 1 {
+	if list < 1 || list > maxStatusLists {
 		return nil, rung.Errorf(rung.ENOTFOUND, "no status list %d", list)
 	}
 	revoked, err := iss.st.RevokedStatusIndexes(ctx, list)
@@ -323,6 +330,9 @@ func (iss *Issuer) StatusListCredential(ctx context.Context, list int) ([]byte, 
 		return nil, err
 	}
 	iss.mu.Lock()
+	if len(iss.lists) >= maxCachedLists {
+		clear(iss.lists)
+	}
 	iss.lists[list] = signedList{fingerprint: fingerprint, body: body}
 	iss.mu.Unlock()
 	return body, nil

@@ -62,22 +62,25 @@ type nodeResult struct {
 }
 
 // verifyWithNode runs the reference verifier on credentials, with the
-// issuer's DID document and status lists as the only documents it may load.
+// issuer's DID document and status list 1, as the Handler serves them, as
+// the only documents it may load.
 func verifyWithNode(t *testing.T, iss *Issuer, creds map[string][]byte) map[string]nodeResult {
 	t.Helper()
 	node := needNode(t)
 	ctx := context.Background()
 	dir := t.TempDir()
-	did, err := iss.DIDDocument(ctx)
-	if err != nil {
-		t.Fatal(err)
+	// The documents the verifier may load are fetched as Rung serves them.
+	srv := serve(t, iss)
+	code, did, _ := get(t, srv.URL+"/.well-known/did.json")
+	if code != 200 {
+		t.Fatalf("GET did.json = %d", code)
 	}
-	list, err := iss.StatusListCredential(ctx, 1)
-	if err != nil {
-		t.Fatal(err)
+	code, list, _ := get(t, srv.URL+"/credentials/status/1")
+	if code != 200 {
+		t.Fatalf("GET status list = %d", code)
 	}
 	world, _ := json.Marshal(map[string]any{"documents": map[string]any{
-		iss.DID():            did,
+		iss.DID():            json.RawMessage(did),
 		iss.StatusListURL(1): json.RawMessage(list),
 	}})
 	worldFile := filepath.Join(dir, "world.json")
