@@ -28,7 +28,7 @@ func (c *clock) Add(d time.Duration) {
 
 const testEmail = "Zoe.Partner@Example.com"
 
-func openStore(t *testing.T) store.Store {
+func openStore(t testing.TB) store.Store {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), t.TempDir()+"/rung.db")
 	if err != nil {
@@ -221,7 +221,7 @@ var tamperings = map[string]func(doc map[string]any){
 	},
 }
 
-func tamper(t *testing.T, body []byte, change func(map[string]any)) []byte {
+func tamper(t testing.TB, body []byte, change func(map[string]any)) []byte {
 	t.Helper()
 	var doc map[string]any
 	if err := json.Unmarshal(body, &doc); err != nil {
