@@ -412,3 +412,57 @@ func TestDIDWeb(t *testing.T) {
 		}
 	}
 }
+
+func TestConcurrentIssueForOneAwardGivesOneCredential(t *testing.T) {
+	iss, _ := newIssuer(t, openStore(t))
+	ids := make([]string, 4)
+	var wg sync.WaitGroup
+	for i := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := iss.Issue(context.Background(), testAward("award-1"))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			ids[i] = c.ID
+		}()
+	}
+	wg.Wait()
+	for _, id := range ids[1:] {
+		if id != ids[0] {
+			t.Fatalf("one award got credentials %v", ids)
+		}
+	}
+}
+
+// offsetSlots makes a store whose status slots start near the end of the
+// first list.
+type offsetSlots struct {
+	store.Store
+	offset int64
+}
+
+func (o offsetSlots) NextCredentialSlot(ctx context.Context) (int64, error) {
+	n, err := o.Store.NextCredentialSlot(ctx)
+	return n + o.offset, err
+}
+
+func TestStatusListsFillThenTheNextBegins(t *testing.T) {
+	ctx := context.Background()
+	iss, _ := newIssuer(t, offsetSlots{openStore(t), StatusListSize - 1})
+	last, first := issue(t, iss, "award-1"), issue(t, iss, "award-2")
+	if last.StatusList != 1 || last.StatusIndex != StatusListSize-1 || first.StatusList != 2 || first.StatusIndex != 0 {
+		t.Fatalf("slots: %d/%d then %d/%d", last.StatusList, last.StatusIndex, first.StatusList, first.StatusIndex)
+	}
+	if err := iss.Revoke(ctx, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	if res := iss.Check(ctx, first.Body); res.Status != StatusRevoked {
+		t.Errorf("credential in list 2 after revocation: %+v", res)
+	}
+	if res := iss.Check(ctx, last.Body); res.Status != StatusActive {
+		t.Errorf("last credential of list 1: %+v", res)
+	}
+}
