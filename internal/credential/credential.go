@@ -78,6 +78,11 @@ func New(ctx context.Context, st store.Credentials, cfg Config) (*Issuer, error)
 	if strings.TrimSpace(cfg.IssuerName) == "" {
 		return nil, rung.Errorf(rung.EINVALID, "credentials: the issuer needs a name (the vendor's)")
 	}
+	if cfg.IssuerURL != "" {
+		if err := checkIRI(cfg.IssuerURL); err != nil {
+			return nil, rung.Errorf(rung.EINVALID, "credentials: issuer URL %v", err)
+		}
+	}
 	did, err := DIDWeb(base)
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package credential
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"strings"
 	"sync"
@@ -464,5 +465,49 @@ func TestStatusListsFillThenTheNextBegins(t *testing.T) {
 	}
 	if res := iss.Check(ctx, last.Body); res.Status != StatusActive {
 		t.Errorf("last credential of list 1: %+v", res)
+	}
+}
+
+func mustIssue(t *testing.T, iss *Issuer, a Award) store.IssuedCredential {
+	t.Helper()
+	c, err := iss.Issue(context.Background(), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestControlCharactersStayOutOfSignedText(t *testing.T) {
+	iss, _ := newIssuer(t, openStore(t))
+	a := testAward("award-1")
+	a.Badge.Name = "Bell\a and delete\x7f and form\ffeed"
+	a.Evidence[0].Description = "nul\x00here"
+	c := mustIssue(t, iss, a)
+	var doc map[string]any
+	json.Unmarshal(c.Body, &doc)
+	if hasUnsafeControl(doc) {
+		t.Errorf("issued credential keeps control characters:\n%s", c.Body)
+	}
+	if !strings.Contains(string(c.Body), `"Bell and delete and formfeed"`) {
+		t.Errorf("badge name not cleaned:\n%s", c.Body)
+	}
+	if res := iss.Check(context.Background(), c.Body); !res.ProofVerified {
+		t.Errorf("check = %+v", res)
+	}
+	// A document that has them is refused, not misjudged.
+	bad := tamper(t, c.Body, func(d map[string]any) { d["name"] = "x\ay" })
+	if _, err := Verify(bad, func(string) (ed25519.PublicKey, error) { return nil, nil }); err != errUnsafeControl {
+		t.Errorf("verify with a control character: %v", err)
+	}
+}
+
+func TestIssueRefusesIRIsThatCannotBeSigned(t *testing.T) {
+	iss, _ := newIssuer(t, openStore(t))
+	for _, id := range []string{"urn:cert 4711", "https://x.example/<a>", "relative/path", "urn:x\\y"} {
+		a := testAward("x")
+		a.Evidence[0].ID = id
+		if _, err := iss.Issue(context.Background(), a); rung.ErrorCode(err) != rung.EINVALID {
+			t.Errorf("evidence id %q: err = %v, want EINVALID", id, err)
+		}
 	}
 }

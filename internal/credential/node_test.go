@@ -158,6 +158,12 @@ func TestReferenceVerifierAcceptsRungCredentials(t *testing.T) {
 	leveled.Badge = Badge{ID: "deal-maker", Name: "Deal Maker", Level: "Gold", Image: "https://partners.acme.example/static/deal-maker.png"}
 	leveled.ValidUntil, leveled.Evidence = time.Time{}, nil
 	creds["level, image, no expiry, no evidence"] = issueNow(leveled)
+	awkward := award("awkward")
+	awkward.Badge.Name = "Zertifizierte Architektin \"Grün\" ✓ 🏅"
+	awkward.Badge.Description = "Line one\nline two\r\n\ttabbed, back\\slash, bell\a, nul-free \u007f \u2028 end"
+	awkward.Badge.Criteria = "<b>not html</b> & 'quotes'"
+	awkward.Evidence = append(awkward.Evidence, Evidence{Name: "Ünïcödé", Narrative: "日本語のテキスト"})
+	creds["awkward text"] = issueNow(awkward)
 	creds["revoked"] = issueNow(award("revoked"))
 	if err := iss.RevokeAward(ctx, "revoked"); err != nil {
 		t.Fatal(err)
@@ -181,6 +187,78 @@ func TestReferenceVerifierAcceptsRungCredentials(t *testing.T) {
 			if !r.Verified {
 				t.Errorf("%s: the reference verifier refused it: %s", name, r.Error)
 			}
+		}
+	}
+}
+
+// TestCanonicalizationMatchesJSONLDJS compares the canonical N-Quads of
+// Rung's documents with those jsonld.js makes, the library the reference
+// verifier canonicalizes with: a difference here is a signature that other
+// verifiers reject.
+func TestCanonicalizationMatchesJSONLDJS(t *testing.T) {
+	node := needNode(t)
+	ctx := context.Background()
+	iss, _ := newIssuer(t, openStore(t))
+	awkward := testAward("awkward")
+	awkward.Badge.Name = "Zertifizierte Architektin \"Grün\" ✓ 🏅 \u2028 \u00a0"
+	awkward.Badge.Description = "Line one\nline two\r\n\ttabbed, back\\slash, <b>&amp;</b> 'quotes' 日本語"
+	awkward.Badge.Level = "Gold"
+	list, err := iss.StatusListCredential(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := map[string][]byte{
+		"credential": issue(t, iss, "plain").Body,
+		"awkward":    mustIssue(t, iss, awkward).Body,
+		"statuslist": list,
+	}
+	// The proof options as they are canonicalized.
+	var cred map[string]any
+	json.Unmarshal(docs["credential"], &cred)
+	opts := cred["proof"].(map[string]any)
+	delete(opts, "proofValue")
+	opts["@context"] = cred["@context"]
+	docs["proof options"], _ = json.Marshal(opts)
+
+	dir := t.TempDir()
+	names := []string{"credential", "awkward", "statuslist", "proof options"}
+	args := []string{"canon.js"}
+	want := map[string]string{}
+	for _, name := range names {
+		var doc map[string]any
+		if err := json.Unmarshal(docs[name], &doc); err != nil {
+			t.Fatal(err)
+		}
+		delete(doc, "proof")
+		b, _ := json.Marshal(doc)
+		f := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".json")
+		if err := os.WriteFile(f, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, f)
+		if want[name], err = canonicalize(doc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command(node, args...)
+	cmd.Dir = verifierDir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node canon.js: %v\n%s", err, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != len(names) {
+		t.Fatalf("canon.js printed %d lines for %d documents:\n%s", len(lines), len(names), out)
+	}
+	for i, name := range names {
+		var got string
+		if err := json.Unmarshal([]byte(lines[i]), &got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want[name] {
+			t.Errorf("%s: jsonld.js canonicalizes\n%s\nRung:\n%s", name, got, want[name])
 		}
 	}
 }

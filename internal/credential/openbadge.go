@@ -73,9 +73,14 @@ func (a Award) validate() error {
 	}
 	for i, e := range a.Evidence {
 		if e.ID != "" {
-			if u, err := url.Parse(e.ID); err != nil || u.Scheme == "" {
-				return rung.Errorf(rung.EINVALID, "credential for award %q: evidence %d: id %q is not a URL or URN", a.Key, i+1, e.ID)
+			if err := checkIRI(e.ID); err != nil {
+				return rung.Errorf(rung.EINVALID, "credential for award %q: evidence %d: id %v", a.Key, i+1, err)
 			}
+		}
+	}
+	if a.Badge.Image != "" {
+		if err := checkIRI(a.Badge.Image); err != nil {
+			return rung.Errorf(rung.EINVALID, "credential for award %q: badge image %v", a.Key, err)
 		}
 	}
 	return nil
@@ -85,6 +90,8 @@ func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // openBadge builds the unsigned OpenBadgeCredential for an award.
 func (iss *Issuer) openBadge(a Award, id, salt string, list, index int) map[string]any {
+	a.Badge.Name, a.Badge.Level = cleanText(a.Badge.Name), cleanText(a.Badge.Level)
+	a.Badge.Description, a.Badge.Criteria = cleanText(a.Badge.Description), cleanText(a.Badge.Criteria)
 	achievementID := iss.base + "/badges/" + url.PathEscape(a.Badge.ID)
 	name := a.Badge.Name
 	if a.Badge.Level != "" {
@@ -109,7 +116,7 @@ func (iss *Issuer) openBadge(a Award, id, salt string, list, index int) map[stri
 	if a.Badge.Image != "" {
 		achievement["image"] = map[string]any{"id": a.Badge.Image, "type": "Image"}
 	}
-	issuer := map[string]any{"id": iss.did, "type": []any{"Profile"}, "name": iss.cfg.IssuerName}
+	issuer := map[string]any{"id": iss.did, "type": []any{"Profile"}, "name": cleanText(iss.cfg.IssuerName)}
 	if iss.cfg.IssuerURL != "" {
 		issuer["url"] = iss.cfg.IssuerURL
 	}
@@ -149,7 +156,7 @@ func (iss *Issuer) openBadge(a Award, id, salt string, list, index int) map[stri
 		for _, e := range a.Evidence {
 			ev := map[string]any{"type": []any{"Evidence"}}
 			for k, v := range map[string]string{"id": e.ID, "name": e.Name, "description": e.Description, "narrative": e.Narrative, "genre": e.Genre} {
-				if v != "" {
+				if v = cleanText(v); v != "" {
 					ev[k] = v
 				}
 			}

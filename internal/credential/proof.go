@@ -27,6 +27,9 @@ func sign(doc map[string]any, key Key, vm string, created time.Time) error {
 	if _, ok := doc["proof"]; ok {
 		return errors.New("sign: document already has a proof")
 	}
+	if hasUnsafeControl(doc) {
+		return fmt.Errorf("sign: %w", errUnsafeControl)
+	}
 	proof := map[string]any{
 		"type":               proofType,
 		"cryptosuite":        cryptosuite,
@@ -98,6 +101,9 @@ func Verify(raw []byte, resolve Resolver) (ProofResult, error) {
 }
 
 func verifyDoc(doc map[string]any, resolve Resolver) (ProofResult, error) {
+	if hasUnsafeControl(doc) {
+		return ProofResult{}, errUnsafeControl
+	}
 	proof, ok := doc["proof"].(map[string]any)
 	if !ok {
 		return ProofResult{}, errors.New("credential has no proof, or more than one")
