@@ -203,11 +203,16 @@ func TestCanonicalizationMatchesJSONLDJS(t *testing.T) {
 	awkward.Badge.Name = "Zertifizierte Architektin \"Grün\" ✓ 🏅 \u2028 \u00a0"
 	awkward.Badge.Description = "Line one\nline two\r\n\ttabbed, back\\slash, <b>&amp;</b> 'quotes' 日本語"
 	awkward.Badge.Level = "Gold"
+	// Blank nodes that look alike take RDFC-1.0's n-degree hashing path.
+	twins := testAward("twins")
+	same := Evidence{Name: "Training", Description: "Module 1"}
+	twins.Evidence = []Evidence{same, same, {Name: "Training", Description: "Module 2"}, same}
 	list, err := iss.StatusListCredential(ctx, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	docs := map[string][]byte{
+		"twins":      mustIssue(t, iss, twins).Body,
 		"credential": issue(t, iss, "plain").Body,
 		"awkward":    mustIssue(t, iss, awkward).Body,
 		"statuslist": list,
@@ -221,7 +226,7 @@ func TestCanonicalizationMatchesJSONLDJS(t *testing.T) {
 	docs["proof options"], _ = json.Marshal(opts)
 
 	dir := t.TempDir()
-	names := []string{"credential", "awkward", "statuslist", "proof options"}
+	names := []string{"credential", "awkward", "twins", "statuslist", "proof options"}
 	args := []string{"canon.js"}
 	want := map[string]string{}
 	for _, name := range names {
