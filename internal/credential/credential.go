@@ -205,6 +205,10 @@ func (iss *Issuer) CredentialURL(id string) string {
 	return iss.base + "/credentials/" + url.PathEscape(id)
 }
 
+// VerifyURL is the credential's public verification page, the link to
+// give people.
+func (iss *Issuer) VerifyURL(id string) string { return iss.CredentialURL(id) + "/verify" }
+
 // StatusListURL is where a status list credential is served.
 func (iss *Issuer) StatusListURL(list int) string {
 	return iss.base + "/credentials/status/" + strconv.Itoa(list)

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rung-dev/rung"
@@ -20,7 +21,8 @@ var verifyPage = template.Must(template.ParseFS(templateFiles, "verify.html"))
 
 // Handler serves the public face of the credentials, to anyone:
 //
-//	GET /credentials/{id}          the signed credential (JSON-LD)
+//	GET /credentials/{id}          the signed credential (JSON-LD); browsers
+//	                               asking for HTML are sent to the page
 //	GET /credentials/{id}/verify   a verification page for people
 //	GET /credentials/status/{list} a signed BitstringStatusListCredential
 //	GET /.well-known/did.json      the issuer's did:web document
@@ -108,6 +110,11 @@ func (h *Handler) credential(w http.ResponseWriter, r *http.Request) {
 	c, err := h.iss.Credential(r.Context(), r.PathValue("id"))
 	if err != nil {
 		h.fail(w, r, err)
+		return
+	}
+	// A person following the credential's id in a browser gets the page.
+	if accept := r.Header.Get("Accept"); strings.HasPrefix(accept, "text/html") {
+		http.Redirect(w, r, h.iss.VerifyURL(c.ID), http.StatusSeeOther)
 		return
 	}
 	public(w, "application/ld+json", "no-cache")

@@ -41,6 +41,17 @@ func TestHandlerServesCredentialsKeysAndStatus(t *testing.T) {
 		t.Errorf("GET credential = %d %s %v", code, hdr.Get("Content-Type"), body[:min(len(body), 80)])
 	}
 
+	req, _ := http.NewRequest("GET", srv.URL+"/credentials/"+c.ID, nil)
+	req.Header.Set("Accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != iss.VerifyURL(c.ID) {
+		t.Errorf("a browser asking for the credential got %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+
 	code, body, _ = get(t, srv.URL+"/.well-known/did.json")
 	var did DIDDocument
 	if code != 200 || json.Unmarshal([]byte(body), &did) != nil || did.ID != iss.DID() || len(did.VerificationMethod) != 1 {
