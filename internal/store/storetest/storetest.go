@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentCommits", testConcurrentCommits},
 		{"Backup", testBackup},
 		{"Accounts", testAccounts}, {"Sessions", testSessions}, {"LoginLinks", testLoginLinks},
+		{"CredentialKeys", testCredentialKeys}, {"Credentials", testCredentials}, {"CredentialSlotsAreUnique", testCredentialSlotsAreUnique},
 	}
 	tests = append(tests, sharingTests...)
 	for _, tt := range tests {
