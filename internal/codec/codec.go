@@ -129,6 +129,18 @@ func AppendRecord(dst []byte, r *rung.Record) ([]byte, error) {
 // never a panic, and leave r's body fields unspecified; whatever the bytes,
 // decoding allocates in proportion to len(b), plus at most some 16 KB.
 func DecodeRecord(b []byte, r *rung.Record) error {
+	return decodeRecord(b, r, nil)
+}
+
+// DecodeRecordReusing is DecodeRecord that clears attrs and fills it with
+// the record's attributes instead of allocating a new map (r's Attrs is then
+// attrs, or nil when the record has none), for a reader that is done with
+// one record's attributes before it decodes the next.
+func DecodeRecordReusing(b []byte, r *rung.Record, attrs map[string]any) error {
+	return decodeRecord(b, r, attrs)
+}
+
+func decodeRecord(b []byte, r *rung.Record, reuse map[string]any) error {
 	if len(b) < 2 {
 		return fmt.Errorf("%w: %d bytes", ErrCorrupt, len(b))
 	}
@@ -153,7 +165,12 @@ func DecodeRecord(b []byte, r *rung.Record) error {
 	n := d.uvarint()
 	ev.Attrs = nil
 	if n > 0 && d.err == nil {
-		ev.Attrs = d.object(n-1, 1)
+		if reuse != nil {
+			clear(reuse)
+			ev.Attrs = d.fill(reuse, n-1, 1)
+		} else {
+			ev.Attrs = d.object(n-1, 1)
+		}
 	}
 	if d.err == nil && d.pos != len(d.s) {
 		d.fail("%d trailing bytes", len(d.s)-d.pos)
@@ -386,7 +403,15 @@ func (d *decoder) object(n uint64, depth int) map[string]any {
 		d.fail("count %d exceeds the %d bytes left", n, len(d.s)-d.pos)
 		return nil
 	}
-	m := make(map[string]any, min(n, maxPrealloc))
+	return d.fill(make(map[string]any, min(n, maxPrealloc)), n, depth)
+}
+
+// fill reads n key-value pairs into m.
+func (d *decoder) fill(m map[string]any, n uint64, depth int) map[string]any {
+	if n > uint64(len(d.s)-d.pos) {
+		d.fail("count %d exceeds the %d bytes left", n, len(d.s)-d.pos)
+		return nil
+	}
 	for i := uint64(0); i < n && d.err == nil; i++ {
 		k := d.str()
 		m[k] = d.value(depth)

@@ -338,3 +338,24 @@ func TestAppendRecordUsesRaw(t *testing.T) {
 		t.Fatalf("with Raw: %q, %v; want Raw verbatim", got, err)
 	}
 }
+
+// Decoding into a reused map leaves only the new record's attributes.
+func TestDecodeRecordReusing(t *testing.T) {
+	a := &rung.Record{Event: rung.Event{Type: "t", Attrs: map[string]any{"x": 1.0, "old": "gone"}}}
+	b := &rung.Record{Event: rung.Event{Type: "t", Attrs: map[string]any{"x": 2.0, "nested": map[string]any{"k": true}}}}
+	none := &rung.Record{Event: rung.Event{Type: "t"}}
+	attrs := map[string]any{}
+	for _, want := range []*rung.Record{a, b, none, a} {
+		enc, err := EncodeRecord(nil, want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got rung.Record
+		if err := DecodeRecordReusing(enc, &got, attrs); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got.Event.Attrs, want.Event.Attrs) {
+			t.Errorf("attrs %v, want %v", got.Event.Attrs, want.Event.Attrs)
+		}
+	}
+}

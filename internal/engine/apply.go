@@ -27,6 +27,7 @@ type eventState struct {
 	at        int64 // occurred_at, unix nanos
 	version   int
 	retracted bool
+	queued    bool    // in Engine.bulk, waiting for EndBulk
 	seqs      []int64 // every log record of this id, oldest first
 	// body is the current version in the log's compact encoding: a tenth
 	// of the memory of a decoded event, and one pointer for the collector.
@@ -216,12 +217,26 @@ func (e *Engine) Apply(rec *rung.Record) []Note {
 	ev.body = e.keepBody(rec)
 	ev.typ = rec.Event.Type
 	ev.at = rec.Event.OccurredAt.UnixNano()
-	p := e.partners[rec.Event.Partner]
+	if e.bulk != nil {
+		// Placed and evaluated by EndBulk, in occurred order.
+		if !ev.queued {
+			ev.queued = true
+			e.bulk = append(e.bulk, ev)
+		}
+		return nil
+	}
+	return e.place(ev, &rec.Event)
+}
+
+// place attaches an event's current version to its partner and member and
+// evaluates it.
+func (e *Engine) place(ev *eventState, body *rung.Event) []Note {
+	p := e.partners[body.Partner]
 	if p == nil {
 		// Validation keeps this from happening; a log from an older
 		// build could still hold such an event. It counts for nothing.
 		ev.partner = nil
-		ev.notes = []string{fmt.Sprintf("partner %q is unknown", rec.Event.Partner)}
+		ev.notes = []string{fmt.Sprintf("partner %q is unknown", body.Partner)}
 		return ev.notes
 	}
 	if ev.partner != p {
@@ -232,8 +247,8 @@ func (e *Engine) Apply(rec *rung.Record) []Note {
 		p.events = append(p.events, ev)
 	}
 	var m *memberState
-	if rec.Event.Member != "" {
-		m = e.members[rec.Event.Member]
+	if body.Member != "" {
+		m = e.members[body.Member]
 	}
 	if ev.member != m {
 		if ev.member != nil {
@@ -244,7 +259,7 @@ func (e *Engine) Apply(rec *rung.Record) []Note {
 		}
 	}
 	ev.member = m
-	e.evaluateWith(ev, &rec.Event)
+	e.evaluateWith(ev, body)
 	return ev.notes
 }
 
