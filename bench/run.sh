@@ -18,6 +18,9 @@
 #   BENCH_REDIS      Redis address, or "off" (default 127.0.0.1:6379)
 #   BENCH_OUT        a directory to copy results.jsonl, table.md and server.log to
 #   BENCH_KEEP       set to keep the temporary directory
+#   BENCH_DB         a postgres:// URL to run Rung on PostgreSQL instead of a
+#                    fresh SQLite file; the run uses a new schema of its own
+#                    (bench_<pid>) and drops it at the end
 #   BENCH_CPUPROFILE a file for the server's CPU profile over the whole run (setup
 #                    included), written when the server stops; read it with
 #                    `go tool pprof -top FILE`
@@ -38,6 +41,7 @@ redis_addr=${BENCH_REDIS:-127.0.0.1:6379}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/rung-bench.XXXXXX")
 server_pid=""
+pg_schema=""
 
 cleanup() {
 	if [ -n "$server_pid" ]; then
@@ -47,6 +51,9 @@ cleanup() {
 	if [ -n "${BENCH_OUT:-}" ]; then
 		mkdir -p "$BENCH_OUT"
 		cp "$work"/results.jsonl "$work"/table.md "$work"/server.log "$BENCH_OUT"/ 2>/dev/null || true
+	fi
+	if [ -n "${pg_schema:-}" ] && [ -z "${BENCH_KEEP:-}" ]; then
+		psql "$BENCH_DB" -qc "SET client_min_messages = warning; DROP SCHEMA $pg_schema CASCADE" >/dev/null 2>&1 || true
 	fi
 	if [ -n "${BENCH_KEEP:-}" ]; then
 		echo "kept $work" >&2
@@ -97,6 +104,14 @@ go build -o "$work/redisbench" ./bench/redis
 machine | tee "$work/machine.md" >&2
 
 db="$work/rung.db"
+if [ -n "${BENCH_DB:-}" ]; then
+	pg_schema="bench_$$"
+	psql "$BENCH_DB" -qc "CREATE SCHEMA $pg_schema" >&2
+	case "$BENCH_DB" in
+	*\?*) db="$BENCH_DB&search_path=$pg_schema" ;;
+	*) db="$BENCH_DB?search_path=$pg_schema" ;;
+	esac
+fi
 port=$(free_port)
 url="http://127.0.0.1:$port"
 "$work/rung" program apply internal/demo/program.yaml --db "$db" >&2
