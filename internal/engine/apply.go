@@ -204,7 +204,7 @@ func (e *Engine) Apply(rec *rung.Record) []Note {
 		e.nextEvent++
 		ev.h = e.nextEvent
 		e.events[ev.id] = ev
-		e.byHandle = append(e.byHandle, ev)
+		e.keepHandle(ev)
 	} else if ev.live() {
 		e.unapply(ev)
 	}
@@ -252,6 +252,23 @@ func (e *Engine) Apply(rec *rung.Record) []Note {
 	ev.member = m
 	e.evaluateWith(ev, &rec.Event)
 	return ev.notes
+}
+
+// handleBlock is how many events a block of Engine.byHandle holds.
+const handleBlock = 4096
+
+// keepHandle records an event under its handle.
+func (e *Engine) keepHandle(ev *eventState) {
+	b := int(ev.h / handleBlock)
+	for len(e.byHandle) <= b {
+		e.byHandle = append(e.byHandle, make([]*eventState, handleBlock))
+	}
+	e.byHandle[b][ev.h%handleBlock] = ev
+}
+
+// eventByHandle returns the event with a handle.
+func (e *Engine) eventByHandle(h uint32) *eventState {
+	return e.byHandle[h/handleBlock][h%handleBlock]
 }
 
 // evaluate recomputes an event's effects from its current version.

@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -88,9 +89,14 @@ func appendOnce(xs []int, x int) []int {
 
 // holding is a subject's standing on one badge.
 type holding struct {
-	badge *program.Badge
-	idx   int
-	subj  any // *memberState or *partnerState
+	badge  *program.Badge
+	metric *program.Metric // metric badges
+	idx    int
+	subj   any // *memberState or *partnerState
+	// Step badges counted from joining: the window, for the joined_at it
+	// was computed for.
+	joined, from, to int64
+	windowed         bool
 	// cands are the events that may award an event or step badge, in the
 	// order of occurred_at, then id.
 	cands []cand
@@ -115,14 +121,15 @@ type cand struct {
 type heldLevel struct {
 	level    string // "" for event and step badges
 	at       int64
-	ev       *eventState // the event that completed it
-	evidence string
+	ev       *eventState   // the event that completed it
+	evidence string        // event badges
+	value    float64       // metric badges: the value that reached the level
 	events   []*eventState // step badges: the events that made the steps
 	award    *Award        // bonus points, nil without
 }
 
 func (x *heldLevel) same(y *heldLevel) bool {
-	return x.level == y.level && x.at == y.at && x.ev == y.ev && x.evidence == y.evidence && slices.Equal(x.events, y.events)
+	return x.level == y.level && x.at == y.at && x.ev == y.ev && x.evidence == y.evidence && x.value == y.value && slices.Equal(x.events, y.events)
 }
 
 // evBefore orders (at, event) pairs by occurred_at, then id.
@@ -147,7 +154,11 @@ func (e *Engine) holdingOf(subj any, i int) *holding {
 	}
 	h := (*hs)[i]
 	if h == nil {
-		h = &holding{badge: e.cur.Badges[i], idx: i, subj: subj}
+		b := e.cur.Badges[i]
+		h = &holding{badge: b, idx: i, subj: subj}
+		if b.Metric != "" {
+			h.metric = e.cur.Metric(b.Metric)
+		}
 		(*hs)[i] = h
 	}
 	return h
@@ -189,6 +200,7 @@ func (e *Engine) markBadges(ev *eventState, body *rung.Event, vars *program.Vars
 		}
 		return vars
 	}
+	marks := e.scratch.marks[:0]
 	for _, i := range e.badges.byType[ev.typ] {
 		b := e.cur.Badges[i]
 		c := cand{ev: ev}
@@ -221,8 +233,10 @@ func (e *Engine) markBadges(ev *eventState, body *rung.Event, vars *program.Vars
 		if subj == nil {
 			continue
 		}
+		var h *holding
 		if len(b.Steps) > 0 {
-			if from, to, ok := e.joinedWindow(b, subj); ok && (ev.at < from || ev.at > to) {
+			h = e.holdingOf(subj, i)
+			if from, to, ok := e.joinedWindow(h); ok && (ev.at < from || ev.at > to) {
 				continue // outside the window after joining: cannot count
 			}
 			for si, s := range b.Steps {
@@ -245,16 +259,30 @@ func (e *Engine) markBadges(ev *eventState, body *rung.Event, vars *program.Vars
 				continue
 			}
 		}
-		h := e.holdingOf(subj, i)
-		k, _ := slices.BinarySearchFunc(h.cands, ev, func(x cand, ev *eventState) int {
-			if x.ev.before(ev) {
-				return -1
+		if h == nil {
+			h = e.holdingOf(subj, i)
+		}
+		marks = append(marks, h)
+		n := len(h.cands)
+		if n == 0 || h.cands[n-1].ev.before(ev) {
+			h.cands = append(h.cands, c)
+			if len(h.held) > 0 && len(h.cands) > 1 {
+				continue // after what completed it: changes nothing
 			}
-			return 1
-		})
-		h.cands = slices.Insert(h.cands, k, c)
-		ev.marks = append(ev.marks, h)
+		} else {
+			k, _ := slices.BinarySearchFunc(h.cands, ev, func(x cand, ev *eventState) int {
+				if x.ev.before(ev) {
+					return -1
+				}
+				return 1
+			})
+			h.cands = slices.Insert(h.cands, k, c)
+		}
 		e.holdCands(h)
+	}
+	e.scratch.marks = marks
+	if len(marks) > 0 {
+		ev.marks = e.slab.marks(marks)
 	}
 }
 
@@ -270,12 +298,12 @@ func (e *Engine) unmarkBadges(ev *eventState) {
 // joinedWindow returns the window of a step badge counted from joining:
 // [joined_at, joined_at + within]. ok is false when the badge counts from
 // its first step, or the subject's joined_at is unknown.
-func (e *Engine) joinedWindow(b *program.Badge, subj any) (from, to int64, ok bool) {
-	if b.From == "first_step" {
+func (e *Engine) joinedWindow(h *holding) (from, to int64, ok bool) {
+	if h.badge.From == "first_step" {
 		return 0, 0, false
 	}
 	var joined time.Time
-	switch s := subj.(type) {
+	switch s := h.subj.(type) {
 	case *memberState:
 		joined = s.m.JoinedAt
 	case *partnerState:
@@ -284,7 +312,10 @@ func (e *Engine) joinedWindow(b *program.Badge, subj any) (from, to int64, ok bo
 	if joined.IsZero() {
 		return 0, 0, false
 	}
-	return joined.UnixNano(), e.stepDeadline(b, joined.UnixNano()), true
+	if j := joined.UnixNano(); !h.windowed || h.joined != j {
+		h.joined, h.from, h.to, h.windowed = j, j, e.stepDeadline(h.badge, j), true
+	}
+	return h.from, h.to, true
 }
 
 // stepDeadline returns the last instant a step counts when the window
@@ -331,7 +362,7 @@ func (e *Engine) completeSteps(h *holding) (heldLevel, bool) {
 	if len(h.cands) == 0 {
 		return heldLevel{}, false
 	}
-	from, to, ok := e.joinedWindow(b, h.subj)
+	from, to, ok := e.joinedWindow(h)
 	if !ok {
 		first := h.cands[0]
 		if b.Ordered {
@@ -347,7 +378,8 @@ func (e *Engine) completeSteps(h *holding) (heldLevel, bool) {
 	n := min(len(b.Steps), 64)
 	var counts [64]int
 	done, k := 0, 0
-	var used []*eventState
+	used := e.scratch.steps[:0]
+	defer func() { e.scratch.steps = used[:0] }()
 	for _, c := range h.cands {
 		if c.ev.at < from {
 			continue
@@ -380,10 +412,31 @@ func (e *Engine) completeSteps(h *holding) (heldLevel, bool) {
 			used = append(used, c.ev)
 		}
 		if done == n {
-			return heldLevel{at: c.ev.at, ev: c.ev, evidence: fmt.Sprintf("%d steps", n), events: used}, true
+			hl := heldLevel{at: c.ev.at, ev: c.ev}
+			if len(h.held) == 1 && slices.Equal(h.held[0].events, used) {
+				hl.events = h.held[0].events
+			} else {
+				hl.events = slices.Clone(used)
+			}
+			return hl, true
 		}
 	}
 	return heldLevel{}, false
+}
+
+// evidenceOf says what proves a held badge: an event badge's evidence, a
+// metric badge's metric and the value that reached the level, or a step
+// badge's steps done.
+func evidenceOf(b *program.Badge, hl *heldLevel) string {
+	switch {
+	case len(b.On) > 0:
+		return hl.evidence
+	case b.Metric != "":
+		return b.Metric + " " + formatValue(hl.value)
+	case len(b.Steps) == 1:
+		return "1 step"
+	}
+	return strconv.Itoa(len(b.Steps)) + " steps"
 }
 
 // metricBadges updates the metric badges that listen to an event's
@@ -431,7 +484,7 @@ func (e *Engine) metricBadgeDelta(h *holding, at int64, ev *eventState, v int64,
 	if v < 0 {
 		h.neg += int64(sign)
 	}
-	m := e.cur.Metric(h.badge.Metric)
+	m := h.metric
 	monotone := m.Kind == program.MetricCount || m.Kind == program.MetricDistinct || m.Kind == program.MetricPoints ||
 		(m.Kind == program.MetricSum && h.neg == 0 && v >= 0)
 	if monotone {
@@ -484,7 +537,7 @@ func (e *Engine) metricCrossings(h *holding, m *program.Metric) []heldLevel {
 		}
 		for ok && len(out) < len(b.Levels) && v >= b.Levels[len(out)].At {
 			lv := b.Levels[len(out)]
-			out = append(out, heldLevel{level: lv.Name, at: at, ev: ev, evidence: fmt.Sprintf("%s %s", b.Metric, formatValue(v))})
+			out = append(out, heldLevel{level: lv.Name, at: at, ev: ev, value: v})
 		}
 		return len(out) < len(b.Levels)
 	}
@@ -548,7 +601,7 @@ func (e *Engine) metricCrossings(h *holding, m *program.Metric) []heldLevel {
 		var all []tagged
 		for part, name := range []string{m.Num, m.Den} {
 			for p := range ser[e.metricIdx[name]].c.all() {
-				all = append(all, tagged{p: p, part: part, ev: e.byHandle[p.ev]})
+				all = append(all, tagged{p: p, part: part, ev: e.eventByHandle(p.ev)})
 			}
 		}
 		slices.SortStableFunc(all, func(x, y tagged) int {
@@ -567,7 +620,7 @@ func (e *Engine) metricCrossings(h *holding, m *program.Metric) []heldLevel {
 		}
 	} else {
 		for p := range ser[e.metricIdx[m.Name]].c.all() {
-			if !take(tagged{p: p, ev: e.byHandle[p.ev]}) {
+			if !take(tagged{p: p, ev: e.eventByHandle(p.ev)}) {
 				return out
 			}
 		}
@@ -708,7 +761,7 @@ func (e *Engine) settleRevocations(rec *rung.Record) {
 			continue // held again, perhaps from another event
 		}
 		r := Revocation{Badge: l.h.badge.ID, Name: l.h.badge.Name, Level: l.hl.level, AwardedAt: unixTime(l.hl.at),
-			Evidence: l.hl.evidence, Events: heldEvents(&l.hl), RevokedAt: rec.ReceivedAt, RevokedBy: rec.Event.ID, Retraction: rec.Retracted}
+			Evidence: evidenceOf(l.h.badge, &l.hl), Events: heldEvents(&l.hl), RevokedAt: rec.ReceivedAt, RevokedBy: rec.Event.ID, Retraction: rec.Retracted}
 		r.Subject, r.Kind, r.Partner = subjectIDs(l.h.subj, l.hl.ev)
 		e.revocations = append(e.revocations, r)
 	}
@@ -766,7 +819,7 @@ func (e *Engine) badgeCards(subj any, holds []*holding, t time.Time) (held, revo
 				continue
 			}
 			bc := BadgeCard{ID: h.badge.ID, Name: h.badge.Name, Level: hl.level, AwardedAt: unixTime(hl.at),
-				Evidence: hl.evidence, Events: heldEvents(hl)}
+				Evidence: evidenceOf(h.badge, hl), Events: heldEvents(hl)}
 			if hl.award != nil {
 				bc.Points = hl.award.Points
 			}
@@ -849,7 +902,7 @@ func (e *Engine) badgeEffects(ev *eventState) (out []BadgeEffect, awards []*Awar
 				if hl.ev != ev {
 					continue
 				}
-				be := BadgeEffect{Badge: h.badge.ID, Name: h.badge.Name, Level: hl.level, Change: "awarded", At: unixTime(hl.at), Evidence: hl.evidence}
+				be := BadgeEffect{Badge: h.badge.ID, Name: h.badge.Name, Level: hl.level, Change: "awarded", At: unixTime(hl.at), Evidence: evidenceOf(h.badge, hl)}
 				be.Subject, be.Kind, _ = subjectIDs(h.subj, ev)
 				if hl.award != nil {
 					be.Points = hl.award.Points
@@ -880,7 +933,7 @@ func dumpHoldings(w io.Writer, holds []*holding) {
 		}
 		for i := range h.held {
 			hl := &h.held[i]
-			fmt.Fprintf(w, "  badge %s %q %d %s %q %v\n", h.badge.ID, hl.level, hl.at, hl.ev.id, hl.evidence, heldEvents(hl))
+			fmt.Fprintf(w, "  badge %s %q %d %s %q %v\n", h.badge.ID, hl.level, hl.at, hl.ev.id, evidenceOf(h.badge, hl), heldEvents(hl))
 		}
 	}
 }

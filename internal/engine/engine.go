@@ -53,8 +53,9 @@ type Engine struct {
 	scored map[string]uint8
 
 	badges badgeIndex
-	// byHandle finds an event by its handle (eventState.h).
-	byHandle []*eventState
+	// byHandle finds an event by its handle (eventState.h), in blocks
+	// of handleBlock: growing it never copies.
+	byHandle [][]*eventState
 	// pending collects the badges lost while one record is applied;
 	// revocations is the history of badges revoked, in log order.
 	pending     pendingRevocations
@@ -73,6 +74,8 @@ type Engine struct {
 	scratch struct {
 		evals    []ruleEval
 		contribs []contrib
+		marks    []*holding
+		steps    []*eventState
 	}
 }
 
@@ -85,7 +88,6 @@ func New() *Engine {
 		streams:    map[streamKey]*stream{},
 		keyIDs:     map[string]uint32{},
 		boardsLive: true,
-		byHandle:   []*eventState{nil},
 	}
 	return e
 }
