@@ -235,6 +235,9 @@ func (e *Engine) markBadges(ev *eventState, body *rung.Event, vars *program.Vars
 		}
 		var h *holding
 		if len(b.Steps) > 0 {
+			if b.From != "first_step" && joinedAt(subj).IsZero() {
+				continue // no joined_at: no window to count in
+			}
 			h = e.holdingOf(subj, i)
 			if from, to, ok := e.joinedWindow(h); ok && (ev.at < from || ev.at > to) {
 				continue // outside the window after joining: cannot count
@@ -295,22 +298,28 @@ func (e *Engine) unmarkBadges(ev *eventState) {
 	ev.marks = ev.marks[:0]
 }
 
+// joinedAt returns when a subject joined; zero when unknown.
+func joinedAt(subj any) time.Time {
+	switch s := subj.(type) {
+	case *memberState:
+		return s.m.JoinedAt
+	case *partnerState:
+		return s.latest().JoinedAt
+	}
+	return time.Time{}
+}
+
 // joinedWindow returns the window of a step badge counted from joining:
 // [joined_at, joined_at + within]. ok is false when the badge counts from
-// its first step, or the subject's joined_at is unknown.
+// its first step. A subject whose joined_at is unknown has an empty
+// window: nobody knows when its days after joining were.
 func (e *Engine) joinedWindow(h *holding) (from, to int64, ok bool) {
 	if h.badge.From == "first_step" {
 		return 0, 0, false
 	}
-	var joined time.Time
-	switch s := h.subj.(type) {
-	case *memberState:
-		joined = s.m.JoinedAt
-	case *partnerState:
-		joined = s.latest().JoinedAt
-	}
+	joined := joinedAt(h.subj)
 	if joined.IsZero() {
-		return 0, 0, false
+		return math.MaxInt64, math.MinInt64, true
 	}
 	if j := joined.UnixNano(); !h.windowed || h.joined != j {
 		h.joined, h.from, h.to, h.windowed = j, j, e.stepDeadline(h.badge, j), true
