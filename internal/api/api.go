@@ -66,6 +66,7 @@ func (h *Handler) routes() {
 	m.Handle("GET /api/v1/leaderboards", h.auth(rung.ScopeRead, h.listLeaderboards))
 	m.Handle("GET /api/v1/leaderboards/{id}", h.auth(rung.ScopeRead, h.getLeaderboard))
 	m.Handle("GET /api/v1/ledger", h.auth(rung.ScopeRead, h.getLedger))
+	m.Handle("GET /api/v1/feed", h.auth(rung.ScopeRead, h.getFeed))
 	m.Handle("POST /api/v1/adjustments", h.auth(rung.ScopeAdmin, h.postAdjustment))
 
 	m.Handle("GET /api/v1/apikeys", h.auth(rung.ScopeAdmin, h.listKeys))

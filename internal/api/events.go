@@ -376,6 +376,7 @@ func (h *Handler) getEvent(w http.ResponseWriter, r *http.Request) {
 			"awards":  ef.Effects.Awards,
 			"metrics": ef.Effects.Metrics,
 			"levels":  ef.Effects.Levels,
+			"badges":  ef.Effects.Badges,
 			"notes":   ef.Effects.Notes,
 		},
 	})

@@ -58,6 +58,7 @@ func Generate(o Options) *Data {
 	now := o.Now.UTC().Truncate(time.Second)
 	g := &gen{
 		r:     rand.New(rand.NewPCG(uint64(o.Seed), 0x52554e47)),
+		onb:   rand.New(rand.NewPCG(uint64(o.Seed), 0x4f4e42)),
 		now:   now,
 		start: now.AddDate(0, -o.Months, 0),
 		d:     &Data{},
@@ -71,6 +72,7 @@ func Generate(o Options) *Data {
 // gen holds the state of one generation.
 type gen struct {
 	r          *rand.Rand
+	onb        *rand.Rand // onboarding's own draws: the rest is the same without it
 	now, start time.Time
 	d          *Data
 	profiles   []*profile
@@ -122,6 +124,10 @@ const (
 	kindMeeting
 	kindWon
 	kindCSAT
+	kindSetup
+	kindICP
+	kindDemo
+	kindPitch
 )
 
 // kinds gives each kind its type, source system and record id format.
@@ -133,6 +139,10 @@ var kinds = [...]struct{ typ, source, record string }{
 	kindMeeting:    {"meeting.first", "crm", "opp-%06d"},
 	kindWon:        {"deal.won", "crm", "opp-%06d"},
 	kindCSAT:       {"survey.csat", "survey", "rsp-%06d"},
+	kindSetup:      {"portal.setup", "portal", "task-%06d"},
+	kindICP:        {"training.icp", "lms", "icp-%06d"},
+	kindDemo:       {"demo.passed", "lms", "demo-%06d"},
+	kindPitch:      {"pitch.validated", "lms", "pitch-%06d"},
 }
 
 func (g *gen) partners(n int) {
@@ -311,6 +321,9 @@ func (g *gen) members(n int) {
 func (g *gen) events() {
 	for _, pr := range g.profiles {
 		g.partnerEvents(pr)
+	}
+	for _, pr := range g.profiles {
+		g.onboarding(pr)
 	}
 	// Creation order breaks ties in time, so the order is the same on
 	// every run.
@@ -561,6 +574,40 @@ func (g *gen) surveys(pr *profile, certified int, wins []time.Time) {
 	for _, t := range at {
 		score := choose(g.r, []float64{1, 2, 3, 4, 5}, []float64{3 - 2*q, 5 - 3*q, 12 - 6*q, 35, 25 + 45*q})
 		g.add(kindCSAT, pr, nil, t, -1, map[string]any{"score": score})
+	}
+}
+
+// onboarding draws the onboarding tasks of a partner that joined inside
+// the history: its first contact sets up the portal, takes the ICP
+// training, passes the product demo and has a pitch validated, one after
+// the other. Active partners are through in days, others take weeks, and
+// some stop on the way.
+func (g *gen) onboarding(pr *profile) {
+	if pr.p.JoinedAt.Before(g.start) || len(pr.members) == 0 {
+		return
+	}
+	r := g.onb
+	mm := &member{idx: int32(pr.members[0]), m: &g.d.Members[pr.members[0]]}
+	t := pr.p.JoinedAt
+	if mm.m.JoinedAt.After(t) {
+		t = mm.m.JoinedAt
+	}
+	pace := 1.5 / math.Max(0.2, math.Min(pr.activity, 2)) // median days between tasks
+	for _, k := range []kind{kindSetup, kindICP, kindDemo, kindPitch} {
+		if r.Float64() < 0.1 {
+			return
+		}
+		next := t.Add(time.Duration(pace * math.Exp(0.6*r.NormFloat64()) * float64(24*time.Hour)))
+		local := next.In(pr.loc)
+		next = time.Date(local.Year(), local.Month(), local.Day(), 9+r.IntN(8), r.IntN(60), r.IntN(60), 0, pr.loc).UTC()
+		if !next.After(t) {
+			next = t.Add(time.Hour).Truncate(time.Second)
+		}
+		if next.After(g.now) {
+			return
+		}
+		g.add(k, pr, mm, next, -1, nil)
+		t = next
 	}
 }
 

@@ -167,8 +167,10 @@ func TestEventsAreValid(t *testing.T) {
 		memberOf[m.ID] = m.Partner
 	}
 	partners := map[string]bool{}
+	joinedAt := map[string]time.Time{}
 	for _, p := range d.Partners {
 		partners[p.ID] = true
+		joinedAt[p.ID] = p.JoinedAt
 	}
 	typeRe := regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]*$`)
 	idRe := regexp.MustCompile(`^(crm|lms|portal|survey):[a-z]+-\d{6,7}:([a-z0-9_.-]+)$`)
@@ -256,6 +258,10 @@ func TestEventsAreValid(t *testing.T) {
 		case "survey.csat":
 			if s := num("score"); s < 1 || s > 5 || s != float64(int(s)) {
 				t.Fatalf("%s: score %v", e.ID, s)
+			}
+		case "portal.setup", "training.icp", "demo.passed", "pitch.validated":
+			if j := joinedAt[e.Partner]; e.OccurredAt.Before(j) {
+				t.Fatalf("%s: onboarding task before the partner joined (%v)", e.ID, j)
 			}
 		default:
 			t.Fatalf("%s: unexpected type %s", e.ID, e.Type)

@@ -35,7 +35,8 @@ type eventState struct {
 
 	evals    []ruleEval
 	contribs []contrib
-	notes    []string // why rules awarded nothing, when they failed
+	notes    []string   // why rules awarded nothing, when they failed
+	marks    []*holding // the event and step badge holdings the event is in
 }
 
 func (ev *eventState) live() bool { return !ev.retracted && ev.partner != nil }
@@ -193,6 +194,10 @@ type Note = string
 // The record must already be durable. It returns the notes of the event's
 // evaluation. The partner (and member, if any) must be known.
 func (e *Engine) Apply(rec *rung.Record) []Note {
+	if e.badges.any {
+		e.pending.on = true
+		defer e.settleRevocations(rec)
+	}
 	ev := e.events[rec.Event.ID]
 	if ev == nil {
 		ev = e.slab.event()
@@ -200,6 +205,7 @@ func (e *Engine) Apply(rec *rung.Record) []Note {
 		e.nextEvent++
 		ev.h = e.nextEvent
 		e.events[ev.id] = ev
+		e.keepHandle(ev)
 	} else if ev.live() {
 		e.unapply(ev)
 	}
@@ -263,6 +269,23 @@ func (e *Engine) place(ev *eventState, body *rung.Event) []Note {
 	return ev.notes
 }
 
+// handleBlock is how many events a block of Engine.byHandle holds.
+const handleBlock = 4096
+
+// keepHandle records an event under its handle.
+func (e *Engine) keepHandle(ev *eventState) {
+	b := int(ev.h / handleBlock)
+	for len(e.byHandle) <= b {
+		e.byHandle = append(e.byHandle, make([]*eventState, handleBlock))
+	}
+	e.byHandle[b][ev.h%handleBlock] = ev
+}
+
+// eventByHandle returns the event with a handle.
+func (e *Engine) eventByHandle(h uint32) *eventState {
+	return e.byHandle[h/handleBlock][h%handleBlock]
+}
+
 // evaluate recomputes an event's effects from its current version.
 func (e *Engine) evaluate(ev *eventState) {
 	e.evaluateWith(ev, ev.event())
@@ -271,16 +294,29 @@ func (e *Engine) evaluate(ev *eventState) {
 // evaluateWith evaluates the event's rules and metrics and applies the
 // resulting awards and contributions.
 func (e *Engine) evaluateWith(ev *eventState, body *rung.Event) {
-	if len(ev.evals) > 0 || len(ev.contribs) > 0 {
+	if len(ev.evals) > 0 || len(ev.contribs) > 0 || len(ev.marks) > 0 {
 		// Never count an event twice: take its effects out first.
 		e.unapply(ev)
 	}
 	ev.evals = ev.evals[:0]
 	ev.contribs = ev.contribs[:0]
 	ev.notes = ev.notes[:0]
-	if e.cur == nil || !e.scored[ev.typ] {
+	if e.cur == nil {
 		return
 	}
+	reads := e.scored[ev.typ]
+	var vars *program.Vars
+	if reads&readsScore != 0 {
+		vars = e.score(ev, body)
+	}
+	if reads&readsBadges != 0 {
+		e.markBadges(ev, body, vars)
+	}
+}
+
+// score evaluates the event's rules and metrics, applies the awards and
+// contributions, and returns the variables it evaluated them with.
+func (e *Engine) score(ev *eventState, body *rung.Event) *program.Vars {
 	evals, contribs := e.scratch.evals[:0], e.scratch.contribs[:0]
 	vars := e.varsFor(ev, body)
 	v := e.versionAt(ev.at)
@@ -331,6 +367,7 @@ func (e *Engine) evaluateWith(ev *eventState, body *rung.Event) {
 	}
 	e.scratch.evals, e.scratch.contribs = evals, contribs
 	e.applyEffects(ev)
+	return vars
 }
 
 // evalRule evaluates one rule for an event. It returns false when the rule
@@ -448,6 +485,9 @@ func (e *Engine) applyEffects(ev *eventState) {
 	for _, c := range ev.contribs {
 		e.addContrib(ev, c)
 	}
+	if e.badges.metric && len(ev.contribs) > 0 {
+		e.metricBadges(ev, +1)
+	}
 }
 
 // unapply reverses an event's effects.
@@ -465,6 +505,12 @@ func (e *Engine) unapply(ev *eventState) {
 	}
 	for _, c := range ev.contribs {
 		e.removeContrib(ev, c)
+	}
+	if e.badges.metric && len(ev.contribs) > 0 {
+		e.metricBadges(ev, -1)
+	}
+	if len(ev.marks) > 0 {
+		e.unmarkBadges(ev)
 	}
 	ev.evals = ev.evals[:0]
 	ev.contribs = ev.contribs[:0]

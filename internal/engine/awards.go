@@ -104,6 +104,7 @@ func (e *Engine) addAward(a *Award) {
 		a.Member.awards.insert(a)
 	}
 	e.pointsDelta(a, +1)
+	e.pointsBadges(a, +1)
 }
 
 func (e *Engine) removeAward(a *Award) {
@@ -112,6 +113,7 @@ func (e *Engine) removeAward(a *Award) {
 		a.Member.awards.remove(a)
 	}
 	e.pointsDelta(a, -1)
+	e.pointsBadges(a, -1)
 }
 
 // streamKey names the events one stateful rule sees for one subject.

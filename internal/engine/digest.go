@@ -10,8 +10,9 @@ import (
 )
 
 // Dump writes a canonical text form of the derived state as of t: every
-// partner's and member's ledger, points and level, and every leaderboard in
-// full. Two engines with the same facts write the same bytes, whatever
+// partner's and member's ledger, points, level and badges held, and every
+// leaderboard in full. (The history of revoked badges depends on the order
+// records were logged in, so it is not part of it: see Revocations.) Two engines with the same facts write the same bytes, whatever
 // order the facts arrived in; tests and `rung copy` compare them.
 func (e *Engine) Dump(w io.Writer, t time.Time) {
 	pids := e.PartnerIDs()
@@ -23,6 +24,7 @@ func (e *Engine) Dump(w io.Writer, t time.Time) {
 		}
 		pts := e.points(&p.awards, p.adjusts, t.UnixNano())
 		fmt.Fprintf(w, "  points %d %d %v\n", pts.Balance, pts.Lifetime, pts.Expiring)
+		dumpHoldings(w, p.holds)
 	}
 	mids := e.MemberIDs("")
 	for _, id := range mids {
@@ -33,6 +35,7 @@ func (e *Engine) Dump(w io.Writer, t time.Time) {
 		}
 		pts := e.points(&m.awards, m.adjusts, t.UnixNano())
 		fmt.Fprintf(w, "  points %d %d\n", pts.Balance, pts.Lifetime)
+		dumpHoldings(w, m.holds)
 	}
 	ids := make([]string, 0, len(e.boards))
 	for _, b := range e.boards {

@@ -12,6 +12,7 @@ package engine
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -49,9 +50,19 @@ type Engine struct {
 	now        time.Time
 
 	metricIdx map[string]int // metric name → series slot
-	// scored holds the event types some rule (of any version) or metric
-	// reads; events of other types are kept but not evaluated.
-	scored map[string]bool
+	// scored holds what reads each event type: some rule (of any
+	// version) or metric (readsScore), some badge (readsBadges); events of
+	// other types are kept but not evaluated.
+	scored map[string]uint8
+
+	badges badgeIndex
+	// byHandle finds an event by its handle (eventState.h), in blocks
+	// of handleBlock: growing it never copies.
+	byHandle [][]*eventState
+	// pending collects the badges lost while one record is applied;
+	// revocations is the history of badges revoked, in log order.
+	pending     pendingRevocations
+	revocations []Revocation
 
 	vars varsCache
 	// bodies is the free end of the block event bodies are kept in.
@@ -70,6 +81,8 @@ type Engine struct {
 	scratch struct {
 		evals    []ruleEval
 		contribs []contrib
+		marks    []*holding
+		steps    []*eventState
 	}
 }
 
@@ -126,6 +139,7 @@ type partnerState struct {
 	series   []series              // per metric index: the partner's contributions
 	members  map[string]*memberState
 	vars     map[int]map[string]any // CEL vars by version index
+	holds    []*holding             // by badge index of the newest program; nil until one is needed
 }
 
 // memberState is a member and everything derived for it.
@@ -137,6 +151,7 @@ type memberState struct {
 	adjusts []rung.Adjustment
 	series  []series
 	vars    map[string]any
+	holds   []*holding
 }
 
 // latest returns the partner's newest version.
@@ -242,6 +257,7 @@ func (e *Engine) PutPartner(pv rung.PartnerVersion) {
 		p.versions = append(p.versions, pv)
 		return
 	}
+	joined := p.latest().JoinedAt
 	p.versions = append(p.versions, pv)
 	p.vars = nil
 	if len(p.events) == 0 {
@@ -249,6 +265,9 @@ func (e *Engine) PutPartner(pv rung.PartnerVersion) {
 		return
 	}
 	from := pv.ValidFrom.UnixNano()
+	if !joined.Equal(pv.Partner.JoinedAt) && e.badges.any {
+		from = math.MinInt64 // step badges count from joining
+	}
 	var again []*eventState
 	for _, ev := range p.events {
 		if ev.partner == p && ev.at >= from && ev.live() {
@@ -298,20 +317,24 @@ func (e *Engine) SetVersions(vs []*Version, now time.Time) error {
 	e.cur = vs[len(vs)-1].Program
 	e.now = now
 	e.metricIndex()
-	e.scored = map[string]bool{}
+	e.buildBadgeIndex()
+	e.scored = map[string]uint8{}
 	var fields program.EventFields
 	for _, v := range vs {
 		fields |= v.Program.EventFields
 		for _, r := range v.Program.Points.Rules {
 			for _, t := range r.On {
-				e.scored[t] = true
+				e.scored[t] |= readsScore
 			}
 		}
 	}
 	for _, m := range e.cur.Metrics {
 		for _, t := range m.Types {
-			e.scored[t] = true
+			e.scored[t] |= readsScore
 		}
+	}
+	for t := range e.badges.byType {
+		e.scored[t] |= readsBadges
 	}
 	if fields != e.vars.fields || e.vars.event == nil {
 		// A new map: keys the old set filled must not linger.
@@ -343,7 +366,12 @@ func (e *Engine) SetNow(now time.Time) {
 // records, when known, sizes the event table for the replay.
 func (e *Engine) BeginBulk(records int) {
 	e.boardsLive = false
-	e.bulk = make([]*eventState, 0, records)
+	if !e.badges.any {
+		// Badges record revocations as records arrive, in the log's order
+		// (a correction or retraction that takes a badge away), so a
+		// program with badges is replayed in that order.
+		e.bulk = make([]*eventState, 0, records)
+	}
 	if records > len(e.events) {
 		grown := make(map[string]*eventState, records)
 		for k, v := range e.events {
@@ -360,6 +388,12 @@ func (e *Engine) EndBulk(now time.Time) {
 	e.now = now
 	e.buildBoards()
 }
+
+// What reads an event type (Engine.scored).
+const (
+	readsScore  uint8 = 1 << iota // a rule or a metric
+	readsBadges                   // an event or step badge
+)
 
 // metricSlots is how many metric series a subject keeps: one per metric of
 // the newest program (points are kept as awards, not a series).
@@ -378,11 +412,13 @@ func (e *Engine) recomputeAll() {
 		p.awards = awardList{}
 		p.series = make([]series, slots)
 		p.vars = nil
+		p.holds = nil
 	}
 	for _, m := range e.members {
 		m.awards = awardList{}
 		m.series = make([]series, slots)
 		m.vars = nil
+		m.holds = nil
 	}
 	live := e.boardsLive
 	e.boardsLive = false
@@ -391,6 +427,7 @@ func (e *Engine) recomputeAll() {
 		ev.evals = nil
 		ev.contribs = nil
 		ev.notes = nil
+		ev.marks = nil
 		if ev.live() {
 			evs = append(evs, ev)
 		}

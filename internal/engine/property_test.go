@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -52,6 +53,20 @@ type op struct {
 // interleaving of those histories gives the same derived state, and that
 // state equals a rebuild from the log.
 func TestStateIsIndependentOfArrivalOrder(t *testing.T) {
+	checkArrivalOrder(t, func(t *rapid.T, now time.Time) *harness { return newHarness(t, testProgram, now) })
+}
+
+// TestBadgesAreIndependentOfArrivalOrder is the same check on a program
+// with badges of every kind (event badges with evidence that may fail,
+// metric badges on counts, sums, averages, ratios, distinct counts and
+// points, step badges from joining and from the first step, ordered or not,
+// with bonus points): what subjects hold does not depend on the order
+// events arrive in, and a rebuild gives it back, with the same revocations.
+func TestBadgesAreIndependentOfArrivalOrder(t *testing.T) {
+	checkArrivalOrder(t, newBadgeHarness)
+}
+
+func checkArrivalOrder(t *testing.T, setup func(*rapid.T, time.Time) *harness) {
 	now := time.Date(2026, 11, 20, 12, 0, 0, 0, berlin)
 	rapid.Check(t, func(t *rapid.T) {
 		n := rapid.IntRange(1, 30).Draw(t, "events")
@@ -90,15 +105,18 @@ func TestStateIsIndependentOfArrivalOrder(t *testing.T) {
 				pos[i]++
 			}
 		}
-		a := run(t, order("orderA"), now)
-		b := run(t, order("orderB"), now)
+		a := run(t, setup, order("orderA"), now)
+		b := run(t, setup, order("orderB"), now)
 		if da, db := a.e.Digest(now), b.e.Digest(now); da != db {
 			t.Fatalf("two arrival orders differ:\nA:\n%s\nB:\n%s", dump(a.e, now), dump(b.e, now))
 		}
 		// Rebuild A from its log, in bulk as at start-up.
-		r := replay(t, a, now)
+		r := replay(t, setup, a, now)
 		if da, dr := a.e.Digest(now), r.Digest(now); da != dr {
 			t.Fatalf("incremental differs from rebuild:\nincremental:\n%s\nrebuild:\n%s", dump(a.e, now), dump(r, now))
+		}
+		if ra, rr := a.e.Revocations(), r.Revocations(); !reflect.DeepEqual(ra, rr) {
+			t.Fatalf("revocations differ:\nincremental: %+v\nrebuild: %+v", ra, rr)
 		}
 	})
 }
@@ -108,8 +126,8 @@ type logged struct {
 	log []rung.Record
 }
 
-func run(t *rapid.T, ops []op, now time.Time) *logged {
-	h := newHarness(t, testProgram, now)
+func run(t *rapid.T, setup func(*rapid.T, time.Time) *harness, ops []op, now time.Time) *logged {
+	h := setup(t, now)
 	l := &logged{harness: h}
 	for _, o := range ops {
 		if o.retract {
@@ -135,8 +153,8 @@ func run(t *rapid.T, ops []op, now time.Time) *logged {
 	return l
 }
 
-func replay(t *rapid.T, l *logged, now time.Time) *Engine {
-	h := newHarness(t, testProgram, now)
+func replay(t *rapid.T, setup func(*rapid.T, time.Time) *harness, l *logged, now time.Time) *Engine {
+	h := setup(t, now)
 	h.e.BeginBulk(len(l.log))
 	for i := range l.log {
 		rec := l.log[i]
@@ -155,3 +173,71 @@ func dump(e *Engine, now time.Time) string {
 type fmtBuf []byte
 
 func (b *fmtBuf) Write(p []byte) (int, error) { *b = append(*b, p...); return len(p), nil }
+
+// badgeProgram is testProgram with badges of every kind.
+const badgeProgram = testProgram + `
+badges:
+  - id: cert-a
+    name: Cert A
+    on: certification.earned
+    when: event.attrs.cert_id == "A"
+    evidence: event.attrs.cert_id
+    points: 40
+  - id: top-training
+    on: training.completed
+    evidence: 'event.attrs.score >= 90 ? "top score" : ""'
+  - id: surveyed
+    for: partner
+    on: survey.csat
+    evidence: string(event.attrs.score)
+  - id: deal-maker
+    metric: registrations
+    levels: {Bronze: 1, Silver: 2, Gold: 4}
+    points: 15
+  - id: big-seller
+    for: partner
+    metric: sourced_revenue
+    levels: {Bronze: 100000, Gold: 300000}
+    points: 100
+  - id: happy
+    for: partner
+    metric: csat
+    levels: {Good: 3, Great: 4.5}
+  - id: closer
+    for: partner
+    metric: meeting_rate
+    levels: {Half: 0.5, All: 1}
+  - id: certified-team
+    for: partner
+    metric: certified
+    levels: {Two: 2, Three: 3}
+  - id: pointy
+    metric: points
+    levels: {P300: 300, P900: 900}
+    points: 5
+  - id: quick-start
+    steps: [training.completed, deal.registered]
+    within: 3d
+    from: first_step
+    ordered: true
+    points: 20
+  - id: team-ramp
+    for: partner
+    steps: [portal.login, {type: training.completed, count: 2, where: event.attrs.score >= 70}, meeting.first]
+    within: 30d
+    from: joined_at
+  - id: member-ramp
+    steps: [certification.earned, deal.won]
+    within: 2d
+`
+
+// newBadgeHarness is a harness on badgeProgram where p1 and m1 have
+// joined_at dates (the others count their steps from the first).
+func newBadgeHarness(t *rapid.T, now time.Time) *harness {
+	h := newHarness(t, badgeProgram, now)
+	h.e.PutPartner(rung.PartnerVersion{Version: 2, ValidFrom: time.Unix(0, 0),
+		Partner: rung.Partner{ID: "p1", Name: "Partner p1", Size: "smb", JoinedAt: time.Date(2026, 11, 2, 0, 0, 0, 0, berlin)}})
+	h.e.PutMember(rung.Member{ID: "m1", Partner: "p1", Name: "Member m1", JoinedAt: time.Date(2026, 11, 3, 12, 0, 0, 0, berlin),
+		Memberships: []rung.Membership{{Partner: "p1"}}})
+	return h
+}

@@ -3,6 +3,7 @@ package engine
 import (
 	"math"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/rung-dev/rung"
@@ -200,7 +201,8 @@ type Scorecard struct {
 	AsOf       time.Time       `json:"as_of"`
 	Points     Points          `json:"points"`
 	Level      *LevelCard      `json:"level,omitempty"`
-	Badges     []any           `json:"badges"`
+	Badges     []BadgeCard     `json:"badges"`
+	Revoked    []BadgeCard     `json:"revoked_badges"`
 	Ranks      []Standing      `json:"ranks"`
 	Challenges []ChallengeCard `json:"challenges"`
 	Tier       *TierCard       `json:"tier,omitempty"`
@@ -213,7 +215,8 @@ func (e *Engine) MemberScorecard(id string, t time.Time) (Scorecard, error) {
 		return Scorecard{}, rung.Errorf(rung.ENOTFOUND, "member %q not found", id)
 	}
 	at := e.asOf(t)
-	sc := Scorecard{Subject: id, Name: m.m.Name, Partner: m.m.PartnerAt(at), AsOf: at, Badges: []any{}}
+	sc := Scorecard{Subject: id, Name: m.m.Name, Partner: m.m.PartnerAt(at), AsOf: at}
+	sc.Badges, sc.Revoked = e.badgeCards(m, m.holds, at)
 	sc.Points = e.points(&m.awards, m.adjusts, at.UnixNano())
 	sc.Level = e.level(sc.Points.Lifetime)
 	sc.Ranks = e.standings(m, true, t)
@@ -229,7 +232,8 @@ func (e *Engine) PartnerScorecard(id string, t time.Time) (Scorecard, error) {
 	}
 	at := e.asOf(t)
 	pv := p.versions[p.at(at.UnixNano())].Partner
-	sc := Scorecard{Subject: id, Name: pv.Name, AsOf: at, Badges: []any{}}
+	sc := Scorecard{Subject: id, Name: pv.Name, AsOf: at}
+	sc.Badges, sc.Revoked = e.badgeCards(p, p.holds, at)
 	sc.Points = e.points(&p.awards, p.adjusts, at.UnixNano())
 	sc.Level = e.level(sc.Points.Lifetime)
 	sc.Ranks = e.standings(p, false, t)
@@ -379,6 +383,8 @@ type LedgerEntry struct {
 	Note       string    `json:"note,omitempty"`
 	Reason     string    `json:"reason,omitempty"`
 	By         string    `json:"by,omitempty"`
+	Badge      string    `json:"badge,omitempty"`       // bonus points of this badge
+	BadgeLevel string    `json:"badge_level,omitempty"` // and level
 }
 
 // LedgerFilter selects ledger entries. Partner or Member is required.
@@ -445,6 +451,13 @@ func awardEntry(a *Award) LedgerEntry {
 	if a.Points != a.Requested {
 		le.Requested = a.Requested
 	}
+	if isBadgeAward(a) {
+		le.Badge, le.BadgeLevel, _ = strings.Cut(strings.TrimPrefix(a.Rule, "badge:"), ":")
+		le.Reason = "badge " + le.Badge
+		if le.BadgeLevel != "" {
+			le.Reason += " (" + le.BadgeLevel + ")"
+		}
+	}
 	if a.Member != nil {
 		le.Member = a.Member.m.ID
 	}
@@ -460,6 +473,7 @@ type Effects struct {
 	Awards    []LedgerEntry  `json:"awards"`
 	Metrics   []MetricEffect `json:"metrics"`
 	Levels    []LevelEffect  `json:"levels"`
+	Badges    []BadgeEffect  `json:"badges"`
 	Notes     []string       `json:"notes"`
 }
 
@@ -484,7 +498,9 @@ func (e *Engine) EventEffects(id string) (Effects, error) {
 		return Effects{}, rung.Errorf(rung.ENOTFOUND, "event %q not found", id)
 	}
 	ef := Effects{ID: id, Version: ev.version, Retracted: ev.retracted, Seqs: ev.seqs,
-		Awards: []LedgerEntry{}, Metrics: []MetricEffect{}, Levels: []LevelEffect{}, Notes: []string{}}
+		Awards: []LedgerEntry{}, Metrics: []MetricEffect{}, Levels: []LevelEffect{}, Badges: []BadgeEffect{}, Notes: []string{}}
+	badges, bonus := e.badgeEffects(ev)
+	ef.Badges = append(ef.Badges, badges...)
 	if ev.retracted {
 		return ef, nil
 	}
@@ -496,6 +512,12 @@ func (e *Engine) EventEffects(id string) (Effects, error) {
 			if re.award.Member != nil {
 				members[re.award.Member] = true
 			}
+		}
+	}
+	for _, a := range bonus {
+		ef.Awards = append(ef.Awards, awardEntry(a))
+		if a.Member != nil {
+			members[a.Member] = true
 		}
 	}
 	for _, c := range ev.contribs {

@@ -11,6 +11,7 @@ type slab struct {
 	seqs       []int64
 	evalBuf    []ruleEval
 	contribBuf []contrib
+	markBuf    []*holding
 }
 
 const (
@@ -68,5 +69,20 @@ func (s *slab) contribs(cs []contrib) []contrib {
 	out := s.contribBuf[:n:n]
 	copy(out, cs)
 	s.contribBuf = s.contribBuf[n:]
+	return out
+}
+
+// marks returns a copy of hs with no room to grow.
+func (s *slab) marks(hs []*holding) []*holding {
+	n := len(hs)
+	if n > slabEvals/8 {
+		return append([]*holding(nil), hs...)
+	}
+	if len(s.markBuf) < n {
+		s.markBuf = make([]*holding, slabEvals)
+	}
+	out := s.markBuf[:n:n]
+	copy(out, hs)
+	s.markBuf = s.markBuf[n:]
 	return out
 }

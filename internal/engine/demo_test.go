@@ -1,0 +1,72 @@
+package engine
+
+import (
+	"testing"
+	"time"
+
+	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/demo"
+	"github.com/rung-dev/rung/internal/program"
+)
+
+// TestDemoHistoryEarnsBadges replays the demo's history and checks that
+// every badge of the demo program that events can award (all but the
+// challenge's) is held by someone, and that the feed shows them.
+func TestDemoHistoryEarnsBadges(t *testing.T) {
+	if testing.Short() {
+		t.Skip("replays the demo history")
+	}
+	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	d := demo.Generate(demo.Options{Now: now})
+	p, err := program.Parse(demo.Program)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := New()
+	e.SetVersions([]*Version{{N: 1, From: time.Unix(0, 0), Program: p}}, now)
+	for _, pt := range d.Partners {
+		e.PutPartner(rung.PartnerVersion{Version: 1, Partner: pt})
+	}
+	for _, m := range d.Members {
+		m.Memberships = []rung.Membership{{Partner: m.Partner, JoinedAt: m.JoinedAt}}
+		e.PutMember(m)
+	}
+	e.BeginBulk(len(d.Events))
+	for i := range d.Events {
+		e.Apply(&rung.Record{Seq: int64(i + 1), Version: 1, Event: d.Events[i]})
+	}
+	e.EndBulk(now)
+
+	held := map[string]int{}
+	for _, id := range e.PartnerIDs() {
+		sc, _ := e.PartnerScorecard(id, now)
+		for _, b := range sc.Badges {
+			held[b.ID]++
+		}
+	}
+	for _, id := range e.MemberIDs("") {
+		sc, _ := e.MemberScorecard(id, now)
+		for _, b := range sc.Badges {
+			held[b.ID+"/"+b.Level]++
+			held[b.ID]++
+		}
+	}
+	for _, b := range p.Badges {
+		if len(b.On) == 0 && b.Metric == "" && len(b.Steps) == 0 {
+			continue // a challenge's reward
+		}
+		if held[b.ID] == 0 {
+			t.Errorf("nobody holds %s", b.ID)
+		}
+	}
+	for _, lv := range []string{"deal-maker/Bronze", "deal-maker/Silver", "deal-maker/Gold"} {
+		if held[lv] == 0 {
+			t.Errorf("nobody holds %s", lv)
+		}
+	}
+	t.Logf("held: %v", held)
+	feed, err := e.Feed(FeedFilter{Limit: 20})
+	if err != nil || len(feed) != 20 {
+		t.Fatalf("feed: %d entries, %v", len(feed), err)
+	}
+}
