@@ -228,6 +228,7 @@ func (h *Handler) partner(w http.ResponseWriter, r *http.Request) {
 			d.Members = append(d.Members, row)
 		}
 		l, err := e.Ledger(engine.LedgerFilter{Partner: id, Limit: 100})
+		l = labelled(e, l)
 		for i := len(l) - 1; i >= 0; i-- {
 			d.Ledger = append(d.Ledger, l[i])
 		}
@@ -329,6 +330,7 @@ func (h *Handler) memberPage(w http.ResponseWriter, r *http.Request, link string
 			d.Boards = boardsFor(e, prog, sc.Ranks, id, false, true, 3)
 		}
 		l, err := e.Ledger(engine.LedgerFilter{Member: id, Limit: 100})
+		l = labelled(e, l)
 		for i := len(l) - 1; i >= 0; i-- {
 			d.Ledger = append(d.Ledger, l[i])
 		}

@@ -62,6 +62,7 @@ var de = map[string]string{
 	"You have reached the top level.":  "Sie haben die höchste Stufe erreicht.",
 	"Partner tier":                     "Partnerstufe",
 	"What %s needs:":                   "Was %s verlangt:",
+	"%s to go":                         "noch %s",
 	"met":                              "erfüllt",
 	"Benefits of the next tier":        "Vorteile der nächsten Stufe",
 	"Your company is in the top tier.": "Ihr Unternehmen ist in der höchsten Stufe.",

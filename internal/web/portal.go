@@ -112,6 +112,7 @@ func (h *Handler) portal(w http.ResponseWriter, r *http.Request) {
 			d.Boards = append(d.Boards, boardsFor(e, prog, psc.Ranks, v.Partner, true, false, 5)...)
 		}
 		if l, err := e.Ledger(engine.LedgerFilter{Member: m.ID, Partner: v.Partner, Limit: 8}); err == nil {
+			l = labelled(e, l)
 			for i := len(l) - 1; i >= 0; i-- {
 				d.Recent = append(d.Recent, l[i])
 			}
@@ -195,6 +196,7 @@ func (h *Handler) myLedger(w http.ResponseWriter, r *http.Request) {
 	var rows []engine.LedgerEntry
 	err := h.svc.Read(func(e *engine.Engine) error {
 		l, err := e.Ledger(engine.LedgerFilter{Member: v.Account.Member, Limit: 200})
+		l = labelled(e, l)
 		for i := len(l) - 1; i >= 0; i-- {
 			rows = append(rows, l[i])
 		}
@@ -286,4 +288,18 @@ func sortStrings(xs []string) {
 			xs[j], xs[j-1] = xs[j-1], xs[j]
 		}
 	}
+}
+
+// labelled shows each entry's rule by its label, when the program gives one.
+func labelled(e *engine.Engine, l []engine.LedgerEntry) []engine.LedgerEntry {
+	prog := e.Program()
+	if prog == nil {
+		return l
+	}
+	for i := range l {
+		if r := prog.Rule(l[i].Rule); r != nil && r.Label != "" {
+			l[i].Rule = r.Label
+		}
+	}
+	return l
 }

@@ -161,7 +161,8 @@ var funcs = template.FuncMap{
 	"path": func(s string) string {
 		return url.PathEscape(s)
 	},
-	"sub": func(a, b int64) int64 { return a - b },
+	"sub":  func(a, b int64) int64 { return a - b },
+	"subf": func(a, b float64) float64 { return max(0, a-b) },
 	// bc and bt pass several values to the board partials.
 	"bc": func(l *Locale, b boardView) any {
 		base := "/portal/leaderboards"
