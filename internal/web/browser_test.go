@@ -36,6 +36,12 @@ func chromiumPath(t *testing.T) string {
 // browser starts a fresh headless Chromium and returns its context.
 func browser(t *testing.T) context.Context {
 	path := chromiumPath(t)
+	// Not t.TempDir: Chromium's helpers may still write to the profile for
+	// a moment after it is told to quit.
+	profile, err := os.MkdirTemp("", "rung-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
 		chromedp.Headless,
@@ -47,13 +53,20 @@ func browser(t *testing.T) context.Context {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(1100, 800),
 	}
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelB := chromedp.NewContext(actx)
 	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(func() { cancelT(); cancelB(); cancelA() })
+	t.Cleanup(func() {
+		cancelT()
+		cancelB()
+		cancelA()
+		for i := 0; i < 50 && os.RemoveAll(profile) != nil; i++ {
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
 	if err := chromedp.Run(ctx); err != nil {
 		t.Fatalf("starting Chromium: %v", err)
 	}
@@ -97,11 +110,15 @@ func TestBrowserAdminFixesAProgramAtItsLineAndAppliesIt(t *testing.T) {
 	)
 	// A program whose rule has a list for an award: an error at line 6.
 	broken := "name: Browser test\npoints:\n  rules:\n    - id: training\n      on: training.completed\n      award: [50]\n"
+	file := filepath.Join(t.TempDir(), "broken.yaml")
+	if err := os.WriteFile(file, []byte(broken), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	var msg, cls string
-	run(t, ctx, "check a broken program",
+	run(t, ctx, "upload a broken program",
 		chromedp.Navigate(base+"/admin/program"),
 		chromedp.WaitVisible("#source", chromedp.ByID),
-		chromedp.SetValue("#source", broken, chromedp.ByID),
+		chromedp.SetUploadFiles("#file", []string{file}, chromedp.ByID),
 		chromedp.Click("#validate", chromedp.ByID),
 		chromedp.WaitVisible("#errors", chromedp.ByID),
 		chromedp.AttributeValue("#line-6", "class", &cls, nil, chromedp.ByID),
