@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -296,5 +297,40 @@ func TestFormatsFillNumbersForTheLocale(t *testing.T) {
 	}
 	if got := newLocale("en", nil).Tf("Version %d is applied.", 2); got != "Version 2 is applied." {
 		t.Errorf("en: %q", got)
+	}
+}
+
+func TestConsoleAccountsShowErrorsAtTheFieldAndDisablingEndsSessions(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	admin := e.staff(adminEmail, adminPassword)
+	admin.lang = "de"
+	res, body := admin.post("/admin/accounts", url.Values{"email": {"max@vendor.example"}, "role": {"manager"}, "partners": {"nope, " + e.data.Partners[0].ID}})
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, `id="acc-partners-error"`) || !strings.Contains(body, "unbekannt: nope") ||
+		!strings.Contains(body, `value="max@vendor.example"`) {
+		t.Fatalf("unknown partner: %d\n%s", res.StatusCode, body)
+	}
+	res, body = admin.post("/admin/accounts", url.Values{"email": {"max@vendor.example"}, "role": {"manager"}, "partners": {e.data.Partners[0].ID}})
+	m := regexp.MustCompile(`id="password">([^<]+)<`).FindStringSubmatch(body)
+	if res.StatusCode != http.StatusOK || m == nil {
+		t.Fatalf("create: %d\n%s", res.StatusCode, body)
+	}
+	res, body = admin.post("/admin/accounts", url.Values{"email": {"MAX@vendor.example"}, "role": {"admin"}})
+	if res.StatusCode != http.StatusConflict || !strings.Contains(body, `id="acc-email-error"`) {
+		t.Fatalf("same e-mail again: %d", res.StatusCode)
+	}
+	mgr := e.staff("max@vendor.example", m[1])
+	a, _ := e.st.AccountByEmail(context.Background(), "max@vendor.example")
+	if res, _ := admin.post("/admin/accounts/"+a.ID+"/disable", nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("disable: %d", res.StatusCode)
+	}
+	if res, _ := mgr.get("/admin"); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("a disabled manager still gets in: %d", res.StatusCode)
+	}
+	if res, _ := e.client().post("/login", url.Values{"email": {"max@vendor.example"}, "password": {m[1]}}); res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("a disabled manager signs in: %d", res.StatusCode)
+	}
+	me, _ := e.st.AccountByEmail(context.Background(), adminEmail)
+	if res, _ := admin.post("/admin/accounts/"+me.ID+"/disable", nil); res.StatusCode != http.StatusForbidden {
+		t.Errorf("an admin disabled themselves: %d", res.StatusCode)
 	}
 }

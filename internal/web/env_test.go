@@ -9,6 +9,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -69,7 +70,7 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 	}
 	now := time.Now().UTC().Truncate(time.Second)
 	clock := &testClock{t: now}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.NewTextHandler(testLogOut(), nil))
 	svc, err := service.Open(ctx, st, service.Options{Clock: clock.Now, Logger: log})
 	if err != nil {
 		t.Fatal(err)
@@ -265,3 +266,11 @@ func (e *testEnv) signIn(m rung.Member, role store.Role) *client {
 }
 
 func listen(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }
+
+// testLogOut is where test servers log: nowhere, unless RUNG_TEST_LOG=1.
+func testLogOut() io.Writer {
+	if os.Getenv("RUNG_TEST_LOG") == "1" {
+		return os.Stderr
+	}
+	return io.Discard
+}

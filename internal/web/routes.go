@@ -57,6 +57,9 @@ func (h *Handler) routes() {
 	m.Handle("POST /admin/apikeys", admin(h.createKey))
 	m.Handle("POST /admin/apikeys/{id}/revoke", admin(h.revokeKey))
 	m.Handle("GET /admin/audit", admin(h.auditLog))
+	m.Handle("GET /admin/accounts", admin(h.accounts))
+	m.Handle("POST /admin/accounts", admin(h.createAccount))
+	m.Handle("POST /admin/accounts/{id}/disable", admin(h.disableAccount))
 
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { h.fail(w, r, errNotFound) })
 }
