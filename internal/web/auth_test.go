@@ -334,3 +334,13 @@ func TestConsoleAccountsShowErrorsAtTheFieldAndDisablingEndsSessions(t *testing.
 		t.Errorf("an admin disabled themselves: %d", res.StatusCode)
 	}
 }
+
+func TestAPanicInAPageShowsThePlainErrorPage(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.web.mux.HandleFunc("GET /boom", func(http.ResponseWriter, *http.Request) { panic("database exploded: SELECT * FROM secrets") })
+	res, body := e.client().get("/boom")
+	if res.StatusCode != http.StatusInternalServerError || strings.Contains(body, "SELECT") || strings.Contains(body, "goroutine") ||
+		!strings.Contains(body, "Something went wrong on our side") {
+		t.Fatalf("%d\n%s", res.StatusCode, body)
+	}
+}

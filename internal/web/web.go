@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -120,6 +121,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Frame-Options", "DENY")
 	w.Header().Set("Referrer-Policy", "same-origin")
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'")
+	defer func() {
+		// A bug in a page is logged with its stack; the browser gets the
+		// plain error page, never the trace.
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			h.log.Error("web: panic", "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+			h.fail(w, r, fmt.Errorf("panic: %v", v))
+		}
+	}()
 	h.mux.ServeHTTP(w, r)
 }
 
