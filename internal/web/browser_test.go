@@ -174,6 +174,8 @@ func TestBrowserMemberSignsInByLinkAndSeesProgressInGerman(t *testing.T) {
 	var criteria int
 	run(t, ctx, "sign in by link",
 		chromedp.Navigate(e.srv.URL+e.link(m)),
+		chromedp.WaitVisible("#use-link", chromedp.ByID),
+		chromedp.Click("#use-link", chromedp.ByID),
 		chromedp.WaitVisible("#points", chromedp.ByID),
 		chromedp.Text("#balance", &balance, chromedp.ByID),
 		chromedp.Text("#lifetime", &lifetime, chromedp.ByID),

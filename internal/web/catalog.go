@@ -49,6 +49,10 @@ var de = map[string]string{
 	"This sign-in link has expired: links work for %d minutes. Ask for a new one below.": "Dieser Anmeldelink ist abgelaufen: Links gelten %d Minuten. Fordern Sie unten einen neuen an.",
 	"This account is disabled. Ask your program admin.":                                  "Dieses Konto ist gesperrt. Wenden Sie sich an Ihre Programmverwaltung.",
 
+	"Welcome back, %s.":                         "Willkommen zurück, %s.",
+	"Sign in to the partner portal":             "Im Partnerportal anmelden",
+	"The link works once: this button uses it.": "Der Link funktioniert einmal: Diese Schaltfläche verbraucht ihn.",
+
 	// Portal
 	"Hello, %s":                        "Hallo, %s",
 	"Points":                           "Punkte",

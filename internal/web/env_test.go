@@ -257,12 +257,22 @@ func (e *testEnv) signIn(m rung.Member, role store.Role) *client {
 		e.t.Fatal(err)
 	}
 	c := e.client()
-	res, body := c.get(e.link(m))
+	res, body := c.useLink(e.link(m))
 	if res.StatusCode != http.StatusSeeOther {
 		e.t.Fatalf("sign-in link of %s: %d\n%s", m.ID, res.StatusCode, body)
 	}
 	c.get("/portal")
 	return c
+}
+
+// useLink opens a sign-in link and presses its button.
+func (c *client) useLink(path string) (*http.Response, string) {
+	res, body := c.get(path)
+	if res.StatusCode != http.StatusOK {
+		return res, body
+	}
+	u, _ := url.Parse(path)
+	return c.post("/login/link/use", url.Values{"token": {u.Query().Get("token")}})
 }
 
 func listen(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }

@@ -27,6 +27,7 @@ func (h *Handler) routes() {
 	m.HandleFunc("POST /login", h.login)
 	m.HandleFunc("POST /login/link", h.requestLink)
 	m.HandleFunc("GET /login/link", h.followLink)
+	m.HandleFunc("POST /login/link/use", h.useLink)
 	m.HandleFunc("POST /logout", h.logout)
 	m.HandleFunc("POST /locale", h.setLocale)
 
