@@ -88,6 +88,15 @@ func shot(name string) chromedp.Action {
 	})
 }
 
+// browserEnv is the server the browser tests use: small, or a fuller
+// partner base when taking screenshots, so that they look like the demo.
+func browserEnv(t *testing.T) *testEnv {
+	if os.Getenv("RUNG_SCREENSHOTS") != "" {
+		return newEnv(t, envOptions{partners: 60, members: 600, months: 12})
+	}
+	return newEnv(t, envOptions{})
+}
+
 func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action) {
 	t.Helper()
 	if err := chromedp.Run(ctx, actions...); err != nil {
@@ -97,7 +106,7 @@ func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Act
 
 func TestBrowserAdminFixesAProgramAtItsLineAndAppliesIt(t *testing.T) {
 	ctx := browser(t)
-	e := newEnv(t, envOptions{})
+	e := browserEnv(t)
 	base := e.srv.URL
 	run(t, ctx, "sign in",
 		chromedp.Navigate(base+"/admin"),
@@ -165,7 +174,7 @@ func TestBrowserAdminFixesAProgramAtItsLineAndAppliesIt(t *testing.T) {
 
 func TestBrowserMemberSignsInByLinkAndSeesProgressInGerman(t *testing.T) {
 	ctx := browser(t)
-	e := newEnv(t, envOptions{})
+	e := browserEnv(t)
 	m, _ := e.member(0)
 	if err := SetMemberRole(context.Background(), e.st, m, store.RolePartnerAdmin, "test", e.clock.Now()); err != nil {
 		t.Fatal(err)
