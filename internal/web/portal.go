@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"sort"
 	"time"
 
 	"github.com/rung-dev/rung"
@@ -178,16 +179,8 @@ func (h *Handler) team(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	sortRows(d.Rows)
+	sort.SliceStable(d.Rows, func(i, j int) bool { return d.Rows[i].Card.Points.Lifetime > d.Rows[j].Card.Points.Lifetime })
 	h.render(w, http.StatusOK, "team", h.newPage(w, r, "My team", "team", d))
-}
-
-func sortRows(rows []teamRow) {
-	for i := 1; i < len(rows); i++ {
-		for j := i; j > 0 && rows[j].Card.Points.Lifetime > rows[j-1].Card.Points.Lifetime; j-- {
-			rows[j], rows[j-1] = rows[j-1], rows[j]
-		}
-	}
 }
 
 // myLedger lists a member's own points, newest first, with the why.
@@ -256,7 +249,7 @@ func (h *Handler) leaderboard(w http.ResponseWriter, r *http.Request) {
 						d.Cohorts = append(d.Cohorts, en.Cohort)
 					}
 				}
-				sortStrings(d.Cohorts)
+				sort.Strings(d.Cohorts)
 			}
 		} else {
 			d.Cohort = ""
@@ -280,14 +273,6 @@ func (h *Handler) leaderboard(w http.ResponseWriter, r *http.Request) {
 	}
 	d.Base = "/portal/leaderboards/" + d.Def.ID
 	h.render(w, http.StatusOK, "board", h.newPage(w, r, "Leaderboards", "boards", d))
-}
-
-func sortStrings(xs []string) {
-	for i := 1; i < len(xs); i++ {
-		for j := i; j > 0 && xs[j] < xs[j-1]; j-- {
-			xs[j], xs[j-1] = xs[j-1], xs[j]
-		}
-	}
 }
 
 // labelled shows each entry's rule by its label, when the program gives one.

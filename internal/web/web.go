@@ -265,8 +265,7 @@ func (h *Handler) render(w http.ResponseWriter, status int, name string, p *page
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	io := buf.String()
-	w.Write([]byte(io))
+	w.Write([]byte(buf.String()))
 }
 
 // fail shows an error page in the user's language; internal errors are
