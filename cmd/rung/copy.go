@@ -268,6 +268,11 @@ func checkEmpty(ctx context.Context, st store.Store, dsn string) error {
 		return err
 	}
 	hold(len(meta), "meta value", "meta values")
+	accounts, err := st.ListAccounts(ctx)
+	if err != nil {
+		return err
+	}
+	hold(len(accounts), "account", "accounts")
 	if len(held) == 0 {
 		return nil
 	}
@@ -279,9 +284,10 @@ func checkEmpty(ctx context.Context, st store.Store, dsn string) error {
 // chunk is a piece of a database on its way to another: facts that Commit
 // writes, or API keys, or meta values.
 type chunk struct {
-	batch store.Batch
-	keys  []rung.APIKey
-	meta  map[string]string
+	batch    store.Batch
+	keys     []rung.APIKey
+	meta     map[string]string
+	accounts []store.Account // web accounts; sessions and sign-in links are not copied
 }
 
 // readFacts reads every fact of st and hands it to fn in chunks of at most
@@ -373,6 +379,15 @@ func readFacts(ctx context.Context, st store.Store, size int, fn func(*chunk) er
 			return err
 		}
 	}
+	accounts, err := st.ListAccounts(ctx)
+	if err != nil {
+		return err
+	}
+	if len(accounts) > 0 {
+		if err := fn(&chunk{accounts: accounts}); err != nil {
+			return err
+		}
+	}
 	meta, err := st.AllMeta(ctx)
 	if err != nil {
 		return err
@@ -419,6 +434,11 @@ func (c *copyRun) write(ctx context.Context, ch *chunk) error {
 	for _, k := range ch.keys {
 		if err := c.dst.CreateAPIKey(ctx, k); err != nil {
 			return fmt.Errorf("API key %s: %w", k.ID, err)
+		}
+	}
+	for _, a := range ch.accounts {
+		if err := c.dst.PutAccount(ctx, a); err != nil {
+			return fmt.Errorf("account %s: %w", a.ID, err)
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(ch.meta)) {
@@ -489,10 +509,11 @@ const (
 	kindAudit
 	kindKeys
 	kindMeta
+	kindAccounts
 	numKinds
 )
 
-var kindNames = [numKinds]string{"program versions", "partner versions", "members", "records", "adjustments", "audit entries", "API keys", "meta values"}
+var kindNames = [numKinds]string{"program versions", "partner versions", "members", "records", "adjustments", "audit entries", "API keys", "meta values", "accounts"}
 
 // facts is how many facts of each kind a database holds, and a SHA-256 of
 // their content in order. Seqs and audit ids are left out: a copy may
@@ -609,6 +630,13 @@ func (t *tally) add(ch *chunk) error {
 		t.put(kindMeta, []byte(ch.meta[k]))
 	}
 	t.n[kindMeta] += len(ch.meta)
+	for _, a := range ch.accounts {
+		if err := t.putJSON(kindAccounts, a); err != nil {
+			return err
+		}
+		t.put(kindAccounts, []byte(a.PasswordHash))
+	}
+	t.n[kindAccounts] += len(ch.accounts)
 	return nil
 }
 

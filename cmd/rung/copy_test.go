@@ -67,6 +67,8 @@ func buildCopySource(t *testing.T) copySource {
 	must("put peter", err)
 	_, err = svc.PutMember(ctx, rung.Member{ID: "sam", Partner: "p2", Role: "sales"})
 	must("put sam", err)
+	must("put account", st.PutAccount(ctx, store.Account{ID: "usr_1", Email: "ada@vendor.example", Name: "Ada", Role: store.RoleManager,
+		Partners: []string{"p1"}, PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA", Locale: "de", CreatedAt: now}))
 
 	ev := func(id, typ, partner, member, at string, attrs map[string]any) *service.Incoming {
 		ts, err := time.Parse(time.RFC3339, at)
@@ -131,6 +133,7 @@ func sameFacts(t *testing.T, a, b store.Store) {
 		{"audit", func(s store.Store) (any, error) { return s.Audit(ctx, store.AuditFilter{Limit: 1000}) }},
 		{"API keys", func(s store.Store) (any, error) { return s.APIKeys(ctx) }},
 		{"meta", func(s store.Store) (any, error) { return s.AllMeta(ctx) }},
+		{"accounts", func(s store.Store) (any, error) { return s.ListAccounts(ctx) }},
 	} {
 		va, err := r.read(a)
 		if err != nil {
@@ -239,7 +242,7 @@ func TestCopyRefusesANonEmptyDestination(t *testing.T) {
 		t.Fatalf("copy: %v\n%s", err, out)
 	}
 	out, err := runCmd(t, "copy", "--from", src.path, "--to", dst)
-	if rung.ErrorCode(err) != rung.ECONFLICT || !strings.Contains(err.Error(), "is not empty: it holds an event log (up to seq 7), 1 program version, 3 partner versions, 2 members, 1 adjustment, audit entries, 2 API keys, 1 meta value") {
+	if rung.ErrorCode(err) != rung.ECONFLICT || !strings.Contains(err.Error(), "is not empty: it holds an event log (up to seq 7), 1 program version, 3 partner versions, 2 members, 1 adjustment, audit entries, 2 API keys, 1 meta value, 1 account") {
 		t.Fatalf("copy into a non-empty database: %v\n%s", err, out)
 	}
 	if _, err := runCmd(t, "copy", "--from", src.path, "--to", src.path); rung.ErrorCode(err) != rung.EINVALID {

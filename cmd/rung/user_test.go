@@ -120,7 +120,24 @@ func TestUserLinkPrintsAOneTimeLink(t *testing.T) {
 	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	path := strings.TrimPrefix(link, "http://rung.example")
 	for i, want := range []int{http.StatusSeeOther, http.StatusGone} {
+		// Open the link, then press its button.
 		res, err := hc.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(body)
+		if csrf == nil {
+			t.Fatalf("use %d: no form (%d)", i+1, res.StatusCode)
+		}
+		u, _ := url.Parse(link)
+		req, _ := http.NewRequest("POST", base+"/login/link/use", strings.NewReader(url.Values{"csrf": {string(csrf[1])}, "token": {u.Query().Get("token")}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for _, c := range res.Cookies() {
+			req.AddCookie(c)
+		}
+		res, err = hc.Do(req)
 		if err != nil || res.StatusCode != want {
 			t.Fatalf("use %d of the link: %v %v", i+1, err, res)
 		}

@@ -97,6 +97,9 @@ type Accounts interface {
 
 	// CreateLoginLink stores a new sign-in link.
 	CreateLoginLink(ctx context.Context, l LoginLink) error
+	// LoginLink returns the link with a token hash without using it
+	// (ENOTFOUND when unknown).
+	LoginLink(ctx context.Context, hash []byte) (LoginLink, error)
 	// UseLoginLink marks the link with a token hash used at t, once: it
 	// returns the link as it was before (ENOTFOUND when unknown). When it
 	// was used already, it returns the link with its UsedAt and ECONFLICT.

@@ -132,10 +132,12 @@ func (h *Handler) partners(w http.ResponseWriter, r *http.Request) {
 			}
 			p, _ := e.Partner(id)
 			sizes[p.Size], regions[p.Region], types[p.Type] = true, true, true
-			row := partnerRow{Partner: p, Members: len(e.MemberIDs(id))}
+			row := partnerRow{Partner: p}
 			if s != nil && s.Partners[id] != nil {
 				ps := s.Partners[id]
-				row.Tier, row.Balance, row.Active, row.Lifetime = ps.Tier, ps.Balance, ps.Members, ps.Lifetime
+				row.Tier, row.Balance, row.Active, row.Lifetime, row.Members = ps.Tier, ps.Balance, ps.Members, ps.Lifetime, ps.Current
+			} else {
+				row.Members = len(e.MemberIDs(id))
 			}
 			if needle != "" && !strings.Contains(strings.ToLower(p.Name), needle) && !strings.Contains(strings.ToLower(p.ID), needle) {
 				continue
@@ -228,6 +230,7 @@ func (h *Handler) partner(w http.ResponseWriter, r *http.Request) {
 			d.Members = append(d.Members, row)
 		}
 		l, err := e.Ledger(engine.LedgerFilter{Partner: id, Limit: 100})
+		l = labelled(e, l)
 		for i := len(l) - 1; i >= 0; i-- {
 			d.Ledger = append(d.Ledger, l[i])
 		}
@@ -259,25 +262,31 @@ func (h *Handler) members(w http.ResponseWriter, r *http.Request) {
 	needle := strings.ToLower(d.Q)
 	now := h.svc.Now()
 	h.svc.Read(func(e *engine.Engine) error {
-		names := map[string]string{}
-		for _, id := range e.MemberIDs(d.Partner) {
-			m, _ := e.Member(id)
-			if !v.seesMember(m, now) {
-				continue
+		// Find the matching ids first; only the rows of the page shown
+		// are built.
+		ids := e.MemberIDs(d.Partner)
+		if needle != "" || !v.Admin() {
+			match := ids[:0]
+			for _, id := range ids {
+				m, _ := e.Member(id)
+				if !v.seesMember(m, now) {
+					continue
+				}
+				if needle != "" && !strings.Contains(strings.ToLower(m.Name), needle) && !strings.Contains(strings.ToLower(m.ID), needle) &&
+					!strings.Contains(strings.ToLower(m.Email), needle) {
+					continue
+				}
+				match = append(match, id)
 			}
-			if needle != "" && !strings.Contains(strings.ToLower(m.Name), needle) && !strings.Contains(strings.ToLower(m.ID), needle) &&
-				!strings.Contains(strings.ToLower(m.Email), needle) {
-				continue
-			}
-			pid := m.PartnerAt(now)
-			if _, ok := names[pid]; !ok {
-				p, _ := e.Partner(pid)
-				names[pid] = p.Name
-			}
-			d.Rows = append(d.Rows, memberRow{Member: m, PartnerName: names[pid]})
+			ids = match
 		}
-		d.Total = len(d.Rows)
-		d.Rows, d.Prev, d.Next, d.More = window(d.Rows, d.Offset)
+		d.Total = len(ids)
+		ids, d.Prev, d.Next, d.More = window(ids, d.Offset)
+		for _, id := range ids {
+			m, _ := e.Member(id)
+			p, _ := e.Partner(m.PartnerAt(now))
+			d.Rows = append(d.Rows, memberRow{Member: m, PartnerName: p.Name})
+		}
 		for i := range d.Rows {
 			if sc, err := e.MemberScorecard(d.Rows[i].ID, time.Time{}); err == nil {
 				d.Rows[i].Lifetime = sc.Points.Lifetime
@@ -329,6 +338,7 @@ func (h *Handler) memberPage(w http.ResponseWriter, r *http.Request, link string
 			d.Boards = boardsFor(e, prog, sc.Ranks, id, false, true, 3)
 		}
 		l, err := e.Ledger(engine.LedgerFilter{Member: id, Limit: 100})
+		l = labelled(e, l)
 		for i := len(l) - 1; i >= 0; i-- {
 			d.Ledger = append(d.Ledger, l[i])
 		}

@@ -358,19 +358,41 @@ func (h *Handler) requestLink(w http.ResponseWriter, r *http.Request) {
 	h.render(w, http.StatusOK, "login", p)
 }
 
-// followLink signs a member in with a magic link: once, within LinkTTL.
+// followLink shows the page a magic link opens: a button that signs the
+// member in. Opening the link uses nothing, so a mail scanner that fetches
+// it does not spend it; the button does (useLink).
 func (h *Handler) followLink(w http.ResponseWriter, r *http.Request) {
+	tok := r.URL.Query().Get("token")
+	l, err := h.st.LoginLink(r.Context(), hash(tok))
+	if tok == "" {
+		err = rung.Errorf(rung.ENOTFOUND, "no token")
+	}
+	h.linkStep(w, r, tok, l, err, false)
+}
+
+// useLink signs a member in with a magic link's token: once, within
+// LinkTTL.
+func (h *Handler) useLink(w http.ResponseWriter, r *http.Request) {
+	tok := r.PostForm.Get("token")
+	l, err := h.st.UseLoginLink(r.Context(), hash(tok), h.svc.Now())
+	if tok == "" {
+		err = rung.Errorf(rung.ENOTFOUND, "no token")
+	}
+	h.linkStep(w, r, tok, l, err, true)
+}
+
+// linkStep answers a link opened (use false) or its button pressed (use
+// true): the reason it does not work, the button, or the signed-in portal.
+func (h *Handler) linkStep(w http.ResponseWriter, r *http.Request, tok string, l store.LoginLink, err error, use bool) {
 	ctx := r.Context()
 	now := h.svc.Now()
-	tok := r.URL.Query().Get("token")
 	f := &loginForm{}
 	p := h.newPage(w, r, "Sign in", "login", f)
-	l, err := h.st.UseLoginLink(ctx, hash(tok), now)
 	var a store.Account
 	switch {
-	case tok == "" || rung.ErrorCode(err) == rung.ENOTFOUND:
+	case rung.ErrorCode(err) == rung.ENOTFOUND:
 		f.LinkNotice = p.L.T("This sign-in link is not valid. Ask for a new one below.")
-	case rung.ErrorCode(err) == rung.ECONFLICT:
+	case rung.ErrorCode(err) == rung.ECONFLICT || (err == nil && !l.UsedAt.IsZero()):
 		f.LinkNotice = p.L.T("This sign-in link was used already: each link works once. Ask for a new one below.")
 	case err != nil:
 		h.fail(w, r, err)
@@ -398,12 +420,22 @@ func (h *Handler) followLink(w http.ResponseWriter, r *http.Request) {
 		h.render(w, http.StatusGone, "login", p)
 		return
 	}
+	if !use {
+		p.Data = &linkPage{Token: tok, Name: a.Name}
+		h.render(w, http.StatusOK, "link", p)
+		return
+	}
 	if err := h.startSession(w, r, a); err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	audit(ctx, h.st, h.log, now, "user:"+a.ID, "login", a.ID, "sign-in link, from "+clientIP(r))
 	redirect(w, r, "/portal")
+}
+
+// linkPage is the page a magic link opens.
+type linkPage struct {
+	Token, Name string
 }
 
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -153,8 +154,12 @@ func TestMagicLinkWorksOnceAndExpires(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	m, _ := e.member(0)
 	link := e.link(m)
+	// Opening the link (as a mail scanner would) does not use it.
+	if res, body := e.client().get(link); res.StatusCode != http.StatusOK || !strings.Contains(body, `id="use-link"`) {
+		t.Fatalf("opening the link: %d\n%s", res.StatusCode, body)
+	}
 	c := e.client()
-	res, _ := c.get(link)
+	res, _ := c.useLink(link)
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/portal" {
 		t.Fatalf("first use: %d to %q", res.StatusCode, res.Header.Get("Location"))
 	}
@@ -162,7 +167,12 @@ func TestMagicLinkWorksOnceAndExpires(t *testing.T) {
 		t.Fatalf("portal after the link: %d", res.StatusCode)
 	}
 	// Used again: it says so, and offers a new one with the address filled in.
-	res, body := e.client().get(link)
+	u, _ := url.Parse(link)
+	res, body := e.client().post("/login/link/use", url.Values{"token": {u.Query().Get("token")}})
+	if res.StatusCode != http.StatusGone || !strings.Contains(body, "was used already") {
+		t.Fatalf("second use: %d\n%s", res.StatusCode, body)
+	}
+	res, body = e.client().get(link)
 	if res.StatusCode != http.StatusGone || !strings.Contains(body, "was used already") || !strings.Contains(body, `value="`+m.Email+`"`) {
 		t.Fatalf("second use: %d\n%s", res.StatusCode, body)
 	}
@@ -296,5 +306,50 @@ func TestFormatsFillNumbersForTheLocale(t *testing.T) {
 	}
 	if got := newLocale("en", nil).Tf("Version %d is applied.", 2); got != "Version 2 is applied." {
 		t.Errorf("en: %q", got)
+	}
+}
+
+func TestConsoleAccountsShowErrorsAtTheFieldAndDisablingEndsSessions(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	admin := e.staff(adminEmail, adminPassword)
+	admin.lang = "de"
+	res, body := admin.post("/admin/accounts", url.Values{"email": {"max@vendor.example"}, "role": {"manager"}, "partners": {"nope, " + e.data.Partners[0].ID}})
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, `id="acc-partners-error"`) || !strings.Contains(body, "unbekannt: nope") ||
+		!strings.Contains(body, `value="max@vendor.example"`) {
+		t.Fatalf("unknown partner: %d\n%s", res.StatusCode, body)
+	}
+	res, body = admin.post("/admin/accounts", url.Values{"email": {"max@vendor.example"}, "role": {"manager"}, "partners": {e.data.Partners[0].ID}})
+	m := regexp.MustCompile(`id="password">([^<]+)<`).FindStringSubmatch(body)
+	if res.StatusCode != http.StatusOK || m == nil {
+		t.Fatalf("create: %d\n%s", res.StatusCode, body)
+	}
+	res, body = admin.post("/admin/accounts", url.Values{"email": {"MAX@vendor.example"}, "role": {"admin"}})
+	if res.StatusCode != http.StatusConflict || !strings.Contains(body, `id="acc-email-error"`) {
+		t.Fatalf("same e-mail again: %d", res.StatusCode)
+	}
+	mgr := e.staff("max@vendor.example", m[1])
+	a, _ := e.st.AccountByEmail(context.Background(), "max@vendor.example")
+	if res, _ := admin.post("/admin/accounts/"+a.ID+"/disable", nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("disable: %d", res.StatusCode)
+	}
+	if res, _ := mgr.get("/admin"); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("a disabled manager still gets in: %d", res.StatusCode)
+	}
+	if res, _ := e.client().post("/login", url.Values{"email": {"max@vendor.example"}, "password": {m[1]}}); res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("a disabled manager signs in: %d", res.StatusCode)
+	}
+	me, _ := e.st.AccountByEmail(context.Background(), adminEmail)
+	if res, _ := admin.post("/admin/accounts/"+me.ID+"/disable", nil); res.StatusCode != http.StatusForbidden {
+		t.Errorf("an admin disabled themselves: %d", res.StatusCode)
+	}
+}
+
+func TestAPanicInAPageShowsThePlainErrorPage(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.web.mux.HandleFunc("GET /boom", func(http.ResponseWriter, *http.Request) { panic("database exploded: SELECT * FROM secrets") })
+	res, body := e.client().get("/boom")
+	if res.StatusCode != http.StatusInternalServerError || strings.Contains(body, "SELECT") || strings.Contains(body, "goroutine") ||
+		!strings.Contains(body, "Something went wrong on our side") {
+		t.Fatalf("%d\n%s", res.StatusCode, body)
 	}
 }

@@ -90,6 +90,8 @@ func TestEveryPageAnswersEachRoleAsItShould(t *testing.T) {
 		{"GET", "/admin/program/diff?from=0&to=1", all(login, forbid, forbid, forbid, ok)},
 		{"GET", "/admin/apikeys", all(login, forbid, forbid, forbid, ok)},
 		{"GET", "/admin/audit", all(login, forbid, forbid, forbid, ok)},
+		{"GET", "/admin/accounts", all(login, forbid, forbid, forbid, ok)},
+		{"POST", "/admin/accounts", all(login, forbid, forbid, forbid, http.StatusBadRequest)},
 		{"POST", "/admin/members/" + pe(memB.ID) + "/link", all(login, forbid, forbid, nf, ok)},
 		{"POST", "/admin/members/" + pe(memA.ID) + "/link", all(login, forbid, forbid, ok, ok)},
 		// An admin may set roles: the form answers with a redirect.

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"testing"
 
 	"github.com/rung-dev/rung/internal/store"
@@ -15,7 +16,20 @@ import (
 //
 //	go test ./internal/web -run '^$' -bench Pages -benchtime 20x
 func BenchmarkPages(b *testing.B) {
-	e := newEnv(b, envOptions{partners: 320, members: 3200, months: 12})
+	benchPages(b, envOptions{partners: 320, members: 3200, months: 12})
+}
+
+// BenchmarkPagesLarge does the same with 100,000 members (10,000 partners,
+// one month of history) when RUNG_BENCH_LARGE=1; loading takes a while.
+func BenchmarkPagesLarge(b *testing.B) {
+	if os.Getenv("RUNG_BENCH_LARGE") != "1" {
+		b.Skip("set RUNG_BENCH_LARGE=1 to render the pages with 100,000 members")
+	}
+	benchPages(b, envOptions{partners: 10000, members: 100000, months: 1})
+}
+
+func benchPages(b *testing.B, o envOptions) {
+	e := newEnv(b, o)
 	m, ev := e.member(0)
 	p := e.data.Partners[0].ID
 	admin := e.staff(adminEmail, adminPassword)

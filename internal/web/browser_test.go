@@ -36,6 +36,12 @@ func chromiumPath(t *testing.T) string {
 // browser starts a fresh headless Chromium and returns its context.
 func browser(t *testing.T) context.Context {
 	path := chromiumPath(t)
+	// Not t.TempDir: Chromium's helpers may still write to the profile for
+	// a moment after it is told to quit.
+	profile, err := os.MkdirTemp("", "rung-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
 		chromedp.Headless,
@@ -47,13 +53,20 @@ func browser(t *testing.T) context.Context {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(1100, 800),
 	}
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelB := chromedp.NewContext(actx)
 	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(func() { cancelT(); cancelB(); cancelA() })
+	t.Cleanup(func() {
+		cancelT()
+		cancelB()
+		cancelA()
+		for i := 0; i < 50 && os.RemoveAll(profile) != nil; i++ {
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
 	if err := chromedp.Run(ctx); err != nil {
 		t.Fatalf("starting Chromium: %v", err)
 	}
@@ -75,6 +88,15 @@ func shot(name string) chromedp.Action {
 	})
 }
 
+// browserEnv is the server the browser tests use: small, or a fuller
+// partner base when taking screenshots, so that they look like the demo.
+func browserEnv(t *testing.T) *testEnv {
+	if os.Getenv("RUNG_SCREENSHOTS") != "" {
+		return newEnv(t, envOptions{partners: 60, members: 600, months: 12})
+	}
+	return newEnv(t, envOptions{})
+}
+
 func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action) {
 	t.Helper()
 	if err := chromedp.Run(ctx, actions...); err != nil {
@@ -84,7 +106,7 @@ func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Act
 
 func TestBrowserAdminFixesAProgramAtItsLineAndAppliesIt(t *testing.T) {
 	ctx := browser(t)
-	e := newEnv(t, envOptions{})
+	e := browserEnv(t)
 	base := e.srv.URL
 	run(t, ctx, "sign in",
 		chromedp.Navigate(base+"/admin"),
@@ -97,11 +119,15 @@ func TestBrowserAdminFixesAProgramAtItsLineAndAppliesIt(t *testing.T) {
 	)
 	// A program whose rule has a list for an award: an error at line 6.
 	broken := "name: Browser test\npoints:\n  rules:\n    - id: training\n      on: training.completed\n      award: [50]\n"
+	file := filepath.Join(t.TempDir(), "broken.yaml")
+	if err := os.WriteFile(file, []byte(broken), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	var msg, cls string
-	run(t, ctx, "check a broken program",
+	run(t, ctx, "upload a broken program",
 		chromedp.Navigate(base+"/admin/program"),
 		chromedp.WaitVisible("#source", chromedp.ByID),
-		chromedp.SetValue("#source", broken, chromedp.ByID),
+		chromedp.SetUploadFiles("#file", []string{file}, chromedp.ByID),
 		chromedp.Click("#validate", chromedp.ByID),
 		chromedp.WaitVisible("#errors", chromedp.ByID),
 		chromedp.AttributeValue("#line-6", "class", &cls, nil, chromedp.ByID),
@@ -148,7 +174,7 @@ func TestBrowserAdminFixesAProgramAtItsLineAndAppliesIt(t *testing.T) {
 
 func TestBrowserMemberSignsInByLinkAndSeesProgressInGerman(t *testing.T) {
 	ctx := browser(t)
-	e := newEnv(t, envOptions{})
+	e := browserEnv(t)
 	m, _ := e.member(0)
 	if err := SetMemberRole(context.Background(), e.st, m, store.RolePartnerAdmin, "test", e.clock.Now()); err != nil {
 		t.Fatal(err)
@@ -157,6 +183,8 @@ func TestBrowserMemberSignsInByLinkAndSeesProgressInGerman(t *testing.T) {
 	var criteria int
 	run(t, ctx, "sign in by link",
 		chromedp.Navigate(e.srv.URL+e.link(m)),
+		chromedp.WaitVisible("#use-link", chromedp.ByID),
+		chromedp.Click("#use-link", chromedp.ByID),
 		chromedp.WaitVisible("#points", chromedp.ByID),
 		chromedp.Text("#balance", &balance, chromedp.ByID),
 		chromedp.Text("#lifetime", &lifetime, chromedp.ByID),

@@ -9,6 +9,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -69,7 +70,7 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 	}
 	now := time.Now().UTC().Truncate(time.Second)
 	clock := &testClock{t: now}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.NewTextHandler(testLogOut(), nil))
 	svc, err := service.Open(ctx, st, service.Options{Clock: clock.Now, Logger: log})
 	if err != nil {
 		t.Fatal(err)
@@ -256,7 +257,7 @@ func (e *testEnv) signIn(m rung.Member, role store.Role) *client {
 		e.t.Fatal(err)
 	}
 	c := e.client()
-	res, body := c.get(e.link(m))
+	res, body := c.useLink(e.link(m))
 	if res.StatusCode != http.StatusSeeOther {
 		e.t.Fatalf("sign-in link of %s: %d\n%s", m.ID, res.StatusCode, body)
 	}
@@ -264,4 +265,22 @@ func (e *testEnv) signIn(m rung.Member, role store.Role) *client {
 	return c
 }
 
+// useLink opens a sign-in link and presses its button.
+func (c *client) useLink(path string) (*http.Response, string) {
+	res, body := c.get(path)
+	if res.StatusCode != http.StatusOK {
+		return res, body
+	}
+	u, _ := url.Parse(path)
+	return c.post("/login/link/use", url.Values{"token": {u.Query().Get("token")}})
+}
+
 func listen(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }
+
+// testLogOut is where test servers log: nowhere, unless RUNG_TEST_LOG=1.
+func testLogOut() io.Writer {
+	if os.Getenv("RUNG_TEST_LOG") == "1" {
+		return os.Stderr
+	}
+	return io.Discard
+}

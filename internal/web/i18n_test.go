@@ -19,6 +19,7 @@ func TestEveryStringHasAGermanTranslation(t *testing.T) {
 		regexp.MustCompile(`newPage\(w, r, "([^"]+)"`),    // page titles
 		regexp.MustCompile(`msg = [a-zA-Z.]+, "([^"]+)"`), // error pages
 		regexp.MustCompile(`d\.Error = "([^"]+)"`),        // form errors
+		regexp.MustCompile(`d\.Errors\["\w+"\](?:, d\.\w+)? = "([^"]+)"`),
 	}
 	found := map[string]bool{}
 	err := fs.WalkDir(os.DirFS("."), ".", func(p string, d fs.DirEntry, err error) error {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"sort"
 	"time"
 
 	"github.com/rung-dev/rung"
@@ -112,6 +113,7 @@ func (h *Handler) portal(w http.ResponseWriter, r *http.Request) {
 			d.Boards = append(d.Boards, boardsFor(e, prog, psc.Ranks, v.Partner, true, false, 5)...)
 		}
 		if l, err := e.Ledger(engine.LedgerFilter{Member: m.ID, Partner: v.Partner, Limit: 8}); err == nil {
+			l = labelled(e, l)
 			for i := len(l) - 1; i >= 0; i-- {
 				d.Recent = append(d.Recent, l[i])
 			}
@@ -177,16 +179,8 @@ func (h *Handler) team(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	sortRows(d.Rows)
+	sort.SliceStable(d.Rows, func(i, j int) bool { return d.Rows[i].Card.Points.Lifetime > d.Rows[j].Card.Points.Lifetime })
 	h.render(w, http.StatusOK, "team", h.newPage(w, r, "My team", "team", d))
-}
-
-func sortRows(rows []teamRow) {
-	for i := 1; i < len(rows); i++ {
-		for j := i; j > 0 && rows[j].Card.Points.Lifetime > rows[j-1].Card.Points.Lifetime; j-- {
-			rows[j], rows[j-1] = rows[j-1], rows[j]
-		}
-	}
 }
 
 // myLedger lists a member's own points, newest first, with the why.
@@ -195,6 +189,7 @@ func (h *Handler) myLedger(w http.ResponseWriter, r *http.Request) {
 	var rows []engine.LedgerEntry
 	err := h.svc.Read(func(e *engine.Engine) error {
 		l, err := e.Ledger(engine.LedgerFilter{Member: v.Account.Member, Limit: 200})
+		l = labelled(e, l)
 		for i := len(l) - 1; i >= 0; i-- {
 			rows = append(rows, l[i])
 		}
@@ -254,7 +249,7 @@ func (h *Handler) leaderboard(w http.ResponseWriter, r *http.Request) {
 						d.Cohorts = append(d.Cohorts, en.Cohort)
 					}
 				}
-				sortStrings(d.Cohorts)
+				sort.Strings(d.Cohorts)
 			}
 		} else {
 			d.Cohort = ""
@@ -280,10 +275,16 @@ func (h *Handler) leaderboard(w http.ResponseWriter, r *http.Request) {
 	h.render(w, http.StatusOK, "board", h.newPage(w, r, "Leaderboards", "boards", d))
 }
 
-func sortStrings(xs []string) {
-	for i := 1; i < len(xs); i++ {
-		for j := i; j > 0 && xs[j] < xs[j-1]; j-- {
-			xs[j], xs[j-1] = xs[j-1], xs[j]
+// labelled shows each entry's rule by its label, when the program gives one.
+func labelled(e *engine.Engine, l []engine.LedgerEntry) []engine.LedgerEntry {
+	prog := e.Program()
+	if prog == nil {
+		return l
+	}
+	for i := range l {
+		if r := prog.Rule(l[i].Rule); r != nil && r.Label != "" {
+			l[i].Rule = r.Label
 		}
 	}
+	return l
 }

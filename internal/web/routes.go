@@ -27,6 +27,7 @@ func (h *Handler) routes() {
 	m.HandleFunc("POST /login", h.login)
 	m.HandleFunc("POST /login/link", h.requestLink)
 	m.HandleFunc("GET /login/link", h.followLink)
+	m.HandleFunc("POST /login/link/use", h.useLink)
 	m.HandleFunc("POST /logout", h.logout)
 	m.HandleFunc("POST /locale", h.setLocale)
 
@@ -57,6 +58,9 @@ func (h *Handler) routes() {
 	m.Handle("POST /admin/apikeys", admin(h.createKey))
 	m.Handle("POST /admin/apikeys/{id}/revoke", admin(h.revokeKey))
 	m.Handle("GET /admin/audit", admin(h.auditLog))
+	m.Handle("GET /admin/accounts", admin(h.accounts))
+	m.Handle("POST /admin/accounts", admin(h.createAccount))
+	m.Handle("POST /admin/accounts/{id}/disable", admin(h.disableAccount))
 
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { h.fail(w, r, errNotFound) })
 }

@@ -51,6 +51,7 @@ type stats struct {
 // partnerStats is one partner's figures this quarter.
 type partnerStats struct {
 	Events   map[string]int // by type
+	Current  int            // current members
 	Members  int            // members with an event
 	Points   int64          // points awarded
 	Tier     string
@@ -170,12 +171,10 @@ func (c *statsCache) refresh(ctx context.Context) error {
 	for _, id := range partners {
 		ps := s.Partners[id]
 		c.svc.Read(func(e *engine.Engine) error {
-			if sc, err := e.PartnerScorecard(id, time.Time{}); err == nil {
-				ps.Balance, ps.Lifetime = sc.Points.Balance, sc.Points.Lifetime
-				if sc.Tier != nil {
-					ps.Tier = sc.Tier.Current
-				}
+			if tier, pts, ok := e.PartnerSummary(id, time.Time{}); ok {
+				ps.Tier, ps.Balance, ps.Lifetime = tier, pts.Balance, pts.Lifetime
 			}
+			ps.Current = len(e.MemberIDs(id))
 			if l, err := e.Ledger(engine.LedgerFilter{Partner: id, From: from, To: to}); err == nil {
 				for _, le := range l {
 					if le.Kind == "award" {

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -120,6 +121,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Frame-Options", "DENY")
 	w.Header().Set("Referrer-Policy", "same-origin")
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'")
+	defer func() {
+		// A bug in a page is logged with its stack; the browser gets the
+		// plain error page, never the trace.
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			h.log.Error("web: panic", "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+			h.fail(w, r, fmt.Errorf("panic: %v", v))
+		}
+	}()
 	h.mux.ServeHTTP(w, r)
 }
 
@@ -161,7 +173,8 @@ var funcs = template.FuncMap{
 	"path": func(s string) string {
 		return url.PathEscape(s)
 	},
-	"sub": func(a, b int64) int64 { return a - b },
+	"sub":  func(a, b int64) int64 { return a - b },
+	"subf": func(a, b float64) float64 { return max(0, a-b) },
 	// bc and bt pass several values to the board partials.
 	"bc": func(l *Locale, b boardView) any {
 		base := "/portal/leaderboards"
@@ -252,8 +265,7 @@ func (h *Handler) render(w http.ResponseWriter, status int, name string, p *page
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	io := buf.String()
-	w.Write([]byte(io))
+	w.Write([]byte(buf.String()))
 }
 
 // fail shows an error page in the user's language; internal errors are

@@ -200,6 +200,22 @@ func (s *Store) CreateLoginLink(ctx context.Context, l store.LoginLink) error {
 	return nil
 }
 
+// LoginLink returns a link without using it.
+func (s *Store) LoginLink(ctx context.Context, hash []byte) (store.LoginLink, error) {
+	var l store.LoginLink
+	var created, expires, used sql.NullInt64
+	err := s.read.QueryRowContext(ctx, `SELECT hash, account, created_at, expires_at, used_at FROM login_links WHERE hash = ?`, hash).
+		Scan(&l.Hash, &l.Account, &created, &expires, &used)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.LoginLink{}, rung.Errorf(rung.ENOTFOUND, "no such sign-in link")
+	}
+	if err != nil {
+		return store.LoginLink{}, fmt.Errorf("sqlite: login link: %w", err)
+	}
+	l.CreatedAt, l.ExpiresAt, l.UsedAt = store.TimeFromNanos(created), store.TimeFromNanos(expires), store.TimeFromNanos(used)
+	return l, nil
+}
+
 // UseLoginLink marks a link used, once.
 func (s *Store) UseLoginLink(ctx context.Context, hash []byte, t time.Time) (store.LoginLink, error) {
 	if err := s.writable(); err != nil {

@@ -133,18 +133,29 @@ func testLoginLinks(t *testing.T, s store.Store) {
 	_, err := s.UseLoginLink(ctx, bytes.Repeat([]byte{8}, 32), base)
 	wantCode(t, err, rung.ENOTFOUND)
 
+	w := l
+	w.CreatedAt, w.ExpiresAt = l.CreatedAt.UTC(), l.ExpiresAt.UTC()
+	peek, err := s.LoginLink(ctx, l.Hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "link before use", peek, w)
+	_, err = s.LoginLink(ctx, bytes.Repeat([]byte{8}, 32))
+	wantCode(t, err, rung.ENOTFOUND)
+
 	used := base.Add(time.Minute)
 	got, err := s.UseLoginLink(ctx, l.Hash, used)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := l
-	w.CreatedAt, w.ExpiresAt = l.CreatedAt.UTC(), l.ExpiresAt.UTC()
 	equal(t, "link on first use", got, w)
 
 	got, err = s.UseLoginLink(ctx, l.Hash, used.Add(time.Minute))
 	wantCode(t, err, rung.ECONFLICT)
 	if !got.UsedAt.Equal(used) || got.Account != l.Account {
 		t.Errorf("link on second use = %+v, want it used at %v", got, used)
+	}
+	if peek, err := s.LoginLink(ctx, l.Hash); err != nil || !peek.UsedAt.Equal(used) {
+		t.Errorf("link after use = %+v, %v", peek, err)
 	}
 }
