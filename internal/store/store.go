@@ -47,6 +47,7 @@ type AuditFilter struct {
 type Store interface {
 	Sharing // several instances on one database: changes.go
 	Accounts
+	Registrations // lead and deal registration: registrations.go
 
 	// Commit writes b atomically and durably, and assigns Seq to its records.
 	// A program version whose Version is already taken fails with ECONFLICT.

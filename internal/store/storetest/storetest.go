@@ -59,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Accounts", testAccounts}, {"Sessions", testSessions}, {"LoginLinks", testLoginLinks},
 	}
 	tests = append(tests, sharingTests...)
+	tests = append(tests, registrationTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
