@@ -293,4 +293,3 @@ func (s *Store) CRMAccount(ctx context.Context, domain string) (store.CRMAccount
 func (s *Store) CRMAccounts(ctx context.Context) ([]store.CRMAccount, error) {
 	return s.crmAccounts(ctx, ``)
 }
-
