@@ -137,7 +137,9 @@ func (d *Desk) SenderAllowed(p rung.Partner, email string) error {
 // without touching the store.
 func (d *Desk) check(in Input, now time.Time, set program.Registration) (store.Registration, error) {
 	var det []rung.Detail
-	add := func(key, msg string, args ...any) { det = append(det, rung.Detail{Key: key, Message: fmt.Sprintf(msg, args...)}) }
+	add := func(key, msg string, args ...any) {
+		det = append(det, rung.Detail{Key: key, Message: fmt.Sprintf(msg, args...)})
+	}
 	for _, s := range []string{in.Kind, in.Partner, in.Member, in.CompanyName, in.CompanyDomain, in.ContactName, in.ContactEmail, in.Notes, in.Region, in.Product} {
 		if strings.ContainsRune(s, 0) {
 			add("", "fields must not contain NUL characters")
