@@ -426,4 +426,3 @@ func (h *Handler) attributionCSV(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Disposition", `attachment; filename="registration-attribution.csv"`)
 	w.Write(buf.Bytes())
 }
-

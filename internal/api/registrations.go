@@ -346,4 +346,3 @@ func (h *Handler) listCRMAccounts(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"accounts": as})
 }
-
