@@ -306,7 +306,7 @@ func (h *Handler) putCRMAccount(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	a.Domain, a.UpdatedAt = dom, h.svc.Now().UTC()
+	a.Domain, a.UpdatedAt, a.NormalizedName = dom, h.svc.Now().UTC(), registration.NormalizeName(a.Name)
 	if strings.ContainsRune(a.Name+a.Owner, 0) {
 		writeError(w, rung.Errorf(rung.EINVALID, "name and owner must not contain NUL characters"))
 		return

@@ -300,30 +300,24 @@ func (d *Desk) Submit(ctx context.Context, in Input) (store.Registration, bool, 
 // possibleMatches finds active registrations of other companies, and CRM
 // accounts, whose normalized name is close to r's.
 func (d *Desk) possibleMatches(ctx context.Context, r store.Registration) ([]store.Match, error) {
-	active, err := d.st.ListRegistrations(ctx, store.RegistrationFilter{Active: true})
+	names, err := d.st.CompanyNames(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var ms []store.Match
-	for _, o := range active {
-		if o.CompanyKey == r.CompanyKey {
+	for _, c := range names {
+		if c.Key == r.CompanyKey || c.Registration == "" && c.Key == r.RegistrableDomain {
 			continue
 		}
-		if s := JaroWinkler(r.NormalizedName, o.NormalizedName); s >= d.threshold {
-			ms = append(ms, store.Match{Registration: o.ID, Name: o.CompanyName, Score: round3(s)})
-		}
-	}
-	accounts, err := d.st.CRMAccounts(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, a := range accounts {
-		if a.Domain == r.RegistrableDomain {
+		s := JaroWinkler(r.NormalizedName, c.Normalized)
+		if s < d.threshold {
 			continue
 		}
-		if s := JaroWinkler(r.NormalizedName, NormalizeName(a.Name)); s >= d.threshold {
-			ms = append(ms, store.Match{Account: a.Domain, Name: a.Name, Score: round3(s)})
+		m := store.Match{Registration: c.Registration, Name: c.Name, Score: round3(s)}
+		if c.Registration == "" {
+			m.Account = c.Key
 		}
+		ms = append(ms, m)
 	}
 	sort.SliceStable(ms, func(i, j int) bool { return ms[i].Score > ms[j].Score })
 	if len(ms) > 10 {

@@ -141,7 +141,7 @@ func wantCode(t *testing.T, err error, code string) {
 func TestSubmitNormalizesFlagsAndLogsTheEvent(t *testing.T) {
 	f := newFixture(t, PolicyFirstSubmitted)
 	ctx := context.Background()
-	if err := f.desk.st.PutCRMAccount(ctx, store.CRMAccount{Domain: "initech.co.uk", Name: "Initech", Customer: true, Owner: "ae@vendor.com"}); err != nil {
+	if err := f.desk.st.PutCRMAccount(ctx, store.CRMAccount{Domain: "initech.co.uk", Name: "Initech", NormalizedName: "initech", Customer: true, Owner: "ae@vendor.com"}); err != nil {
 		t.Fatal(err)
 	}
 	r, created, err := f.desk.Submit(ctx, input("p1", "Initech Ltd.", "https://shop.initech.co.uk/"))

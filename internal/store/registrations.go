@@ -130,6 +130,9 @@ type RegistrationFilter struct {
 type CRMAccount struct {
 	Domain    string    `json:"domain"` // registrable domain; the identity
 	Name      string    `json:"name"`
+	// NormalizedName is Name as registrations compare it (set by whoever
+	// stores the account).
+	NormalizedName string `json:"normalized_name"`
 	Customer  bool      `json:"customer"`
 	OpenDeal  bool      `json:"open_deal"`
 	Owner     string    `json:"owner,omitempty"`
@@ -169,6 +172,18 @@ type Registrations interface {
 	CRMAccount(ctx context.Context, domain string) (CRMAccount, error)
 	// CRMAccounts returns every account, ordered by domain.
 	CRMAccounts(ctx context.Context) ([]CRMAccount, error)
+
+	// CompanyNames returns the company of every active registration and
+	// every CRM account, for finding possible matches by name.
+	CompanyNames(ctx context.Context) ([]CompanyName, error)
+}
+
+// CompanyName is a company some registration or CRM account names.
+type CompanyName struct {
+	Registration string // the registration's id, or "" for a CRM account
+	Key          string // the company key, or the CRM account's domain
+	Name         string
+	Normalized   string
 }
 
 // EncodeRegistration is the stored form of a registration (JSON), without

@@ -43,8 +43,8 @@ func (s *Store) SubmitRegistration(ctx context.Context, r store.Registration) (s
 			return o, false, err
 		}
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO registrations (id, partner, company_key, kind, status, active, submitted_at, version, body)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.Partner, r.CompanyKey, r.Kind, r.Status, boolInt(store.RegistrationActive(r.Status)), submitted, r.Version, string(body))
+	_, err = tx.ExecContext(ctx, `INSERT INTO registrations (id, partner, company_key, company_name, normalized_name, kind, status, active, submitted_at, version, body)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.Partner, r.CompanyKey, r.CompanyName, r.NormalizedName, r.Kind, r.Status, boolInt(store.RegistrationActive(r.Status)), submitted, r.Version, string(body))
 	if isConstraint(err) {
 		return r, false, rung.Errorf(rung.ECONFLICT, "registration %s exists already", r.ID)
 	}
@@ -248,9 +248,9 @@ func (s *Store) PutCRMAccount(ctx context.Context, a store.CRMAccount) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.write.ExecContext(ctx, `INSERT INTO crm_accounts (domain, name, customer, open_deal, owner, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (domain) DO UPDATE SET name = excluded.name, customer = excluded.customer, open_deal = excluded.open_deal,
-		owner = excluded.owner, updated_at = excluded.updated_at`, a.Domain, a.Name, boolInt(a.Customer), boolInt(a.OpenDeal), a.Owner, updated)
+	_, err = s.write.ExecContext(ctx, `INSERT INTO crm_accounts (domain, name, normalized_name, customer, open_deal, owner, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (domain) DO UPDATE SET name = excluded.name, normalized_name = excluded.normalized_name, customer = excluded.customer, open_deal = excluded.open_deal,
+		owner = excluded.owner, updated_at = excluded.updated_at`, a.Domain, a.Name, a.NormalizedName, boolInt(a.Customer), boolInt(a.OpenDeal), a.Owner, updated)
 	if err != nil {
 		return fmt.Errorf("sqlite: put CRM account: %w", err)
 	}
@@ -258,7 +258,7 @@ func (s *Store) PutCRMAccount(ctx context.Context, a store.CRMAccount) error {
 }
 
 func (s *Store) crmAccounts(ctx context.Context, where string, args ...any) ([]store.CRMAccount, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT domain, name, customer, open_deal, owner, updated_at FROM crm_accounts `+where+` ORDER BY domain`, args...)
+	rows, err := s.read.QueryContext(ctx, `SELECT domain, name, normalized_name, customer, open_deal, owner, updated_at FROM crm_accounts `+where+` ORDER BY domain`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: CRM accounts: %w", err)
 	}
@@ -268,7 +268,7 @@ func (s *Store) crmAccounts(ctx context.Context, where string, args ...any) ([]s
 		var a store.CRMAccount
 		var customer, open int
 		var updated sql.NullInt64
-		if err := rows.Scan(&a.Domain, &a.Name, &customer, &open, &a.Owner, &updated); err != nil {
+		if err := rows.Scan(&a.Domain, &a.Name, &a.NormalizedName, &customer, &open, &a.Owner, &updated); err != nil {
 			return nil, fmt.Errorf("sqlite: CRM accounts: %w", err)
 		}
 		a.Customer, a.OpenDeal, a.UpdatedAt = customer == 1, open == 1, store.TimeFromNanos(updated)
@@ -292,4 +292,24 @@ func (s *Store) CRMAccount(ctx context.Context, domain string) (store.CRMAccount
 // CRMAccounts returns every account, ordered by domain.
 func (s *Store) CRMAccounts(ctx context.Context) ([]store.CRMAccount, error) {
 	return s.crmAccounts(ctx, ``)
+}
+
+// CompanyNames returns the companies of active registrations and CRM
+// accounts.
+func (s *Store) CompanyNames(ctx context.Context) ([]store.CompanyName, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT id, company_key, company_name, normalized_name FROM registrations WHERE active = 1
+		UNION ALL SELECT '', domain, name, normalized_name FROM crm_accounts`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: company names: %w", err)
+	}
+	defer rows.Close()
+	var out []store.CompanyName
+	for rows.Next() {
+		var c store.CompanyName
+		if err := rows.Scan(&c.Registration, &c.Key, &c.Name, &c.Normalized); err != nil {
+			return nil, fmt.Errorf("sqlite: company names: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }

@@ -240,7 +240,7 @@ func testCRMAccounts(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	_, err := s.CRMAccount(ctx, "initech.com")
 	wantCode(t, err, rung.ENOTFOUND)
-	a := store.CRMAccount{Domain: "initech.com", Name: "Initech", Customer: true, Owner: "ae@vendor.com", UpdatedAt: base}
+	a := store.CRMAccount{Domain: "initech.com", Name: "Initech", NormalizedName: "initech", Customer: true, Owner: "ae@vendor.com", UpdatedAt: base}
 	b := store.CRMAccount{Domain: "globex.com", Name: "Globex", OpenDeal: true, Owner: "bob@vendor.com", UpdatedAt: base}
 	for _, x := range []store.CRMAccount{a, b} {
 		if err := s.PutCRMAccount(ctx, x); err != nil {
@@ -260,5 +260,24 @@ func testCRMAccounts(t *testing.T, s store.Store) {
 	all, err := s.CRMAccounts(ctx)
 	if err != nil || len(all) != 2 || all[0].Domain != "globex.com" {
 		t.Fatalf("CRMAccounts = %+v, %v", all, err)
+	}
+	// Company names: active registrations and accounts, not closed ones.
+	submit(t, s, newReg("reg-1", "p1", "hooli.com", base))
+	closed, _ := submit(t, s, newReg("reg-2", "p1", "umbrella.com", base))
+	closed.Status, closed.Version = store.RegLost, 2
+	if err := s.UpdateRegistration(ctx, closed); err != nil {
+		t.Fatal(err)
+	}
+	names, err := s.CompanyNames(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byKey := map[string]store.CompanyName{}
+	for _, n := range names {
+		byKey[n.Key] = n
+	}
+	if len(names) != 3 || byKey["hooli.com"] != (store.CompanyName{Registration: "reg-1", Key: "hooli.com", Name: "Initech Ltd", Normalized: "initech"}) ||
+		byKey["initech.com"] != (store.CompanyName{Key: "initech.com", Name: "Initech", Normalized: "initech"}) {
+		t.Fatalf("CompanyNames = %+v", names)
 	}
 }

@@ -8,6 +8,8 @@ CREATE TABLE registrations (
     id           TEXT PRIMARY KEY,
     partner      TEXT NOT NULL,
     company_key  TEXT NOT NULL,
+    company_name TEXT NOT NULL,
+    normalized_name TEXT NOT NULL,
     kind         TEXT NOT NULL,
     status       TEXT NOT NULL,
     active       INTEGER NOT NULL,
@@ -38,6 +40,7 @@ CREATE INDEX registration_conflicts_second ON registration_conflicts (second);
 CREATE TABLE crm_accounts (
     domain     TEXT PRIMARY KEY,
     name       TEXT NOT NULL,
+    normalized_name TEXT NOT NULL,
     customer   INTEGER NOT NULL,
     open_deal  INTEGER NOT NULL,
     owner      TEXT NOT NULL,
