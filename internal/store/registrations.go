@@ -128,15 +128,15 @@ type RegistrationFilter struct {
 // CRMAccount is a company the vendor's CRM knows: an existing customer,
 // or one with an open deal and its owner. Registrations for it are flagged.
 type CRMAccount struct {
-	Domain    string    `json:"domain"` // registrable domain; the identity
-	Name      string    `json:"name"`
+	Domain string `json:"domain"` // registrable domain; the identity
+	Name   string `json:"name"`
 	// NormalizedName is Name as registrations compare it (set by whoever
 	// stores the account).
-	NormalizedName string `json:"normalized_name"`
-	Customer  bool      `json:"customer"`
-	OpenDeal  bool      `json:"open_deal"`
-	Owner     string    `json:"owner,omitempty"`
-	UpdatedAt time.Time `json:"updated_at"`
+	NormalizedName string    `json:"normalized_name"`
+	Customer       bool      `json:"customer"`
+	OpenDeal       bool      `json:"open_deal"`
+	Owner          string    `json:"owner,omitempty"`
+	UpdatedAt      time.Time `json:"updated_at"`
 }
 
 // Registrations stores lead and deal registrations, their conflict pairs
