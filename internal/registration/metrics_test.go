@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rung-dev/rung"
 	"github.com/rung-dev/rung/internal/jobs"
 	"github.com/rung-dev/rung/internal/store"
 )
@@ -87,4 +88,56 @@ func TestSweepJobRunsUnderTheScheduler(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatal("the sweep job did not expire the registration")
+}
+
+func TestSeedDemoCoversEveryState(t *testing.T) {
+	f := newFixture(t, PolicyFirstMeeting)
+	ctx := context.Background()
+	var ps []rung.Partner
+	for _, id := range []string{"p1", "p2"} {
+		p, err := f.desk.Partner(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps = append(ps, p)
+	}
+	f.clock.add(90 * 24 * time.Hour)
+	n, err := f.desk.SeedDemo(ctx, ps, f.clock.now())
+	if err != nil || n < 20 {
+		t.Fatalf("SeedDemo = %d, %v", n, err)
+	}
+	rs := f.must2(f.desk.List(ctx, store.RegistrationFilter{}))
+	states := map[string]int{}
+	open, settled := 0, 0
+	for _, r := range rs {
+		states[r.Status]++
+		for _, c := range r.Conflicts {
+			if c.Second == r.ID {
+				if c.Winner == "" {
+					open++
+				} else {
+					settled++
+				}
+			}
+		}
+		for _, ev := range Events(r) {
+			if _, ok := f.event(ev.ID); !ok {
+				t.Errorf("event %s of %s (%s) is not in the log", ev.ID, r.ID, r.Status)
+			}
+		}
+	}
+	for _, s := range []string{store.RegSubmitted, store.RegNeedsInfo, store.RegApproved, store.RegDeclined, store.RegMeeting, store.RegWon, store.RegLost, store.RegExpired} {
+		if states[s] == 0 {
+			t.Errorf("no registration is %s: %v", s, states)
+		}
+	}
+	if open == 0 || settled == 0 {
+		t.Errorf("conflicts: %d open, %d settled", open, settled)
+	}
+	if m := Measure(rs, f.clock.now()); m.OverdueReviews == 0 {
+		t.Errorf("no review is overdue: %+v", m)
+	}
+	if res, err := f.desk.Sweep(ctx, f.clock.now()); err != nil || res.Expired != 0 {
+		t.Errorf("the demo left expiries due: %+v, %v", res, err)
+	}
 }
