@@ -368,6 +368,11 @@ func (d *Desk) Decide(ctx context.Context, id, decision, reason, by string) (sto
 		return store.Registration{}, rung.Errorf(rung.EINVALID, "decision %q is not one of approve, decline, needs_info", clip(decision, 40))
 	}
 	set := d.Settings()
+	if to == store.RegApproved {
+		if err := d.settleWithClosed(ctx, id); err != nil {
+			return store.Registration{}, err
+		}
+	}
 	return d.change(ctx, id, func(r *store.Registration, now time.Time) (bool, error) {
 		if r.Status == to {
 			return false, nil
@@ -545,6 +550,31 @@ func (d *Desk) SettleConflict(ctx context.Context, id, winner, reason, by string
 		return r, rung.Errorf(rung.EINVALID, "registration %s has no conflict with %s", id, winner)
 	}
 	return d.Get(ctx, winner)
+}
+
+// settleWithClosed settles id's open conflicts with registrations that
+// are closed already (declined, lost, expired...) in id's favour: nothing
+// is left to dispute.
+func (d *Desk) settleWithClosed(ctx context.Context, id string) error {
+	r, err := d.st.Registration(ctx, id)
+	if err != nil {
+		return err
+	}
+	for _, c := range r.Conflicts {
+		if c.Winner != "" {
+			continue
+		}
+		o, err := d.st.Registration(ctx, c.Other(id))
+		if err != nil {
+			return err
+		}
+		if !Active(o) {
+			if _, err := d.settle(ctx, c, id, "the other registration is "+o.Status, "policy"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // settle records a conflict's winner (the first decision stands) and

@@ -440,3 +440,15 @@ func TestEventsHaveStableIDs(t *testing.T) {
 }
 
 func asError(err error, e **rung.Error) bool { return errors.As(err, e) }
+
+func TestAConflictWithAClosedRegistrationDoesNotBlockApproval(t *testing.T) {
+	f := newFixture(t, PolicyManual)
+	ctx := context.Background()
+	a := f.submit(input("p1", "Initech", "initech.com"))
+	b := f.submit(input("p2", "Initech", "initech.com"))
+	f.must(f.desk.Decide(ctx, a.ID, DecisionDecline, "Not a real opportunity", "admin"))
+	b = f.must(f.desk.Decide(ctx, b.ID, DecisionApprove, "", "admin"))
+	if b.Status != store.RegApproved || b.Conflicts[0].Winner != b.ID || b.Conflicts[0].Reason != "the other registration is declined" {
+		t.Fatalf("b = %+v", b)
+	}
+}
