@@ -452,3 +452,29 @@ func TestAConflictWithAClosedRegistrationDoesNotBlockApproval(t *testing.T) {
 		t.Fatalf("b = %+v", b)
 	}
 }
+
+func TestSweepWritesEventsThatDidNotReachTheLog(t *testing.T) {
+	f := newFixture(t, PolicyFirstSubmitted)
+	ctx := context.Background()
+	// A registration stored while its event could not be written.
+	r, err := f.desk.check(input("p1", "Hooli", "hooli.xyz"), f.clock.now(), f.desk.Settings())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.desk.st.SubmitRegistration(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := f.event("registration:" + r.ID + ":submitted"); ok {
+		t.Fatal("the event is there already")
+	}
+	res, err := f.desk.Sweep(ctx, f.clock.now())
+	if err != nil || res.Repaired != 1 {
+		t.Fatalf("sweep = %+v, %v", res, err)
+	}
+	if _, ok := f.event("registration:" + r.ID + ":submitted"); !ok {
+		t.Fatal("the sweep did not write the missing event")
+	}
+	if res, _ := f.desk.Sweep(ctx, f.clock.now()); res.Repaired != 0 {
+		t.Fatalf("a second sweep repaired %d", res.Repaired)
+	}
+}

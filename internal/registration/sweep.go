@@ -4,7 +4,9 @@ import (
 	"context"
 	"time"
 
+	"github.com/rung-dev/rung"
 	"github.com/rung-dev/rung/internal/jobs"
+	"github.com/rung-dev/rung/internal/service"
 	"github.com/rung-dev/rung/internal/store"
 )
 
@@ -14,7 +16,14 @@ type SweepResult struct {
 	Expired        int `json:"expired"`         // expiries applied
 	OverdueReviews int `json:"overdue_reviews"` // submitted past review_within
 	OverdueMeeting int `json:"overdue_meeting"` // approved, meeting deadline passed (expired now)
+	// Repaired counts events of recently changed registrations that were
+	// missing from the log (a write of them failed) and are in now.
+	Repaired int `json:"repaired"`
 }
+
+// repairWindow is how far back the sweep looks for registrations whose
+// events may not have reached the log.
+const repairWindow = 24 * time.Hour
 
 // Sweep applies every expiry due by now: approved registrations without a
 // first meeting by their meeting deadline, and protection windows that
@@ -27,6 +36,15 @@ func (d *Desk) Sweep(ctx context.Context, now time.Time) (SweepResult, error) {
 		return res, err
 	}
 	now = now.UTC()
+	var recent []rung.Event
+	for _, r := range active {
+		if now.Sub(r.UpdatedAt) < repairWindow {
+			recent = append(recent, Events(r)...)
+		}
+	}
+	if res.Repaired, err = d.ingest(ctx, recent); err != nil {
+		return res, err
+	}
 	for _, r := range active {
 		res.Checked++
 		if r.Status == store.RegSubmitted && now.After(r.ReviewDue) {
@@ -48,6 +66,29 @@ func (d *Desk) Sweep(ctx context.Context, now time.Time) (SweepResult, error) {
 		}
 	}
 	return res, nil
+}
+
+// ingest writes events in batches and counts those that were new.
+func (d *Desk) ingest(ctx context.Context, evs []rung.Event) (int, error) {
+	n := 0
+	for len(evs) > 0 {
+		k := min(len(evs), 5000)
+		in := make([]*service.Incoming, k)
+		for i := range in {
+			in[i] = &service.Incoming{Event: evs[i]}
+		}
+		res, err := d.svc.Ingest(ctx, in)
+		if err != nil {
+			return n, err
+		}
+		for _, x := range res {
+			if x.Status == "accepted" {
+				n++
+			}
+		}
+		evs = evs[k:]
+	}
+	return n, nil
 }
 
 // SweepJob is the scheduler's job that runs Sweep every minute on the
