@@ -203,6 +203,8 @@ func (d *Desk) check(in Input, now time.Time, set program.Registration) (store.R
 	if r.CompanyDomain != "" {
 		if dom, err := RegistrableDomain(r.CompanyDomain); err != nil {
 			add("company.domain", "%s", rung.ErrorMessage(err))
+		} else if FreeMail(dom) {
+			add("company.domain", "%s is a mailbox provider, not the company's domain; give the company's web domain or leave it out", dom)
 		} else {
 			r.RegistrableDomain = dom
 		}

@@ -194,6 +194,7 @@ func TestBadInputIsRefusedAndNothingStored(t *testing.T) {
 		{"no partner", "partner", Input{CompanyName: "Initech", ContactEmail: "a@initech.com"}},
 		{"member of another partner", "member", Input{Partner: "p1", Member: "m2", CompanyName: "Initech", ContactEmail: "a@initech.com"}},
 		{"the partner's own domain", "company.domain", Input{Partner: "p1", CompanyName: "Alpha", CompanyDomain: "www.alpha.com", ContactEmail: "a@alpha.com"}},
+		{"a free mailbox domain", "company.domain", Input{Partner: "p1", CompanyName: "Initech", CompanyDomain: "gmail.com", ContactEmail: "a@initech.com"}},
 		{"unknown kind", "kind", Input{Kind: "opportunity", Partner: "p1", CompanyName: "Initech", ContactEmail: "a@initech.com"}},
 		{"negative amount", "amount", Input{Partner: "p1", CompanyName: "Initech", ContactEmail: "a@initech.com", Amount: -1}},
 	}
