@@ -284,19 +284,20 @@ func (d *Desk) Submit(ctx context.Context, in Input) (store.Registration, bool, 
 	if !created {
 		return out, false, nil
 	}
-	if err := d.emit(ctx, out); err != nil {
-		return out, true, err
-	}
 	if len(out.Conflicts) > 0 && set.Conflict == PolicyFirstSubmitted {
+		// Settling declines this registration, which writes its events.
 		for _, c := range out.Conflicts {
 			if _, err := d.settle(ctx, c, c.First, "first_submitted: the company was registered by another partner first", "policy"); err != nil {
 				return out, true, err
 			}
 		}
 		got, err := d.st.Registration(ctx, out.ID)
-		return got, true, err
+		if err != nil {
+			return out, true, err
+		}
+		return got, true, d.emit(ctx, got)
 	}
-	return out, true, nil
+	return out, true, d.emit(ctx, out)
 }
 
 // possibleMatches finds active registrations of other companies, and CRM
