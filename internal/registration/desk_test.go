@@ -479,3 +479,25 @@ func TestSweepWritesEventsThatDidNotReachTheLog(t *testing.T) {
 		t.Fatalf("a second sweep repaired %d", res.Repaired)
 	}
 }
+
+func TestSweepSettlesAFirstSubmittedConflictLeftOpen(t *testing.T) {
+	f := newFixture(t, PolicyFirstSubmitted)
+	ctx := context.Background()
+	a := f.submit(input("p1", "Hooli", "hooli.xyz"))
+	// The second one stored, but its settlement never happened.
+	r, err := f.desk.check(input("p2", "Hooli", "hooli.xyz"), f.clock.now(), f.desk.Settings())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.desk.st.SubmitRegistration(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	res, err := f.desk.Sweep(ctx, f.clock.now())
+	if err != nil || res.Settled != 1 {
+		t.Fatalf("sweep = %+v, %v", res, err)
+	}
+	b := f.must(f.desk.Get(ctx, r.ID))
+	if b.Status != store.RegDeclined || b.Conflicts[0].Winner != a.ID {
+		t.Fatalf("b = %+v", b)
+	}
+}

@@ -16,6 +16,8 @@ type SweepResult struct {
 	Expired        int `json:"expired"`         // expiries applied
 	OverdueReviews int `json:"overdue_reviews"` // submitted past review_within
 	OverdueMeeting int `json:"overdue_meeting"` // approved, meeting deadline passed (expired now)
+	// Settled counts conflicts the first_submitted policy settled late.
+	Settled int `json:"settled"`
 	// Repaired counts events of recently changed registrations that were
 	// missing from the log (a write of them failed) and are in now.
 	Repaired int `json:"repaired"`
@@ -45,8 +47,21 @@ func (d *Desk) Sweep(ctx context.Context, now time.Time) (SweepResult, error) {
 	if res.Repaired, err = d.ingest(ctx, recent); err != nil {
 		return res, err
 	}
+	policy := d.Settings().Conflict
 	for _, r := range active {
 		res.Checked++
+		if policy == PolicyFirstSubmitted {
+			// A conflict the policy should have settled at submission,
+			// had nothing failed then.
+			for _, c := range r.Conflicts {
+				if c.Winner == "" && c.Second == r.ID {
+					if _, err := d.settle(ctx, c, c.First, "first_submitted: the company was registered by another partner first", "policy"); err != nil {
+						return res, err
+					}
+					res.Settled++
+				}
+			}
+		}
 		if r.Status == store.RegSubmitted && now.After(r.ReviewDue) {
 			res.OverdueReviews++
 		}
