@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,7 +19,12 @@ import (
 // docs/registration.md): the API, the CRM's accounts, and the intake
 // channels without an API key (Slack, inbound e-mail, the public form).
 func (h *Handler) registrationRoutes() {
-	h.reg = registration.New(h.svc, registration.Options{Logger: h.log})
+	threshold, _ := strconv.ParseFloat(os.Getenv("RUNG_MATCH_THRESHOLD"), 64)
+	if threshold < 0 || threshold > 1 {
+		h.log.Warn("RUNG_MATCH_THRESHOLD must be from 0 to 1; using the default", "value", threshold)
+		threshold = 0
+	}
+	h.reg = registration.New(h.svc, registration.Options{Logger: h.log, MatchThreshold: threshold})
 	h.intake = newIntake(h)
 	m := h.mux
 	m.Handle("POST /api/v1/registrations", h.auth(rung.ScopeIngest, h.postRegistration))
