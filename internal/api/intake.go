@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -153,6 +154,23 @@ func (in *intake) email(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, rep)
 		return
 	}
+	if id := caseRE.FindStringSubmatch(msg.Subject); id != nil {
+		// A reply about a case: the answer to a question, or a question.
+		if reg, err := in.h.reg.Get(r.Context(), id[1]); err == nil && reg.Partner == partner.ID {
+			rep.Case = reg.ID
+			if reg.Status == store.RegNeedsInfo {
+				if reg, err = in.h.reg.Answer(r.Context(), reg.ID, registration.ReplyText(msg.Text), "email:"+msg.From); err != nil {
+					rep.Text = "We could not take your answer: " + registration.ErrorText(err)
+				} else {
+					rep.Accepted, rep.Text = true, "Thank you: case "+reg.ID+" is back in review."
+				}
+			} else {
+				rep.Text = partnerReply(reg, false)
+			}
+			writeJSON(w, http.StatusOK, rep)
+			return
+		}
+	}
 	if len(problems) > 0 {
 		rep.Text = "We could not take your registration. Please reply with:\n- " + strings.Join(problems, "\n- ") +
 			"\n\nFor example:\nCompany: Globex Corporation\nDomain: globex.com\nContact: Jane Doe <jane@globex.com>\nNotes: 40 seats, decision in Q1"
@@ -175,6 +193,9 @@ func (in *intake) email(w http.ResponseWriter, r *http.Request) {
 	rep.Text = partnerReply(reg, created)
 	writeJSON(w, http.StatusOK, rep)
 }
+
+// caseRE finds a case number in a subject, as the replies put it.
+var caseRE = regexp.MustCompile(`\[(R-[2-9A-HJ-NP-Z]{8})\]`)
 
 // formBody is the public form: the submitter's e-mail (which must belong
 // to the partner's domains) and the registration.

@@ -349,3 +349,25 @@ func TestCSVImport(t *testing.T) {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+func TestAReplyByEmailAnswersNeedsInfo(t *testing.T) {
+	c := regServer(t)
+	raw := "From: gavin@hooli.xyz\r\nSubject: New deal\r\n\r\nCompany: Pied Piper\r\nContact: richard@piedpiper.com\r\n"
+	_, out := c.email("message/rfc822", raw)
+	id := out["case"].(string)
+	c.do("POST", "/api/v1/registrations/"+id+"/decision", rung.ScopeAdmin, "", `{"decision": "needs_info", "reason": "Which team?"}`, 200)
+	reply := "From: gavin@hooli.xyz\r\nSubject: Re: [" + id + "] New deal\r\n\r\nThe compression team, 12 people.\r\n\r\nOn Mon, Richard wrote:\r\n> Which team?\r\n"
+	_, out = c.email("message/rfc822", reply)
+	if out["accepted"] != true || !strings.Contains(out["text"].(string), "back in review") {
+		t.Fatalf("reply = %v", out)
+	}
+	got := c.do("GET", "/api/v1/registrations/"+id, rung.ScopeRead, "", "", 200)
+	if got["status"] != "submitted" || !strings.HasSuffix(got["notes"].(string), "The compression team, 12 people.") {
+		t.Fatalf("after the answer = %v", got)
+	}
+	// Another partner cannot answer it.
+	_, out = c.email("message/rfc822", strings.Replace(reply, "gavin@hooli.xyz", "peter@initech.com", 1))
+	if out["case"] == id {
+		t.Fatalf("another partner's reply reached the case: %v", out)
+	}
+}

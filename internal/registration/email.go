@@ -275,3 +275,18 @@ func EmailFromForm(get func(string) string) (Email, error) {
 	}
 	return e, nil
 }
+
+// ReplyText is the new text of a reply: the lines before the quoted
+// message, the "On ... wrote:" line or a signature.
+func ReplyText(text string) string {
+	var out []string
+	for _, line := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n") {
+		t := strings.TrimSpace(line)
+		if t == "--" || strings.HasPrefix(t, ">") || strings.HasPrefix(t, "-----Original Message") ||
+			strings.HasPrefix(t, "On ") && strings.HasSuffix(t, "wrote:") || strings.HasPrefix(t, "Am ") && strings.HasSuffix(t, "schrieb:") {
+			break
+		}
+		out = append(out, line)
+	}
+	return strings.TrimSpace(strings.Join(out, "\n"))
+}
