@@ -58,12 +58,21 @@ func (in *intake) slack(w http.ResponseWriter, r *http.Request) {
 	reply := func(text string) {
 		writeJSON(w, http.StatusOK, map[string]string{"response_type": "ephemeral", "text": text})
 	}
-	input, err := registration.ParseSlackText(form.Get("text"))
+	partner, member, err := in.h.reg.PartnerForSlack(form.Get("team_id"), form.Get("user_id"))
 	if err != nil {
 		reply(rung.ErrorMessage(err))
 		return
 	}
-	partner, member, err := in.h.reg.PartnerForSlack(form.Get("team_id"), form.Get("user_id"))
+	if id, ok := strings.CutPrefix(strings.TrimSpace(form.Get("text")), "status "); ok {
+		reg, err := in.h.reg.Get(r.Context(), strings.ToUpper(strings.TrimSpace(id)))
+		if err != nil || reg.Partner != partner {
+			reply("No case " + strings.TrimSpace(id) + " of yours.")
+			return
+		}
+		reply(partnerReply(reg, false))
+		return
+	}
+	input, err := registration.ParseSlackText(form.Get("text"))
 	if err != nil {
 		reply(rung.ErrorMessage(err))
 		return

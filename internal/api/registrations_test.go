@@ -209,6 +209,14 @@ func TestSlackSlashCommand(t *testing.T) {
 	if code != 200 || out["response_type"] != "ephemeral" || !strings.Contains(out["text"].(string), "Registered Globex as case R-") {
 		t.Fatalf("slash command = %d %v", code, out)
 	}
+	caseID := strings.TrimSuffix(strings.Fields(out["text"].(string))[4], ".")
+	if _, out := c.slack("s3cret", ts, "status "+caseID, "U1", "T1"); !strings.Contains(out["text"].(string), caseID) {
+		t.Fatalf("status = %v", out)
+	}
+	c.do("PUT", "/api/v1/partners/p1", rung.ScopeIngest, "", `{"name": "Initech", "size": "smb", "domains": ["initech.com"], "attrs": {"slack_team_id": "T2"}}`, 200)
+	if _, out := c.slack("s3cret", ts, "status "+caseID, "U7", "T2"); !strings.Contains(out["text"].(string), "No case") {
+		t.Fatalf("another partner's status = %v", out)
+	}
 	// Another partner registers it first elsewhere: this partner hears only
 	// that the company is under review, never who.
 	c.do("PUT", "/api/v1/program", rung.ScopeAdmin, "application/yaml", testProgram+"registration:\n  conflict: manual\n", 200)

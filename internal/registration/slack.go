@@ -47,7 +47,7 @@ func VerifySlack(secret, timestamp, signature string, body []byte, now time.Time
 }
 
 // SlackUsage explains the slash command.
-const SlackUsage = "Register a company: `/register Company, domain, contact e-mail, notes` — for example `/register Globex, globex.com, jane@globex.com, 40 seats in Q1`. Add `deal` or `lead` first to choose the kind (lead by default)."
+const SlackUsage = "Register a company: `/register Company, domain, contact e-mail, notes` — for example `/register Globex, globex.com, jane@globex.com, 40 seats in Q1`. Add `deal` or `lead` first to choose the kind (lead by default). `/register status R-7K3M9Q2X` shows a case of yours."
 
 // ParseSlackText reads the text of a slash command:
 // "[deal|lead] Company, domain, contact e-mail[, notes]". The notes may
