@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/engine"
+	"github.com/rung-dev/rung/internal/program"
 	"github.com/rung-dev/rung/internal/registration"
 	"github.com/rung-dev/rung/internal/store"
 )
@@ -405,8 +407,9 @@ func (h *Handler) registrationMetrics(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"overall": registration.Measure(rs, now), name: by})
 }
 
-// periodRegistrations reads partner, from and to and returns the
-// registrations submitted then.
+// periodRegistrations reads partner and the period — from and to, or a
+// fiscal quarter (period=2026-Q4) — and returns the registrations
+// submitted then.
 func (h *Handler) periodRegistrations(r *http.Request) ([]store.Registration, error) {
 	from, err := timeParam(r, "from")
 	if err != nil {
@@ -415,6 +418,14 @@ func (h *Handler) periodRegistrations(r *http.Request) ([]store.Registration, er
 	to, err := timeParam(r, "to")
 	if err != nil {
 		return nil, err
+	}
+	if q := r.URL.Query().Get("period"); q != "" {
+		// A fiscal quarter of the program, such as 2026-Q4.
+		var cal *program.Calendar
+		h.svc.Read(func(e *engine.Engine) error { cal = e.Calendar(); return nil })
+		if from, to, err = cal.ParseQuarter(q); err != nil {
+			return nil, rung.Errorf(rung.EINVALID, "period=%q is not a quarter such as 2026-Q4", q)
+		}
 	}
 	rs, err := h.reg.List(r.Context(), store.RegistrationFilter{Partner: r.URL.Query().Get("partner"), Since: from})
 	if err != nil || to.IsZero() {

@@ -87,6 +87,15 @@ func TestRegistrationAPIFollowsSPEC(t *testing.T) {
 	if overall["registrations"] != 2.0 || overall["won"] != 1.0 || overall["conflicts_settled_by_policy"] != 1.0 || m["by_size"] == nil {
 		t.Fatalf("metrics = %v", m)
 	}
+	q := c.do("GET", "/api/v1/registrations/metrics?period=2026-Q4&partner=p1", rung.ScopeRead, "", "", 200)
+	if q["overall"].(map[string]any)["registrations"] != 1.0 {
+		t.Fatalf("metrics of 2026-Q4 for p1 = %v", q)
+	}
+	q = c.do("GET", "/api/v1/registrations/metrics?period=2025-Q4", rung.ScopeRead, "", "", 200)
+	if q["overall"].(map[string]any)["registrations"] != 0.0 {
+		t.Fatalf("metrics of 2025-Q4 = %v", q)
+	}
+	c.do("GET", "/api/v1/registrations/metrics?period=soon", rung.ScopeRead, "", "", 400)
 	csv := c.raw("GET", "/api/v1/registrations/attribution.csv", rung.ScopeRead, "", "", 200)
 	if !strings.Contains(csv, id+",") || !strings.Contains(csv, ",p1,") || !strings.Contains(csv, ",p2,52000") {
 		t.Fatalf("attribution = %s", csv)
