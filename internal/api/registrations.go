@@ -313,22 +313,22 @@ func (h *Handler) putCRMAccount(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	a.Domain, a.UpdatedAt, a.NormalizedName = dom, h.svc.Now().UTC(), registration.NormalizeName(a.Name)
-	if strings.ContainsRune(a.Name+a.Owner, 0) {
-		writeError(w, rung.Errorf(rung.EINVALID, "name and owner must not contain NUL characters"))
-		return
-	}
-	_, err = h.svc.Store().CRMAccount(r.Context(), dom)
-	existed := err == nil
-	if err := h.svc.Store().PutCRMAccount(r.Context(), a); err != nil {
+	a.Domain = dom
+	created, err := h.reg.PutAccount(r.Context(), a)
+	if err != nil {
 		writeError(w, err)
 		return
 	}
-	code := http.StatusCreated
-	if existed {
-		code = http.StatusOK
+	code := http.StatusOK
+	if created {
+		code = http.StatusCreated
 	}
-	writeJSON(w, code, a)
+	got, err := h.svc.Store().CRMAccount(r.Context(), dom)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, code, got)
 }
 
 func (h *Handler) getCRMAccount(w http.ResponseWriter, r *http.Request) {

@@ -139,8 +139,17 @@ func TestCRMAccountsFlagExistingCustomers(t *testing.T) {
 	if out["existing_customer"] != true || out["account_owner"] != "ae2@vendor.com" {
 		t.Fatalf("registration = %v", out)
 	}
+	// An account recorded after the registration flags it too.
+	other := c.do("POST", "/api/v1/registrations", rung.ScopeIngest, "", strings.Replace(regBody, "globex.com", "initrode.com", -1), 201)
+	if other["existing_customer"] != false {
+		t.Fatalf("before the account: %v", other)
+	}
+	c.do("PUT", "/api/v1/accounts/initrode.com", rung.ScopeIngest, "", `{"name": "Initrode", "open_deal": true, "customer": true, "owner": "bob@vendor.com"}`, 201)
+	if got := c.do("GET", "/api/v1/registrations/"+other["id"].(string), rung.ScopeRead, "", "", 200); got["existing_customer"] != true || got["account_owner"] != "bob@vendor.com" {
+		t.Fatalf("after the account: %v", got)
+	}
 	all := c.do("GET", "/api/v1/accounts", rung.ScopeRead, "", "", 200)
-	if as := all["accounts"].([]any); len(as) != 1 {
+	if as := all["accounts"].([]any); len(as) != 2 {
 		t.Fatalf("accounts = %v", all)
 	}
 }

@@ -1,12 +1,15 @@
 package registration
 
 import (
+	"context"
 	"fmt"
 	"net/mail"
 	"strings"
+	"time"
 
 	"github.com/rung-dev/rung"
 	"github.com/rung-dev/rung/internal/engine"
+	"github.com/rung-dev/rung/internal/store"
 )
 
 // PartnerForSender finds the partner an e-mail address speaks for: the
@@ -92,4 +95,45 @@ func (d *Desk) PartnerForSlack(teamID, userID string) (partner, member string, e
 		return "", "", rung.Errorf(rung.EFORBIDDEN, "your Slack account is not linked to a partner: ask your channel manager to set slack_user_id on your member record (or slack_team_id on your company)")
 	}
 	return partner, member, nil
+}
+
+// PutAccount records a company the CRM knows (by registrable domain) and
+// flags the active registrations of it: existing customer, account owner.
+// It reports whether the account is new.
+func (d *Desk) PutAccount(ctx context.Context, a store.CRMAccount) (bool, error) {
+	dom, err := RegistrableDomain(a.Domain)
+	if err != nil {
+		return false, err
+	}
+	if strings.ContainsRune(a.Name+a.Owner, 0) {
+		return false, rung.Errorf(rung.EINVALID, "name and owner must not contain NUL characters")
+	}
+	a.Domain, a.NormalizedName, a.UpdatedAt = dom, NormalizeName(a.Name), d.svc.Now().UTC()
+	_, err = d.st.CRMAccount(ctx, dom)
+	created := rung.ErrorCode(err) == rung.ENOTFOUND
+	if err != nil && !created {
+		return false, err
+	}
+	if err := d.st.PutCRMAccount(ctx, a); err != nil {
+		return false, err
+	}
+	active, err := d.st.ListRegistrations(ctx, store.RegistrationFilter{CompanyKey: dom, Active: true})
+	if err != nil {
+		return created, err
+	}
+	for _, r := range active {
+		if r.Customer == a.Customer && r.AccountOwner == a.Owner {
+			continue
+		}
+		if _, err := d.change(ctx, r.ID, func(r *store.Registration, now time.Time) (bool, error) {
+			if r.Customer == a.Customer && r.AccountOwner == a.Owner {
+				return false, nil
+			}
+			r.Customer, r.AccountOwner, r.UpdatedAt = a.Customer, a.Owner, now
+			return true, nil
+		}); err != nil {
+			return created, err
+		}
+	}
+	return created, nil
 }
