@@ -13,15 +13,15 @@ import (
 
 // allowed are the edges of the state machine.
 var allowed = map[string][]string{
-	"":                  {store.RegSubmitted},
-	store.RegSubmitted:  {store.RegApproved, store.RegNeedsInfo, store.RegDeclined},
-	store.RegNeedsInfo:  {store.RegSubmitted, store.RegDeclined},
-	store.RegApproved:   {store.RegMeeting, store.RegWon, store.RegLost, store.RegExpired, store.RegDeclined},
-	store.RegMeeting:    {store.RegWon, store.RegLost, store.RegExpired},
-	store.RegDeclined:   {},
-	store.RegWon:        {},
-	store.RegLost:       {},
-	store.RegExpired:    {},
+	"":                 {store.RegSubmitted},
+	store.RegSubmitted: {store.RegApproved, store.RegNeedsInfo, store.RegDeclined},
+	store.RegNeedsInfo: {store.RegSubmitted, store.RegDeclined},
+	store.RegApproved:  {store.RegMeeting, store.RegWon, store.RegLost, store.RegExpired, store.RegDeclined},
+	store.RegMeeting:   {store.RegWon, store.RegLost, store.RegExpired},
+	store.RegDeclined:  {},
+	store.RegWon:       {},
+	store.RegLost:      {},
+	store.RegExpired:   {},
 }
 
 // TestRandomOperationsKeepTheInvariants runs random sequences of
