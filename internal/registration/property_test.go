@@ -17,7 +17,7 @@ var allowed = map[string][]string{
 	store.RegSubmitted: {store.RegApproved, store.RegNeedsInfo, store.RegDeclined},
 	store.RegNeedsInfo: {store.RegSubmitted, store.RegDeclined},
 	store.RegApproved:  {store.RegMeeting, store.RegWon, store.RegLost, store.RegExpired, store.RegDeclined},
-	store.RegMeeting:   {store.RegWon, store.RegLost, store.RegExpired},
+	store.RegMeeting:   {store.RegWon, store.RegLost, store.RegExpired, store.RegDeclined}, // an admin settling a conflict
 	store.RegDeclined:  {},
 	store.RegWon:       {},
 	store.RegLost:      {},
