@@ -284,6 +284,26 @@ func (d *Desk) Submit(ctx context.Context, in Input) (store.Registration, bool, 
 	if !created {
 		return out, false, nil
 	}
+	if len(out.Conflicts) > 0 && set.Conflict == PolicyFirstMeeting {
+		// A company whose first meeting another partner logged already
+		// is that partner's.
+		for _, c := range out.Conflicts {
+			o, err := d.st.Registration(ctx, c.First)
+			if err != nil {
+				return out, true, err
+			}
+			if !o.MeetingAt.IsZero() {
+				if _, err := d.settle(ctx, c, o.ID, "first_meeting: this partner logged the first meeting", "policy"); err != nil {
+					return out, true, err
+				}
+			}
+		}
+		got, err := d.st.Registration(ctx, out.ID)
+		if err != nil {
+			return out, true, err
+		}
+		return got, true, d.emit(ctx, got)
+	}
 	if len(out.Conflicts) > 0 && set.Conflict == PolicyFirstSubmitted {
 		// Settling declines this registration, which writes its events.
 		for _, c := range out.Conflicts {
@@ -469,7 +489,13 @@ func (d *Desk) Meeting(ctx context.Context, id string, at time.Time, by string) 
 	lost := false
 	if set.Conflict == PolicyFirstMeeting {
 		for _, c := range r.Conflicts {
-			got, err := d.settle(ctx, c, r.ID, "first_meeting: this partner logged the first meeting", "policy")
+			winner := r.ID
+			if o, err := d.st.Registration(ctx, c.Other(r.ID)); err != nil {
+				return r, err
+			} else if !o.MeetingAt.IsZero() && !o.MeetingAt.After(at) {
+				winner = o.ID // its meeting came first, though logged before ours
+			}
+			got, err := d.settle(ctx, c, winner, "first_meeting: this partner logged the first meeting", "policy")
 			if err != nil {
 				return r, err
 			}

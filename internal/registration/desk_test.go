@@ -501,3 +501,38 @@ func TestSweepSettlesAFirstSubmittedConflictLeftOpen(t *testing.T) {
 		t.Fatalf("b = %+v", b)
 	}
 }
+
+func TestFirstMeetingAlreadyLoggedWinsAgainstANewcomer(t *testing.T) {
+	f := newFixture(t, PolicyFirstMeeting)
+	ctx := context.Background()
+	a := f.submit(input("p1", "Initech", "initech.com"))
+	f.must(f.desk.Decide(ctx, a.ID, DecisionApprove, "", "admin"))
+	f.must(f.desk.Meeting(ctx, a.ID, time.Time{}, "p1"))
+	f.clock.add(time.Hour)
+	b := f.submit(input("p2", "Initech", "initech.com"))
+	if b.Status != store.RegDeclined || b.Conflicts[0].Winner != a.ID {
+		t.Fatalf("newcomer = %+v", b)
+	}
+	if a = f.must(f.desk.Get(ctx, a.ID)); a.Status != store.RegMeeting {
+		t.Fatalf("a = %+v", a)
+	}
+}
+
+func TestTheFirstMeetingLoggedDecides(t *testing.T) {
+	f := newFixture(t, PolicyFirstMeeting)
+	ctx := context.Background()
+	a := f.submit(input("p1", "Initech", "initech.com"))
+	b := f.submit(input("p2", "Initech", "initech.com"))
+	f.must(f.desk.Decide(ctx, a.ID, DecisionApprove, "", "admin"))
+	f.must(f.desk.Decide(ctx, b.ID, DecisionApprove, "", "admin"))
+	f.clock.add(48 * time.Hour)
+	// b logs yesterday's meeting; a logs an older one afterwards: too late,
+	// the first decision stands.
+	f.must(f.desk.Meeting(ctx, b.ID, f.clock.now().Add(-24*time.Hour), "p2"))
+	_, err := f.desk.Meeting(ctx, a.ID, f.clock.now().Add(-40*time.Hour), "p1")
+	wantCode(t, err, rung.ECONFLICT)
+	a, b = f.must(f.desk.Get(ctx, a.ID)), f.must(f.desk.Get(ctx, b.ID))
+	if b.Status != store.RegMeeting || a.Status != store.RegDeclined {
+		t.Fatalf("a = %s, b = %s", a.Status, b.Status)
+	}
+}

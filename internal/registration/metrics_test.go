@@ -3,6 +3,7 @@ package registration
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -72,7 +73,7 @@ func TestSweepJobRunsUnderTheScheduler(t *testing.T) {
 	ctx := context.Background()
 	r := f.must(f.desk.Decide(ctx, f.submit(input("p1", "Soylent", "soylent.com")).ID, DecisionApprove, "", "admin"))
 	f.clock.add(15 * 24 * time.Hour)
-	runner := jobs.New(f.desk.st, jobs.Options{Clock: f.clock.now, Check: 10 * time.Millisecond})
+	runner := jobs.New(f.desk.st, jobs.Options{Clock: f.clock.now, Check: 10 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
 	if err := runner.Add(f.desk.SweepJob()); err != nil {
 		t.Fatal(err)
 	}
