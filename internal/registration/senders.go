@@ -55,7 +55,8 @@ func (d *Desk) PartnerForSender(partner, email string) (rung.Partner, string, er
 	case 1:
 		return found[0], d.memberByEmail(found[0].ID, address), nil
 	}
-	return rung.Partner{}, "", rung.Errorf(rung.EINVALID, "%s belongs to several partners (%s, %s, ...); name yours with a partner field", dom, found[0].ID, found[1].ID)
+	// Not naming them: the public form must not list the program's partners.
+	return rung.Partner{}, "", rung.Errorf(rung.EINVALID, "%s belongs to several partners; name yours with a partner field (your partner id)", dom)
 }
 
 func (d *Desk) memberByEmail(partner, email string) string {
