@@ -13,6 +13,7 @@ import (
 	"github.com/rung-dev/rung"
 	"github.com/rung-dev/rung/internal/demo"
 	"github.com/rung-dev/rung/internal/engine"
+	"github.com/rung-dev/rung/internal/registration"
 	"github.com/rung-dev/rung/internal/service"
 	"github.com/rung-dev/rung/internal/store"
 	"github.com/rung-dev/rung/internal/store/sqlite"
@@ -131,6 +132,9 @@ func loadDemo(ctx context.Context, svc *service.Service, o demo.Options) (string
 				return "", st, fmt.Errorf("demo event %s rejected: %s", r.ID, r.Error)
 			}
 		}
+	}
+	if _, err := registration.New(svc, registration.Options{}).SeedDemo(ctx, d.Partners, o.Now); err != nil {
+		return "", st, fmt.Errorf("demo registrations: %w", err)
 	}
 	_, secret, err := svc.CreateAPIKey(ctx, "demo admin", rung.ScopeAdmin, "demo")
 	if err != nil {

@@ -31,6 +31,7 @@ Usage:
   rung program validate FILE                                check a program file
   rung program apply FILE [--db] [--effective-from T]       apply it as a new version
   rung import FILE [--db]                                   import CSV or NDJSON events (resumable)
+  rung registrations import FILE [--partner ID] [--csv]      register leads and deals from CSV (per-row results)
   rung apikey create --scope ingest|read|admin [--name N]   a new API key (printed on the last line)
   rung rebuild   [--db]                                     recompute all state from the log and time it
   rung backup FILE [--db]                                   a consistent copy of a SQLite database
@@ -101,6 +102,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdBackup(ctx, rest, stdout, stderr)
 	case "copy":
 		return cmdCopy(ctx, rest, stdout, stderr)
+	case "registrations":
+		return cmdRegistrations(ctx, rest, stdout, stderr)
 	case "user":
 		return cmdUser(ctx, rest, os.Stdin, stdout, stderr)
 	case "help", "-h", "--help":

@@ -16,6 +16,7 @@ import (
 	"github.com/rung-dev/rung/internal/api"
 	"github.com/rung-dev/rung/internal/connect/natsin"
 	"github.com/rung-dev/rung/internal/jobs"
+	"github.com/rung-dev/rung/internal/registration"
 	"github.com/rung-dev/rung/internal/service"
 	"github.com/rung-dev/rung/internal/web"
 )
@@ -57,6 +58,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// The scheduler: every instance runs one; the one that leads runs the
 	// jobs. It stops before the service and the store close.
 	runner := jobs.New(st, jobs.Options{Logger: log})
+	if err := runner.Add(registration.New(svc, registration.Options{Logger: log}).SweepJob()); err != nil {
+		return err
+	}
 	jctx, stopJobs := context.WithCancel(ctx)
 	jobsDone := make(chan struct{})
 	go func() {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/registration"
 	"github.com/rung-dev/rung/internal/service"
 )
 
@@ -29,6 +30,9 @@ type Handler struct {
 	svc *service.Service
 	log *slog.Logger
 	mux *http.ServeMux
+
+	reg    *registration.Desk // registrations.go
+	intake *intake
 }
 
 // New returns the API handler for a service.
@@ -75,6 +79,7 @@ func (h *Handler) routes() {
 	m.Handle("GET /api/v1/audit", h.auth(rung.ScopeAdmin, h.getAudit))
 	m.Handle("POST /api/v1/rebuild", h.auth(rung.ScopeAdmin, h.rebuild))
 
+	h.registrationRoutes()
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, rung.Errorf(rung.ENOTFOUND, "no API endpoint %s %s; see README.md for the list", r.Method, r.URL.Path))
 	})

@@ -47,7 +47,8 @@ type AuditFilter struct {
 type Store interface {
 	Sharing // several instances on one database: changes.go
 	Accounts
-	Credentials // Open Badges keys and credentials: credentials.go
+	Credentials   // Open Badges keys and credentials: credentials.go
+	Registrations // lead and deal registration: registrations.go
 
 	// Commit writes b atomically and durably, and assigns Seq to its records.
 	// A program version whose Version is already taken fails with ECONFLICT.

@@ -61,6 +61,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CredentialKeys", testCredentialKeys}, {"Credentials", testCredentials}, {"CredentialSlotsAreUnique", testCredentialSlotsAreUnique},
 	}
 	tests = append(tests, sharingTests...)
+	tests = append(tests, registrationTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
