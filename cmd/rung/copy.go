@@ -251,8 +251,7 @@ func checkMigrations(applied []store.Migration, known map[int]string) error {
 		return nil
 	}
 	return rung.Errorf(rung.EINVALID, "the source has schema migration %s, which rung copy does not know how to copy: "+
-		"the copy would lose what it stores, so nothing was copied. Please report this; until it is fixed, "+
-		"back up a SQLite database with `rung backup` or a PostgreSQL one with pg_dump", strings.Join(unknown, ", "))
+		"the copy would lose what it stores, so nothing was copied. This is a bug in rung copy: please report it", strings.Join(unknown, ", "))
 }
 
 // checkEmpty refuses a destination that holds anything.
