@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -36,6 +37,11 @@ import (
 // can have gaps (a failed commit uses up its Seqs), and then the copy's Seqs
 // are consecutive instead. Seqs are internal to a running server: nothing
 // stored refers to one. Audit entry ids are treated the same way.
+//
+// Registrations, their conflict pairs, credential keys and issued
+// credentials keep their ids, times, states and outcomes: they are written
+// as they are, not submitted or issued again. The credential status slot
+// counter is carried over, so the copy never gives a status index twice.
 func cmdCopy(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flags("copy", stderr)
 	from := fs.String("from", "", "the database to copy: a SQLite path (opened read-only) or a postgres:// URL")
@@ -59,6 +65,13 @@ func cmdCopy(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("source: %w", err)
 	}
 	defer src.Close()
+	applied, err := src.AppliedMigrations(ctx)
+	if err != nil {
+		return fmt.Errorf("source: %w", err)
+	}
+	if err := checkMigrations(applied, copiedMigrations); err != nil {
+		return err
+	}
 	dst, err := openCopyDestination(ctx, *to)
 	if err != nil {
 		return fmt.Errorf("destination: %w", err)
@@ -213,6 +226,34 @@ func openCopyDestination(ctx context.Context, dsn string) (store.Store, error) {
 	return postgres.OpenSchema(ctx, dsn, schema)
 }
 
+// copiedMigrations names the schema migrations whose facts rung copy moves.
+// A database with a migration not listed may hold a kind of fact that copy
+// would leave behind, so copy refuses it. Adding a migration that stores
+// facts: teach readFacts, copyRun.write, tally.add and checkEmpty about
+// them, then list it here (TestCopyKnowsEveryMigration reminds).
+var copiedMigrations = map[int]string{
+	1: "0001_init",          // the log, partners, members, programs, adjustments, audit, API keys, meta
+	2: "0002_instances",     // change feed and job runs: how instances share work, not facts to copy
+	3: "0003_accounts",      // web accounts; sessions and sign-in links are left behind
+	4: "0004_credentials",   // credential keys, issued credentials, the status slot counter
+	5: "0005_registrations", // registrations, conflict pairs, CRM accounts
+}
+
+// checkMigrations refuses a source with a migration copy does not know.
+func checkMigrations(applied []store.Migration, known map[int]string) error {
+	var unknown []string
+	for _, m := range applied {
+		if known[m.Version] != m.Name {
+			unknown = append(unknown, m.Name)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	return rung.Errorf(rung.EINVALID, "the source has schema migration %s, which rung copy does not know how to copy: "+
+		"the copy would lose what it stores, so nothing was copied. This is a bug in rung copy: please report it", strings.Join(unknown, ", "))
+}
+
 // checkEmpty refuses a destination that holds anything.
 func checkEmpty(ctx context.Context, st store.Store, dsn string) error {
 	var held []string
@@ -273,6 +314,33 @@ func checkEmpty(ctx context.Context, st store.Store, dsn string) error {
 		return err
 	}
 	hold(len(accounts), "account", "accounts")
+	regs, err := st.ListRegistrations(ctx, store.RegistrationFilter{})
+	if err != nil {
+		return err
+	}
+	hold(len(regs), "registration", "registrations")
+	crm, err := st.CRMAccounts(ctx)
+	if err != nil {
+		return err
+	}
+	hold(len(crm), "CRM account", "CRM accounts")
+	ck, err := st.CredentialKeys(ctx)
+	if err != nil {
+		return err
+	}
+	hold(len(ck), "credential key", "credential keys")
+	creds, err := st.IssuedCredentials(ctx)
+	if err != nil {
+		return err
+	}
+	hold(len(creds), "credential", "credentials")
+	slots, err := st.CredentialSlots(ctx)
+	if err != nil {
+		return err
+	}
+	if slots > 0 && len(creds) == 0 {
+		held = append(held, "used credential status slots")
+	}
 	if len(held) == 0 {
 		return nil
 	}
@@ -282,19 +350,30 @@ func checkEmpty(ctx context.Context, st store.Store, dsn string) error {
 }
 
 // chunk is a piece of a database on its way to another: facts that Commit
-// writes, or API keys, or meta values.
+// writes, or facts of one other kind.
 type chunk struct {
-	batch    store.Batch
-	keys     []rung.APIKey
-	meta     map[string]string
-	accounts []store.Account // web accounts; sessions and sign-in links are not copied
+	batch     store.Batch
+	keys      []rung.APIKey
+	meta      map[string]string
+	accounts  []store.Account // web accounts; sessions and sign-in links are not copied
+	regs      []store.Registration
+	conflicts []store.Conflict
+	crm       []store.CRMAccount
+	credKeys  []store.CredentialKey
+	creds     []store.IssuedCredential
+	slots     int64 // the credential status slot counter, when hasSlots
+	hasSlots  bool
 }
 
 // readFacts reads every fact of st and hands it to fn in chunks of at most
 // size facts of one kind, in the order a copy writes them: programs,
 // partner versions, members, the event log in Seq order, adjustments and
-// audit entries oldest first, API keys, meta values. The records of a
-// chunk are reused once fn returns.
+// audit entries oldest first, API keys, web accounts, registrations, their
+// conflict pairs, CRM accounts, credential keys, credentials, the status
+// slot counter, meta values. The kinds a store may list in an order that
+// depends on the database's collation are sorted here, so that both sides
+// of a copy hash them alike. The records of a chunk are reused once fn
+// returns.
 func readFacts(ctx context.Context, st store.Store, size int, fn func(*chunk) error) error {
 	ps, err := st.Programs(ctx)
 	if err != nil {
@@ -388,12 +467,93 @@ func readFacts(ctx context.Context, st store.Store, size int, fn func(*chunk) er
 			return err
 		}
 	}
+	if err := readRegistrations(ctx, st, size, fn); err != nil {
+		return err
+	}
+	if err := readCredentials(ctx, st, size, fn); err != nil {
+		return err
+	}
 	meta, err := st.AllMeta(ctx)
 	if err != nil {
 		return err
 	}
 	if len(meta) > 0 {
 		return fn(&chunk{meta: meta})
+	}
+	return nil
+}
+
+// readRegistrations reads registrations (without their conflicts),
+// conflict pairs and CRM accounts for readFacts.
+func readRegistrations(ctx context.Context, st store.Store, size int, fn func(*chunk) error) error {
+	regs, err := st.ListRegistrations(ctx, store.RegistrationFilter{})
+	if err != nil {
+		return err
+	}
+	for i := range regs {
+		regs[i].Conflicts = nil
+	}
+	slices.SortFunc(regs, func(a, b store.Registration) int {
+		return cmp.Or(a.SubmittedAt.Compare(b.SubmittedAt), strings.Compare(a.ID, b.ID))
+	})
+	for part := range slices.Chunk(regs, size) {
+		if err := fn(&chunk{regs: part}); err != nil {
+			return err
+		}
+	}
+	pairs, err := st.ConflictPairs(ctx)
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(pairs, func(a, b store.Conflict) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.First, b.First), strings.Compare(a.Second, b.Second))
+	})
+	for part := range slices.Chunk(pairs, size) {
+		if err := fn(&chunk{conflicts: part}); err != nil {
+			return err
+		}
+	}
+	crm, err := st.CRMAccounts(ctx)
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(crm, func(a, b store.CRMAccount) int { return strings.Compare(a.Domain, b.Domain) })
+	for part := range slices.Chunk(crm, size) {
+		if err := fn(&chunk{crm: part}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readCredentials reads credential keys, issued credentials and the status
+// slot counter for readFacts.
+func readCredentials(ctx context.Context, st store.Store, size int, fn func(*chunk) error) error {
+	keys, err := st.CredentialKeys(ctx)
+	if err != nil {
+		return err
+	}
+	if len(keys) > 0 {
+		if err := fn(&chunk{credKeys: keys}); err != nil {
+			return err
+		}
+	}
+	creds, err := st.IssuedCredentials(ctx)
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(creds, func(a, b store.IssuedCredential) int { return strings.Compare(a.ID, b.ID) })
+	for part := range slices.Chunk(creds, size) {
+		if err := fn(&chunk{creds: part}); err != nil {
+			return err
+		}
+	}
+	slots, err := st.CredentialSlots(ctx)
+	if err != nil {
+		return err
+	}
+	if slots > 0 {
+		return fn(&chunk{slots: slots, hasSlots: true})
 	}
 	return nil
 }
@@ -424,6 +584,7 @@ type copyRun struct {
 	stderr       io.Writer
 	total        int64 // the source's last Seq: about how many records there are
 	records      int64
+	n            [numKinds]int // facts written, by kind
 	seqsKept     bool
 	auditIDsKept bool
 	start        time.Time
@@ -446,8 +607,13 @@ func (c *copyRun) write(ctx context.Context, ch *chunk) error {
 			return err
 		}
 	}
+	if err := c.writeOthers(ctx, ch); err != nil {
+		return err
+	}
 	b := &ch.batch
 	if b.Empty() {
+		c.count(ch)
+		c.progress(false)
 		return nil
 	}
 	seqs := make([]int64, len(b.Records))
@@ -474,11 +640,60 @@ func (c *copyRun) write(ctx context.Context, ch *chunk) error {
 			c.auditIDsKept = false
 		}
 	}
-	if len(seqs) > 0 {
-		c.records += int64(len(seqs))
-		c.progress(false)
+	c.records += int64(len(seqs))
+	c.count(ch)
+	c.progress(false)
+	return nil
+}
+
+// writeOthers writes the registrations, conflict pairs, CRM accounts and
+// credential facts of ch, as they are.
+func (c *copyRun) writeOthers(ctx context.Context, ch *chunk) error {
+	if len(ch.regs) > 0 {
+		if err := c.dst.ImportRegistrations(ctx, ch.regs); err != nil {
+			return fmt.Errorf("registrations from %s: %w", ch.regs[0].ID, err)
+		}
+	}
+	if len(ch.conflicts) > 0 {
+		if err := c.dst.ImportConflicts(ctx, ch.conflicts); err != nil {
+			return fmt.Errorf("conflict pairs: %w", err)
+		}
+	}
+	for _, a := range ch.crm {
+		if err := c.dst.PutCRMAccount(ctx, a); err != nil {
+			return fmt.Errorf("CRM account %s: %w", a.Domain, err)
+		}
+	}
+	for _, k := range ch.credKeys {
+		if err := c.dst.AddCredentialKey(ctx, k); err != nil {
+			return fmt.Errorf("credential key %s: %w", k.ID, err)
+		}
+	}
+	for _, cr := range ch.creds {
+		if err := c.dst.PutCredential(ctx, cr); err != nil {
+			return fmt.Errorf("credential %s: %w", cr.ID, err)
+		}
+	}
+	if ch.hasSlots {
+		if err := c.dst.RaiseCredentialSlots(ctx, ch.slots); err != nil {
+			return fmt.Errorf("credential status slots: %w", err)
+		}
 	}
 	return nil
+}
+
+// count adds what ch holds to the facts written, by kind.
+func (c *copyRun) count(ch *chunk) {
+	b := &ch.batch
+	for k, n := range [numKinds]int{
+		kindPrograms: len(b.Programs), kindPartners: len(b.Partners), kindMembers: len(b.Members),
+		kindAdjustments: len(b.Adjustments), kindAudit: len(b.Audit), kindKeys: len(ch.keys),
+		kindMeta: len(ch.meta), kindAccounts: len(ch.accounts), kindRegistrations: len(ch.regs),
+		kindConflicts: len(ch.conflicts), kindCRMAccounts: len(ch.crm), kindCredentialKeys: len(ch.credKeys),
+		kindCredentials: len(ch.creds), kindSlots: int(ch.slots),
+	} {
+		c.n[k] += n
+	}
 }
 
 // progress shows the records copied on one line of stderr, at most five
@@ -494,9 +709,27 @@ func (c *copyRun) progress(final bool) {
 		pct = min(100, 100*float64(c.records)/float64(c.total))
 	}
 	fmt.Fprintf(c.stderr, "\rcopied %d of %d records (%.0f%%), %.0f records/s", c.records, max(c.total, c.records), pct, rate)
+	if others := c.others(); others != "" {
+		fmt.Fprintf(c.stderr, "; %s", others)
+	}
 	if final {
 		fmt.Fprintln(c.stderr)
 	}
+}
+
+// others says how many facts of each kind but records were written so far.
+func (c *copyRun) others() string {
+	var out []string
+	for k := range numKinds {
+		switch {
+		case k == kindRecords || c.n[k] == 0:
+		case c.n[k] == 1:
+			out = append(out, "1 "+kindName1[k])
+		default:
+			out = append(out, fmt.Sprintf("%d %s", c.n[k], kindNames[k]))
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // The kinds of fact a store holds, as readFacts gives them.
@@ -510,10 +743,21 @@ const (
 	kindKeys
 	kindMeta
 	kindAccounts
+	kindRegistrations
+	kindConflicts
+	kindCRMAccounts
+	kindCredentialKeys
+	kindCredentials
+	kindSlots // the status slot counter: its value stands for its count
 	numKinds
 )
 
-var kindNames = [numKinds]string{"program versions", "partner versions", "members", "records", "adjustments", "audit entries", "API keys", "meta values", "accounts"}
+var kindNames = [numKinds]string{"program versions", "partner versions", "members", "records", "adjustments", "audit entries", "API keys", "meta values", "accounts",
+	"registrations", "conflict pairs", "CRM accounts", "credential keys", "credentials", "status slots used"}
+
+// kindName1 is the name of one fact of each kind.
+var kindName1 = [numKinds]string{"program version", "partner version", "member", "record", "adjustment", "audit entry", "API key", "meta value", "account",
+	"registration", "conflict pair", "CRM account", "credential key", "credential", "status slot used"}
 
 // facts is how many facts of each kind a database holds, and a SHA-256 of
 // their content in order. Seqs and audit ids are left out: a copy may
@@ -637,6 +881,29 @@ func (t *tally) add(ch *chunk) error {
 		t.put(kindAccounts, []byte(a.PasswordHash))
 	}
 	t.n[kindAccounts] += len(ch.accounts)
+	// Registrations are hashed without their conflicts, which are hashed
+	// as pairs; readFacts leaves them out.
+	if err := putAll(t, kindRegistrations, ch.regs); err != nil {
+		return err
+	}
+	if err := putAll(t, kindConflicts, ch.conflicts); err != nil {
+		return err
+	}
+	if err := putAll(t, kindCRMAccounts, ch.crm); err != nil {
+		return err
+	}
+	// Keys and credentials have no JSON names: their fields are hashed
+	// by Go name, the seeds and bodies in base64.
+	if err := putAll(t, kindCredentialKeys, ch.credKeys); err != nil {
+		return err
+	}
+	if err := putAll(t, kindCredentials, ch.creds); err != nil {
+		return err
+	}
+	if ch.hasSlots {
+		t.put(kindSlots, binary.AppendVarint(nil, ch.slots))
+		t.n[kindSlots] += int(ch.slots)
+	}
 	return nil
 }
 

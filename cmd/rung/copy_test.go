@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -16,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/credential"
 	"github.com/rung-dev/rung/internal/service"
 	"github.com/rung-dev/rung/internal/store"
 	"github.com/rung-dev/rung/internal/store/postgres"
@@ -28,12 +32,128 @@ type copySource struct {
 	path          string
 	key, revoked  string // secrets: a working admin key, a revoked read key
 	records, evts int
+	// creds are the issued credentials: the first signed with the key
+	// rotated away since, the second revoked, the third with the current
+	// key.
+	creds []store.IssuedCredential
+}
+
+// credentialConfig is the issuer of the copy tests' credentials.
+func credentialConfig(now time.Time) credential.Config {
+	return credential.Config{BaseURL: "https://partners.initech.example", IssuerName: "Initech", Now: func() time.Time { return now }}
+}
+
+// badgeAward is an award of the copy tests' badge.
+func badgeAward(key string, at time.Time) credential.Award {
+	return credential.Award{Key: key, Email: key + "@initech.example", AwardedAt: at,
+		Badge: credential.Badge{ID: "certified", Name: "Certified", Description: "Passed the exam.", Criteria: "Pass the exam."}}
+}
+
+// addRegistrations stores registrations in several states through the
+// store's own paths: two partners registering one company (the conflict
+// settled for the first, the second declined), a won lead, one that needs
+// information; and two CRM accounts.
+func addRegistrations(t *testing.T, st store.Store, now time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	reg := func(id, kind, partner, domain string, at time.Time) store.Registration {
+		return store.Registration{ID: id, Kind: kind, Partner: partner, Member: "peter", CompanyName: strings.ToUpper(domain[:1]) + domain[1:],
+			CompanyDomain: domain, NormalizedName: domain[:strings.Index(domain, ".")], RegistrableDomain: domain, CompanyKey: domain,
+			ContactEmail: "buyer@" + domain, Amount: 25000, Channel: "api", Status: store.RegSubmitted,
+			Matches:     []store.Match{{Account: domain, Name: domain, Score: 0.97}},
+			SubmittedAt: at, ReviewDue: at.Add(48 * time.Hour), UpdatedAt: at,
+			History: []store.Transition{{At: at, To: store.RegSubmitted, By: "api"}}, Version: 1}
+	}
+	move := func(r store.Registration, to, reason string, at time.Time) store.Registration {
+		t.Helper()
+		r.History = append(r.History, store.Transition{At: at, From: r.Status, To: to, By: "ada", Reason: reason})
+		r.Status, r.Reason, r.UpdatedAt, r.Version = to, reason, at, r.Version+1
+		switch to {
+		case store.RegApproved:
+			r.RespondedAt, r.ApprovedAt, r.ProtectedUntil = at, at, at.Add(90*24*time.Hour)
+		case store.RegDeclined, store.RegWon:
+			r.ClosedAt = at
+		}
+		if err := st.UpdateRegistration(ctx, r); err != nil {
+			t.Fatalf("registration %s to %s: %v", r.ID, to, err)
+		}
+		return r
+	}
+	submit := func(r store.Registration) store.Registration {
+		t.Helper()
+		out, created, err := st.SubmitRegistration(ctx, r)
+		if err != nil || !created {
+			t.Fatalf("submit %s: created %v, %v", r.ID, created, err)
+		}
+		return out
+	}
+	first := submit(reg("reg_1", "deal", "p1", "hooli.example", now.Add(-72*time.Hour)))
+	second := submit(reg("reg_2", "deal", "p2", "hooli.example", now.Add(-71*time.Hour)))
+	if len(second.Conflicts) != 1 {
+		t.Fatalf("the second registration of hooli.example has conflicts %+v", second.Conflicts)
+	}
+	if _, err := st.SettleConflict(ctx, store.Conflict{First: first.ID, Second: second.ID, Winner: first.ID,
+		Reason: "first_submitted", DecidedBy: "policy", DecidedAt: now.Add(-70 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	second.Conflicts = nil
+	move(second, store.RegDeclined, "conflict lost to reg_1", now.Add(-70*time.Hour))
+	move(first, store.RegApproved, "", now.Add(-60*time.Hour))
+	lead := submit(reg("reg_3", "lead", "p1", "initech.example", now.Add(-50*time.Hour)))
+	lead = move(lead, store.RegApproved, "", now.Add(-49*time.Hour))
+	move(lead, store.RegWon, "", now.Add(-10*time.Hour))
+	vague := submit(reg("reg_4", "lead", "p2", "globex.example", now.Add(-5*time.Hour)))
+	move(vague, store.RegNeedsInfo, "which product?", now.Add(-4*time.Hour))
+	for _, a := range []store.CRMAccount{
+		{Domain: "initech.example", Name: "Initech", NormalizedName: "initech", Customer: true, Owner: "ae@vendor.example", UpdatedAt: now.Add(-100 * time.Hour)},
+		{Domain: "hooli.example", Name: "Hooli", NormalizedName: "hooli", OpenDeal: true, UpdatedAt: now.Add(-90 * time.Hour)},
+	} {
+		if err := st.PutCRMAccount(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// addCredentials issues three credentials: one with the first key, which
+// is then rotated, one revoked, one with the new key.
+func addCredentials(t *testing.T, st store.Store, now time.Time) []store.IssuedCredential {
+	t.Helper()
+	ctx := context.Background()
+	iss, err := credential.New(ctx, st, credentialConfig(now.Add(-48*time.Hour)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := iss.Issue(ctx, badgeAward("peter", now.Add(-49*time.Hour)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss, err = credential.New(ctx, st, credentialConfig(now.Add(-24*time.Hour)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := iss.RotateKey(ctx); err != nil {
+		t.Fatal(err)
+	}
+	revoked, err := iss.Issue(ctx, badgeAward("sam", now.Add(-25*time.Hour)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := iss.Issue(ctx, badgeAward("ada", now.Add(-25*time.Hour)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := iss.Revoke(ctx, revoked.ID); err != nil {
+		t.Fatal(err)
+	}
+	return []store.IssuedCredential{old, revoked, fresh}
 }
 
 // buildCopySource makes a database with one of each kind of fact: a
 // program, partners (one with two versions), members (one moved), events
 // (one corrected, one retracted), an adjustment, API keys (one revoked),
-// audit entries and an import cursor.
+// audit entries, an import cursor, registrations in several states with a
+// settled conflict, CRM accounts, and credentials signed by two keys (one
+// rotated away), one of them revoked.
 func buildCopySource(t *testing.T) copySource {
 	t.Helper()
 	ctx := context.Background()
@@ -108,7 +228,9 @@ func buildCopySource(t *testing.T) copySource {
 	must("create key", err)
 	must("revoke key", svc.RevokeAPIKey(ctx, old.ID, "test"))
 	must("set meta", st.SetMeta(ctx, "import:0123456789abcdef", "42"))
-	return copySource{path: path, key: key, revoked: revoked, records: 7, evts: 5}
+	addRegistrations(t, st, now)
+	creds := addCredentials(t, st, now)
+	return copySource{path: path, key: key, revoked: revoked, records: 7, evts: 5, creds: creds}
 }
 
 // sameFacts fails the test unless a and b hold the same facts, Seqs and
@@ -134,6 +256,16 @@ func sameFacts(t *testing.T, a, b store.Store) {
 		{"API keys", func(s store.Store) (any, error) { return s.APIKeys(ctx) }},
 		{"meta", func(s store.Store) (any, error) { return s.AllMeta(ctx) }},
 		{"accounts", func(s store.Store) (any, error) { return s.ListAccounts(ctx) }},
+		{"registrations", func(s store.Store) (any, error) { return s.ListRegistrations(ctx, store.RegistrationFilter{}) }},
+		{"conflict pairs", func(s store.Store) (any, error) { return s.ConflictPairs(ctx) }},
+		{"CRM accounts", func(s store.Store) (any, error) { return s.CRMAccounts(ctx) }},
+		{"credential keys", func(s store.Store) (any, error) { return s.CredentialKeys(ctx) }},
+		{"credentials", func(s store.Store) (any, error) { return s.IssuedCredentials(ctx) }},
+		{"revoked status indexes", func(s store.Store) (any, error) { return s.RevokedStatusIndexes(ctx, 1) }},
+		{"credential slots", func(s store.Store) (any, error) {
+			n, err := s.CredentialSlots(ctx)
+			return make([]int, n), err
+		}},
 	} {
 		va, err := r.read(a)
 		if err != nil {
@@ -187,6 +319,90 @@ func checkCopy(t *testing.T, src copySource, copied store.Store) {
 	}
 	if _, err := svc.Authenticate(ctx, src.revoked); rung.ErrorCode(err) != rung.EUNAUTHORIZED {
 		t.Errorf("the revoked key on the copy: %v, want EUNAUTHORIZED", err)
+	}
+	checkCopiedRegistrations(t, copied)
+	checkCopiedCredentials(t, src, copied)
+}
+
+// checkCopiedRegistrations checks the copy keeps the states and the settled
+// conflict, and still serializes claims: the winner's company stays taken.
+func checkCopiedRegistrations(t *testing.T, copied store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	states := map[string]string{}
+	rs, err := copied.ListRegistrations(ctx, store.RegistrationFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		states[r.ID] = fmt.Sprintf("%s v%d", r.Status, r.Version)
+	}
+	want := map[string]string{"reg_1": "approved v2", "reg_2": "declined v2", "reg_3": "won v3", "reg_4": "needs_info v2"}
+	if !reflect.DeepEqual(states, want) {
+		t.Errorf("registrations on the copy: %v, want %v", states, want)
+	}
+	r, err := copied.Registration(ctx, "reg_2")
+	if err != nil || len(r.Conflicts) != 1 || r.Conflicts[0].Winner != "reg_1" || r.Conflicts[0].Reason != "first_submitted" {
+		t.Errorf("the conflict on the copy: %+v, %v; want it settled for reg_1", r.Conflicts, err)
+	}
+	again := rs[0]
+	again.ID, again.Conflicts = "reg_5", nil
+	if out, created, err := copied.SubmitRegistration(ctx, again); err != nil || created || out.ID != "reg_1" {
+		t.Errorf("p1 registering hooli.example again on the copy: %s, created %v, %v; want its reg_1", out.ID, created, err)
+	}
+}
+
+// checkCopiedCredentials checks that what the source issued verifies with
+// the copy's keys (the old key kept), the revoked one stays revoked, and
+// that the copy's next credential takes a status slot never given.
+func checkCopiedCredentials(t *testing.T, src copySource, copied store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
+	iss, err := credential.New(ctx, copied, credentialConfig(now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := iss.Keys(ctx)
+	if err != nil || len(keys) != 2 {
+		t.Fatalf("keys on the copy: %d, %v; want the old one and the current one", len(keys), err)
+	}
+	resolve := func(vm string) (ed25519.PublicKey, error) {
+		for _, k := range keys {
+			if vm == iss.DID()+"#"+k.ID {
+				return k.Public(), nil
+			}
+		}
+		return nil, fmt.Errorf("%s is not a key of the copy", vm)
+	}
+	for i, c := range src.creds {
+		p, err := credential.Verify(c.Body, resolve)
+		if err != nil {
+			t.Errorf("credential %d (%s) does not verify with the copy's keys: %v", i, c.Award, err)
+			continue
+		}
+		if want := iss.DID() + "#" + keys[min(i, 1)].ID; p.VerificationMethod != want {
+			t.Errorf("credential %d is signed by %s, want %s", i, p.VerificationMethod, want)
+		}
+		wantStatus := credential.StatusActive
+		if i == 1 {
+			wantStatus = credential.StatusRevoked
+		}
+		if res := iss.Check(ctx, c.Body); !res.ProofVerified || res.Status != wantStatus {
+			t.Errorf("credential %d checked on the copy: %+v, want verified and %s", i, res, wantStatus)
+		}
+	}
+	next, err := iss.Issue(ctx, badgeAward("eve", now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range src.creds {
+		if c.StatusList == next.StatusList && c.StatusIndex == next.StatusIndex {
+			t.Errorf("the copy's next credential took status index %d/%d, which %s has", next.StatusList, next.StatusIndex, c.Award)
+		}
+	}
+	if next.StatusList != 1 || next.StatusIndex != len(src.creds) {
+		t.Errorf("the copy's next credential has status index %d/%d, want 1/%d", next.StatusList, next.StatusIndex, len(src.creds))
 	}
 }
 
@@ -242,7 +458,8 @@ func TestCopyRefusesANonEmptyDestination(t *testing.T) {
 		t.Fatalf("copy: %v\n%s", err, out)
 	}
 	out, err := runCmd(t, "copy", "--from", src.path, "--to", dst)
-	if rung.ErrorCode(err) != rung.ECONFLICT || !strings.Contains(err.Error(), "is not empty: it holds an event log (up to seq 7), 1 program version, 3 partner versions, 2 members, 1 adjustment, audit entries, 2 API keys, 1 meta value, 1 account") {
+	if rung.ErrorCode(err) != rung.ECONFLICT || !strings.Contains(err.Error(), "is not empty: it holds an event log (up to seq 7), 1 program version, 3 partner versions, 2 members, 1 adjustment, audit entries, 2 API keys, 1 meta value, 1 account, "+
+		"4 registrations, 2 CRM accounts, 2 credential keys, 3 credentials") {
 		t.Fatalf("copy into a non-empty database: %v\n%s", err, out)
 	}
 	if _, err := runCmd(t, "copy", "--from", src.path, "--to", src.path); rung.ErrorCode(err) != rung.EINVALID {
@@ -292,13 +509,6 @@ func TestCopySQLiteToPostgresAndBack(t *testing.T) {
 		t.Fatalf("copy to PostgreSQL: %v\n%s", err, out)
 	}
 	checkOutput(t, out, src.records)
-	ctx := context.Background()
-	pg, err := postgres.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkCopy(t, src, pg)
-	pg.Close()
 
 	if out, err := runCmd(t, "copy", "--from", src.path, "--to", url); rung.ErrorCode(err) != rung.ECONFLICT {
 		t.Errorf("copy into the filled schema: %v\n%s", err, out)
@@ -310,10 +520,78 @@ func TestCopySQLiteToPostgresAndBack(t *testing.T) {
 		t.Fatalf("copy back to SQLite: %v\n%s", err, out)
 	}
 	checkOutput(t, out, src.records)
+
+	// checkCopy writes (it issues a credential), so it runs once both
+	// copies are made.
+	ctx := context.Background()
+	pg, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkCopy(t, src, pg)
+	pg.Close()
 	copied, err := sqlite.Open(ctx, back)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer copied.Close()
 	checkCopy(t, src, copied)
+}
+
+func TestCopyKnowsEveryMigration(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "new.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	applied, err := st.AppliedMigrations(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range applied {
+		if copiedMigrations[m.Version] != m.Name {
+			t.Errorf("migration %s is not in copiedMigrations: teach rung copy to move what it stores (readFacts, copyRun.write, tally.add, checkEmpty), then list it", m.Name)
+		}
+	}
+	if len(copiedMigrations) != len(applied) {
+		t.Errorf("copiedMigrations lists %d migrations, the stores have %d", len(copiedMigrations), len(applied))
+	}
+	if err := checkMigrations(applied, copiedMigrations); err != nil {
+		t.Errorf("checkMigrations of a current database: %v", err)
+	}
+}
+
+func TestCopyRefusesAMigrationItDoesNotKnow(t *testing.T) {
+	applied := []store.Migration{{Version: 1, Name: "0001_init"}, {Version: 2, Name: "0002_instances"}, {Version: 6, Name: "0006_surveys"}}
+	known := map[int]string{1: "0001_init", 2: "0002_instances"}
+	err := checkMigrations(applied, known)
+	if rung.ErrorCode(err) != rung.EINVALID || !strings.Contains(err.Error(), "schema migration 0006_surveys, which rung copy does not know how to copy") {
+		t.Fatalf("checkMigrations with an unknown migration: %v", err)
+	}
+	// A migration known by number under another name is not the same one.
+	applied[1] = store.Migration{Version: 2, Name: "0002_other"}
+	if err := checkMigrations(applied[:2], map[int]string{1: "0001_init", 2: "0002_instances"}); err == nil {
+		t.Error("a migration renamed was not refused")
+	}
+}
+
+func TestCopyRefusesASourceFromANewerRung(t *testing.T) {
+	src := buildCopySource(t)
+	db, err := sql.Open("sqlite", src.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, '0099_future', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	dst := filepath.Join(t.TempDir(), "copy.db")
+	out, err := runCmd(t, "copy", "--from", src.path, "--to", dst)
+	if err == nil || !strings.Contains(err.Error(), "schema migration 99") {
+		t.Fatalf("copy from a database of a newer rung: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(dst); err == nil {
+		t.Errorf("the refused copy created %s", dst)
+	}
 }

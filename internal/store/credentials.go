@@ -41,9 +41,21 @@ type Credentials interface {
 	// same number twice, also across instances. Credentials take their
 	// status list position from it before they are signed.
 	NextCredentialSlot(ctx context.Context) (int64, error)
-	// PutCredential stores a newly issued credential. An ID or an award
-	// already used is ECONFLICT.
+	// CredentialSlots returns how many slots NextCredentialSlot has given:
+	// the number it gives next.
+	CredentialSlots(ctx context.Context) (int64, error)
+	// RaiseCredentialSlots makes NextCredentialSlot give n or more next; it
+	// never lowers the counter. `rung copy` carries the counter over with
+	// it, so a copy never gives a slot its source gave already.
+	RaiseCredentialSlots(ctx context.Context, n int64) error
+
+	// PutCredential stores a credential with all its fields, RevokedAt
+	// included (`rung copy` stores revoked credentials this way). An ID, an
+	// award or a status slot already used is ECONFLICT.
 	PutCredential(ctx context.Context, c IssuedCredential) error
+	// IssuedCredentials returns every credential, revoked ones included,
+	// ordered by ID, for tools that copy a whole database.
+	IssuedCredentials(ctx context.Context) ([]IssuedCredential, error)
 	// Credential returns a credential by ID (ENOTFOUND when unknown).
 	Credential(ctx context.Context, id string) (IssuedCredential, error)
 	// CredentialByAward returns the credential issued for an award

@@ -164,6 +164,22 @@ type Registrations interface {
 	// SettleConflict records the winner of a conflict pair, with the
 	// reason; a pair already settled is left as it is and returned.
 	SettleConflict(ctx context.Context, c Conflict) (Conflict, error)
+	// ConflictPairs returns every conflict pair, settled or not, ordered by
+	// CreatedAt, First and Second, for tools that copy a whole database.
+	ConflictPairs(ctx context.Context) ([]Conflict, error)
+
+	// ImportRegistrations stores registrations as they are — status,
+	// version, history and times — in one transaction, without the checks
+	// and conflict pairs of SubmitRegistration; their Conflicts are
+	// ignored. It is how `rung copy` moves registrations, which passed those
+	// checks where they were submitted. An ID already taken, or a second
+	// active registration of one company by one partner, is ECONFLICT and
+	// stores none of them.
+	ImportRegistrations(ctx context.Context, rs []Registration) error
+	// ImportConflicts stores conflict pairs as they are, settled ones with
+	// their outcome, in one transaction. Both registrations of a pair must
+	// be stored (ENOTFOUND otherwise); a pair already stored is ECONFLICT.
+	ImportConflicts(ctx context.Context, cs []Conflict) error
 
 	// PutCRMAccount creates or replaces an account by Domain.
 	PutCRMAccount(ctx context.Context, a CRMAccount) error

@@ -96,6 +96,11 @@ type Store interface {
 	// for tools that copy a whole database.
 	AllMeta(ctx context.Context) (map[string]string, error)
 
+	// AppliedMigrations returns the schema migrations applied to the
+	// database, by version, with their names (no SQL). `rung copy` reads
+	// them to refuse a database holding kinds of fact it does not know.
+	AppliedMigrations(ctx context.Context) ([]Migration, error)
+
 	// Backup writes a consistent copy of the database to path while the
 	// store stays online. Stores that cannot (PostgreSQL) return EINVALID
 	// with a message that names the right tool.

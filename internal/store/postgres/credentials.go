@@ -142,3 +142,47 @@ func (s *Store) RevokedStatusIndexes(ctx context.Context, list int) ([]int, erro
 	}
 	return out, nil
 }
+
+// CredentialSlots returns the slot NextCredentialSlot gives next.
+func (s *Store) CredentialSlots(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.pool.QueryRow(ctx, `SELECT COALESCE(MAX(next), 0) FROM credential_slots`).Scan(&n); err != nil {
+		return 0, failed(err, "credential slots")
+	}
+	return n, nil
+}
+
+// RaiseCredentialSlots makes the next slot at least n.
+func (s *Store) RaiseCredentialSlots(ctx context.Context, n int64) error {
+	if n < 0 {
+		return rung.Errorf(rung.EINVALID, "credential slots: %d is negative", n)
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO credential_slots (id, next) VALUES (1, $1)
+		ON CONFLICT (id) DO UPDATE SET next = GREATEST(credential_slots.next, excluded.next)`, n)
+	if err != nil {
+		return failed(err, "raise credential slots")
+	}
+	return nil
+}
+
+// IssuedCredentials returns every credential, ordered by ID.
+func (s *Store) IssuedCredentials(ctx context.Context) ([]store.IssuedCredential, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+credentialColumns+` FROM credentials ORDER BY id COLLATE "C"`)
+	if err != nil {
+		return nil, failed(err, "credentials")
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.IssuedCredential, error) {
+		var c store.IssuedCredential
+		var issued, revoked sql.NullInt64
+		err := row.Scan(&c.ID, &c.Award, &c.StatusList, &c.StatusIndex, &c.Body, &issued, &revoked)
+		c.IssuedAt, c.RevokedAt = store.TimeFromNanos(issued), store.TimeFromNanos(revoked)
+		return c, err
+	})
+	if err != nil {
+		return nil, failed(err, "credentials")
+	}
+	if out == nil {
+		out = []store.IssuedCredential{}
+	}
+	return out, nil
+}

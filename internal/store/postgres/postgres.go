@@ -190,6 +190,26 @@ func (s *Store) migrate(ctx context.Context) error {
 	})
 }
 
+// AppliedMigrations returns the migrations applied to the schema.
+func (s *Store) AppliedMigrations(ctx context.Context) ([]store.Migration, error) {
+	rows, err := s.pool.Query(ctx, `SELECT version, name FROM schema_migrations ORDER BY version`)
+	if err != nil {
+		return nil, failed(err, "applied migrations")
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Migration, error) {
+		var m store.Migration
+		err := row.Scan(&m.Version, &m.Name)
+		return m, err
+	})
+	if err != nil {
+		return nil, failed(err, "applied migrations")
+	}
+	if out == nil {
+		out = []store.Migration{}
+	}
+	return out, nil
+}
+
 // Schema returns the schema the store uses.
 func (s *Store) Schema() string { return s.schema }
 

@@ -317,3 +317,80 @@ func (s *Store) CompanyNames(ctx context.Context) ([]store.CompanyName, error) {
 	}
 	return out, nil
 }
+
+// ConflictPairs returns every conflict pair, oldest first.
+func (s *Store) ConflictPairs(ctx context.Context) ([]store.Conflict, error) {
+	out, err := queryConflicts(ctx, s.pool, `SELECT `+conflictColumns+` FROM registration_conflicts ORDER BY created_at, first COLLATE "C", second COLLATE "C"`)
+	if out == nil && err == nil {
+		out = []store.Conflict{}
+	}
+	return out, err
+}
+
+// ImportRegistrations stores registrations as they are, in one
+// transaction.
+func (s *Store) ImportRegistrations(ctx context.Context, rs []store.Registration) error {
+	var at string
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		for _, r := range rs {
+			at = r.ID
+			body, err := store.EncodeRegistration(r)
+			if err != nil {
+				return err
+			}
+			submitted, err := store.UnixNanos(r.SubmittedAt)
+			if err != nil || submitted == nil {
+				return rung.Errorf(rung.EINVALID, "registration %q: submitted_at %v is out of range", r.ID, r.SubmittedAt)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO registrations (id, partner, company_key, company_name, normalized_name, kind, status, active, submitted_at, version, body)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, r.ID, r.Partner, r.CompanyKey, r.CompanyName, r.NormalizedName, r.Kind, r.Status,
+				boolInt(store.RegistrationActive(r.Status)), submitted, r.Version, string(body)); err != nil {
+				if isCode(err, uniqueViolation) {
+					return rung.Errorf(rung.ECONFLICT, "registration %s: its id is taken, or partner %s holds another active registration of %s", r.ID, r.Partner, r.CompanyKey)
+				}
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil && rung.ErrorCode(err) == rung.EINTERNAL {
+		return userError(err, "import registration %q", at)
+	}
+	return err
+}
+
+// ImportConflicts stores conflict pairs as they are, in one transaction.
+func (s *Store) ImportConflicts(ctx context.Context, cs []store.Conflict) error {
+	var at store.Conflict
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		for _, c := range cs {
+			at = c
+			created, err := store.UnixNanos(c.CreatedAt)
+			if err != nil || created == nil {
+				return rung.Errorf(rung.EINVALID, "conflict %s/%s: created_at %v is out of range", c.First, c.Second, c.CreatedAt)
+			}
+			decided, err := store.UnixNanos(c.DecidedAt)
+			if err != nil {
+				return err
+			}
+			// The pair takes its company key from its first registration.
+			tag, err := tx.Exec(ctx, `INSERT INTO registration_conflicts (first, second, company_key, created_at, winner, reason, decided_by, decided_at)
+				SELECT f.id, o.id, f.company_key, $1, $2, $3, $4, $5 FROM registrations f, registrations o WHERE f.id = $6 AND o.id = $7`,
+				created, c.Winner, c.Reason, c.DecidedBy, decided, c.First, c.Second)
+			if isCode(err, uniqueViolation) {
+				return rung.Errorf(rung.ECONFLICT, "conflict %s/%s exists already", c.First, c.Second)
+			}
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() == 0 {
+				return rung.Errorf(rung.ENOTFOUND, "conflict %s/%s: both registrations must be stored first", c.First, c.Second)
+			}
+		}
+		return nil
+	})
+	if err != nil && rung.ErrorCode(err) == rung.EINTERNAL {
+		return userError(err, "import conflict %s/%s", at.First, at.Second)
+	}
+	return err
+}

@@ -152,3 +152,49 @@ func (s *Store) RevokedStatusIndexes(ctx context.Context, list int) ([]int, erro
 	}
 	return out, rows.Err()
 }
+
+// CredentialSlots returns the slot NextCredentialSlot gives next.
+func (s *Store) CredentialSlots(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.read.QueryRowContext(ctx, `SELECT COALESCE(MAX(next), 0) FROM credential_slots`).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: credential slots: %w", err)
+	}
+	return n, nil
+}
+
+// RaiseCredentialSlots makes the next slot at least n.
+func (s *Store) RaiseCredentialSlots(ctx context.Context, n int64) error {
+	if err := s.writable(); err != nil {
+		return err
+	}
+	if n < 0 {
+		return rung.Errorf(rung.EINVALID, "credential slots: %d is negative", n)
+	}
+	_, err := s.write.ExecContext(ctx, `INSERT INTO credential_slots (id, next) VALUES (1, ?)
+		ON CONFLICT (id) DO UPDATE SET next = MAX(credential_slots.next, excluded.next)`, n)
+	if err != nil {
+		return fmt.Errorf("sqlite: raise credential slots: %w", err)
+	}
+	return nil
+}
+
+// IssuedCredentials returns every credential, ordered by ID.
+func (s *Store) IssuedCredentials(ctx context.Context) ([]store.IssuedCredential, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+credentialColumns+` FROM credentials ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: credentials: %w", err)
+	}
+	defer rows.Close()
+	out := []store.IssuedCredential{}
+	for rows.Next() {
+		var c store.IssuedCredential
+		var issued, revoked sql.NullInt64
+		if err := rows.Scan(&c.ID, &c.Award, &c.StatusList, &c.StatusIndex, &c.Body, &issued, &revoked); err != nil {
+			return nil, fmt.Errorf("sqlite: credentials: %w", err)
+		}
+		c.IssuedAt, c.RevokedAt = store.TimeFromNanos(issued), store.TimeFromNanos(revoked)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}

@@ -313,3 +313,86 @@ func (s *Store) CompanyNames(ctx context.Context) ([]store.CompanyName, error) {
 	}
 	return out, rows.Err()
 }
+
+// ConflictPairs returns every conflict pair, oldest first.
+func (s *Store) ConflictPairs(ctx context.Context) ([]store.Conflict, error) {
+	out, err := queryConflicts(ctx, s.read, `SELECT `+conflictColumns+` FROM registration_conflicts ORDER BY created_at, first, second`)
+	if out == nil && err == nil {
+		out = []store.Conflict{}
+	}
+	return out, err
+}
+
+// ImportRegistrations stores registrations as they are, in one
+// transaction.
+func (s *Store) ImportRegistrations(ctx context.Context, rs []store.Registration) error {
+	if err := s.writable(); err != nil {
+		return err
+	}
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: import registrations: %w", err)
+	}
+	defer tx.Rollback()
+	for _, r := range rs {
+		body, err := store.EncodeRegistration(r)
+		if err != nil {
+			return err
+		}
+		submitted, err := store.UnixNanos(r.SubmittedAt)
+		if err != nil || submitted == nil {
+			return rung.Errorf(rung.EINVALID, "registration %q: submitted_at %v is out of range", r.ID, r.SubmittedAt)
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO registrations (id, partner, company_key, company_name, normalized_name, kind, status, active, submitted_at, version, body)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.Partner, r.CompanyKey, r.CompanyName, r.NormalizedName, r.Kind, r.Status, boolInt(store.RegistrationActive(r.Status)), submitted, r.Version, string(body))
+		if isConstraint(err) {
+			return rung.Errorf(rung.ECONFLICT, "registration %s: its id is taken, or partner %s holds another active registration of %s", r.ID, r.Partner, r.CompanyKey)
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: import registration %q: %w", r.ID, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: import registrations: %w", err)
+	}
+	return nil
+}
+
+// ImportConflicts stores conflict pairs as they are, in one transaction.
+func (s *Store) ImportConflicts(ctx context.Context, cs []store.Conflict) error {
+	if err := s.writable(); err != nil {
+		return err
+	}
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: import conflicts: %w", err)
+	}
+	defer tx.Rollback()
+	for _, c := range cs {
+		created, err := store.UnixNanos(c.CreatedAt)
+		if err != nil || created == nil {
+			return rung.Errorf(rung.EINVALID, "conflict %s/%s: created_at %v is out of range", c.First, c.Second, c.CreatedAt)
+		}
+		decided, err := store.UnixNanos(c.DecidedAt)
+		if err != nil {
+			return err
+		}
+		// The pair takes its company key from its first registration.
+		res, err := tx.ExecContext(ctx, `INSERT INTO registration_conflicts (first, second, company_key, created_at, winner, reason, decided_by, decided_at)
+			SELECT f.id, o.id, f.company_key, ?, ?, ?, ?, ? FROM registrations f, registrations o WHERE f.id = ? AND o.id = ?`,
+			created, c.Winner, c.Reason, c.DecidedBy, decided, c.First, c.Second)
+		if isConstraint(err) {
+			return rung.Errorf(rung.ECONFLICT, "conflict %s/%s exists already", c.First, c.Second)
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: import conflict %s/%s: %w", c.First, c.Second, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return rung.Errorf(rung.ENOTFOUND, "conflict %s/%s: both registrations must be stored first", c.First, c.Second)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: import conflicts: %w", err)
+	}
+	return nil
+}

@@ -247,6 +247,24 @@ func (s *Store) appliedMigrations(ctx context.Context, db *sql.DB) ([]int, error
 	return vs, nil
 }
 
+// AppliedMigrations returns the migrations applied to the database.
+func (s *Store) AppliedMigrations(ctx context.Context) ([]store.Migration, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT version, name FROM schema_migrations ORDER BY version`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: applied migrations: %w", err)
+	}
+	defer rows.Close()
+	out := []store.Migration{}
+	for rows.Next() {
+		var m store.Migration
+		if err := rows.Scan(&m.Version, &m.Name); err != nil {
+			return nil, fmt.Errorf("sqlite: applied migrations: %w", err)
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
 // checkSchema makes sure a database opened read-only has the schema this
 // binary knows.
 func (s *Store) checkSchema(ctx context.Context) error {
