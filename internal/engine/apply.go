@@ -204,7 +204,6 @@ func (e *Engine) Apply(rec *rung.Record) []Note {
 		e.nextEvent++
 		ev.h = e.nextEvent
 		e.events[ev.id] = ev
-		e.keepHandle(ev)
 	} else if ev.live() {
 		e.unapply(ev)
 	}
@@ -254,23 +253,6 @@ func (e *Engine) Apply(rec *rung.Record) []Note {
 	return ev.notes
 }
 
-// handleBlock is how many events a block of Engine.byHandle holds.
-const handleBlock = 4096
-
-// keepHandle records an event under its handle.
-func (e *Engine) keepHandle(ev *eventState) {
-	b := int(ev.h / handleBlock)
-	for len(e.byHandle) <= b {
-		e.byHandle = append(e.byHandle, make([]*eventState, handleBlock))
-	}
-	e.byHandle[b][ev.h%handleBlock] = ev
-}
-
-// eventByHandle returns the event with a handle.
-func (e *Engine) eventByHandle(h uint32) *eventState {
-	return e.byHandle[h/handleBlock][h%handleBlock]
-}
-
 // evaluate recomputes an event's effects from its current version.
 func (e *Engine) evaluate(ev *eventState) {
 	e.evaluateWith(ev, ev.event())
@@ -291,11 +273,11 @@ func (e *Engine) evaluateWith(ev *eventState, body *rung.Event) {
 	}
 	reads := e.scored[ev.typ]
 	var vars *program.Vars
-	if reads&readsScore != 0 {
+	if reads.reads&readsScore != 0 {
 		vars = e.score(ev, body)
 	}
-	if reads&readsBadges != 0 {
-		e.markBadges(ev, body, vars)
+	if reads.reads&readsBadges != 0 {
+		e.markBadges(ev, body, vars, reads.badges)
 	}
 }
 

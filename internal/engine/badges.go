@@ -193,7 +193,7 @@ func roleOK(h *holding) bool {
 // markBadges evaluates the event and step badges that read an event's type
 // and adds the event to the holdings it may award. vars may be nil; it is
 // filled when an expression needs it.
-func (e *Engine) markBadges(ev *eventState, body *rung.Event, vars *program.Vars) {
+func (e *Engine) markBadges(ev *eventState, body *rung.Event, vars *program.Vars, badges []int) {
 	getVars := func() *program.Vars {
 		if vars == nil {
 			vars = e.varsFor(ev, body)
@@ -201,7 +201,7 @@ func (e *Engine) markBadges(ev *eventState, body *rung.Event, vars *program.Vars
 		return vars
 	}
 	marks := e.scratch.marks[:0]
-	for _, i := range e.badges.byType[ev.typ] {
+	for _, i := range badges {
 		b := e.cur.Badges[i]
 		c := cand{ev: ev}
 		if len(b.On) > 0 {
@@ -235,8 +235,17 @@ func (e *Engine) markBadges(ev *eventState, body *rung.Event, vars *program.Vars
 		}
 		var h *holding
 		if len(b.Steps) > 0 {
-			if b.From != "first_step" && joinedAt(subj).IsZero() {
-				continue // no joined_at: no window to count in
+			if b.From != "first_step" {
+				// Most events are long after joining: tell without
+				// the holding (the exact deadline is at most a clock
+				// change away from joined_at + within).
+				j := joinedAt(subj)
+				if j.IsZero() {
+					continue // no joined_at: no window to count in
+				}
+				if jn := j.UnixNano(); ev.at < jn || b.Within > 0 && ev.at > jn+int64(b.Within+3*time.Hour) {
+					continue
+				}
 			}
 			h = e.holdingOf(subj, i)
 			if from, to, ok := e.joinedWindow(h); ok && (ev.at < from || ev.at > to) {
@@ -535,8 +544,16 @@ func (e *Engine) metricCrossings(h *holding, m *program.Metric) []heldLevel {
 	}
 	var a, d agg // the metric (a ratio's numerator) and a ratio's denominator
 	kn, kd := m.Kind, program.MetricKind(0)
+	// Series points name their event by handle; the event is looked up
+	// only where it matters: a crossing, or a tie in time.
+	resolve := func(t *tagged) *eventState {
+		if t.ev == nil {
+			t.ev = subjectEvent(h.subj, t.p.ev)
+		}
+		return t.ev
+	}
 	// check is called after each event's contributions.
-	check := func(at int64, ev *eventState) bool {
+	check := func(t *tagged) bool {
 		var v float64
 		var ok bool
 		if m.Kind == program.MetricRatio {
@@ -546,25 +563,24 @@ func (e *Engine) metricCrossings(h *holding, m *program.Metric) []heldLevel {
 		}
 		for ok && len(out) < len(b.Levels) && v >= b.Levels[len(out)].At {
 			lv := b.Levels[len(out)]
-			out = append(out, heldLevel{level: lv.Name, at: at, ev: ev, value: v})
+			out = append(out, heldLevel{level: lv.Name, at: t.p.at, ev: resolve(t), value: v})
 		}
 		return len(out) < len(b.Levels)
 	}
 	if m.Kind == program.MetricPoints {
-		var cur *eventState
-		var curAt int64
+		var cur tagged
 		for aw := range subjectAwards(h.subj).all() {
 			if isBadgeAward(aw) {
 				continue
 			}
-			if cur != nil && aw.Event != cur && !check(curAt, cur) {
+			if cur.ev != nil && aw.Event != cur.ev && !check(&cur) {
 				return out
 			}
-			cur, curAt = aw.Event, aw.At
+			cur = tagged{p: point{at: aw.At}, ev: aw.Event}
 			a.add(point{at: aw.At, v: aw.Points * micro}, program.MetricPoints)
 		}
-		if cur != nil {
-			check(curAt, cur)
+		if cur.ev != nil {
+			check(&cur)
 		}
 		return out
 	}
@@ -574,6 +590,9 @@ func (e *Engine) metricCrossings(h *holding, m *program.Metric) []heldLevel {
 	var group []tagged
 	flush := func() bool {
 		if len(group) > 1 {
+			for i := range group {
+				resolve(&group[i])
+			}
 			slices.SortStableFunc(group, func(x, y tagged) int {
 				if c := strings.Compare(x.ev.id, y.ev.id); c != 0 {
 					return c
@@ -581,16 +600,17 @@ func (e *Engine) metricCrossings(h *holding, m *program.Metric) []heldLevel {
 				return x.part - y.part
 			})
 		}
-		for gi, t := range group {
+		for gi := range group {
+			t := &group[gi]
 			if t.part == 0 {
 				a.add(t.p, kn)
 			} else {
 				d.add(t.p, kd)
 			}
-			if gi+1 < len(group) && group[gi+1].ev == t.ev {
+			if gi+1 < len(group) && group[gi+1].p.ev == t.p.ev {
 				continue // the event's other part first
 			}
-			if !check(t.p.at, t.ev) {
+			if !check(t) {
 				return false
 			}
 		}
@@ -610,7 +630,7 @@ func (e *Engine) metricCrossings(h *holding, m *program.Metric) []heldLevel {
 		var all []tagged
 		for part, name := range []string{m.Num, m.Den} {
 			for p := range ser[e.metricIdx[name]].c.all() {
-				all = append(all, tagged{p: p, part: part, ev: e.eventByHandle(p.ev)})
+				all = append(all, tagged{p: p, part: part})
 			}
 		}
 		slices.SortStableFunc(all, func(x, y tagged) int {
@@ -629,7 +649,7 @@ func (e *Engine) metricCrossings(h *holding, m *program.Metric) []heldLevel {
 		}
 	} else {
 		for p := range ser[e.metricIdx[m.Name]].c.all() {
-			if !take(tagged{p: p, ev: e.eventByHandle(p.ev)}) {
+			if !take(tagged{p: p}) {
 				return out
 			}
 		}
@@ -640,8 +660,25 @@ func (e *Engine) metricCrossings(h *holding, m *program.Metric) []heldLevel {
 	return out
 }
 
+// subjectEvent finds one of a subject's events by its handle.
+func subjectEvent(subj any, h uint32) *eventState {
+	var evs []*eventState
+	switch s := subj.(type) {
+	case *memberState:
+		evs = s.events
+	case *partnerState:
+		evs = s.events
+	}
+	for _, ev := range evs {
+		if ev.h == h {
+			return ev
+		}
+	}
+	return nil
+}
+
 // tagged is a contribution on a walk: its point, which part of a ratio it
-// is, and its event.
+// is, and its event once looked up.
 type tagged struct {
 	p    point
 	part int

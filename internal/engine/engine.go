@@ -48,14 +48,12 @@ type Engine struct {
 
 	metricIdx map[string]int // metric name → series slot
 	// scored holds what reads each event type: some rule (of any
-	// version) or metric (readsScore), some badge (readsBadges); events of
-	// other types are kept but not evaluated.
-	scored map[string]uint8
+	// version) or metric (readsScore), some event or step badge
+	// (readsBadges, with the badges); events of other types are kept but
+	// not evaluated.
+	scored map[string]typeReaders
 
 	badges badgeIndex
-	// byHandle finds an event by its handle (eventState.h), in blocks
-	// of handleBlock: growing it never copies.
-	byHandle [][]*eventState
 	// pending collects the badges lost while one record is applied;
 	// revocations is the history of badges revoked, in log order.
 	pending     pendingRevocations
@@ -311,23 +309,31 @@ func (e *Engine) SetVersions(vs []*Version, now time.Time) error {
 	e.now = now
 	e.metricIndex()
 	e.buildBadgeIndex()
-	e.scored = map[string]uint8{}
+	e.scored = map[string]typeReaders{}
+	mark := func(t string, r uint8) {
+		x := e.scored[t]
+		x.reads |= r
+		e.scored[t] = x
+	}
 	var fields program.EventFields
 	for _, v := range vs {
 		fields |= v.Program.EventFields
 		for _, r := range v.Program.Points.Rules {
 			for _, t := range r.On {
-				e.scored[t] |= readsScore
+				mark(t, readsScore)
 			}
 		}
 	}
 	for _, m := range e.cur.Metrics {
 		for _, t := range m.Types {
-			e.scored[t] |= readsScore
+			mark(t, readsScore)
 		}
 	}
-	for t := range e.badges.byType {
-		e.scored[t] |= readsBadges
+	for t, bs := range e.badges.byType {
+		mark(t, readsBadges)
+		x := e.scored[t]
+		x.badges = bs
+		e.scored[t] = x
 	}
 	if fields != e.vars.fields || e.vars.event == nil {
 		// A new map: keys the old set filled must not linger.
@@ -375,7 +381,13 @@ func (e *Engine) EndBulk(now time.Time) {
 	e.buildBoards()
 }
 
-// What reads an event type (Engine.scored).
+// typeReaders is what reads an event type.
+type typeReaders struct {
+	reads  uint8
+	badges []int // event and step badges, by index in the newest program
+}
+
+// What reads an event type (typeReaders.reads).
 const (
 	readsScore  uint8 = 1 << iota // a rule or a metric
 	readsBadges                   // an event or step badge
