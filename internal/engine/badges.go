@@ -547,9 +547,16 @@ func (e *Engine) metricCrossings(h *holding, m *program.Metric) []heldLevel {
 	// Series points name their event by handle; the event is looked up
 	// only where it matters: a crossing, or a tie in time.
 	resolve := func(t *tagged) *eventState {
-		if t.ev == nil {
-			t.ev = subjectEvent(h.subj, t.p.ev)
+		if t.ev != nil {
+			return t.ev
 		}
+		for i := range h.held { // most walks find the crossings they had
+			if h.held[i].ev.h == t.p.ev {
+				t.ev = h.held[i].ev
+				return t.ev
+			}
+		}
+		t.ev = subjectEvent(h.subj, t.p.ev)
 		return t.ev
 	}
 	// check is called after each event's contributions.
