@@ -274,7 +274,7 @@ func (e *Engine) evaluateWith(ev *eventState, body *rung.Event) {
 	reads := e.scored[ev.typ]
 	var vars *program.Vars
 	if reads.reads&readsScore != 0 {
-		vars = e.score(ev, body)
+		vars = e.score(ev, body, reads.vanity)
 	}
 	if reads.reads&readsBadges != 0 {
 		e.markBadges(ev, body, vars, reads.badges)
@@ -282,13 +282,18 @@ func (e *Engine) evaluateWith(ev *eventState, body *rung.Event) {
 }
 
 // score evaluates the event's rules and metrics, applies the awards and
-// contributions, and returns the variables it evaluated them with.
-func (e *Engine) score(ev *eventState, body *rung.Event) *program.Vars {
+// contributions, and returns the variables it evaluated them with. vanity
+// is whether the newest program marks the type vanity.
+func (e *Engine) score(ev *eventState, body *rung.Event, vanity bool) *program.Vars {
 	evals, contribs := e.scratch.evals[:0], e.scratch.contribs[:0]
 	vars := e.varsFor(ev, body)
 	v := e.versionAt(ev.at)
 	p := v.Program
-	if !p.Vanity(ev.typ) {
+	ruleVanity := vanity
+	if p != e.cur {
+		ruleVanity = p.Vanity(ev.typ) // rules follow their version
+	}
+	if !ruleVanity {
 		tier := ""
 		for _, r := range p.Points.Rules {
 			if !slices.Contains(r.On, ev.typ) {
@@ -304,7 +309,7 @@ func (e *Engine) score(ev *eventState, body *rung.Event) *program.Vars {
 		}
 	}
 	// Metrics are those of the newest program.
-	if !e.cur.Vanity(ev.typ) {
+	if !vanity {
 		for i, name := range e.cur.MetricOrder {
 			m := e.cur.Metrics[name]
 			if m.Kind == program.MetricRatio || !slices.Contains(m.Types, ev.typ) {

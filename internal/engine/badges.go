@@ -239,11 +239,11 @@ func (e *Engine) markBadges(ev *eventState, body *rung.Event, vars *program.Vars
 				// Most events are long after joining: tell without
 				// the holding (the exact deadline is at most a clock
 				// change away from joined_at + within).
-				j := joinedAt(subj)
-				if j.IsZero() {
+				jn := joinedAt(subj)
+				if jn == 0 {
 					continue // no joined_at: no window to count in
 				}
-				if jn := j.UnixNano(); ev.at < jn || b.Within > 0 && ev.at > jn+int64(b.Within+3*time.Hour) {
+				if ev.at < jn || b.Within > 0 && ev.at > jn+int64(b.Within+3*time.Hour) {
 					continue
 				}
 			}
@@ -307,15 +307,15 @@ func (e *Engine) unmarkBadges(ev *eventState) {
 	ev.marks = ev.marks[:0]
 }
 
-// joinedAt returns when a subject joined; zero when unknown.
-func joinedAt(subj any) time.Time {
+// joinedAt returns when a subject joined, in unix nanos; 0 when unknown.
+func joinedAt(subj any) int64 {
 	switch s := subj.(type) {
 	case *memberState:
-		return s.m.JoinedAt
+		return s.joined
 	case *partnerState:
-		return s.latest().JoinedAt
+		return s.joined
 	}
-	return time.Time{}
+	return 0
 }
 
 // joinedWindow returns the window of a step badge counted from joining:
@@ -326,11 +326,11 @@ func (e *Engine) joinedWindow(h *holding) (from, to int64, ok bool) {
 	if h.badge.From == "first_step" {
 		return 0, 0, false
 	}
-	joined := joinedAt(h.subj)
-	if joined.IsZero() {
+	j := joinedAt(h.subj)
+	if j == 0 {
 		return math.MaxInt64, math.MinInt64, true
 	}
-	if j := joined.UnixNano(); !h.windowed || h.joined != j {
+	if !h.windowed || h.joined != j {
 		h.joined, h.from, h.to, h.windowed = j, j, e.stepDeadline(h.badge, j), true
 	}
 	return h.from, h.to, true
@@ -530,13 +530,13 @@ func (e *Engine) metricBadgeDelta(h *holding, at int64, ev *eventState, v int64,
 			return
 		}
 	}
-	e.setHeld(h, e.metricCrossings(h, m))
+	e.setHeld(h, e.metricCrossings(h, m, ev))
 }
 
 // metricCrossings walks a subject's contributions to a metric, all time, in
 // the order of occurred_at, then id, and returns where each level was first
-// reached.
-func (e *Engine) metricCrossings(h *holding, m *program.Metric) []heldLevel {
+// reached. hint is the event whose contribution changed, likely a crossing.
+func (e *Engine) metricCrossings(h *holding, m *program.Metric, hint *eventState) []heldLevel {
 	b := h.badge
 	var out []heldLevel
 	if !roleOK(h) {
@@ -548,6 +548,10 @@ func (e *Engine) metricCrossings(h *holding, m *program.Metric) []heldLevel {
 	// only where it matters: a crossing, or a tie in time.
 	resolve := func(t *tagged) *eventState {
 		if t.ev != nil {
+			return t.ev
+		}
+		if hint != nil && hint.h == t.p.ev {
+			t.ev = hint // the event that changed the metric
 			return t.ev
 		}
 		for i := range h.held { // most walks find the crossings they had

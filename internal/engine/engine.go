@@ -123,6 +123,7 @@ var defaultCalendar = &program.Calendar{Loc: time.UTC, FiscalStart: 1}
 type partnerState struct {
 	id       string
 	handle   uint32
+	joined   int64                 // the newest version's joined_at, unix nanos; 0 unknown
 	versions []rung.PartnerVersion // by ValidFrom
 	events   []*eventState         // events of this partner, any order
 	awards   awardList             // every award earned for this partner, its members' included
@@ -138,6 +139,7 @@ type memberState struct {
 	m       rung.Member
 	events  []*eventState
 	handle  uint32
+	joined  int64 // m.JoinedAt in unix nanos, beside events for ingest's cache; 0 unknown
 	awards  awardList
 	adjusts []rung.Adjustment
 	series  []series
@@ -246,10 +248,12 @@ func (e *Engine) PutPartner(pv rung.PartnerVersion) {
 		e.partners[p.id] = p
 		e.partnerByHandle = append(e.partnerByHandle, p)
 		p.versions = append(p.versions, pv)
+		p.joined = joinedNanos(pv.Partner.JoinedAt)
 		return
 	}
 	joined := p.latest().JoinedAt
 	p.versions = append(p.versions, pv)
+	p.joined = joinedNanos(p.latest().JoinedAt)
 	p.vars = nil
 	if len(p.events) == 0 {
 		e.refreshBoardsFor(p)
@@ -269,6 +273,14 @@ func (e *Engine) PutPartner(pv rung.PartnerVersion) {
 	e.refreshBoardsFor(p)
 }
 
+// joinedNanos is a joined_at in unix nanos, 0 when unknown.
+func joinedNanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
 // PutMember records a member's new state (with its membership history).
 // Events of the member are evaluated again, since rules may read it.
 func (e *Engine) PutMember(m rung.Member) {
@@ -285,6 +297,7 @@ func (e *Engine) PutMember(m rung.Member) {
 		ms.m = m
 		ms.vars = nil
 	}
+	ms.joined = joinedNanos(m.JoinedAt)
 	if p := e.partners[m.Partner]; p != nil {
 		p.members[m.ID] = ms
 	}
@@ -313,6 +326,7 @@ func (e *Engine) SetVersions(vs []*Version, now time.Time) error {
 	mark := func(t string, r uint8) {
 		x := e.scored[t]
 		x.reads |= r
+		x.vanity = e.cur.Vanity(t)
 		e.scored[t] = x
 	}
 	var fields program.EventFields
@@ -384,6 +398,7 @@ func (e *Engine) EndBulk(now time.Time) {
 // typeReaders is what reads an event type.
 type typeReaders struct {
 	reads  uint8
+	vanity bool  // the newest program marks the type vanity
 	badges []int // event and step badges, by index in the newest program
 }
 
