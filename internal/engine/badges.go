@@ -100,6 +100,9 @@ type holding struct {
 	// cands are the events that may award an event or step badge, in the
 	// order of occurred_at, then id.
 	cands []cand
+	// steps is the union of the candidates' steps: a step badge whose
+	// candidates miss a step cannot be complete, and needs no walk.
+	steps uint64
 	// Metric badges: the count and sum (micro-units) of the subject's
 	// contributions to the metric, and how many were negative; enough to
 	// tell when a contribution cannot move a crossing.
@@ -275,6 +278,7 @@ func (e *Engine) markBadges(ev *eventState, body *rung.Event, vars *program.Vars
 			h = e.holdingOf(subj, i)
 		}
 		marks = append(marks, h)
+		h.steps |= c.steps
 		n := len(h.cands)
 		if n == 0 || h.cands[n-1].ev.before(ev) {
 			h.cands = append(h.cands, c)
@@ -302,6 +306,10 @@ func (e *Engine) markBadges(ev *eventState, body *rung.Event, vars *program.Vars
 func (e *Engine) unmarkBadges(ev *eventState) {
 	for _, h := range ev.marks {
 		h.cands = slices.DeleteFunc(h.cands, func(c cand) bool { return c.ev == ev })
+		h.steps = 0
+		for _, c := range h.cands {
+			h.steps |= c.steps
+		}
 		e.holdCands(h)
 	}
 	ev.marks = ev.marks[:0]
@@ -365,11 +373,22 @@ func (e *Engine) holdCands(h *holding) {
 			now = []heldLevel{{at: c.ev.at, ev: c.ev, evidence: c.evidence}}
 		}
 	default:
+		if h.steps != allSteps(len(b.Steps)) {
+			break // a step has no event yet
+		}
 		if hl, ok := e.completeSteps(h); ok {
 			now = []heldLevel{hl}
 		}
 	}
 	e.setHeld(h, now)
+}
+
+// allSteps is the step set with every step of n (at most 64 count).
+func allSteps(n int) uint64 {
+	if n >= 64 {
+		return ^uint64(0)
+	}
+	return 1<<n - 1
 }
 
 // completeSteps finds the event that completes a step badge's steps inside
