@@ -205,7 +205,6 @@ func (e *Engine) Apply(rec *rung.Record) []Note {
 		e.nextEvent++
 		ev.h = e.nextEvent
 		e.events[ev.id] = ev
-		e.keepHandle(ev)
 	} else if ev.live() {
 		e.unapply(ev)
 	}
@@ -269,23 +268,6 @@ func (e *Engine) place(ev *eventState, body *rung.Event) []Note {
 	return ev.notes
 }
 
-// handleBlock is how many events a block of Engine.byHandle holds.
-const handleBlock = 4096
-
-// keepHandle records an event under its handle.
-func (e *Engine) keepHandle(ev *eventState) {
-	b := int(ev.h / handleBlock)
-	for len(e.byHandle) <= b {
-		e.byHandle = append(e.byHandle, make([]*eventState, handleBlock))
-	}
-	e.byHandle[b][ev.h%handleBlock] = ev
-}
-
-// eventByHandle returns the event with a handle.
-func (e *Engine) eventByHandle(h uint32) *eventState {
-	return e.byHandle[h/handleBlock][h%handleBlock]
-}
-
 // evaluate recomputes an event's effects from its current version.
 func (e *Engine) evaluate(ev *eventState) {
 	e.evaluateWith(ev, ev.event())
@@ -306,22 +288,27 @@ func (e *Engine) evaluateWith(ev *eventState, body *rung.Event) {
 	}
 	reads := e.scored[ev.typ]
 	var vars *program.Vars
-	if reads&readsScore != 0 {
-		vars = e.score(ev, body)
+	if reads.reads&readsScore != 0 {
+		vars = e.score(ev, body, reads.vanity)
 	}
-	if reads&readsBadges != 0 {
-		e.markBadges(ev, body, vars)
+	if reads.reads&readsBadges != 0 {
+		e.markBadges(ev, body, vars, reads.badges)
 	}
 }
 
 // score evaluates the event's rules and metrics, applies the awards and
-// contributions, and returns the variables it evaluated them with.
-func (e *Engine) score(ev *eventState, body *rung.Event) *program.Vars {
+// contributions, and returns the variables it evaluated them with. vanity
+// is whether the newest program marks the type vanity.
+func (e *Engine) score(ev *eventState, body *rung.Event, vanity bool) *program.Vars {
 	evals, contribs := e.scratch.evals[:0], e.scratch.contribs[:0]
 	vars := e.varsFor(ev, body)
 	v := e.versionAt(ev.at)
 	p := v.Program
-	if !p.Vanity(ev.typ) {
+	ruleVanity := vanity
+	if p != e.cur {
+		ruleVanity = p.Vanity(ev.typ) // rules follow their version
+	}
+	if !ruleVanity {
 		tier := ""
 		for _, r := range p.Points.Rules {
 			if !slices.Contains(r.On, ev.typ) {
@@ -337,7 +324,7 @@ func (e *Engine) score(ev *eventState, body *rung.Event) *program.Vars {
 		}
 	}
 	// Metrics are those of the newest program.
-	if !e.cur.Vanity(ev.typ) {
+	if !vanity {
 		for i, name := range e.cur.MetricOrder {
 			m := e.cur.Metrics[name]
 			if m.Kind == program.MetricRatio || !slices.Contains(m.Types, ev.typ) {

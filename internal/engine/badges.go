@@ -100,6 +100,9 @@ type holding struct {
 	// cands are the events that may award an event or step badge, in the
 	// order of occurred_at, then id.
 	cands []cand
+	// steps is the union of the candidates' steps: a step badge whose
+	// candidates miss a step cannot be complete, and needs no walk.
+	steps uint64
 	// Metric badges: the count and sum (micro-units) of the subject's
 	// contributions to the metric, and how many were negative; enough to
 	// tell when a contribution cannot move a crossing.
@@ -193,7 +196,7 @@ func roleOK(h *holding) bool {
 // markBadges evaluates the event and step badges that read an event's type
 // and adds the event to the holdings it may award. vars may be nil; it is
 // filled when an expression needs it.
-func (e *Engine) markBadges(ev *eventState, body *rung.Event, vars *program.Vars) {
+func (e *Engine) markBadges(ev *eventState, body *rung.Event, vars *program.Vars, badges []int) {
 	getVars := func() *program.Vars {
 		if vars == nil {
 			vars = e.varsFor(ev, body)
@@ -201,7 +204,7 @@ func (e *Engine) markBadges(ev *eventState, body *rung.Event, vars *program.Vars
 		return vars
 	}
 	marks := e.scratch.marks[:0]
-	for _, i := range e.badges.byType[ev.typ] {
+	for _, i := range badges {
 		b := e.cur.Badges[i]
 		c := cand{ev: ev}
 		if len(b.On) > 0 {
@@ -235,8 +238,17 @@ func (e *Engine) markBadges(ev *eventState, body *rung.Event, vars *program.Vars
 		}
 		var h *holding
 		if len(b.Steps) > 0 {
-			if b.From != "first_step" && joinedAt(subj).IsZero() {
-				continue // no joined_at: no window to count in
+			if b.From != "first_step" {
+				// Most events are long after joining: tell without
+				// the holding (the exact deadline is at most a clock
+				// change away from joined_at + within).
+				jn := joinedAt(subj)
+				if jn == 0 {
+					continue // no joined_at: no window to count in
+				}
+				if ev.at < jn || b.Within > 0 && ev.at > jn+int64(b.Within+3*time.Hour) {
+					continue
+				}
 			}
 			h = e.holdingOf(subj, i)
 			if from, to, ok := e.joinedWindow(h); ok && (ev.at < from || ev.at > to) {
@@ -266,6 +278,7 @@ func (e *Engine) markBadges(ev *eventState, body *rung.Event, vars *program.Vars
 			h = e.holdingOf(subj, i)
 		}
 		marks = append(marks, h)
+		h.steps |= c.steps
 		n := len(h.cands)
 		if n == 0 || h.cands[n-1].ev.before(ev) {
 			h.cands = append(h.cands, c)
@@ -293,20 +306,24 @@ func (e *Engine) markBadges(ev *eventState, body *rung.Event, vars *program.Vars
 func (e *Engine) unmarkBadges(ev *eventState) {
 	for _, h := range ev.marks {
 		h.cands = slices.DeleteFunc(h.cands, func(c cand) bool { return c.ev == ev })
+		h.steps = 0
+		for _, c := range h.cands {
+			h.steps |= c.steps
+		}
 		e.holdCands(h)
 	}
 	ev.marks = ev.marks[:0]
 }
 
-// joinedAt returns when a subject joined; zero when unknown.
-func joinedAt(subj any) time.Time {
+// joinedAt returns when a subject joined, in unix nanos; 0 when unknown.
+func joinedAt(subj any) int64 {
 	switch s := subj.(type) {
 	case *memberState:
-		return s.m.JoinedAt
+		return s.joined
 	case *partnerState:
-		return s.latest().JoinedAt
+		return s.joined
 	}
-	return time.Time{}
+	return 0
 }
 
 // joinedWindow returns the window of a step badge counted from joining:
@@ -317,11 +334,11 @@ func (e *Engine) joinedWindow(h *holding) (from, to int64, ok bool) {
 	if h.badge.From == "first_step" {
 		return 0, 0, false
 	}
-	joined := joinedAt(h.subj)
-	if joined.IsZero() {
+	j := joinedAt(h.subj)
+	if j == 0 {
 		return math.MaxInt64, math.MinInt64, true
 	}
-	if j := joined.UnixNano(); !h.windowed || h.joined != j {
+	if !h.windowed || h.joined != j {
 		h.joined, h.from, h.to, h.windowed = j, j, e.stepDeadline(h.badge, j), true
 	}
 	return h.from, h.to, true
@@ -356,11 +373,22 @@ func (e *Engine) holdCands(h *holding) {
 			now = []heldLevel{{at: c.ev.at, ev: c.ev, evidence: c.evidence}}
 		}
 	default:
+		if h.steps != allSteps(len(b.Steps)) {
+			break // a step has no event yet
+		}
 		if hl, ok := e.completeSteps(h); ok {
 			now = []heldLevel{hl}
 		}
 	}
 	e.setHeld(h, now)
+}
+
+// allSteps is the step set with every step of n (at most 64 count).
+func allSteps(n int) uint64 {
+	if n >= 64 {
+		return ^uint64(0)
+	}
+	return 1<<n - 1
 }
 
 // completeSteps finds the event that completes a step badge's steps inside
@@ -521,13 +549,13 @@ func (e *Engine) metricBadgeDelta(h *holding, at int64, ev *eventState, v int64,
 			return
 		}
 	}
-	e.setHeld(h, e.metricCrossings(h, m))
+	e.setHeld(h, e.metricCrossings(h, m, ev))
 }
 
 // metricCrossings walks a subject's contributions to a metric, all time, in
 // the order of occurred_at, then id, and returns where each level was first
-// reached.
-func (e *Engine) metricCrossings(h *holding, m *program.Metric) []heldLevel {
+// reached. hint is the event whose contribution changed, likely a crossing.
+func (e *Engine) metricCrossings(h *holding, m *program.Metric, hint *eventState) []heldLevel {
 	b := h.badge
 	var out []heldLevel
 	if !roleOK(h) {
@@ -535,8 +563,27 @@ func (e *Engine) metricCrossings(h *holding, m *program.Metric) []heldLevel {
 	}
 	var a, d agg // the metric (a ratio's numerator) and a ratio's denominator
 	kn, kd := m.Kind, program.MetricKind(0)
+	// Series points name their event by handle; the event is looked up
+	// only where it matters: a crossing, or a tie in time.
+	resolve := func(t *tagged) *eventState {
+		if t.ev != nil {
+			return t.ev
+		}
+		if hint != nil && hint.h == t.p.ev {
+			t.ev = hint // the event that changed the metric
+			return t.ev
+		}
+		for i := range h.held { // most walks find the crossings they had
+			if h.held[i].ev.h == t.p.ev {
+				t.ev = h.held[i].ev
+				return t.ev
+			}
+		}
+		t.ev = subjectEvent(h.subj, t.p.ev)
+		return t.ev
+	}
 	// check is called after each event's contributions.
-	check := func(at int64, ev *eventState) bool {
+	check := func(t *tagged) bool {
 		var v float64
 		var ok bool
 		if m.Kind == program.MetricRatio {
@@ -546,25 +593,24 @@ func (e *Engine) metricCrossings(h *holding, m *program.Metric) []heldLevel {
 		}
 		for ok && len(out) < len(b.Levels) && v >= b.Levels[len(out)].At {
 			lv := b.Levels[len(out)]
-			out = append(out, heldLevel{level: lv.Name, at: at, ev: ev, value: v})
+			out = append(out, heldLevel{level: lv.Name, at: t.p.at, ev: resolve(t), value: v})
 		}
 		return len(out) < len(b.Levels)
 	}
 	if m.Kind == program.MetricPoints {
-		var cur *eventState
-		var curAt int64
+		var cur tagged
 		for aw := range subjectAwards(h.subj).all() {
 			if isBadgeAward(aw) {
 				continue
 			}
-			if cur != nil && aw.Event != cur && !check(curAt, cur) {
+			if cur.ev != nil && aw.Event != cur.ev && !check(&cur) {
 				return out
 			}
-			cur, curAt = aw.Event, aw.At
+			cur = tagged{p: point{at: aw.At}, ev: aw.Event}
 			a.add(point{at: aw.At, v: aw.Points * micro}, program.MetricPoints)
 		}
-		if cur != nil {
-			check(curAt, cur)
+		if cur.ev != nil {
+			check(&cur)
 		}
 		return out
 	}
@@ -574,6 +620,9 @@ func (e *Engine) metricCrossings(h *holding, m *program.Metric) []heldLevel {
 	var group []tagged
 	flush := func() bool {
 		if len(group) > 1 {
+			for i := range group {
+				resolve(&group[i])
+			}
 			slices.SortStableFunc(group, func(x, y tagged) int {
 				if c := strings.Compare(x.ev.id, y.ev.id); c != 0 {
 					return c
@@ -581,16 +630,17 @@ func (e *Engine) metricCrossings(h *holding, m *program.Metric) []heldLevel {
 				return x.part - y.part
 			})
 		}
-		for gi, t := range group {
+		for gi := range group {
+			t := &group[gi]
 			if t.part == 0 {
 				a.add(t.p, kn)
 			} else {
 				d.add(t.p, kd)
 			}
-			if gi+1 < len(group) && group[gi+1].ev == t.ev {
+			if gi+1 < len(group) && group[gi+1].p.ev == t.p.ev {
 				continue // the event's other part first
 			}
-			if !check(t.p.at, t.ev) {
+			if !check(t) {
 				return false
 			}
 		}
@@ -610,7 +660,7 @@ func (e *Engine) metricCrossings(h *holding, m *program.Metric) []heldLevel {
 		var all []tagged
 		for part, name := range []string{m.Num, m.Den} {
 			for p := range ser[e.metricIdx[name]].c.all() {
-				all = append(all, tagged{p: p, part: part, ev: e.eventByHandle(p.ev)})
+				all = append(all, tagged{p: p, part: part})
 			}
 		}
 		slices.SortStableFunc(all, func(x, y tagged) int {
@@ -629,7 +679,7 @@ func (e *Engine) metricCrossings(h *holding, m *program.Metric) []heldLevel {
 		}
 	} else {
 		for p := range ser[e.metricIdx[m.Name]].c.all() {
-			if !take(tagged{p: p, ev: e.eventByHandle(p.ev)}) {
+			if !take(tagged{p: p}) {
 				return out
 			}
 		}
@@ -640,8 +690,25 @@ func (e *Engine) metricCrossings(h *holding, m *program.Metric) []heldLevel {
 	return out
 }
 
+// subjectEvent finds one of a subject's events by its handle.
+func subjectEvent(subj any, h uint32) *eventState {
+	var evs []*eventState
+	switch s := subj.(type) {
+	case *memberState:
+		evs = s.events
+	case *partnerState:
+		evs = s.events
+	}
+	for _, ev := range evs {
+		if ev.h == h {
+			return ev
+		}
+	}
+	return nil
+}
+
 // tagged is a contribution on a walk: its point, which part of a ratio it
-// is, and its event.
+// is, and its event once looked up.
 type tagged struct {
 	p    point
 	part int

@@ -51,14 +51,12 @@ type Engine struct {
 
 	metricIdx map[string]int // metric name → series slot
 	// scored holds what reads each event type: some rule (of any
-	// version) or metric (readsScore), some badge (readsBadges); events of
-	// other types are kept but not evaluated.
-	scored map[string]uint8
+	// version) or metric (readsScore), some event or step badge
+	// (readsBadges, with the badges); events of other types are kept but
+	// not evaluated.
+	scored map[string]typeReaders
 
 	badges badgeIndex
-	// byHandle finds an event by its handle (eventState.h), in blocks
-	// of handleBlock: growing it never copies.
-	byHandle [][]*eventState
 	// pending collects the badges lost while one record is applied;
 	// revocations is the history of badges revoked, in log order.
 	pending     pendingRevocations
@@ -132,6 +130,7 @@ var defaultCalendar = &program.Calendar{Loc: time.UTC, FiscalStart: 1}
 type partnerState struct {
 	id       string
 	handle   uint32
+	joined   int64                 // the newest version's joined_at, unix nanos; 0 unknown
 	versions []rung.PartnerVersion // by ValidFrom
 	events   []*eventState         // events of this partner, any order
 	awards   awardList             // every award earned for this partner, its members' included
@@ -147,6 +146,7 @@ type memberState struct {
 	m       rung.Member
 	events  []*eventState
 	handle  uint32
+	joined  int64 // m.JoinedAt in unix nanos, beside events for ingest's cache; 0 unknown
 	awards  awardList
 	adjusts []rung.Adjustment
 	series  []series
@@ -255,10 +255,12 @@ func (e *Engine) PutPartner(pv rung.PartnerVersion) {
 		e.partners[p.id] = p
 		e.partnerByHandle = append(e.partnerByHandle, p)
 		p.versions = append(p.versions, pv)
+		p.joined = joinedNanos(pv.Partner.JoinedAt)
 		return
 	}
 	joined := p.latest().JoinedAt
 	p.versions = append(p.versions, pv)
+	p.joined = joinedNanos(p.latest().JoinedAt)
 	p.vars = nil
 	if len(p.events) == 0 {
 		e.refreshBoardsFor(p)
@@ -278,6 +280,14 @@ func (e *Engine) PutPartner(pv rung.PartnerVersion) {
 	e.refreshBoardsFor(p)
 }
 
+// joinedNanos is a joined_at in unix nanos, 0 when unknown.
+func joinedNanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
 // PutMember records a member's new state (with its membership history).
 // Events of the member are evaluated again, since rules may read it.
 func (e *Engine) PutMember(m rung.Member) {
@@ -294,6 +304,7 @@ func (e *Engine) PutMember(m rung.Member) {
 		ms.m = m
 		ms.vars = nil
 	}
+	ms.joined = joinedNanos(m.JoinedAt)
 	if p := e.partners[m.Partner]; p != nil {
 		p.members[m.ID] = ms
 	}
@@ -318,23 +329,32 @@ func (e *Engine) SetVersions(vs []*Version, now time.Time) error {
 	e.now = now
 	e.metricIndex()
 	e.buildBadgeIndex()
-	e.scored = map[string]uint8{}
+	e.scored = map[string]typeReaders{}
+	mark := func(t string, r uint8) {
+		x := e.scored[t]
+		x.reads |= r
+		x.vanity = e.cur.Vanity(t)
+		e.scored[t] = x
+	}
 	var fields program.EventFields
 	for _, v := range vs {
 		fields |= v.Program.EventFields
 		for _, r := range v.Program.Points.Rules {
 			for _, t := range r.On {
-				e.scored[t] |= readsScore
+				mark(t, readsScore)
 			}
 		}
 	}
 	for _, m := range e.cur.Metrics {
 		for _, t := range m.Types {
-			e.scored[t] |= readsScore
+			mark(t, readsScore)
 		}
 	}
-	for t := range e.badges.byType {
-		e.scored[t] |= readsBadges
+	for t, bs := range e.badges.byType {
+		mark(t, readsBadges)
+		x := e.scored[t]
+		x.badges = bs
+		e.scored[t] = x
 	}
 	if fields != e.vars.fields || e.vars.event == nil {
 		// A new map: keys the old set filled must not linger.
@@ -389,7 +409,14 @@ func (e *Engine) EndBulk(now time.Time) {
 	e.buildBoards()
 }
 
-// What reads an event type (Engine.scored).
+// typeReaders is what reads an event type.
+type typeReaders struct {
+	reads  uint8
+	vanity bool  // the newest program marks the type vanity
+	badges []int // event and step badges, by index in the newest program
+}
+
+// What reads an event type (typeReaders.reads).
 const (
 	readsScore  uint8 = 1 << iota // a rule or a metric
 	readsBadges                   // an event or step badge
