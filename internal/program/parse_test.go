@@ -241,13 +241,16 @@ func TestParseReadsCurrencyAndMetricUnits(t *testing.T) {
 		"name: T",
 		"currency: EUR",
 		"metrics:",
-		"  revenue: {sum: deal.won, value: event.attrs.amount, unit: currency}",
+		"  revenue: {sum: deal.won, value: event.attrs.amount, label: Revenue, rolling 4 quarters, unit: currency}",
 		"  wins: {count: deal.won, unit: number}",
 		"  registrations: {count: deal.registered}",
 		"  win_rate: {ratio: [wins, registrations], unit: percent}",
 	))
 	if p.Currency != "EUR" {
 		t.Errorf("currency = %q, want EUR", p.Currency)
+	}
+	if l := p.Metric("revenue").Label; l != "Revenue, rolling 4 quarters" {
+		t.Errorf("label before unit = %q", l)
 	}
 	want := map[string]Unit{"revenue": UnitCurrency, "wins": UnitNumber, "registrations": UnitNumber, "win_rate": UnitPercent, "points": UnitNumber}
 	for name, u := range want {
