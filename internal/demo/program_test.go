@@ -34,6 +34,11 @@ func TestProgramParses(t *testing.T) {
 	if m := p.Metrics["meeting_rate"]; m != nil && (m.Kind != program.MetricRatio || m.MinSample != 5) {
 		t.Errorf("meeting_rate: %+v", m)
 	}
+	if p.Currency != "EUR" || p.Metrics["sourced_revenue"].Unit != program.UnitCurrency || p.Metrics["meeting_rate"].Unit != program.UnitPercent ||
+		p.Metrics["registrations"].Unit != program.UnitNumber {
+		t.Errorf("currency %q, units: sourced_revenue %q, meeting_rate %q, registrations %q", p.Currency,
+			p.Metrics["sourced_revenue"].Unit, p.Metrics["meeting_rate"].Unit, p.Metrics["registrations"].Unit)
+	}
 	if p.Tiers == nil || len(p.Tiers.Levels) != 3 || p.Tiers.ByType["isv"] == nil {
 		t.Errorf("tiers: %+v", p.Tiers)
 	}

@@ -56,10 +56,22 @@ func (p *parser) metrics(n *yaml.Node) {
 			p.errorf(m.node, path, "expected exactly one of count, sum, avg, distinct or ratio, got %s", got)
 			continue
 		}
-		met := &Metric{Name: name, Line: e.k.Line}
+		met := &Metric{Name: name, Unit: UnitNumber, Line: e.k.Line}
 		good := true
 		if v := m.get("label"); v != nil {
 			met.Label, _ = p.text(v, m.at("label"))
+		}
+		if v := m.get("unit"); v != nil {
+			u, ok := p.enum(v, m.at("unit"), string(UnitNumber), string(UnitCurrency), string(UnitPercent))
+			met.Unit = Unit(u)
+			if ok && met.Unit == UnitCurrency {
+				p.later(func() {
+					if !p.hasCurrency {
+						p.errorf(v, m.at("unit"), "unit currency needs the program's currency: add a top-level key like currency: EUR (an ISO 4217 code)")
+					}
+				})
+			}
+			good = good && ok
 		}
 		kind := kinds[0]
 		switch kind {

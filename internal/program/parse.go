@@ -26,7 +26,7 @@ const maxDetails = 200
 // line, key and what was expected.
 //
 // Defaults for keys the file leaves out: timezone UTC, fiscal_year_start 1,
-// points never expire; tiers: window 4q, decision_days 10, grace 1,
+// no currency, metrics unit number, points never expire; tiers: window 4q, decision_days 10, grace 1,
 // nudge_at 0.8, appeal_days 10; challenges: for member, winners 3,
 // finalize_after 24h; leaderboards: for member, window all; steps: count 1,
 // from joined_at; registration: review_within 2d, hold 90d, conflict
@@ -79,6 +79,7 @@ type parser struct {
 	cohorts      map[string]bool
 	tiers        map[string]bool
 	hasTiers     bool
+	hasCurrency  bool // the file has a currency key, even a broken one
 	badges       map[string]bool
 	challenges   map[string]bool
 	rewardBadges map[string]bool // badges some challenge gives as a reward

@@ -236,6 +236,33 @@ func TestParseFillsDefaults(t *testing.T) {
 	}
 }
 
+func TestParseReadsCurrencyAndMetricUnits(t *testing.T) {
+	p := mustParse(t, lines(
+		"name: T",
+		"currency: EUR",
+		"metrics:",
+		"  revenue: {sum: deal.won, value: event.attrs.amount, label: Revenue, rolling 4 quarters, unit: currency}",
+		"  wins: {count: deal.won, unit: number}",
+		"  registrations: {count: deal.registered}",
+		"  win_rate: {ratio: [wins, registrations], unit: percent}",
+	))
+	if p.Currency != "EUR" {
+		t.Errorf("currency = %q, want EUR", p.Currency)
+	}
+	if l := p.Metric("revenue").Label; l != "Revenue, rolling 4 quarters" {
+		t.Errorf("label before unit = %q", l)
+	}
+	want := map[string]Unit{"revenue": UnitCurrency, "wins": UnitNumber, "registrations": UnitNumber, "win_rate": UnitPercent, "points": UnitNumber}
+	for name, u := range want {
+		if got := p.Metric(name).Unit; got != u {
+			t.Errorf("metric %s unit = %q, want %q", name, got, u)
+		}
+	}
+	if p := mustParse(t, "name: T\n"); p.Currency != "" {
+		t.Errorf("currency without the key = %q, want none", p.Currency)
+	}
+}
+
 func TestParseAwardNumberIsConstantAndStringIsCEL(t *testing.T) {
 	p := mustParse(t, lines(
 		"name: T",
@@ -366,6 +393,13 @@ func TestParseReportsBrokenFiles(t *testing.T) {
 		{"fiscal year start 13", lines("name: T", "fiscal_year_start: 13"), false, 2, "fiscal_year_start", "1 to 12"},
 		{"fiscal year start 0", lines("name: T", "fiscal_year_start: 0"), false, 2, "fiscal_year_start", "1 to 12, got 0"},
 		{"fiscal year start text", lines("name: T", "fiscal_year_start: March"), false, 2, "fiscal_year_start", `expected a whole number, got a string ("March")`},
+		{"unknown currency", lines("name: T", "currency: EUX"), false, 2, "currency", `unknown currency "EUX": expected an ISO 4217 currency code`},
+		{"currency in lower case", lines("name: T", "currency: eur"), false, 2, "currency", `three capital letters such as EUR or USD, got "eur" (did you mean "EUR"?)`},
+		{"currency as a symbol", lines("name: T", "currency: €"), false, 2, "currency", `three capital letters`},
+		{"currency not text", lines("name: T", "currency: 978"), false, 2, "currency", `expected an ISO 4217 currency code such as EUR or USD, got a number (978)`},
+		{"metric unit unknown", "name: T\nmetrics:\n  m: {count: x, unit: dollars}\n", false, 3, "metrics.m.unit", `expected number, currency or percent, got a string ("dollars")`},
+		{"metric unit currency without currency", "name: T\nmetrics:\n  m: {sum: x, value: event.attrs.amount, unit: currency}\n", false, 3, "metrics.m.unit", "unit currency needs the program's currency: add a top-level key like currency: EUR"},
+		{"metric unit currency with a broken currency", "name: T\ncurrency: EURO\nmetrics:\n  m: {sum: x, value: event.attrs.amount, unit: currency}\n", false, 2, "currency", "three capital letters"},
 		{"invalid activity type", lines("name: T", "activities: {Portal Login: {label: x}}"), false, 2, `activities["Portal Login"]`, "invalid event type"},
 		{"leaderboard unknown cohort", lines("leaderboards:", "  - {id: l, metric: wins, cohort: region}"), true, 13, "leaderboards[0].cohort", `unknown cohort "region": expected one of size`},
 		{"cohort CEL over event", "name: T\ncohorts:\n  bad: event.type\n", false, 3, "cohorts.bad", "undeclared reference to 'event'"},

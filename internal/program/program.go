@@ -25,6 +25,9 @@ type Program struct {
 	Timezone        string
 	FiscalYearStart int // month 1..12
 	Calendar        *Calendar
+	// Currency is the ISO 4217 code (like EUR) of the metrics whose unit is
+	// currency; empty when the file names none.
+	Currency string
 
 	Activities map[string]Activity
 	// Cohorts in file order. Each expression is CEL over `partner` giving a
@@ -90,11 +93,24 @@ type Metric struct {
 	Num, Den  string
 	MinSample float64
 	Label     string // optional, for display
-	Line      int
+	// Unit says how values read: a plain number, money in the program's
+	// currency, or a share shown as a percentage (0.45 is 45 %).
+	Unit Unit
+	Line int
 }
 
+// Unit is what a metric's values measure, for display.
+type Unit string
+
+// The units. UnitNumber is the default.
+const (
+	UnitNumber   Unit = "number"
+	UnitCurrency Unit = "currency"
+	UnitPercent  Unit = "percent"
+)
+
 // PointsMetric is the built-in metric named "points".
-var PointsMetric = &Metric{Name: "points", Kind: MetricPoints}
+var PointsMetric = &Metric{Name: "points", Kind: MetricPoints, Unit: UnitNumber}
 
 // ExpiryKind is when awarded points expire.
 type ExpiryKind int

@@ -10,11 +10,11 @@ import (
 
 // The keys each part of the file allows.
 var (
-	topKeys = []string{"name", "description", "timezone", "fiscal_year_start", "activities", "cohorts",
+	topKeys = []string{"name", "description", "timezone", "fiscal_year_start", "currency", "activities", "cohorts",
 		"metrics", "points", "levels", "badges", "tiers", "challenges", "leaderboards", "rewards", "registration"}
 	activityKeys    = []string{"label", "vanity"}
 	metricKindKeys  = []string{"count", "sum", "avg", "distinct", "ratio"}
-	metricKeys      = []string{"count", "sum", "avg", "distinct", "ratio", "where", "value", "min_sample", "label"}
+	metricKeys      = []string{"count", "sum", "avg", "distinct", "ratio", "where", "value", "min_sample", "label", "unit"}
 	pointsKeys      = []string{"expire", "rules"}
 	ruleKeys        = []string{"id", "label", "on", "when", "award", "to", "limit", "once_per", "multiplier"}
 	limitKeys       = []string{"max", "per"}
@@ -65,6 +65,10 @@ func (p *parser) program(root *yaml.Node) {
 				p.prog.FiscalYearStart = int(v)
 			}
 		}
+	}
+	if n := m.get("currency"); n != nil {
+		p.hasCurrency = true
+		p.prog.Currency, _ = p.currency(n, "currency")
 	}
 	if n := m.get("activities"); n != nil {
 		p.activities(n)

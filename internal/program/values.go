@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"cel.dev/cel-go/cel"
+	"golang.org/x/text/currency"
 	"gopkg.in/yaml.v3"
 
 	"github.com/rung-dev/rung"
@@ -344,4 +345,30 @@ func (p *parser) reference(n *yaml.Node, path, what, name string, known map[stri
 	default:
 		p.errorf(n, path, "unknown %s %q: expected one of %s", what, name, strings.Join(names, ", "))
 	}
+}
+
+var currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
+
+// currency reads an ISO 4217 currency code such as EUR or USD.
+func (p *parser) currency(n *yaml.Node, path string) (string, bool) {
+	n = deref(n)
+	if !scalar(n) || n.ShortTag() != "!!str" {
+		p.errorf(n, path, "expected an ISO 4217 currency code such as EUR or USD, got %s", describe(n))
+		return "", false
+	}
+	if !currencyCode.MatchString(n.Value) {
+		msg := fmt.Sprintf("expected an ISO 4217 currency code of three capital letters such as EUR or USD, got %q", n.Value)
+		if up := strings.ToUpper(n.Value); currencyCode.MatchString(up) {
+			if _, err := currency.ParseISO(up); err == nil {
+				msg += fmt.Sprintf(" (did you mean %q?)", up)
+			}
+		}
+		p.errorf(n, path, "%s", msg)
+		return "", false
+	}
+	if _, err := currency.ParseISO(n.Value); err != nil {
+		p.errorf(n, path, "unknown currency %q: expected an ISO 4217 currency code such as EUR or USD", n.Value)
+		return "", false
+	}
+	return n.Value, true
 }

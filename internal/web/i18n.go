@@ -7,6 +7,14 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+
+	"golang.org/x/text/currency"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+	"golang.org/x/text/number"
+
+	"github.com/rung-dev/rung/internal/program"
 )
 
 // The locales the portal and console speak. English is the default and the
@@ -18,6 +26,9 @@ var locales = []string{"en", "de"}
 type Locale struct {
 	Lang string
 	loc  *time.Location
+	// prog gives metrics their units and the program's currency; nil
+	// shows every value as a plain number.
+	prog *program.Program
 }
 
 func newLocale(lang string, loc *time.Location) *Locale {
@@ -97,13 +108,81 @@ func (l *Locale) Num(v any) string {
 	return b.String()
 }
 
-// Percent formats a share in [0, 1] as a whole percentage.
+// nbsp keeps a number and its sign of unit on one line.
+const nbsp = "\u00a0"
+
+// Percent formats a share (1 is 100 %) as a percentage with up to one
+// decimal: "45.5%" in English, "45,5 %" in German.
 func (l *Locale) Percent(f float64) string {
-	p := int(math.Round(f * 100))
-	if l.Lang == "de" {
-		return strconv.Itoa(p) + " %"
+	p := l.Num(math.Round(f*1000) / 10)
+	if p == "-0" {
+		p = "0"
 	}
-	return strconv.Itoa(p) + "%"
+	if l.Lang == "de" {
+		return p + nbsp + "%"
+	}
+	return p + "%"
+}
+
+// Money formats an amount in a currency given by its ISO 4217 code, with
+// the locale's symbol, separators and placement: "€42,000" in English,
+// "42.000 €" in German. Whole amounts show no cents; others show the
+// currency's usual decimals. An unknown code gives a plain number.
+func (l *Locale) Money(v float64, code string) string {
+	cur, err := currency.ParseISO(code)
+	if err != nil {
+		return l.Num(v)
+	}
+	tag := language.English
+	if l.Lang == "de" {
+		tag = language.German
+	}
+	p := message.NewPrinter(tag)
+	sym := p.Sprint(currency.Symbol(cur))
+	scale, _ := currency.Standard.Rounding(cur)
+	pow := math.Pow10(scale)
+	v = math.Round(v*pow) / pow
+	opt := number.Scale(scale)
+	if v == math.Trunc(v) {
+		opt = number.MaxFractionDigits(0)
+	}
+	amount := p.Sprint(number.Decimal(math.Abs(v), opt))
+	sign := ""
+	if v < 0 {
+		sign = "-"
+	}
+	if l.Lang == "de" {
+		return sign + amount + nbsp + sym
+	}
+	if r := []rune(sym); len(r) > 0 && unicode.IsLetter(r[len(r)-1]) {
+		sym += nbsp // CHF 42,000
+	}
+	return sign + sym + amount
+}
+
+// Measure formats a value in a metric unit: money in the currency code,
+// a percentage, or a plain number.
+func (l *Locale) Measure(v float64, unit program.Unit, code string) string {
+	switch unit {
+	case program.UnitCurrency:
+		return l.Money(v, code)
+	case program.UnitPercent:
+		return l.Percent(v)
+	}
+	return l.Num(v)
+}
+
+// Metric formats a value of the named metric by the unit the program
+// gives it; "points" and unknown metrics are plain numbers.
+func (l *Locale) Metric(name string, v float64) string {
+	if l.prog == nil {
+		return l.Num(v)
+	}
+	m := l.prog.Metric(name)
+	if m == nil {
+		return l.Num(v)
+	}
+	return l.Measure(v, m.Unit, l.prog.Currency)
 }
 
 var months = map[string][12]string{

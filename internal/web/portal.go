@@ -14,6 +14,7 @@ import (
 // it, overall and in its cohort.
 type boardView struct {
 	ID, Name   string
+	Metric     string // the board's metric, whose unit formats Value
 	ForPartner bool
 	Self       string
 	Rank       int
@@ -56,7 +57,7 @@ func boardsFor(e *engine.Engine, prog *program.Program, ranks []engine.Standing,
 		if def == nil {
 			continue
 		}
-		bv := boardView{ID: s.Leaderboard, Name: def.Name, ForPartner: forPartner, Self: self, Rank: s.Rank, CohortRank: s.CohortRank,
+		bv := boardView{ID: s.Leaderboard, Name: def.Name, Metric: def.Metric, ForPartner: forPartner, Self: self, Rank: s.Rank, CohortRank: s.CohortRank,
 			Cohort: s.Cohort, Of: s.Of, Value: s.Value, ShowValues: staff || def.Metric == "points", staff: staff}
 		if pg, err := e.Leaderboard(s.Leaderboard, engine.BoardQuery{Around: self, Limit: size}); err == nil {
 			bv.Around = pg.Entries

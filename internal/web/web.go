@@ -23,6 +23,7 @@ import (
 
 	"github.com/rung-dev/rung"
 	"github.com/rung-dev/rung/internal/engine"
+	"github.com/rung-dev/rung/internal/program"
 	"github.com/rung-dev/rung/internal/service"
 	"github.com/rung-dev/rung/internal/store"
 )
@@ -232,11 +233,14 @@ func (h *Handler) newPage(w http.ResponseWriter, r *http.Request, title, nav str
 		acctLocale = v.Account.Locale
 	}
 	var loc *time.Location
+	var prog *program.Program
 	h.svc.Read(func(e *engine.Engine) error {
 		loc = e.Calendar().Loc
+		prog = e.Program()
 		return nil
 	})
 	p := &page{L: newLocale(pickLocale(acctLocale, r), loc), V: v, Nav: nav, Path: r.URL.RequestURI(), Data: data}
+	p.L.prog = prog
 	p.Title = p.L.T(title)
 	if v != nil {
 		p.CSRF = v.Session.CSRF
