@@ -42,7 +42,8 @@ Usage:
 
 The database is --db or RUNG_DB: a SQLite path (default rung.db) or a postgres:// URL.
 The listen address is --addr or RUNG_ADDR (default 127.0.0.1:8080); RUNG_URL is how browsers
-reach it, for sign-in links (default http://ADDR).
+reach it, for sign-in links and as the issuer (did:web) of badge credentials (default http://ADDR).
+Badge credentials name --issuer-name or RUNG_ISSUER_NAME as issuer (default the program's name).
 `
 
 func main() {

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/credential"
+	"github.com/rung-dev/rung/internal/engine"
+	"github.com/rung-dev/rung/internal/service"
+)
+
+// credentialFlags are the settings of the Open Badges issuer.
+type credentialFlags struct {
+	name, url string
+	every     time.Duration
+}
+
+func (c *credentialFlags) register(fs *flag.FlagSet) error {
+	every, err := envDuration("RUNG_CREDENTIALS_EVERY", 15*time.Second)
+	if err != nil {
+		return err
+	}
+	fs.StringVar(&c.name, "issuer-name", env("RUNG_ISSUER_NAME", ""), "the vendor's name on badge credentials; the program's name when empty (RUNG_ISSUER_NAME)")
+	fs.StringVar(&c.url, "issuer-url", env("RUNG_ISSUER_URL", ""), "the vendor's home page on badge credentials, optional (RUNG_ISSUER_URL)")
+	fs.DurationVar(&c.every, "credentials-every", every, "how often to issue credentials for new badge awards and revoke those of revoked ones (RUNG_CREDENTIALS_EVERY)")
+	return nil
+}
+
+func (c *credentialFlags) check() error {
+	if c.every <= 0 {
+		return rung.Errorf(rung.EINVALID, "--credentials-every must be positive, such as 15s")
+	}
+	return nil
+}
+
+// issuer makes the credential issuer for the public address base. The
+// issuer's name is --issuer-name, else the program's name, else "Rung".
+func (c *credentialFlags) issuer(ctx context.Context, svc *service.Service, base string, log *slog.Logger) (*credential.Issuer, error) {
+	name := strings.TrimSpace(c.name)
+	if name == "" {
+		svc.Read(func(e *engine.Engine) error {
+			if p := e.Program(); p != nil {
+				name = p.Name
+			}
+			return nil
+		})
+	}
+	if name == "" {
+		name = "Rung"
+	}
+	iss, err := credential.New(ctx, svc.Store(), credential.Config{BaseURL: base, IssuerName: name, IssuerURL: c.url})
+	if err != nil {
+		return nil, err
+	}
+	log.Info("credentials", "issuer", iss.DID(), "issuer_name", name, "every", c.every)
+	return iss, nil
+}
