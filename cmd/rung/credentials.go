@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"time"
@@ -58,4 +60,50 @@ func (c *credentialFlags) issuer(ctx context.Context, svc *service.Service, base
 	}
 	log.Info("credentials", "issuer", iss.DID(), "issuer_name", name, "every", c.every)
 	return iss, nil
+}
+
+const credentialsUsage = `usage:
+  rung credentials rotate-key [--db]
+      make a new signing key for badge credentials and print its id; older keys stay published`
+
+// cmdCredentials manages the badge credential issuer.
+func cmdCredentials(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "rotate-key" {
+		return rung.Errorf(rung.EINVALID, "%s", credentialsUsage)
+	}
+	fs := flags("credentials "+args[0], stderr)
+	db := fs.String("db", env("RUNG_DB", "rung.db"), "SQLite path or postgres:// URL (RUNG_DB)")
+	if pos, err := parse(fs, args[1:]); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return rung.Errorf(rung.EINVALID, "rotate-key takes no arguments\n%s", credentialsUsage)
+	}
+	st, err := openStore(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	had, err := st.CredentialKeys(ctx)
+	if err != nil {
+		return err
+	}
+	// The key is the same whatever the issuer's address and name; they
+	// only matter to what is signed. On a database without a key, New
+	// makes the first one, and that is the new key.
+	iss, err := credential.New(ctx, st, credential.Config{BaseURL: "http://localhost", IssuerName: "Rung"})
+	if err != nil {
+		return err
+	}
+	var k credential.Key
+	if len(had) == 0 {
+		keys, err := iss.Keys(ctx)
+		if err != nil {
+			return err
+		}
+		k = keys[len(keys)-1]
+	} else if k, err = iss.RotateKey(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, k.ID)
+	return nil
 }

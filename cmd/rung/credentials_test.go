@@ -198,3 +198,38 @@ func TestServeIssuesAndRevokesBadgeCredentials(t *testing.T) {
 		t.Fatal("the verification page does not say the credential is revoked")
 	}
 }
+
+// TestRotateKeyPrintsTheNewKey: the printed id is the current key, and the
+// key before it stays published.
+func TestRotateKeyPrintsTheNewKey(t *testing.T) {
+	ctx := context.Background()
+	db := filepath.Join(t.TempDir(), "rung.db")
+	first, err := runCmd(t, "credentials", "rotate-key", "--db", db)
+	if err != nil {
+		t.Fatalf("rotate-key: %v\n%s", err, first)
+	}
+	second, err := runCmd(t, "credentials", "rotate-key", "--db", db)
+	if err != nil {
+		t.Fatalf("rotate-key: %v\n%s", err, second)
+	}
+	first, second = strings.TrimSpace(first), strings.TrimSpace(second)
+	if !strings.HasPrefix(second, "key-") || first == second {
+		t.Fatalf("rotate-key printed %q, then %q", first, second)
+	}
+	st, err := sqlite.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	keys, err := st.CredentialKeys(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first run made the first key; the second rotated to another.
+	if len(keys) != 2 || keys[0].ID != first || keys[1].ID != second {
+		t.Fatalf("keys after two rotations: %d, want the printed ids last", len(keys))
+	}
+	if _, err := runCmd(t, "credentials", "rotate"); err == nil {
+		t.Fatal("an unknown subcommand is accepted")
+	}
+}

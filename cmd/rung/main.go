@@ -36,6 +36,7 @@ Usage:
   rung rebuild   [--db]                                     recompute all state from the log and time it
   rung backup FILE [--db]                                   a consistent copy of a SQLite database
   rung copy --from SRC --to DST                             copy every fact into an empty database, and verify
+  rung credentials rotate-key [--db]                        a new signing key for badge credentials (prints its id)
   rung user add --email E --role admin|manager [--partners p1,p2]   a console account (password from stdin, or generated)
   rung user link --member ID                                a one-time portal sign-in link for a partner member
   rung user role --member ID --role member|partner_admin    let a member see their whole company
@@ -105,6 +106,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdCopy(ctx, rest, stdout, stderr)
 	case "registrations":
 		return cmdRegistrations(ctx, rest, stdout, stderr)
+	case "credentials":
+		return cmdCredentials(ctx, rest, stdout, stderr)
 	case "user":
 		return cmdUser(ctx, rest, os.Stdin, stdout, stderr)
 	case "help", "-h", "--help":
