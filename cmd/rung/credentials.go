@@ -22,7 +22,7 @@ type credentialFlags struct {
 }
 
 func (c *credentialFlags) register(fs *flag.FlagSet) error {
-	every, err := envDuration("RUNG_CREDENTIALS_EVERY", 15*time.Second)
+	every, err := envDuration("RUNG_CREDENTIALS_EVERY", time.Minute)
 	if err != nil {
 		return err
 	}
@@ -34,7 +34,7 @@ func (c *credentialFlags) register(fs *flag.FlagSet) error {
 
 func (c *credentialFlags) check() error {
 	if c.every <= 0 {
-		return rung.Errorf(rung.EINVALID, "--credentials-every must be positive, such as 15s")
+		return rung.Errorf(rung.EINVALID, "--credentials-every must be positive, such as 1m")
 	}
 	return nil
 }
