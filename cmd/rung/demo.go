@@ -13,6 +13,7 @@ import (
 	"github.com/rung-dev/rung"
 	"github.com/rung-dev/rung/internal/demo"
 	"github.com/rung-dev/rung/internal/engine"
+	"github.com/rung-dev/rung/internal/issuance"
 	"github.com/rung-dev/rung/internal/registration"
 	"github.com/rung-dev/rung/internal/service"
 	"github.com/rung-dev/rung/internal/store"
@@ -28,7 +29,14 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	members := fs.Int("members", 3200, "members to generate")
 	months := fs.Int("months", 12, "months of history")
 	seed := fs.Int64("seed", 1, "random seed")
+	var cred credentialFlags
+	if err := cred.register(fs); err != nil {
+		return err
+	}
 	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := cred.check(); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -62,6 +70,22 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	url := "http://" + ln.Addr().String()
+	iss, err := cred.issuer(ctx, svc, publicURL(ln), log)
+	if err != nil {
+		return err
+	}
+	// Credentials for the demo's badges are issued in the background; the
+	// reconciler stops before the service closes.
+	rctx, stopIssuing := context.WithCancel(ctx)
+	issuing := make(chan struct{})
+	go func() {
+		defer close(issuing)
+		issuance.New(svc, iss, log).Run(rctx, cred.every)
+	}()
+	defer func() {
+		stopIssuing()
+		<-issuing
+	}()
 	adminEmail, adminPassword, link, err := demoAccounts(ctx, svc, url, stats.topMember)
 	if err != nil {
 		return err
@@ -90,7 +114,7 @@ Press Ctrl-C to stop%s.
 `, url, stats.partners, stats.members, stats.events, time.Since(start).Round(time.Millisecond), dbPath,
 		url, adminEmail, adminPassword, stats.topMember, link,
 		key, key, url, key, url, stats.topPartner, key, url, stats.topMember, keepNote)
-	return serve(ctx, ln, svc, log)
+	return serve(ctx, ln, svc, iss, log)
 }
 
 type demoStats struct {

@@ -46,6 +46,11 @@ func TestDemoOpensWithThePortalReady(t *testing.T) {
 	if base == nil || email == nil || password == nil || link == nil {
 		t.Fatalf("the demo does not print the URL, the admin login and a sign-in link:\n%s", text)
 	}
+	if res, err := http.Get(base[1] + "/.well-known/did.json"); err != nil || res.StatusCode != 200 {
+		t.Fatalf("the demo does not serve the issuer's DID document: %v", err)
+	} else {
+		res.Body.Close()
+	}
 	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 	browse := func() *http.Client {
 		jar, _ := cookiejar.New(nil)

@@ -36,13 +36,15 @@ Usage:
   rung rebuild   [--db]                                     recompute all state from the log and time it
   rung backup FILE [--db]                                   a consistent copy of a SQLite database
   rung copy --from SRC --to DST                             copy every fact into an empty database, and verify
+  rung credentials rotate-key [--db]                        a new signing key for badge credentials (prints its id)
   rung user add --email E --role admin|manager [--partners p1,p2]   a console account (password from stdin, or generated)
   rung user link --member ID                                a one-time portal sign-in link for a partner member
   rung user role --member ID --role member|partner_admin    let a member see their whole company
 
 The database is --db or RUNG_DB: a SQLite path (default rung.db) or a postgres:// URL.
 The listen address is --addr or RUNG_ADDR (default 127.0.0.1:8080); RUNG_URL is how browsers
-reach it, for sign-in links (default http://ADDR).
+reach it, for sign-in links and as the issuer (did:web) of badge credentials (default http://ADDR).
+Badge credentials name --issuer-name or RUNG_ISSUER_NAME as issuer (default the program's name).
 `
 
 func main() {
@@ -104,6 +106,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdCopy(ctx, rest, stdout, stderr)
 	case "registrations":
 		return cmdRegistrations(ctx, rest, stdout, stderr)
+	case "credentials":
+		return cmdCredentials(ctx, rest, stdout, stderr)
 	case "user":
 		return cmdUser(ctx, rest, os.Stdin, stdout, stderr)
 	case "help", "-h", "--help":

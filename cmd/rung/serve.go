@@ -15,6 +15,8 @@ import (
 	"github.com/rung-dev/rung"
 	"github.com/rung-dev/rung/internal/api"
 	"github.com/rung-dev/rung/internal/connect/natsin"
+	"github.com/rung-dev/rung/internal/credential"
+	"github.com/rung-dev/rung/internal/issuance"
 	"github.com/rung-dev/rung/internal/jobs"
 	"github.com/rung-dev/rung/internal/registration"
 	"github.com/rung-dev/rung/internal/service"
@@ -36,11 +38,18 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	followEvery := fs.Duration("follow-every", followDefault, "on PostgreSQL, how often to poll for what other instances wrote, besides listening for it (RUNG_FOLLOW_EVERY)")
+	var cred credentialFlags
+	if err := cred.register(fs); err != nil {
+		return err
+	}
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	if *followEvery <= 0 {
 		return rung.Errorf(rung.EINVALID, "--follow-every must be positive, such as 100ms")
+	}
+	if err := cred.check(); err != nil {
+		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	gc := tuneGC()
@@ -55,10 +64,22 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer svc.Close()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return rung.Errorf(rung.EUNAVAILABLE, "cannot listen on %s: %v (is another server running? choose another --addr)", *addr, err)
+	}
+	defer ln.Close()
+	iss, err := cred.issuer(ctx, svc, publicURL(ln), log)
+	if err != nil {
+		return err
+	}
 	// The scheduler: every instance runs one; the one that leads runs the
 	// jobs. It stops before the service and the store close.
 	runner := jobs.New(st, jobs.Options{Logger: log})
 	if err := runner.Add(registration.New(svc, registration.Options{Logger: log}).SweepJob()); err != nil {
+		return err
+	}
+	if err := runner.Add(issuance.New(svc, iss, log).Job(cred.every)); err != nil {
 		return err
 	}
 	jctx, stopJobs := context.WithCancel(ctx)
@@ -71,10 +92,6 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		stopJobs()
 		<-jobsDone
 	}()
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return rung.Errorf(rung.EUNAVAILABLE, "cannot listen on %s: %v (is another server running? choose another --addr)", *addr, err)
-	}
 	fmt.Fprintf(stdout, "Rung is serving on http://%s\n", ln.Addr())
 	if intake.URL != "" {
 		// The intake runs beside the HTTP server; if it cannot start, the
@@ -96,7 +113,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			<-done
 		}()
 	}
-	if err := serve(ctx, ln, svc, log); err != nil {
+	if err := serve(ctx, ln, svc, iss, log); err != nil {
 		return err
 	}
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
@@ -105,15 +122,19 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
+// publicURL is how browsers and verifiers reach the server: RUNG_URL, or
+// the listen address.
+func publicURL(ln net.Listener) string { return env("RUNG_URL", "http://"+ln.Addr().String()) }
+
 // serve runs the HTTP server until ctx ends, then shuts down gracefully.
-func serve(ctx context.Context, ln net.Listener, svc *service.Service, log *slog.Logger) error {
-	wh, err := web.New(svc, web.Options{Logger: log, BaseURL: env("RUNG_URL", "http://"+ln.Addr().String()), SecureCookies: os.Getenv("RUNG_SECURE_COOKIES") == "1"})
+func serve(ctx context.Context, ln net.Listener, svc *service.Service, iss *credential.Issuer, log *slog.Logger) error {
+	wh, err := web.New(svc, web.Options{Logger: log, BaseURL: publicURL(ln), SecureCookies: os.Getenv("RUNG_SECURE_COOKIES") == "1"})
 	if err != nil {
 		return err
 	}
 	defer wh.Close()
 	srv := &http.Server{
-		Handler:           wh.Mount(api.New(svc, log)),
+		Handler:           handler(wh.Mount(api.New(svc, log)), credential.NewHandler(iss, log)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      2 * time.Minute,
@@ -134,6 +155,17 @@ func serve(ctx context.Context, ln net.Listener, svc *service.Service, log *slog
 		return err
 	}
 	return nil
+}
+
+// handler routes the credential URLs (SPEC: docs/credentials.md) to the
+// credential handler and everything else to the web and the API.
+func handler(app, cred http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/", app)
+	mux.Handle("/credentials/", cred)
+	mux.Handle("/.well-known/did.json", cred)
+	mux.Handle("/.well-known/jwks.json", cred)
+	return mux
 }
 
 // tuneGC makes the collector less eager than Go's default unless GOGC is

@@ -1013,3 +1013,36 @@ func dumpHoldings(w io.Writer, holds []*holding) {
 		}
 	}
 }
+
+// HeldBadge is a badge (level) a member or partner holds now.
+type HeldBadge struct {
+	Subject string // the member's or partner's id
+	Kind    string // member | partner
+	Badge   *program.Badge
+	BadgeCard
+}
+
+// EachHeldBadge calls fn for every badge a member or partner holds now,
+// whatever the as-of time: the badges adapters act on, such as issuing
+// credentials. The order is unspecified.
+func (e *Engine) EachHeldBadge(fn func(HeldBadge)) {
+	each := func(subj any, holds []*holding) {
+		id, kind := subjectKey(subj)
+		for _, h := range holds {
+			if h == nil {
+				continue
+			}
+			for i := range h.held {
+				hl := &h.held[i]
+				fn(HeldBadge{Subject: id, Kind: kind, Badge: h.badge, BadgeCard: BadgeCard{ID: h.badge.ID, Name: h.badge.Name,
+					Level: hl.level, AwardedAt: unixTime(hl.at), Evidence: evidenceOf(h.badge, hl), Events: heldEvents(hl)}})
+			}
+		}
+	}
+	for _, m := range e.members {
+		each(m, m.holds)
+	}
+	for _, p := range e.partners {
+		each(p, p.holds)
+	}
+}

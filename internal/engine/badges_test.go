@@ -465,3 +465,43 @@ func TestRecognitionFeed(t *testing.T) {
 		t.Error("unknown partner: no error")
 	}
 }
+
+// TestEachHeldBadgeListsWhatScorecardsShow: every badge on a member's or
+// partner's scorecard, and nothing a retraction took away.
+func TestEachHeldBadgeListsWhatScorecardsShow(t *testing.T) {
+	h := newBadgeTest(t)
+	h.send(ev("c1", "certification.earned", "p1", "m2", at(4, 10), map[string]any{"cert": "architect", "cert_id": "ARC-1"}))
+	h.send(ev("c2", "certification.earned", "p1", "m1", at(4, 11), map[string]any{"cert": "architect", "cert_id": "ARC-2"}))
+	for i, id := range []string{"r1", "r2", "r3"} {
+		h.send(ev(id, "deal.registered", "p1", "m1", at(5+i, 10), nil))
+	}
+	h.send(ev("w1", "deal.won", "p1", "m1", at(9, 10), map[string]any{"amount": 2000, "deal": "D-1"}))
+	h.retract("c2")
+
+	var got []string
+	h.e.EachHeldBadge(func(b HeldBadge) {
+		s := b.Kind + ":" + b.Subject + ":" + b.ID
+		if b.Level != "" {
+			s += "/" + b.Level
+		}
+		got = append(got, s+"@"+b.AwardedAt.In(berlin).Format("02T15"))
+	})
+	var want []string
+	for _, s := range []struct {
+		id      string
+		partner bool
+	}{{"m1", false}, {"m2", false}, {"p1", true}} {
+		kind := "member"
+		if s.partner {
+			kind = "partner"
+		}
+		for _, b := range h.badges(s.id, s.partner, time.Time{}) {
+			want = append(want, kind+":"+s.id+":"+b)
+		}
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) || len(want) < 4 {
+		t.Errorf("EachHeldBadge %v, scorecards %v", got, want)
+	}
+}
