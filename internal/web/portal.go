@@ -45,6 +45,9 @@ type portalData struct {
 	Boards   []boardView
 	Feed     []feedItem
 	Recent   []engine.LedgerEntry
+	// Badges the member holds, and the partner's own (team) badges.
+	Badges     []engine.BadgeCard
+	TeamBadges []engine.BadgeCard
 	Quarter  string
 	LevelMax bool
 }
@@ -101,6 +104,7 @@ func (h *Handler) portal(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		d.Card = sc
+		d.Badges = sc.Badges
 		d.LevelMax = sc.Level != nil && sc.Level.Next == ""
 		prog := e.Program()
 		if prog == nil {
@@ -110,6 +114,7 @@ func (h *Handler) portal(w http.ResponseWriter, r *http.Request) {
 		d.Boards = boardsFor(e, prog, sc.Ranks, m.ID, false, false, 5)
 		psc, err := e.PartnerScorecard(v.Partner, time.Time{})
 		if err == nil {
+			d.TeamBadges = psc.Badges
 			d.Tier = tierViewOf(prog, psc.Tier)
 			d.Boards = append(d.Boards, boardsFor(e, prog, psc.Ranks, v.Partner, true, false, 5)...)
 		}

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"log/slog"
-	"sort"
 	"sync"
 	"time"
 
@@ -59,11 +58,14 @@ type partnerStats struct {
 	Lifetime int64
 }
 
-// feedItem is a recognition in the community feed: a level reached.
+// feedItem is a recognition in the community feed: a badge earned or a
+// level reached. It never carries an amount: every partner sees the feed.
 type feedItem struct {
-	Member, MemberName string
+	Kind               string // badge | level
+	Member, MemberName string // the member, or the partner for a partner's badge
 	Partner, PartnerNm string
-	Level              string
+	Level              string // the level reached, or the badge's level
+	Badge              string // the badge's name
 	At                 time.Time
 }
 
@@ -185,61 +187,35 @@ func (c *statsCache) refresh(ctx context.Context) error {
 			return nil
 		})
 	}
-	s.Feed = c.feed(now)
+	s.Feed = c.feed()
 	c.mu.Lock()
 	c.cur = s
 	c.mu.Unlock()
 	return nil
 }
 
-// feed finds the levels members reached in the last 90 days, newest first.
-func (c *statsCache) feed(now time.Time) []feedItem {
+// feed takes the newest recognitions from the engine: badges earned and
+// levels reached, newest first.
+func (c *statsCache) feed() []feedItem {
 	var out []feedItem
-	since := now.AddDate(0, 0, -90)
-	var members []string
 	c.svc.Read(func(e *engine.Engine) error {
-		members = e.MemberIDs("")
-		return nil
-	})
-	for _, id := range members {
-		c.svc.Read(func(e *engine.Engine) error {
-			p := e.Program()
-			if p == nil || len(p.Levels) == 0 {
-				return nil
-			}
-			m, ok := e.Member(id)
-			if !ok {
-				return nil
-			}
-			l, err := e.Ledger(engine.LedgerFilter{Member: id})
-			if err != nil {
-				return nil
-			}
-			var sum int64
-			for _, le := range l {
-				before, _ := p.LevelAt(sum)
-				sum += le.Points
-				after, _ := p.LevelAt(sum)
-				if after.At > before.At && le.OccurredAt.After(since) {
-					partner := le.Partner
-					pn := partner
-					if pp, ok := e.Partner(partner); ok {
-						pn = pp.Name
-					}
-					out = append(out, feedItem{Member: id, MemberName: m.Name, Partner: partner, PartnerNm: pn, Level: after.Name, At: le.OccurredAt})
+		p := e.Program()
+		entries, err := e.Feed(engine.FeedFilter{Limit: 30})
+		if err != nil || p == nil {
+			return nil
+		}
+		for _, fe := range entries {
+			it := feedItem{Kind: fe.Kind, Member: fe.Subject, MemberName: fe.Name, Partner: fe.Partner, PartnerNm: fe.PartnerName,
+				Level: fe.Level, At: fe.At}
+			if fe.Kind == "badge" {
+				it.Badge = fe.Badge
+				if b := p.Badge(fe.Badge); b != nil && b.Name != "" {
+					it.Badge = b.Name
 				}
 			}
-			return nil
-		})
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].At.Equal(out[j].At) {
-			return out[i].At.After(out[j].At)
+			out = append(out, it)
 		}
-		return out[i].Member < out[j].Member
+		return nil
 	})
-	if len(out) > 30 {
-		out = out[:30]
-	}
 	return out
 }

@@ -176,6 +176,14 @@ var funcs = template.FuncMap{
 	},
 	"sub":  func(a, b int64) int64 { return a - b },
 	"subf": func(a, b float64) float64 { return max(0, a-b) },
+	// bdg passes a badge and whose it is to the badge partial.
+	"bdg": func(l *Locale, b engine.BadgeCard, team bool) any {
+		return struct {
+			L    *Locale
+			B    engine.BadgeCard
+			Team bool
+		}{l, b, team}
+	},
 	// bc and bt pass several values to the board partials.
 	"bc": func(l *Locale, b boardView) any {
 		base := "/portal/leaderboards"
