@@ -38,18 +38,18 @@ type tierView struct {
 }
 
 type portalData struct {
-	Member   rung.Member
-	Partner  rung.Partner
-	Card     engine.Scorecard
-	Tier     *tierView
-	Boards   []boardView
-	Feed     []feedItem
-	Recent   []engine.LedgerEntry
+	Member  rung.Member
+	Partner rung.Partner
+	Card    engine.Scorecard
+	Tier    *tierView
+	Boards  []boardView
+	Feed    []feedItem
+	Recent  []engine.LedgerEntry
 	// Badges the member holds, and the partner's own (team) badges.
 	Badges     []engine.BadgeCard
 	TeamBadges []engine.BadgeCard
-	Quarter  string
-	LevelMax bool
+	Quarter    string
+	LevelMax   bool
 }
 
 // boardsFor builds the board views of a scorecard's standings.
