@@ -255,6 +255,8 @@ func TestProgramProblemsTranslateTheirPhrases(t *testing.T) {
 			`Erwartet wird eine ganze Zahl, angegeben ist ein Text ("March").`},
 		{"a suggestion", "name: T\ntimezon: UTC\n",
 			`Unbekannter Schlüssel "timezon": Erlaubt sind `},
+		{"a type problem in CEL", "name: T\npoints:\n  rules:\n    - {id: a, on: x, award: 1, when: \"'a'\"}\n",
+			`Erwartet wird ein Ausdruck, der einen Wahrheitswert ergibt; er ergibt aber einen Text: "'a'"`},
 		{"joined keys", "name: T\nmetrics:\n  m: {count: x, sum: event.attrs.a}\n",
 			`Erwartet wird genau eines von count, sum, avg, distinct oder ratio, angegeben ist count und sum.`},
 	}
