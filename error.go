@@ -33,6 +33,12 @@ type Detail struct {
 	Column  int    `json:"column,omitempty"`
 	Key     string `json:"key,omitempty"`
 	Message string `json:"message"`
+
+	// Format and Args, when set, are the English format of Message and
+	// its arguments, kept so a user interface can show the problem in the
+	// user's language. They are not part of the API.
+	Format string `json:"-"`
+	Args   []any  `json:"-"`
 }
 
 func (d Detail) String() string {

@@ -1,7 +1,6 @@
 package program
 
 import (
-	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -53,7 +52,7 @@ func (p *parser) badge(n *yaml.Node, path string, ids map[string]*yaml.Node) *Ba
 			kinds = append(kinds, k)
 		}
 	}
-	only := func(key, kind string) {
+	only := func(key string, kind Phrase) {
 		if k, ok := m.keys[key]; ok {
 			p.errorf(k, m.at(key), "%s is only used by %s", key, kind)
 			good = false
@@ -61,7 +60,7 @@ func (p *parser) badge(n *yaml.Node, path string, ids map[string]*yaml.Node) *Ba
 	}
 	switch {
 	case len(kinds) > 1:
-		p.errorf(m.node, path, "a badge is awarded one way, by an event (on), a metric (metric with levels) or steps; this one has %s", strings.Join(kinds, " and "))
+		p.errorf(m.node, path, "a badge is awarded one way, by an event (on), a metric (metric with levels) or steps; this one has %s", joinAnd(kinds))
 		return nil
 	case len(kinds) == 0:
 		// Allowed only when a challenge gives it as a reward.

@@ -35,11 +35,11 @@ func loadLocation(tz string) (*time.Location, error) {
 		return time.UTC, nil
 	}
 	if tz == "Local" {
-		return nil, fmt.Errorf("time zone %q depends on the server: use an IANA name such as Europe/Berlin", tz)
+		return nil, message("time zone %q depends on the server: use an IANA name such as Europe/Berlin", tz)
 	}
 	loc, err := time.LoadLocation(tz)
 	if err != nil {
-		return nil, fmt.Errorf("unknown time zone %q: use an IANA name such as Europe/Berlin or America/New_York", tz)
+		return nil, message("unknown time zone %q: use an IANA name such as Europe/Berlin or America/New_York", tz)
 	}
 	return loc, nil
 }

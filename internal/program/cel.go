@@ -1,7 +1,6 @@
 package program
 
 import (
-	"fmt"
 	"math"
 	"strings"
 	"sync"
@@ -229,7 +228,10 @@ const (
 	wantString
 )
 
-func (w want) String() string {
+func (w want) String() string { return string(w.phrase()) }
+
+// phrase says in English what w asks for.
+func (w want) phrase() Phrase {
 	switch w {
 	case wantBool:
 		return "a bool"
@@ -266,6 +268,8 @@ func (w want) accepts(t *cel.Type) bool {
 type celIssue struct {
 	Line, Column int
 	Message      string
+	// Type, for a type problem, is Message as a format and arguments.
+	Type *Message
 }
 
 // compile parses, checks and plans a CEL expression. It returns the
@@ -295,7 +299,8 @@ func compileRefs(e *cel.Env, src string, w want) (cel.Program, EventFields, []ce
 		return nil, 0, out
 	}
 	if t := ast.OutputType(); !w.accepts(t) {
-		return nil, 0, []celIssue{{Message: fmt.Sprintf("expected an expression giving %s, but it gives %s", w, typeName(t))}}
+		m := message("expected an expression giving %s, but it gives %s", w.phrase(), typeName(t))
+		return nil, 0, []celIssue{{Message: m.String(), Type: &m}}
 	}
 	prg, err := e.Program(ast, cel.EvalOptions(cel.OptOptimize))
 	if err != nil {
@@ -330,20 +335,20 @@ func eventRefs(root celast.Expr) EventFields {
 }
 
 // typeName names a CEL type for a message.
-func typeName(t *cel.Type) string {
+func typeName(t *cel.Type) Message {
 	switch t.Kind() {
 	case types.BoolKind:
-		return "a bool"
+		return message("a bool")
 	case types.IntKind, types.UintKind, types.DoubleKind:
-		return "a number (" + t.String() + ")"
+		return message("a number (%s)", t.String())
 	case types.StringKind:
-		return "a string"
+		return message("a string")
 	case types.ListKind:
-		return "a list"
+		return message("a list")
 	case types.MapKind:
-		return "a map"
+		return message("a map")
 	case types.NullTypeKind:
-		return "null"
+		return message("null")
 	}
-	return t.String()
+	return message("%s", t.String())
 }

@@ -1,8 +1,6 @@
 package program
 
 import (
-	"strings"
-
 	"gopkg.in/yaml.v3"
 )
 
@@ -49,9 +47,9 @@ func (p *parser) metrics(n *yaml.Node) {
 			}
 		}
 		if len(kinds) != 1 {
-			got := "none"
+			var got any = Phrase("none")
 			if len(kinds) > 1 {
-				got = strings.Join(kinds, " and ")
+				got = joinAnd(kinds)
 			}
 			p.errorf(m.node, path, "expected exactly one of count, sum, avg, distinct or ratio, got %s", got)
 			continue

@@ -25,16 +25,16 @@ func isNull(n *yaml.Node) bool {
 }
 
 // describe says what a node is, for "expected X, got Y" messages.
-func describe(n *yaml.Node) string {
+func describe(n *yaml.Node) Message {
 	n = deref(n)
 	if n == nil {
-		return "nothing"
+		return message("nothing")
 	}
 	switch n.Kind {
 	case yaml.MappingNode:
-		return "a mapping"
+		return message("a mapping")
 	case yaml.SequenceNode:
-		return "a list"
+		return message("a list")
 	case yaml.ScalarNode:
 		v := n.Value
 		if len(v) > 40 {
@@ -42,19 +42,19 @@ func describe(n *yaml.Node) string {
 		}
 		switch n.ShortTag() {
 		case "!!null":
-			return "nothing (null)"
+			return message("nothing (null)")
 		case "!!bool":
-			return "a boolean (" + v + ")"
+			return message("a boolean (%s)", v)
 		case "!!int", "!!float":
-			return "a number (" + v + ")"
+			return message("a number (%s)", v)
 		case "!!timestamp":
-			return "a date (" + v + ")"
+			return message("a date (%s)", v)
 		case "!!str":
-			return fmt.Sprintf("a string (%q)", v)
+			return message("a string (%q)", v)
 		}
-		return "a value tagged " + n.ShortTag()
+		return message("a value tagged %s", n.ShortTag())
 	}
-	return "something else"
+	return message("something else")
 }
 
 // join appends a key to a dotted path; keys that are not plain words are
@@ -110,7 +110,7 @@ type entry struct {
 
 // entries returns the pairs of a mapping in file order, reporting
 // duplicate and non-scalar keys. Null values are kept (v is the null node).
-func (p *parser) entries(n *yaml.Node, path, expected string) ([]entry, bool) {
+func (p *parser) entries(n *yaml.Node, path string, expected Phrase) ([]entry, bool) {
 	n = deref(n)
 	if n == nil || n.Kind != yaml.MappingNode {
 		p.errorf(n, path, "expected %s, got %s", expected, describe(n))
@@ -136,7 +136,7 @@ func (p *parser) entries(n *yaml.Node, path, expected string) ([]entry, bool) {
 
 // fields reads a mapping whose keys must be among allowed. It reports
 // unknown keys and returns nil when n is not a mapping.
-func (p *parser) fields(n *yaml.Node, path, what string, allowed ...string) *mapping {
+func (p *parser) fields(n *yaml.Node, path string, what Phrase, allowed ...string) *mapping {
 	es, ok := p.entries(n, path, what)
 	if !ok {
 		return nil
@@ -154,11 +154,11 @@ func (p *parser) fields(n *yaml.Node, path, what string, allowed ...string) *map
 		}
 		prev = &es[i]
 		if !slices.Contains(allowed, e.key) {
-			msg := fmt.Sprintf("unknown key %q: allowed keys are %s", e.key, strings.Join(allowed, ", "))
 			if s := suggest(e.key, allowed); s != "" {
-				msg += fmt.Sprintf(" (did you mean %q?)", s)
+				p.errorf(e.k, join(path, e.key), "unknown key %q: allowed keys are %s (did you mean %q?)", e.key, strings.Join(allowed, ", "), s)
+			} else {
+				p.errorf(e.k, join(path, e.key), "unknown key %q: allowed keys are %s", e.key, strings.Join(allowed, ", "))
 			}
-			p.errorf(e.k, join(path, e.key), "%s", msg)
 			continue
 		}
 		m.keys[e.key], m.vals[e.key] = e.k, e.v
@@ -170,7 +170,12 @@ func (p *parser) fields(n *yaml.Node, path, what string, allowed ...string) *map
 var textKeys = []string{"label", "name", "description"}
 
 // require reports a missing key and returns its value node, or nil.
-func (p *parser) require(m *mapping, key, expected string) *yaml.Node {
+func (p *parser) require(m *mapping, key string, expected Phrase) *yaml.Node {
+	return p.requireAs(m, key, expected)
+}
+
+// requireAs is require with what is expected as a Phrase or a Message.
+func (p *parser) requireAs(m *mapping, key string, expected any) *yaml.Node {
 	v := m.get(key)
 	if v == nil {
 		if k, present := m.keys[key]; present {
@@ -218,7 +223,7 @@ func editDistance(a, b string) int {
 }
 
 // list returns the items of a sequence, reporting anything else.
-func (p *parser) list(n *yaml.Node, path, expected string) ([]*yaml.Node, bool) {
+func (p *parser) list(n *yaml.Node, path string, expected Phrase) ([]*yaml.Node, bool) {
 	n = deref(n)
 	if n == nil || n.Kind != yaml.SequenceNode {
 		p.errorf(n, path, "expected %s, got %s", expected, describe(n))
@@ -255,7 +260,7 @@ type textItem struct {
 
 // texts reads a list of free texts, leaving out (and reporting) items that
 // are not text.
-func (p *parser) texts(n *yaml.Node, path, expected string) ([]textItem, bool) {
+func (p *parser) texts(n *yaml.Node, path string, expected Phrase) ([]textItem, bool) {
 	items, ok := p.list(n, path, expected)
 	if !ok {
 		return nil, false

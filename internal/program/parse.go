@@ -109,10 +109,17 @@ func (p *parser) err() *rung.Error {
 
 // errorf records a problem at a node.
 func (p *parser) errorf(n *yaml.Node, key, format string, args ...any) {
-	d := rung.Detail{Key: key, Message: fmt.Sprintf(format, args...)}
+	line, col := 0, 0
 	if n != nil {
-		d.Line, d.Column = n.Line, n.Column
+		line, col = n.Line, n.Column
 	}
+	p.errorAt(line, col, key, format, args...)
+}
+
+// errorAt records a problem at a line and column, keeping its format and
+// arguments for translation.
+func (p *parser) errorAt(line, col int, key, format string, args ...any) {
+	d := rung.Detail{Line: line, Column: col, Key: key, Message: fmt.Sprintf(format, args...), Format: format, Args: args}
 	if d.Line == 0 {
 		d.Line = 1
 	}
@@ -183,7 +190,7 @@ const maxAliasExpansion = 100000
 
 // checkAliases refuses aliases that refer to a node containing themselves
 // or that expand the file by more than maxAliasExpansion nodes.
-func checkAliases(root *yaml.Node) string {
+func checkAliases(root *yaml.Node) Phrase {
 	raw := 0
 	seen := map[*yaml.Node]bool{}
 	var count func(n *yaml.Node)
@@ -253,22 +260,22 @@ func decode(dec *yaml.Decoder, n *yaml.Node) (err error) {
 // yamlError records a YAML syntax error with the line it names.
 func (p *parser) yamlError(err error) {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	d := rung.Detail{Line: 1}
+	line, col := 1, 0
 	if g := yamlLine.FindStringSubmatchIndex(msg); g != nil {
-		d.Line, _ = strconv.Atoi(msg[g[2]:g[3]])
+		line, _ = strconv.Atoi(msg[g[2]:g[3]])
 		if g[4] >= 0 {
-			d.Column, _ = strconv.Atoi(msg[g[4]:g[5]])
+			col, _ = strconv.Atoi(msg[g[4]:g[5]])
 		}
 		msg = msg[:g[0]] + msg[g[1]:]
 		// The YAML parser (not its scanner) counts lines from 0 in its
 		// messages; it names the line where the broken list or mapping
 		// starts.
 		if slices.Contains(yamlParserProblems, msg) {
-			d.Line++
+			line++
 		}
 	}
-	d.Message = "invalid YAML: " + msg
-	p.errs = append(p.errs, d)
+	// The YAML library's own message stays in English.
+	p.errorAt(line, col, "", "invalid YAML: %s", msg)
 }
 
 // yamlParserProblems are the messages of the YAML parser, as opposed to

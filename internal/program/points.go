@@ -45,8 +45,8 @@ func (p *parser) expiry(n *yaml.Node, path string) (Expiry, bool) {
 }
 
 // uniqueID reads a required id and checks it is not used twice in a list.
-func (p *parser) uniqueID(m *mapping, seen map[string]*yaml.Node, what string) (string, bool) {
-	v := p.require(m, "id", "a unique id for the "+what)
+func (p *parser) uniqueID(m *mapping, seen map[string]*yaml.Node, what Phrase) (string, bool) {
+	v := p.requireAs(m, "id", message("a unique id for the %s", what))
 	if v == nil {
 		return "", false
 	}

@@ -1,7 +1,6 @@
 package program
 
 import (
-	"fmt"
 	"math"
 	"regexp"
 	"slices"
@@ -13,8 +12,6 @@ import (
 	"cel.dev/cel-go/cel"
 	"golang.org/x/text/currency"
 	"gopkg.in/yaml.v3"
-
-	"github.com/rung-dev/rung"
 )
 
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
@@ -111,16 +108,16 @@ func (p *parser) smallInt(n *yaml.Node, path string, lo int64) (int, bool) {
 	return int(v), ok
 }
 
-func wholeNumber(lo int64) string {
+func wholeNumber(lo int64) Message {
 	switch lo {
 	case math.MinInt64:
-		return "a whole number"
+		return message("a whole number")
 	case 0:
-		return "a whole number (0 or more)"
+		return message("a whole number (0 or more)")
 	case 1:
-		return "a positive whole number"
+		return message("a positive whole number")
 	}
-	return fmt.Sprintf("a whole number of at least %d", lo)
+	return message("a whole number of at least %d", lo)
 }
 
 // number reads a finite number.
@@ -157,11 +154,11 @@ func (p *parser) enum(n *yaml.Node, path string, values ...string) (string, bool
 }
 
 // oneOf lists choices: "a, b or c".
-func oneOf(values []string) string {
+func oneOf(values []string) Message {
 	if len(values) == 1 {
-		return values[0]
+		return message("%s", values[0])
 	}
-	return strings.Join(values[:len(values)-1], ", ") + " or " + values[len(values)-1]
+	return message("%s or %s", strings.Join(values[:len(values)-1], ", "), values[len(values)-1])
 }
 
 // subject reads member or partner.
@@ -233,9 +230,9 @@ func (p *parser) window(n *yaml.Node, path string, challenge bool) (Window, bool
 			}
 		}
 	}
-	choices := "all, quarter, year, month, week, <N>q (like 4q) or <N>d (like 90d)"
+	choices := Phrase("all, quarter, year, month, week, <N>q (like 4q) or <N>d (like 90d)")
 	if challenge {
-		choices = "all, quarter, year, month, week, <N>q (like 4q), <N>d (like 90d) or challenge"
+		choices = Phrase("all, quarter, year, month, week, <N>q (like 4q), <N>d (like 90d) or challenge")
 	}
 	p.errorf(n, path, "expected a window: %s, got %s", choices, describe(n))
 	return Window{}, false
@@ -258,7 +255,7 @@ func (p *parser) date(n *yaml.Node, path string) (time.Time, bool) {
 func (p *parser) expr(n *yaml.Node, path string, env func() (*cel.Env, error), w want) *Expr {
 	n = deref(n)
 	if !scalar(n) {
-		p.errorf(n, path, "expected a CEL expression giving %s, got %s", w, describe(n))
+		p.errorf(n, path, "expected a CEL expression giving %s, got %s", w.phrase(), describe(n))
 		return nil
 	}
 	e, err := env()
@@ -293,13 +290,15 @@ func (p *parser) celErrors(n *yaml.Node, path string, w want, issues []celIssue)
 		}
 		msgs = append(msgs, is.Message)
 	}
-	d := rung.Detail{Line: n.Line, Column: col, Key: path}
-	if len(issues) == 1 && issues[0].Line == 0 { // a type problem, not a syntax one
-		d.Message = fmt.Sprintf("%s in %q", issues[0].Message, n.Value)
-	} else {
-		d.Message = fmt.Sprintf("invalid CEL expression %q: %s", n.Value, strings.Join(msgs, "; "))
+	switch {
+	case len(issues) == 1 && issues[0].Type != nil: // a type problem, not a syntax one
+		p.errorAt(n.Line, col, path, "%s in %q", *issues[0].Type, n.Value)
+	case len(issues) == 1 && issues[0].Line == 0:
+		p.errorAt(n.Line, col, path, "%s in %q", issues[0].Message, n.Value)
+	default:
+		// CEL's own messages stay in English.
+		p.errorAt(n.Line, col, path, "invalid CEL expression %q: %s", n.Value, strings.Join(msgs, "; "))
 	}
-	p.errs = append(p.errs, d)
 }
 
 // award reads points: a number, or CEL giving a number.
@@ -325,7 +324,7 @@ func (p *parser) award(n *yaml.Node, path string) *Expr {
 
 // reference checks, once every section is read, that name is among the
 // known ones; builtin, if set, is also accepted.
-func (p *parser) reference(n *yaml.Node, path, what, name string, known map[string]bool, builtin string) {
+func (p *parser) reference(n *yaml.Node, path string, what Phrase, name string, known map[string]bool, builtin string) {
 	if known[name] || (builtin != "" && name == builtin) {
 		return
 	}
@@ -334,14 +333,13 @@ func (p *parser) reference(n *yaml.Node, path, what, name string, known map[stri
 		names = append(names, k)
 	}
 	sort.Strings(names)
-	if builtin != "" {
-		names = append(names, builtin+" (built in)")
-	}
 	switch {
 	case len(known) == 0 && builtin != "":
 		p.errorf(n, path, "unknown %s %q: the program defines none; use %s (built in) or define it", what, name, builtin)
 	case len(known) == 0:
 		p.errorf(n, path, "unknown %s %q: the program defines none", what, name)
+	case builtin != "":
+		p.errorf(n, path, "unknown %s %q: expected one of %s, %s (built in)", what, name, strings.Join(names, ", "), builtin)
 	default:
 		p.errorf(n, path, "unknown %s %q: expected one of %s", what, name, strings.Join(names, ", "))
 	}
@@ -357,13 +355,13 @@ func (p *parser) currency(n *yaml.Node, path string) (string, bool) {
 		return "", false
 	}
 	if !currencyCode.MatchString(n.Value) {
-		msg := fmt.Sprintf("expected an ISO 4217 currency code of three capital letters such as EUR or USD, got %q", n.Value)
 		if up := strings.ToUpper(n.Value); currencyCode.MatchString(up) {
 			if _, err := currency.ParseISO(up); err == nil {
-				msg += fmt.Sprintf(" (did you mean %q?)", up)
+				p.errorf(n, path, "expected an ISO 4217 currency code of three capital letters such as EUR or USD, got %q (did you mean %q?)", n.Value, up)
+				return "", false
 			}
 		}
-		p.errorf(n, path, "%s", msg)
+		p.errorf(n, path, "expected an ISO 4217 currency code of three capital letters such as EUR or USD, got %q", n.Value)
 		return "", false
 	}
 	if _, err := currency.ParseISO(n.Value); err != nil {

@@ -123,11 +123,16 @@ func (h *Handler) postProgram(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, err)
 			return
 		}
-		d.Errors, d.ErrorCount = re.Details, len(re.Details)
+		details := make([]rung.Detail, len(re.Details))
+		for i, pd := range re.Details {
+			details[i] = pd
+			details[i].Message = p.L.Problem(pd)
+		}
+		d.Errors, d.ErrorCount = details, len(details)
 		if d.ErrorCount == 0 {
 			d.Errors, d.ErrorCount = []rung.Detail{{Message: re.Message}}, 1
 		}
-		d.Lines = annotate(d.Source, re.Details)
+		d.Lines = annotate(d.Source, details)
 		h.render(w, http.StatusUnprocessableEntity, "program", p)
 		return
 	}
