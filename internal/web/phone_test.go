@@ -10,8 +10,8 @@ import (
 )
 
 // The main pages fit a phone's width without sideways scrolling, every
-// form control has a label a screen reader can read, and the first tab
-// stop is a link or control (keyboard use).
+// form control has a label a screen reader can read, all text meets WCAG
+// AA contrast, and the first tab stop is a link or control (keyboard use).
 func TestBrowserPagesFitAPhoneAndLabelEveryControl(t *testing.T) {
 	ctx := browser(t)
 	e := browserEnv(t)
@@ -29,11 +29,25 @@ func TestBrowserPagesFitAPhoneAndLabelEveryControl(t *testing.T) {
 			var named = el.labels && el.labels.length > 0 || el.getAttribute("aria-label") || el.getAttribute("aria-labelledby");
 			if (!named) bad.push(el.name || el.id || el.outerHTML.slice(0, 60));
 		});
-		return {over: over, unlabelled: bad.join(", ")};
+		// WCAG contrast of every visible text against its background.
+		function rgb(c){ var m = c.match(/[\d.]+/g); return m ? m.map(Number) : [0,0,0,0]; }
+		function lum(c){ var a = c.slice(0,3).map(function(v){ v /= 255; return v <= 0.03928 ? v/12.92 : Math.pow((v+0.055)/1.055, 2.4); }); return 0.2126*a[0] + 0.7152*a[1] + 0.0722*a[2]; }
+		function bg(el){ for (; el; el = el.parentElement) { var c = rgb(getComputedStyle(el).backgroundColor); if (c.length < 4 || c[3] > 0) return c; } return [255,255,255]; }
+		var low = [];
+		document.querySelectorAll("body *").forEach(function(el){
+			var own = Array.prototype.some.call(el.childNodes, function(n){ return n.nodeType === 3 && n.textContent.trim() !== ""; });
+			if (!own || el.offsetParent === null) return;
+			var st = getComputedStyle(el), l1 = lum(rgb(st.color)), l2 = lum(bg(el));
+			var ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+			var large = parseFloat(st.fontSize) >= 24 || (parseFloat(st.fontSize) >= 18.66 && parseInt(st.fontWeight) >= 700);
+			if (ratio < (large ? 3 : 4.5)) low.push(el.tagName + " \"" + el.textContent.trim().slice(0, 30) + "\" " + ratio.toFixed(2));
+		});
+		return {over: over, unlabelled: bad.join(", "), lowContrast: low.slice(0, 5).join("; ")};
 	})()`
 	type result struct {
 		Over       int    `json:"over"`
 		Unlabelled string `json:"unlabelled"`
+		Low        string `json:"lowContrast"`
 	}
 	look := func(what, url, ready string) {
 		t.Helper()
@@ -50,17 +64,20 @@ func TestBrowserPagesFitAPhoneAndLabelEveryControl(t *testing.T) {
 		if r.Unlabelled != "" {
 			t.Errorf("%s: form controls without a label: %s", what, r.Unlabelled)
 		}
+		if r.Low != "" {
+			t.Errorf("%s: text below WCAG AA contrast: %s", what, r.Low)
+		}
 	}
 	// The check itself finds a page too wide and a control without a label.
 	var probe result
 	run(t, ctx, "probe",
 		chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
-		chromedp.Navigate(`data:text/html,<meta name="viewport" content="width=device-width"><div style="width:1000px">wide</div><input name="nolabel">`),
+		chromedp.Navigate(`data:text/html,<meta name="viewport" content="width=device-width"><div style="width:1000px;color:%23ccc">wide</div><input name="nolabel">`),
 		chromedp.WaitVisible("div", chromedp.ByQuery),
 		chromedp.Evaluate(check, &probe),
 	)
-	if probe.Over <= 0 || probe.Unlabelled != "nolabel" {
-		t.Fatalf("the check misses a wide page or an unlabelled control: %+v", probe)
+	if probe.Over <= 0 || probe.Unlabelled != "nolabel" || probe.Low == "" {
+		t.Fatalf("the check misses a wide page, an unlabelled control or pale text: %+v", probe)
 	}
 	run(t, ctx, "member signs in",
 		chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
