@@ -59,3 +59,29 @@ func section(body, marker string) string {
 	}
 	return rest
 }
+
+// The console's member page lists the member's badges with their evidence
+// and the partners the member has belonged to.
+func TestConsoleMemberPageShowsBadgesAndMemberships(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	m, _ := e.member(0)
+	cert := rung.Event{ID: "lms:cert-badge-2", Type: "certification.earned", Partner: m.Partner, Member: m.ID,
+		OccurredAt: e.clock.Now().Add(-time.Hour), Attrs: map[string]any{"cert": "architect", "cert_id": "ARCH-2026-0077"}}
+	if _, err := e.svc.Ingest(context.Background(), []*service.Incoming{{Event: cert}}); err != nil {
+		t.Fatal(err)
+	}
+	admin := e.staff(adminEmail, adminPassword)
+	res, body := admin.get("/admin/members/" + m.ID)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("member page: %d", res.StatusCode)
+	}
+	badges := section(body, `id="member-badges-h"`)
+	for _, want := range []string{"Certified Architect", "ARCH-2026-0077"} {
+		if !strings.Contains(badges, want) {
+			t.Errorf("the member's badges lack %q:\n%s", want, badges)
+		}
+	}
+	if ms := section(body, `id="memberships-h"`); !strings.Contains(ms, `/admin/partners/`+m.Partner) {
+		t.Errorf("the memberships do not name partner %s:\n%s", m.Partner, ms)
+	}
+}

@@ -93,6 +93,13 @@ var de = map[string]string{
 	"earned %s":       "erhalten am %s",
 	"Evidence":        "Nachweis",
 	"%s bonus points": "%s Bonuspunkte",
+	"Badge":           "Abzeichen",
+	"Awarded":         "Verliehen",
+	"Bonus points":    "Bonuspunkte",
+	"No badges yet.":  "Noch keine Abzeichen.",
+	"Memberships":     "Mitgliedschaften",
+	"Joined":          "Beigetreten",
+	"Left":            "Ausgetreten",
 	"Balance":         "Guthaben",
 	"Role":            "Rolle",
 
