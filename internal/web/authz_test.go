@@ -85,6 +85,9 @@ func TestEveryPageAnswersEachRoleAsItShould(t *testing.T) {
 		{"GET", "/portal/registrations/" + pe(regA2), all(login, nf, ok, forbid, forbid)},
 		{"GET", "/portal/registrations/" + pe(regB), all(login, nf, nf, forbid, forbid)},
 		{"GET", "/portal/registrations/R-NOSUCH", all(login, nf, nf, forbid, forbid)},
+		// Only a registration that needs information takes an answer.
+		{"POST", "/portal/registrations/" + pe(regA) + "/answer", all(login, http.StatusBadRequest, http.StatusBadRequest, forbid, forbid)},
+		{"POST", "/portal/registrations/" + pe(regB) + "/answer", all(login, nf, nf, forbid, forbid)},
 		{"GET", "/admin/registrations", all(login, forbid, forbid, ok, ok)},
 		{"GET", "/admin/registrations/" + pe(regA), all(login, forbid, forbid, ok, ok)},
 		{"GET", "/admin/registrations/" + pe(regB), all(login, forbid, forbid, nf, ok)},

@@ -198,7 +198,7 @@ func (h *Handler) decideRegistration(w http.ResponseWriter, r *http.Request) {
 		case rung.ErrorCode(err) == rung.ECONFLICT:
 			status = http.StatusConflict
 			msg = func(l *Locale) string {
-				return l.T("This registration was decided already and cannot be decided again.")
+				return l.Tf("This registration is %s: only a submitted one can be approved or asked for more information.", regStatus(l, x.Status))
 			}
 		default:
 			h.fail(w, r, err)
@@ -367,19 +367,66 @@ func (h *Handler) registerCompany(w http.ResponseWriter, r *http.Request) {
 // portalRegistration is one registration as its partner sees it; another
 // partner's, or (for a member) a colleague's, does not exist.
 func (h *Handler) portalRegistration(w http.ResponseWriter, r *http.Request) {
-	v := viewerFrom(r)
-	x, err := h.desk.Get(r.Context(), r.PathValue("id"))
-	if err == nil && !v.seesRegistration(x) {
-		err = errNotFound
-	}
+	x, err := h.partnerRegistration(r)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
+	h.portalRegistrationPage(w, r, x, http.StatusOK, &portalAnswer{})
+}
+
+// portalAnswer is the form that answers a reviewer's question.
+type portalAnswer struct {
+	Text, Error string
+}
+
+func (h *Handler) portalRegistrationPage(w http.ResponseWriter, r *http.Request, x store.Registration, status int, a *portalAnswer) {
 	p := h.newPage(w, r, "Registration", "registrations", nil)
-	p.Data = newPortalRegRow(p.L, x, h.svc.Now())
+	p.Data = struct {
+		portalRegRow
+		Answer    *portalAnswer
+		NeedsInfo bool
+	}{newPortalRegRow(p.L, x, h.svc.Now()), a, x.Status == store.RegNeedsInfo}
 	if r.URL.Query().Get("existing") != "" {
 		p.Notice = p.L.T("You have an active registration of this company already; here it is.")
+	} else if r.URL.Query().Get("answered") != "" {
+		p.Notice = p.L.T("Thank you: your answer is in, and the registration is back in review.")
 	}
-	h.render(w, http.StatusOK, "portalreg", p)
+	h.render(w, status, "portalreg", p)
+}
+
+// partnerRegistration loads a registration the partner member may read.
+func (h *Handler) partnerRegistration(r *http.Request) (store.Registration, error) {
+	x, err := h.desk.Get(r.Context(), r.PathValue("id"))
+	if err == nil && !viewerFrom(r).seesRegistration(x) {
+		return store.Registration{}, errNotFound
+	}
+	return x, err
+}
+
+// answerRegistration gives the information a reviewer asked for; the
+// registration goes back into review.
+func (h *Handler) answerRegistration(w http.ResponseWriter, r *http.Request) {
+	v := viewerFrom(r)
+	x, err := h.partnerRegistration(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	d := &portalAnswer{Text: strings.TrimSpace(r.PostForm.Get("answer"))}
+	_, err = h.desk.Answer(r.Context(), x.ID, d.Text, "member:"+v.Account.Member)
+	if err == nil {
+		redirect(w, r, "/portal/registrations/"+url.PathEscape(x.ID)+"?answered=1")
+		return
+	}
+	switch rung.ErrorCode(err) {
+	case rung.EINVALID:
+		d.Error = "Write what the reviewer asked for."
+		h.portalRegistrationPage(w, r, x, http.StatusBadRequest, d)
+	case rung.ECONFLICT:
+		d.Error = "This registration does not wait for an answer any more."
+		h.portalRegistrationPage(w, r, x, http.StatusConflict, d)
+	default:
+		h.fail(w, r, err)
+	}
 }

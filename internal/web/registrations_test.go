@@ -180,3 +180,41 @@ func TestConsoleQueueDecidesInOneClick(t *testing.T) {
 		t.Errorf("a manager's queue: want their partner's registrations only")
 	}
 }
+
+func TestPartnerAnswersTheReviewersQuestion(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	m, _ := e.member(0)
+	reg := e.register(m, "Soylent Corp", "soylent.io")
+	admin := e.staff(adminEmail, adminPassword)
+	admin.get("/admin/registrations/" + url.PathEscape(reg.ID))
+	res, _ := admin.post("/admin/registrations/"+url.PathEscape(reg.ID)+"/decision", url.Values{"decision": {"needs_info"}, "reason": {"which product line?"},
+		"back": {"/admin/registrations/" + reg.ID}})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/admin/registrations/"+reg.ID {
+		t.Fatalf("needs_info from the detail page: %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	c := e.signIn(m, store.RoleMember)
+	c.post("/locale", url.Values{"lang": {"de"}, "back": {"/portal/registrations"}})
+	_, body := c.get("/portal/registrations/" + url.PathEscape(reg.ID))
+	if !strings.Contains(body, "Rückfrage: which product line?") || !strings.Contains(body, "Antwort senden") {
+		t.Fatalf("the member does not see the question and the answer form in German")
+	}
+	res, body = c.post("/portal/registrations/"+url.PathEscape(reg.ID)+"/answer", url.Values{"answer": {"  "}})
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "Schreiben Sie, wonach die Prüfung gefragt hat.") {
+		t.Errorf("an empty answer: %d, want 400 with the German message", res.StatusCode)
+	}
+	res, _ = c.post("/portal/registrations/"+url.PathEscape(reg.ID)+"/answer", url.Values{"answer": {"the storage line"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("answer: %d", res.StatusCode)
+	}
+	got, _ := e.web.desk.Get(context.Background(), reg.ID)
+	if got.Status != store.RegSubmitted || !strings.Contains(got.Notes, "the storage line") {
+		t.Errorf("after the answer: %s, notes %q; want submitted with the answer", got.Status, got.Notes)
+	}
+	// Approving from needs_info is refused with the status named.
+	admin.get("/admin/registrations")
+	admin.post("/admin/registrations/"+url.PathEscape(reg.ID)+"/decision", url.Values{"decision": {"needs_info"}, "reason": {"and the amount?"}})
+	res, body = admin.post("/admin/registrations/"+url.PathEscape(reg.ID)+"/decision", url.Values{"decision": {"approve"}})
+	if res.StatusCode != http.StatusConflict || !strings.Contains(body, "This registration is Needs information") {
+		t.Errorf("approve while it needs information: %d", res.StatusCode)
+	}
+}

@@ -41,6 +41,7 @@ func (h *Handler) routes() {
 	m.Handle("GET /portal/registrations", partner(h.portalRegistrations))
 	m.Handle("POST /portal/registrations", partner(h.registerCompany))
 	m.Handle("GET /portal/registrations/{id}", partner(h.portalRegistration))
+	m.Handle("POST /portal/registrations/{id}/answer", partner(h.answerRegistration))
 
 	staff := func(fn http.HandlerFunc) http.Handler { return h.signedIn(fn, staffRoles...) }
 	admin := func(fn http.HandlerFunc) http.Handler { return h.signedIn(fn, "admin") }
