@@ -95,6 +95,8 @@ func TestEveryPageAnswersEachRoleAsItShould(t *testing.T) {
 		// Without a decision the form answers 400; B's is not the manager's.
 		{"POST", "/admin/registrations/" + pe(regA) + "/decision", all(login, forbid, forbid, http.StatusBadRequest, http.StatusBadRequest)},
 		{"POST", "/admin/registrations/" + pe(regB) + "/decision", all(login, forbid, forbid, nf, http.StatusBadRequest)},
+		{"POST", "/admin/registrations/" + pe(regA) + "/settle", all(login, forbid, forbid, http.StatusConflict, http.StatusConflict)},
+		{"POST", "/admin/registrations/" + pe(regB) + "/settle", all(login, forbid, forbid, nf, http.StatusConflict)},
 		{"GET", "/admin", all(login, forbid, forbid, ok, ok)},
 		{"GET", "/admin/partners", all(login, forbid, forbid, ok, ok)},
 		{"GET", "/admin/partners/" + pe(a), all(login, forbid, forbid, ok, ok)},

@@ -316,4 +316,8 @@ var de = map[string]string{
 	"Enter the deal's amount as a number, such as 25000.":                                                      "Geben Sie den Betrag des Deals als Zahl ein, etwa 25000.",
 	"Notes can be at most 4000 characters long.":                                                               "Notizen dürfen höchstens 4000 Zeichen lang sein.",
 	"The registration could not be taken: check the fields and try again.":                                     "Die Registrierung konnte nicht angenommen werden: Prüfen Sie die Felder und versuchen Sie es noch einmal.",
+	"This registration has no open conflict.":                                                                  "Diese Registrierung hat keinen offenen Konflikt.",
+	"Settling a conflict needs a reason: it is told to both partners.":                                         "Die Klärung eines Konflikts braucht eine Begründung: Sie wird beiden Partnern mitgeteilt.",
+	"Reason for settling the conflict (told to both partners)":                                                 "Begründung der Klärung (wird beiden Partnern mitgeteilt)",
+	"Settle the conflict: this registration keeps the company":                                                 "Konflikt klären: Diese Registrierung behält die Firma",
 }

@@ -36,6 +36,9 @@ type regDetailData struct {
 	History []regStep
 	// Others are the conflicting registrations the viewer may open.
 	Others []string
+	// CanSettle is true when the viewer sees every side of the open
+	// conflicts and may give the company to this registration.
+	CanSettle bool
 }
 
 // regStep is one transition, its statuses translated.
@@ -162,6 +165,7 @@ func (h *Handler) registrationDetailPage(w http.ResponseWriter, r *http.Request,
 			d.Others = append(d.Others, other.ID)
 		}
 	}
+	d.CanSettle = d.Row.Conflict && h.seesConflicts(r, x)
 	p.Data = d
 	if notice != nil {
 		p.Notice = notice(p.L)
@@ -215,6 +219,53 @@ func (h *Handler) decideRegistration(w http.ResponseWriter, r *http.Request) {
 		back += "?done=" + url.QueryEscape(out.ID) + "&status=" + url.QueryEscape(out.Status)
 	}
 	redirect(w, r, back)
+}
+
+// seesConflicts reports whether the viewer may read every registration x
+// is in an open conflict with: settling it declines them.
+func (h *Handler) seesConflicts(r *http.Request, x store.Registration) bool {
+	v := viewerFrom(r)
+	for _, id := range registration.OpenConflicts(x) {
+		other, err := h.desk.Get(r.Context(), id)
+		if err != nil || !v.seesPartner(other.Partner) {
+			return false
+		}
+	}
+	return true
+}
+
+// settleRegistration gives the company to this registration: every
+// registration it is in an open conflict with is declined, with the
+// reason told to both partners.
+func (h *Handler) settleRegistration(w http.ResponseWriter, r *http.Request) {
+	v := viewerFrom(r)
+	x, err := h.staffRegistration(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if len(registration.OpenConflicts(x)) == 0 {
+		h.registrationDetailPage(w, r, x, http.StatusConflict, func(l *Locale) string {
+			return l.T("This registration has no open conflict.")
+		})
+		return
+	}
+	if !h.seesConflicts(r, x) {
+		h.fail(w, r, errForbidden)
+		return
+	}
+	_, err = h.desk.SettleConflict(r.Context(), x.ID, x.ID, r.PostForm.Get("reason"), "user:"+v.Account.ID)
+	if rung.ErrorCode(err) == rung.EINVALID {
+		h.registrationDetailPage(w, r, x, http.StatusBadRequest, func(l *Locale) string {
+			return l.T("Settling a conflict needs a reason: it is told to both partners.")
+		})
+		return
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	redirect(w, r, "/admin/registrations/"+url.PathEscape(x.ID))
 }
 
 // portalRegData is the portal's registrations page: the form, and the

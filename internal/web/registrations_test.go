@@ -125,6 +125,28 @@ func TestPortalShowsAnotherPartnersRegistrationOnlyAsUnderReview(t *testing.T) {
 	} else if res.StatusCode != http.StatusConflict || !strings.Contains(body, "settle the conflict first") {
 		t.Errorf("approve in a conflict: %d", res.StatusCode)
 	}
+	// A manager of A alone may not settle against B.
+	res, _ = e.manager(mA.Partner).post("/admin/registrations/"+url.PathEscape(ra.ID)+"/settle", url.Values{"reason": {"x"}})
+	if res.StatusCode != http.StatusForbidden {
+		t.Errorf("a manager of one side settles: %d, want 403", res.StatusCode)
+	}
+	admin.get("/admin/registrations/" + url.PathEscape(ra.ID))
+	res, body = admin.post("/admin/registrations/"+url.PathEscape(ra.ID)+"/settle", url.Values{"reason": {" "}})
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "needs a reason") {
+		t.Errorf("settle without a reason: %d", res.StatusCode)
+	}
+	res, _ = admin.post("/admin/registrations/"+url.PathEscape(ra.ID)+"/settle", url.Values{"reason": {"A met the customer first"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("settle: %d", res.StatusCode)
+	}
+	if got, _ := e.web.desk.Get(context.Background(), rb.ID); got.Status != store.RegDeclined {
+		t.Errorf("the losing registration is %s, want declined", got.Status)
+	}
+	cb.post("/locale", url.Values{"lang": {"de"}, "back": {"/portal/registrations"}})
+	_, body = cb.get("/portal/registrations/" + url.PathEscape(rb.ID))
+	if !strings.Contains(body, "Die Registrierung eines anderen Partners für diese Firma hatte Vorrang.") || strings.Contains(body, "A met the customer first") {
+		t.Errorf("partner B: want only that another registration took precedence, in German")
+	}
 }
 
 func TestConsoleQueueDecidesInOneClick(t *testing.T) {

@@ -58,6 +58,7 @@ func (h *Handler) routes() {
 	m.Handle("GET /admin/registrations", staff(h.registrationQueue))
 	m.Handle("GET /admin/registrations/{id}", staff(h.registrationDetail))
 	m.Handle("POST /admin/registrations/{id}/decision", staff(h.decideRegistration))
+	m.Handle("POST /admin/registrations/{id}/settle", staff(h.settleRegistration))
 	m.Handle("GET /admin/program", admin(h.program))
 	m.Handle("POST /admin/program", admin(h.postProgram))
 	m.Handle("GET /admin/program/diff", admin(h.programDiff))
