@@ -320,4 +320,6 @@ var de = map[string]string{
 	"Settling a conflict needs a reason: it is told to both partners.":                                         "Die Klärung eines Konflikts braucht eine Begründung: Sie wird beiden Partnern mitgeteilt.",
 	"Reason for settling the conflict (told to both partners)":                                                 "Begründung der Klärung (wird beiden Partnern mitgeteilt)",
 	"Settle the conflict: this registration keeps the company":                                                 "Konflikt klären: Diese Registrierung behält die Firma",
+	"Show active registrations only":                                                                           "Nur aktive Registrierungen zeigen",
+	"Show closed registrations too":                                                                            "Auch abgeschlossene Registrierungen zeigen",
 }

@@ -28,6 +28,7 @@ type regRow struct {
 type regQueueData struct {
 	Rows                    []regRow
 	Waiting, Overdue, Total int
+	All                     bool // closed registrations shown too
 }
 
 // regDetailData is the console's page of one registration.
@@ -81,18 +82,19 @@ func regStatus(l *Locale, s string) string {
 }
 
 // registrationQueue is the console's review queue: what waits for a
-// decision first, oldest first, then the rest, newest decisions last.
-// Managers see their partners' registrations only.
+// decision first, oldest first, then the other active registrations (and
+// the closed ones with ?all=1). Managers see their partners' only.
 func (h *Handler) registrationQueue(w http.ResponseWriter, r *http.Request) {
 	v := viewerFrom(r)
-	rs, err := h.desk.List(r.Context(), store.RegistrationFilter{})
+	all := r.URL.Query().Get("all") == "1"
+	rs, err := h.desk.List(r.Context(), store.RegistrationFilter{Active: !all})
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	now := h.svc.Now()
 	p := h.newPage(w, r, "Registrations", "registrations", nil)
-	d := &regQueueData{}
+	d := &regQueueData{All: all}
 	for _, x := range rs {
 		if !v.seesPartner(x.Partner) {
 			continue

@@ -189,15 +189,19 @@ func TestConsoleQueueDecidesInOneClick(t *testing.T) {
 	if !strings.Contains(body, "an existing customer") || !strings.Contains(body, "Declined") {
 		t.Errorf("the detail page's history lacks the decline and its reason")
 	}
-	admin.post("/locale", url.Values{"lang": {"de"}, "back": {"/admin/registrations"}})
 	_, body = admin.get("/admin/registrations")
+	if strings.Contains(body, old.ID) || !strings.Contains(body, newer.ID) {
+		t.Errorf("the queue: want active registrations only unless asked for all")
+	}
+	admin.post("/locale", url.Values{"lang": {"de"}, "back": {"/admin/registrations"}})
+	_, body = admin.get("/admin/registrations?all=1")
 	for _, want := range []string{"Registrierungen", "Abgelehnt", "Freigegeben", "Rückfrage"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the German queue lacks %q", want)
 		}
 	}
 	// A manager of A sees A's registrations only.
-	_, body = e.manager(mA.Partner).get("/admin/registrations")
+	_, body = e.manager(mA.Partner).get("/admin/registrations?all=1")
 	if !strings.Contains(body, old.ID) || strings.Contains(body, ofB.ID) {
 		t.Errorf("a manager's queue: want their partner's registrations only")
 	}
