@@ -359,7 +359,7 @@ func (h *Handler) registerCompany(w http.ResponseWriter, r *http.Request) {
 	}
 	var amount float64
 	if d.Amount != "" {
-		a, err := strconv.ParseFloat(strings.ReplaceAll(d.Amount, ",", "."), 64)
+		a, err := strconv.ParseFloat(plainNumber(d.Amount, pickLocale(v.Account.Locale, r)), 64)
 		if err != nil || a < 0 {
 			d.Errors["amount"] = "Enter the deal's amount as a number, such as 25000."
 		}
@@ -482,4 +482,14 @@ func (h *Handler) answerRegistration(w http.ResponseWriter, r *http.Request) {
 	default:
 		h.fail(w, r, err)
 	}
+}
+
+// plainNumber turns an amount as a person of lang writes it ("25,000.50"
+// or "25.000,50") into one strconv reads.
+func plainNumber(s, lang string) string {
+	s = strings.NewReplacer(" ", "", "\u00a0", "", "'", "").Replace(s)
+	if lang == "de" {
+		return strings.ReplaceAll(strings.ReplaceAll(s, ".", ""), ",", ".")
+	}
+	return strings.ReplaceAll(s, ",", "")
 }

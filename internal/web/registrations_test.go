@@ -244,3 +244,16 @@ func TestPartnerAnswersTheReviewersQuestion(t *testing.T) {
 		t.Errorf("approve while it needs information: %d", res.StatusCode)
 	}
 }
+
+func TestPlainNumberReadsAmountsAsEachLanguageWritesThem(t *testing.T) {
+	for _, tc := range []struct{ in, lang, want string }{
+		{"25,000.50", "en", "25000.50"},
+		{"25.000,50", "de", "25000.50"},
+		{"25 000", "de", "25000"},
+		{"1200", "en", "1200"},
+	} {
+		if got := plainNumber(tc.in, tc.lang); got != tc.want {
+			t.Errorf("plainNumber(%q, %s) = %q, want %q", tc.in, tc.lang, got, tc.want)
+		}
+	}
+}
