@@ -51,6 +51,10 @@ func TestEveryPageAnswersEachRoleAsItShould(t *testing.T) {
 		}
 	}
 	roles["padmin"] = e.signIn(memA2rec, store.RolePartnerAdmin)
+	// Registrations: memA's, the partner admin's, and one of partner B.
+	regA := e.register(memA, "Acme Rockets", "acme-rockets.io").ID
+	regA2 := e.register(memA2rec, "Wonka Industries", "wonka.io").ID
+	regB := e.register(memB, "Cyberdyne Systems", "cyberdyne.io").ID
 
 	const (
 		ok     = http.StatusOK
@@ -75,6 +79,24 @@ func TestEveryPageAnswersEachRoleAsItShould(t *testing.T) {
 		{"GET", "/portal/events/" + pe(evA), all(login, ok, ok, forbid, forbid)},
 		{"GET", "/portal/events/" + pe(evA2), all(login, nf, ok, forbid, forbid)},
 		{"GET", "/portal/events/" + pe(evB), all(login, nf, nf, forbid, forbid)},
+		{"GET", "/portal/registrations", all(login, ok, ok, forbid, forbid)},
+		{"POST", "/portal/registrations", all(login, http.StatusBadRequest, http.StatusBadRequest, forbid, forbid)},
+		{"GET", "/portal/registrations/" + pe(regA), all(login, ok, ok, forbid, forbid)},
+		{"GET", "/portal/registrations/" + pe(regA2), all(login, nf, ok, forbid, forbid)},
+		{"GET", "/portal/registrations/" + pe(regB), all(login, nf, nf, forbid, forbid)},
+		{"GET", "/portal/registrations/R-NOSUCH", all(login, nf, nf, forbid, forbid)},
+		// Only a registration that needs information takes an answer.
+		{"POST", "/portal/registrations/" + pe(regA) + "/answer", all(login, http.StatusBadRequest, http.StatusBadRequest, forbid, forbid)},
+		{"POST", "/portal/registrations/" + pe(regB) + "/answer", all(login, nf, nf, forbid, forbid)},
+		{"GET", "/admin/registrations", all(login, forbid, forbid, ok, ok)},
+		{"GET", "/admin/registrations/" + pe(regA), all(login, forbid, forbid, ok, ok)},
+		{"GET", "/admin/registrations/" + pe(regB), all(login, forbid, forbid, nf, ok)},
+		{"GET", "/admin/registrations/R-NOSUCH", all(login, forbid, forbid, nf, nf)},
+		// Without a decision the form answers 400; B's is not the manager's.
+		{"POST", "/admin/registrations/" + pe(regA) + "/decision", all(login, forbid, forbid, http.StatusBadRequest, http.StatusBadRequest)},
+		{"POST", "/admin/registrations/" + pe(regB) + "/decision", all(login, forbid, forbid, nf, http.StatusBadRequest)},
+		{"POST", "/admin/registrations/" + pe(regA) + "/settle", all(login, forbid, forbid, http.StatusConflict, http.StatusConflict)},
+		{"POST", "/admin/registrations/" + pe(regB) + "/settle", all(login, forbid, forbid, nf, http.StatusConflict)},
 		{"GET", "/admin", all(login, forbid, forbid, ok, ok)},
 		{"GET", "/admin/partners", all(login, forbid, forbid, ok, ok)},
 		{"GET", "/admin/partners/" + pe(a), all(login, forbid, forbid, ok, ok)},
@@ -143,6 +165,14 @@ func TestEveryPageAnswersEachRoleAsItShould(t *testing.T) {
 	_, body = roles["manager"].get("/admin/members?q=")
 	if strings.Contains(body, memB.Name) {
 		t.Errorf("manager's member list shows a member of another partner")
+	}
+	_, body = roles["member"].get("/portal/registrations")
+	if !strings.Contains(body, regA) || strings.Contains(body, regA2) || strings.Contains(body, regB) {
+		t.Errorf("a member's registrations: want their own only")
+	}
+	_, body = roles["padmin"].get("/portal/registrations")
+	if !strings.Contains(body, regA) || !strings.Contains(body, regA2) || strings.Contains(body, regB) {
+		t.Errorf("a partner admin's registrations: want the partner's only")
 	}
 	_, body = roles["member"].get("/portal/points")
 	if strings.Contains(body, evA2) {

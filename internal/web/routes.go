@@ -38,6 +38,10 @@ func (h *Handler) routes() {
 	m.Handle("GET /portal/leaderboards", partner(h.leaderboard))
 	m.Handle("GET /portal/leaderboards/{id}", partner(h.leaderboard))
 	m.Handle("GET /portal/events/{id...}", partner(h.event))
+	m.Handle("GET /portal/registrations", partner(h.portalRegistrations))
+	m.Handle("POST /portal/registrations", partner(h.registerCompany))
+	m.Handle("GET /portal/registrations/{id}", partner(h.portalRegistration))
+	m.Handle("POST /portal/registrations/{id}/answer", partner(h.answerRegistration))
 
 	staff := func(fn http.HandlerFunc) http.Handler { return h.signedIn(fn, staffRoles...) }
 	admin := func(fn http.HandlerFunc) http.Handler { return h.signedIn(fn, "admin") }
@@ -51,6 +55,10 @@ func (h *Handler) routes() {
 	m.Handle("GET /admin/events/{id...}", staff(h.event))
 	m.Handle("GET /admin/leaderboards", staff(h.leaderboard))
 	m.Handle("GET /admin/leaderboards/{id}", staff(h.leaderboard))
+	m.Handle("GET /admin/registrations", staff(h.registrationQueue))
+	m.Handle("GET /admin/registrations/{id}", staff(h.registrationDetail))
+	m.Handle("POST /admin/registrations/{id}/decision", staff(h.decideRegistration))
+	m.Handle("POST /admin/registrations/{id}/settle", staff(h.settleRegistration))
 	m.Handle("GET /admin/program", admin(h.program))
 	m.Handle("POST /admin/program", admin(h.postProgram))
 	m.Handle("GET /admin/program/diff", admin(h.programDiff))

@@ -24,6 +24,7 @@ import (
 	"github.com/rung-dev/rung"
 	"github.com/rung-dev/rung/internal/engine"
 	"github.com/rung-dev/rung/internal/program"
+	"github.com/rung-dev/rung/internal/registration"
 	"github.com/rung-dev/rung/internal/service"
 	"github.com/rung-dev/rung/internal/store"
 )
@@ -66,6 +67,7 @@ type Handler struct {
 	pages map[string]*template.Template
 	mux   *http.ServeMux
 	stats *statsCache
+	desk  *registration.Desk // lead and deal registration: registrations.go
 
 	failByEmail *limiter // failed password sign-ins per e-mail
 	failByIP    *limiter // failed sign-ins per address
@@ -93,6 +95,7 @@ func New(svc *service.Service, o Options) (*Handler, error) {
 		return nil, err
 	}
 	h.stats = newStatsCache(svc, o.Logger)
+	h.desk = registration.New(svc, registration.Options{Logger: o.Logger})
 	h.routes()
 	return h, nil
 }
@@ -211,6 +214,20 @@ var funcs = template.FuncMap{
 			Members bool
 			Base    string
 		}{l, rows, members, base}
+	},
+	// regf passes a queue row to the registration flags partial.
+	"regf": func(l *Locale, r regRow) any {
+		return struct {
+			L   *Locale
+			Row regRow
+		}{l, r}
+	},
+	// regin passes one field of the registration form to its partial.
+	"regin": func(l *Locale, name, label, typ, value string, errs map[string]string) any {
+		return struct {
+			L                               *Locale
+			Name, Label, Type, Value, Error string
+		}{l, name, label, typ, value, errs[name]}
 	},
 	"has": func(xs []string, x string) bool {
 		for _, v := range xs {
