@@ -90,6 +90,7 @@ func TestBrowserPagesFitAPhoneAndLabelEveryControl(t *testing.T) {
 	look("my points", e.srv.URL+"/portal/points", "main")
 	look("team", e.srv.URL+"/portal/team", "#team")
 	look("leaderboards", e.srv.URL+"/portal/leaderboards", "main")
+	look("registrations", e.srv.URL+"/portal/registrations", "main")
 	var first string
 	run(t, ctx, "keyboard",
 		chromedp.Navigate(e.srv.URL+"/portal"),
@@ -124,4 +125,5 @@ func TestBrowserPagesFitAPhoneAndLabelEveryControl(t *testing.T) {
 	look("program", e.srv.URL+"/admin/program", "main")
 	look("API keys", e.srv.URL+"/admin/apikeys", "main")
 	look("audit", e.srv.URL+"/admin/audit", "main")
+	look("registration queue", e.srv.URL+"/admin/registrations", "main")
 }
