@@ -46,6 +46,9 @@ type Job struct {
 	Run func(ctx context.Context, period time.Time) error
 }
 
+// KeepRuns is how far back the record of finished runs of a job goes.
+const KeepRuns = 30 * 24 * time.Hour
+
 func (j *Job) periodOf(t time.Time) time.Time {
 	if j.Period != nil {
 		return j.Period(t)
@@ -225,6 +228,13 @@ func (r *Runner) runDue(ctx context.Context) {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		if err := r.st.FinishJobRun(fctx, j.Name, period, r.clock(), msg); err != nil {
 			r.log.Error("scheduler: cannot record the end of a job run", "job", j.Name, "err", err)
+		} else if msg == "" {
+			// Only the current period is ever started, so older finished
+			// runs are history: keep KeepRuns of it, not a row a minute
+			// forever.
+			if _, err := r.st.PruneJobRuns(fctx, j.Name, period.Add(-KeepRuns)); err != nil {
+				r.log.Error("scheduler: cannot prune old job runs", "job", j.Name, "err", err)
+			}
 		}
 		cancel()
 	}

@@ -235,3 +235,37 @@ func TestLeadershipMovesAndPeriodsRunOnce(t *testing.T) {
 		t.Error("a leads again while b leads")
 	}
 }
+
+// The record of a job's runs keeps KeepRuns of history: a daily job run
+// for 40 days keeps the last 31 periods, not 40.
+func TestOldRunsArePruned(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "rung.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c := newClock(day1)
+	var rs runs
+	start(t, st, c, "i1", rs.job("daily", "i1", 24*time.Hour))
+	const days = 40
+	for d := range days {
+		now := day1.AddDate(0, 0, d)
+		c.set(now)
+		period := now.Truncate(24 * time.Hour)
+		waitFor(t, "the run of "+period.Format(time.DateOnly), 5*time.Second, func() bool {
+			got, _ := st.JobRuns(context.Background(), "daily")
+			return len(got) > 0 && got[len(got)-1].Period.Equal(period) && !got[len(got)-1].Finished.IsZero()
+		})
+	}
+	got, err := st.JobRuns(context.Background(), "daily")
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := day1.AddDate(0, 0, days-1).Truncate(24 * time.Hour)
+	if len(got) != 31 || !got[0].Period.Equal(last.Add(-KeepRuns)) {
+		t.Errorf("%d runs kept from %v, want 31 from %v", len(got), got[0].Period, last.Add(-KeepRuns))
+	}
+	if n := len(rs.of(last)); n != 1 {
+		t.Errorf("the last period ran %d times, want once", n)
+	}
+}

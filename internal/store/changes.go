@@ -104,4 +104,8 @@ type Sharing interface {
 	FinishJobRun(ctx context.Context, job string, period time.Time, now time.Time, errMsg string) error
 	// JobRuns returns the recorded runs of job, oldest period first.
 	JobRuns(ctx context.Context, job string) ([]JobRun, error)
+	// PruneJobRuns deletes the finished runs of job whose period began
+	// before before, and returns how many. A runner only ever starts the
+	// current period, so an old finished run is history, not a guard.
+	PruneJobRuns(ctx context.Context, job string, before time.Time) (int64, error)
 }

@@ -310,6 +310,19 @@ func (s *Store) FinishJobRun(ctx context.Context, job string, period time.Time, 
 	return nil
 }
 
+// PruneJobRuns deletes job's finished runs of periods before before.
+func (s *Store) PruneJobRuns(ctx context.Context, job string, before time.Time) (int64, error) {
+	b, err := store.UnixNanos(before)
+	if err != nil {
+		return 0, err
+	}
+	tag, err := s.pool.Exec(ctx, `DELETE FROM job_runs WHERE job = $1 AND period < $2 AND finished IS NOT NULL`, job, b)
+	if err != nil {
+		return 0, userError(err, "prune job runs %s", job)
+	}
+	return tag.RowsAffected(), nil
+}
+
 // JobRuns returns the runs of job by period.
 func (s *Store) JobRuns(ctx context.Context, job string) ([]store.JobRun, error) {
 	rows, err := s.pool.Query(ctx, `SELECT period, instance, started, finished, error FROM job_runs WHERE job = $1 ORDER BY period`, job)

@@ -274,6 +274,22 @@ func (s *Store) FinishJobRun(ctx context.Context, job string, period time.Time, 
 	return nil
 }
 
+// PruneJobRuns deletes job's finished runs of periods before before.
+func (s *Store) PruneJobRuns(ctx context.Context, job string, before time.Time) (int64, error) {
+	if err := s.writable(); err != nil {
+		return 0, err
+	}
+	b, err := store.UnixNanos(before)
+	if err != nil {
+		return 0, err
+	}
+	res, err := s.write.ExecContext(ctx, `DELETE FROM job_runs WHERE job = ? AND period < ? AND finished IS NOT NULL`, job, b)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: prune job runs %s: %w", job, err)
+	}
+	return res.RowsAffected()
+}
+
 // JobRuns returns the runs of job by period.
 func (s *Store) JobRuns(ctx context.Context, job string) ([]store.JobRun, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT period, instance, started, finished, error FROM job_runs WHERE job = ? ORDER BY period`, job)

@@ -215,6 +215,21 @@ func testJobRunsOncePerPeriod(t *testing.T, s store.Store) {
 	if runs, _ := s.JobRuns(ctx, "review"); len(runs) != 2 || runs[0].Finished.IsZero() || !runs[1].Finished.IsZero() {
 		t.Errorf("review runs = %+v, want the first finished, the second running", runs)
 	}
+
+	// Pruning takes finished runs of earlier periods of that job only:
+	// not the running one, not another job's.
+	start("review", period.Add(48*time.Hour), "i1", now, true)
+	finish("review", period.Add(48*time.Hour), now, "")
+	n, err := s.PruneJobRuns(ctx, "review", period.Add(72*time.Hour))
+	if err != nil || n != 2 {
+		t.Fatalf("PruneJobRuns = %d, %v; want the 2 finished review runs", n, err)
+	}
+	if runs, _ := s.JobRuns(ctx, "review"); len(runs) != 1 || runs[0].Period != period.Add(24*time.Hour) {
+		t.Errorf("review runs after pruning = %+v, want the running one of the second period", runs)
+	}
+	if runs, _ := s.JobRuns(ctx, "digest"); len(runs) != 1 {
+		t.Errorf("digest runs after pruning review = %+v, want its one run", runs)
+	}
 }
 
 func testLeaseEndsOnRelease(t *testing.T, s store.Store) {
