@@ -35,24 +35,13 @@ func BenchmarkApplyLive(b *testing.B) {
 		e.PutMember(rung.Member{ID: fmt.Sprintf("m%d", i), Partner: pid,
 			Memberships: []rung.Membership{{Partner: pid}}})
 	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	start := now.AddDate(0, 0, -40)
+	syn := demo.Synthetic{Rand: rand.New(rand.NewPCG(1, 2)), Partners: partners, Members: members,
+		From: now.AddDate(0, 0, -40), Span: 40 * 24 * time.Hour}
 	n := 0
 	gen := func(recs []rung.Record) {
 		for i := range recs {
 			n++
-			m := rng.IntN(members)
-			ev := rung.Event{ID: fmt.Sprintf("bench:%d", n), Partner: fmt.Sprintf("p%d", m%partners), Member: fmt.Sprintf("m%d", m),
-				OccurredAt: start.Add(time.Duration(rng.Int64N(int64(40 * 24 * time.Hour))))}
-			switch rng.IntN(3) {
-			case 0:
-				ev.Type, ev.Attrs = "training.completed", map[string]any{"score": float64(50 + rng.IntN(50)), "course": "c1"}
-			case 1:
-				ev.Type, ev.Attrs = "deal.won", map[string]any{"amount": float64(1000 + rng.IntN(100000)), "sourced": true}
-			default:
-				ev.Type, ev.Attrs = "deal.registered", map[string]any{"qualified": rng.IntN(2) == 0, "amount": 5000.0}
-			}
-			recs[i] = rung.Record{Seq: int64(n), Version: 1, Event: ev}
+			recs[i] = rung.Record{Seq: int64(n), Version: 1, Event: syn.Next()}
 		}
 	}
 	// Warm up: 100,000 events of history.

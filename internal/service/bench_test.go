@@ -57,25 +57,12 @@ func benchIngest(b *testing.B, st store.Store) {
 	for i := 0; i < partners; i++ {
 		s.PutPartner(ctx, rung.Partner{ID: fmt.Sprintf("p%d", i), Name: "P", Size: []string{"smb", "mid", "enterprise"}[i%3], Region: "emea"})
 	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	qstart := now.AddDate(0, 0, -40)
-	n := 0
+	syn := demo.Synthetic{Rand: rand.New(rand.NewPCG(1, 2)), Partners: partners, Members: members,
+		From: now.AddDate(0, 0, -40), Span: 40 * 24 * time.Hour}
 	batch := func() []*Incoming {
 		in := make([]*Incoming, 5000)
 		for i := range in {
-			n++
-			m := rng.IntN(members)
-			ev := rung.Event{ID: fmt.Sprintf("bench:%d", n), Partner: fmt.Sprintf("p%d", m%partners), Member: fmt.Sprintf("m%d", m),
-				OccurredAt: qstart.Add(time.Duration(rng.Int64N(int64(40 * 24 * time.Hour))))}
-			switch rng.IntN(3) {
-			case 0:
-				ev.Type, ev.Attrs = "training.completed", map[string]any{"score": float64(50 + rng.IntN(50)), "course": "c1"}
-			case 1:
-				ev.Type, ev.Attrs = "deal.won", map[string]any{"amount": float64(1000 + rng.IntN(100000)), "sourced": true}
-			default:
-				ev.Type, ev.Attrs = "deal.registered", map[string]any{"qualified": rng.IntN(2) == 0, "amount": 5000.0}
-			}
-			in[i] = &Incoming{Event: ev}
+			in[i] = &Incoming{Event: syn.Next()}
 		}
 		return in
 	}

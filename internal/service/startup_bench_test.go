@@ -49,25 +49,15 @@ func BenchmarkStartupPostgres(b *testing.B) {
 	if err := st.Commit(ctx, setup); err != nil {
 		b.Fatal(err)
 	}
-	rng := rand.New(rand.NewPCG(1, 2))
+	syn := demo.Synthetic{Rand: rand.New(rand.NewPCG(1, 2)), Partners: partners, Members: members,
+		From: at.Add(-365 * 24 * time.Hour), Span: 365 * 24 * time.Hour}
 	fillStart := time.Now()
 	for done := 0; done < n; {
 		k := min(5000, n-done)
 		recs := make([]*rung.Record, k)
 		for i := range recs {
 			done++
-			m := rng.IntN(members)
-			ev := rung.Event{ID: fmt.Sprintf("bench:%d", done), Partner: fmt.Sprintf("p%d", m%partners), Member: fmt.Sprintf("m%d", m),
-				OccurredAt: at.Add(-time.Duration(rng.Int64N(int64(365 * 24 * time.Hour))))}
-			switch rng.IntN(3) {
-			case 0:
-				ev.Type, ev.Attrs = "training.completed", map[string]any{"score": float64(50 + rng.IntN(50)), "course": "c1"}
-			case 1:
-				ev.Type, ev.Attrs = "deal.won", map[string]any{"amount": float64(1000 + rng.IntN(100000)), "sourced": true}
-			default:
-				ev.Type, ev.Attrs = "deal.registered", map[string]any{"qualified": rng.IntN(2) == 0, "amount": 5000.0}
-			}
-			recs[i] = &rung.Record{Version: 1, ReceivedAt: at, Event: ev}
+			recs[i] = &rung.Record{Version: 1, ReceivedAt: at, Event: syn.Next()}
 		}
 		if err := st.Commit(ctx, &store.Batch{Records: recs}); err != nil {
 			b.Fatal(err)
