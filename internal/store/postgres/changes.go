@@ -110,16 +110,7 @@ func (s *Store) PartnerVersionsOf(ctx context.Context, since map[string]int) ([]
 	if err != nil {
 		return nil, failed(err, "partner versions")
 	}
-	pvs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (rung.PartnerVersion, error) {
-		var pv rung.PartnerVersion
-		var from nanos
-		var body []byte
-		if err := row.Scan(&pv.Version, &from, &body); err != nil {
-			return pv, err
-		}
-		pv.ValidFrom = timeOf(from)
-		return pv, store.UnmarshalPartner(body, &pv.Partner)
-	})
+	pvs, err := pgx.CollectRows(rows, scanPartnerVersion)
 	if err != nil {
 		return nil, failed(err, "partner versions")
 	}

@@ -100,22 +100,25 @@ func timeOf(n nanos) time.Time {
 	return time.Unix(0, *n).UTC()
 }
 
+// scanPartnerVersion reads a row of (version, valid_from, body).
+func scanPartnerVersion(row pgx.CollectableRow) (rung.PartnerVersion, error) {
+	var pv rung.PartnerVersion
+	var from nanos
+	var body []byte
+	if err := row.Scan(&pv.Version, &from, &body); err != nil {
+		return pv, err
+	}
+	pv.ValidFrom = timeOf(from)
+	return pv, store.UnmarshalPartner(body, &pv.Partner)
+}
+
 // PartnerVersions returns every partner version by partner id and version.
 func (s *Store) PartnerVersions(ctx context.Context) ([]rung.PartnerVersion, error) {
 	rows, err := s.pool.Query(ctx, `SELECT version, valid_from, body::text FROM partner_versions ORDER BY id COLLATE "C", version`)
 	if err != nil {
 		return nil, failed(err, "partner versions")
 	}
-	pvs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (rung.PartnerVersion, error) {
-		var pv rung.PartnerVersion
-		var from nanos
-		var body []byte
-		if err := row.Scan(&pv.Version, &from, &body); err != nil {
-			return pv, err
-		}
-		pv.ValidFrom = timeOf(from)
-		return pv, store.UnmarshalPartner(body, &pv.Partner)
-	})
+	pvs, err := pgx.CollectRows(rows, scanPartnerVersion)
 	if err != nil {
 		return nil, failed(err, "partner versions")
 	}

@@ -160,27 +160,7 @@ func (s *Store) MembersByID(ctx context.Context, ids []string) ([]rung.Member, e
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT body FROM members WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id`, idList(ids))
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: members: %w", err)
-	}
-	defer rows.Close()
-	var ms []rung.Member
-	for rows.Next() {
-		var m rung.Member
-		var body []byte
-		if err := rows.Scan(&body); err != nil {
-			return nil, fmt.Errorf("sqlite: members: %w", err)
-		}
-		if err := store.UnmarshalMember(body, &m); err != nil {
-			return nil, fmt.Errorf("sqlite: %w", err)
-		}
-		ms = append(ms, m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: members: %w", err)
-	}
-	return ms, nil
+	return s.queryMembers(ctx, `SELECT body FROM members WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id`, idList(ids))
 }
 
 // AdjustmentsByID returns the adjustments that exist, in commit order.

@@ -103,7 +103,12 @@ func (s *Store) PartnerVersions(ctx context.Context) ([]rung.PartnerVersion, err
 
 // Members returns every member by id.
 func (s *Store) Members(ctx context.Context) ([]rung.Member, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT body FROM members ORDER BY id`)
+	return s.queryMembers(ctx, `SELECT body FROM members ORDER BY id`)
+}
+
+// queryMembers runs a query that selects member bodies and decodes them.
+func (s *Store) queryMembers(ctx context.Context, query string, args ...any) ([]rung.Member, error) {
+	rows, err := s.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: members: %w", err)
 	}
