@@ -1,11 +1,13 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -137,12 +139,26 @@ func (h *Handler) postRegistration(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) getRegistration(w http.ResponseWriter, r *http.Request) {
+	at, err := asOf(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
 	reg, err := h.reg.Get(r.Context(), r.PathValue("id"))
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, registration.NewView(reg, h.svc.Now()))
+	now := h.svc.Now()
+	if !at.IsZero() {
+		var ok bool
+		if reg, ok = registration.AsOf(reg, at); !ok {
+			writeError(w, rung.Errorf(rung.ENOTFOUND, "registration %s was not yet submitted at %s", r.PathValue("id"), at.Format(time.RFC3339)))
+			return
+		}
+		now = at
+	}
+	writeJSON(w, http.StatusOK, registration.NewView(reg, now))
 }
 
 // registrationFilter reads the list filters: partner, status (several,
@@ -183,12 +199,23 @@ func (h *Handler) listRegistrations(w http.ResponseWriter, r *http.Request) {
 	if overdue {
 		f.Status = []string{store.RegSubmitted}
 	}
-	rs, err := h.reg.List(r.Context(), f)
+	at, err := asOf(r)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
 	now := h.svc.Now()
+	var rs []store.Registration
+	if at.IsZero() {
+		rs, err = h.reg.List(r.Context(), f)
+	} else {
+		rs, err = h.listAsOf(r.Context(), f, at)
+		now = at
+	}
+	if err != nil {
+		writeError(w, err)
+		return
+	}
 	out := make([]registration.View, 0, len(rs))
 	counts := map[string]int{"overdue_reviews": 0, "open_conflicts": 0, "possible_matches": 0}
 	for _, reg := range rs {
@@ -352,4 +379,28 @@ func (h *Handler) listCRMAccounts(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"accounts": as})
+}
+
+// listAsOf lists the registrations f selects as they stood at t: the
+// status filters apply to the status then, and limit and offset to what
+// is left.
+func (h *Handler) listAsOf(ctx context.Context, f store.RegistrationFilter, t time.Time) ([]store.Registration, error) {
+	all := store.RegistrationFilter{Partner: f.Partner, Kind: f.Kind, CompanyKey: f.CompanyKey, Since: f.Since}
+	rs, err := h.reg.List(ctx, all)
+	if err != nil {
+		return nil, err
+	}
+	out := rs[:0]
+	for _, reg := range rs {
+		reg, ok := registration.AsOf(reg, t)
+		if !ok || f.Active && !store.RegistrationActive(reg.Status) || len(f.Status) > 0 && !slices.Contains(f.Status, reg.Status) {
+			continue
+		}
+		out = append(out, reg)
+	}
+	out = out[min(f.Offset, len(out)):]
+	if f.Limit > 0 && len(out) > f.Limit {
+		out = out[:f.Limit]
+	}
+	return out, nil
 }

@@ -96,6 +96,21 @@ func TestRegistrationAPIFollowsSPEC(t *testing.T) {
 		t.Fatalf("metrics of 2025-Q4 = %v", q)
 	}
 	c.do("GET", "/api/v1/registrations/metrics?period=soon", rung.ScopeRead, "", "", 400)
+	// as_of reads the state as it stood then (the rewinding itself is
+	// tested in internal/registration): before the submission there was
+	// nothing, at the clock's now everything.
+	then := c.do("GET", "/api/v1/registrations/"+id+"?as_of=2026-11-20T12:00:00Z", rung.ScopeRead, "", "", 200)
+	if then["status"] != "won" {
+		t.Fatalf("as of now: %v", then)
+	}
+	if l := c.do("GET", "/api/v1/registrations?as_of=2026-01-01T00:00:00Z", rung.ScopeRead, "", "", 200); len(l["registrations"].([]any)) != 0 {
+		t.Fatalf("list before any submission = %v", l)
+	}
+	if l := c.do("GET", "/api/v1/registrations?status=won&as_of=2026-11-20T12:00:00Z", rung.ScopeRead, "", "", 200); len(l["registrations"].([]any)) != 1 {
+		t.Fatalf("list of won as of now = %v", l)
+	}
+	c.do("GET", "/api/v1/registrations/"+id+"?as_of=2020-01-01T00:00:00Z", rung.ScopeRead, "", "", 404)
+	c.do("GET", "/api/v1/registrations/"+id+"?as_of=yesterday", rung.ScopeRead, "", "", 400)
 	csv := c.raw("GET", "/api/v1/registrations/attribution.csv", rung.ScopeRead, "", "", 200)
 	if !strings.Contains(csv, id+",") || !strings.Contains(csv, ",p1,") || !strings.Contains(csv, ",p2,52000") {
 		t.Fatalf("attribution = %s", csv)

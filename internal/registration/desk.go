@@ -237,7 +237,7 @@ func (d *Desk) check(in Input, now time.Time, set program.Registration) (store.R
 	r.Status = store.RegSubmitted
 	r.SubmittedAt, r.UpdatedAt = now, now
 	r.ReviewDue = now.Add(set.ReviewWithin)
-	r.History = []store.Transition{{At: now, To: store.RegSubmitted, By: in.By}}
+	r.History = []store.Transition{{At: now, To: store.RegSubmitted, By: in.By, ReviewDue: r.ReviewDue}}
 	r.Version = 1
 	return r, nil
 }
@@ -631,7 +631,8 @@ func (d *Desk) settle(ctx context.Context, c store.Conflict, winner, reason, by 
 }
 
 func transition(r *store.Registration, at time.Time, to, by, reason string) {
-	r.History = append(r.History, store.Transition{At: at, From: r.Status, To: to, By: by, Reason: reason})
+	r.History = append(r.History, store.Transition{At: at, From: r.Status, To: to, By: by, Reason: reason,
+		ReviewDue: r.ReviewDue, MeetingDue: r.MeetingDue, ProtectedUntil: r.ProtectedUntil})
 	r.Status = to
 	r.UpdatedAt = at
 }

@@ -89,6 +89,12 @@ type Transition struct {
 	To     string    `json:"to"`
 	By     string    `json:"by,omitempty"`
 	Reason string    `json:"reason,omitempty"`
+	// The registration's deadlines as this transition left them, so a
+	// read as of an earlier time can show them as they stood. Transitions
+	// stored before these were recorded leave them zero.
+	ReviewDue      time.Time `json:"review_due,omitzero"`
+	MeetingDue     time.Time `json:"meeting_due,omitzero"`
+	ProtectedUntil time.Time `json:"protected_until,omitzero"`
 }
 
 // Conflict is a pair of active registrations of one company by two
