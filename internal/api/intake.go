@@ -378,27 +378,10 @@ func (h *Handler) registrationMetrics(w http.ResponseWriter, r *http.Request) {
 	}
 	now := h.svc.Now()
 	segment := r.URL.Query().Get("segment")
-	switch segment {
-	case "", "type", "region", "size":
-	default:
-		writeError(w, rung.Errorf(rung.EINVALID, "segment=%q: use type, region or size", segment))
+	by, err := registration.MeasureBy(rs, now, segment, func(id string) rung.Partner { p, _ := h.reg.Partner(id); return p })
+	if err != nil {
+		writeError(w, err)
 		return
-	}
-	groups := map[string][]store.Registration{}
-	for _, reg := range rs {
-		key := reg.Partner
-		if segment != "" {
-			p, _ := h.reg.Partner(reg.Partner)
-			key = map[string]string{"type": p.Type, "region": p.Region, "size": p.Size}[segment]
-			if key == "" {
-				key = "(none)"
-			}
-		}
-		groups[key] = append(groups[key], reg)
-	}
-	by := map[string]registration.Metrics{}
-	for k, g := range groups {
-		by[k] = registration.Measure(g, now)
 	}
 	name := "by_partner"
 	if segment != "" {
@@ -427,17 +410,7 @@ func (h *Handler) periodRegistrations(r *http.Request) ([]store.Registration, er
 			return nil, rung.Errorf(rung.EINVALID, "period=%q is not a quarter such as 2026-Q4", q)
 		}
 	}
-	rs, err := h.reg.List(r.Context(), store.RegistrationFilter{Partner: r.URL.Query().Get("partner"), Since: from})
-	if err != nil || to.IsZero() {
-		return rs, err
-	}
-	out := rs[:0]
-	for _, reg := range rs {
-		if reg.SubmittedAt.Before(to) {
-			out = append(out, reg)
-		}
-	}
-	return out, nil
+	return h.reg.Submitted(r.Context(), r.URL.Query().Get("partner"), from, to)
 }
 
 // attributionCSV exports sourced and influenced partners per won deal.
@@ -447,16 +420,11 @@ func (h *Handler) attributionCSV(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	all, err := h.reg.List(r.Context(), store.RegistrationFilter{})
+	as, err := h.reg.Attributions(r.Context(), rs)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	byID := make(map[string]store.Registration, len(all))
-	for _, reg := range all {
-		byID[reg.ID] = reg
-	}
-	as := registration.Attributions(rs, byID)
 	if r.URL.Query().Get("format") == "json" {
 		writeJSON(w, http.StatusOK, map[string]any{"attributions": as})
 		return

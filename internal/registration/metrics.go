@@ -1,12 +1,15 @@
 package registration
 
 import (
+	"context"
 	"encoding/csv"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
 
+	"github.com/rung-dev/rung"
 	"github.com/rung-dev/rung/internal/store"
 )
 
@@ -190,4 +193,62 @@ func WriteAttributionCSV(w io.Writer, as []Attribution) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// Segments are the ways registration metrics group partners besides one
+// by one: a partner field.
+var Segments = []string{"type", "region", "size"}
+
+// MeasureBy computes the metrics of rs at now grouped by partner (segment
+// "") or by a partner field (type, region or size; "(none)" when the
+// partner has none). partner looks a partner up by id.
+func MeasureBy(rs []store.Registration, now time.Time, segment string, partner func(id string) rung.Partner) (map[string]Metrics, error) {
+	if segment != "" && !slices.Contains(Segments, segment) {
+		return nil, rung.Errorf(rung.EINVALID, "segment=%q: use type, region or size", segment)
+	}
+	groups := map[string][]store.Registration{}
+	for _, r := range rs {
+		key := r.Partner
+		if segment != "" {
+			p := partner(r.Partner)
+			key = orNone(map[string]string{"type": p.Type, "region": p.Region, "size": p.Size}[segment])
+		}
+		groups[key] = append(groups[key], r)
+	}
+	by := make(map[string]Metrics, len(groups))
+	for k, g := range groups {
+		by[k] = Measure(g, now)
+	}
+	return by, nil
+}
+
+// Submitted returns the registrations submitted in [from, to) — zero
+// times leave that end open — of one partner, or of all when partner is
+// "", oldest first.
+func (d *Desk) Submitted(ctx context.Context, partner string, from, to time.Time) ([]store.Registration, error) {
+	rs, err := d.st.ListRegistrations(ctx, store.RegistrationFilter{Partner: partner, Since: from})
+	if err != nil || to.IsZero() {
+		return rs, err
+	}
+	out := rs[:0]
+	for _, r := range rs {
+		if r.SubmittedAt.Before(to) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// Attributions lists the won registrations among rs with the partners
+// they influenced, reading the other sides of their conflicts.
+func (d *Desk) Attributions(ctx context.Context, rs []store.Registration) ([]Attribution, error) {
+	all, err := d.st.ListRegistrations(ctx, store.RegistrationFilter{})
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]store.Registration, len(all))
+	for _, r := range all {
+		byID[r.ID] = r
+	}
+	return Attributions(rs, byID), nil
 }

@@ -126,4 +126,5 @@ func TestBrowserPagesFitAPhoneAndLabelEveryControl(t *testing.T) {
 	look("API keys", e.srv.URL+"/admin/apikeys", "main")
 	look("audit", e.srv.URL+"/admin/audit", "main")
 	look("registration queue", e.srv.URL+"/admin/registrations", "main")
+	look("registration metrics", e.srv.URL+"/admin/registrations/metrics", "#overall")
 }

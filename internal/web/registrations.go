@@ -29,6 +29,19 @@ type regQueueData struct {
 	Rows                    []regRow
 	Waiting, Overdue, Total int
 	All                     bool // closed registrations shown too
+	Page, Pages             int  // 1-based; Rows is one page
+	Query                   string
+}
+
+// regQueuePage is how many registrations one page of the queue shows.
+const regQueuePage = 50
+
+// pageOf reads ?page= (1-based; out of range is clamped) and returns it
+// with the number of pages that n rows of size each fill.
+func pageOf(r *http.Request, n, size int) (page, pages int) {
+	pages = max(1, (n+size-1)/size)
+	page, _ = strconv.Atoi(r.URL.Query().Get("page"))
+	return min(max(page, 1), pages), pages
 }
 
 // regDetailData is the console's page of one registration.
@@ -119,6 +132,11 @@ func (h *Handler) registrationQueue(w http.ResponseWriter, r *http.Request) {
 		return 1
 	})
 	d.Total = len(d.Rows)
+	d.Page, d.Pages = pageOf(r, len(d.Rows), regQueuePage)
+	d.Rows = d.Rows[(d.Page-1)*regQueuePage : min(d.Page*regQueuePage, len(d.Rows))]
+	if all {
+		d.Query = "all=1&"
+	}
 	p.Data = d
 	if n := r.URL.Query().Get("done"); n != "" {
 		p.Notice = p.L.Tf("Registration %s: %s.", n, regStatus(p.L, r.URL.Query().Get("status")))
@@ -279,6 +297,7 @@ type portalRegData struct {
 	Consent                                                         bool
 	Errors                                                          map[string]string // by field
 	Team                                                            bool              // a partner admin sees the whole partner's
+	Import                                                          *regImportData    // the results of a CSV upload
 }
 
 // portalRegRow is a registration as its partner sees it: never another

@@ -42,6 +42,7 @@ func (h *Handler) routes() {
 	m.Handle("POST /portal/registrations", partner(h.registerCompany))
 	m.Handle("GET /portal/registrations/{id}", partner(h.portalRegistration))
 	m.Handle("POST /portal/registrations/{id}/answer", partner(h.answerRegistration))
+	m.Handle("POST /portal/registrations/import", partner(h.importRegistrations))
 
 	staff := func(fn http.HandlerFunc) http.Handler { return h.signedIn(fn, staffRoles...) }
 	admin := func(fn http.HandlerFunc) http.Handler { return h.signedIn(fn, "admin") }
@@ -59,6 +60,8 @@ func (h *Handler) routes() {
 	m.Handle("GET /admin/registrations/{id}", staff(h.registrationDetail))
 	m.Handle("POST /admin/registrations/{id}/decision", staff(h.decideRegistration))
 	m.Handle("POST /admin/registrations/{id}/settle", staff(h.settleRegistration))
+	m.Handle("GET /admin/registrations/metrics", staff(h.registrationMetrics))
+	m.Handle("GET /admin/registrations/attribution.csv", staff(h.attributionCSV))
 	m.Handle("GET /admin/program", admin(h.program))
 	m.Handle("POST /admin/program", admin(h.postProgram))
 	m.Handle("GET /admin/program/diff", admin(h.programDiff))
