@@ -16,7 +16,7 @@ import (
 // bonus points, in English and German, and the community feed says so.
 func TestPortalShowsBadgesWithEvidenceAndTheFeedAnnouncesThem(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	m, _ := e.member(0)
+	m := e.newcomer(0, "nova-1") // no badge yet: the demo's members may hold this one
 	cert := rung.Event{ID: "lms:cert-badge-1", Type: "certification.earned", Partner: m.Partner, Member: m.ID,
 		OccurredAt: e.clock.Now().Add(-time.Hour), Attrs: map[string]any{"cert": "architect", "cert_id": "ARCH-2026-0042"}}
 	if _, err := e.svc.Ingest(context.Background(), []*service.Incoming{{Event: cert}}); err != nil {
@@ -64,7 +64,7 @@ func section(body, marker string) string {
 // and the partners the member has belonged to.
 func TestConsoleMemberPageShowsBadgesAndMemberships(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	m, _ := e.member(0)
+	m := e.newcomer(0, "nova-2")
 	cert := rung.Event{ID: "lms:cert-badge-2", Type: "certification.earned", Partner: m.Partner, Member: m.ID,
 		OccurredAt: e.clock.Now().Add(-time.Hour), Attrs: map[string]any{"cert": "architect", "cert_id": "ARCH-2026-0077"}}
 	if _, err := e.svc.Ingest(context.Background(), []*service.Incoming{{Event: cert}}); err != nil {

@@ -58,6 +58,9 @@ type envOptions struct {
 	addr                      string // listen here (a real port for the browser)
 }
 
+// envNow is the test servers' time.
+var envNow = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+
 func newEnv(t testing.TB, o envOptions) *testEnv {
 	t.Helper()
 	if o.partners == 0 {
@@ -68,7 +71,12 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Now().UTC().Truncate(time.Second)
+	// A fixed instant, not the wall clock: the generated history, the
+	// quarter it falls in and so every figure a test checks are then the
+	// same on every run (the pages once showed other sums at other times
+	// of day). Cookies carry Max-Age, so a clock in the past still signs
+	// browsers in.
+	now := envNow
 	clock := &testClock{t: now}
 	log := slog.New(slog.NewTextHandler(testLogOut(), nil))
 	svc, err := service.Open(ctx, st, service.Options{Clock: clock.Now, Logger: log})
@@ -283,4 +291,17 @@ func testLogOut() io.Writer {
 		return os.Stderr
 	}
 	return io.Discard
+}
+
+// newcomer adds a member with no history to the partner at index i of the
+// demo data: a subject whose badges and figures come from the test alone.
+func (e *testEnv) newcomer(i int, id string) rung.Member {
+	e.t.Helper()
+	p := e.data.Partners[i]
+	m := rung.Member{ID: id, Partner: p.ID, Name: "Nova Newcomer", Email: id + "@" + p.Domains[0], JoinedAt: e.clock.Now().AddDate(0, 0, -7)}
+	got, err := e.svc.PutMember(context.Background(), m)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return got
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -106,6 +107,7 @@ func TestPortalAndConsoleShowMoneyAndRatesPerLocale(t *testing.T) {
 	}
 	var want map[string]string
 	var index int
+	var before float64 // the partner's sourced revenue from the demo's history
 	e.svc.Read(func(en *engine.Engine) error {
 		for i, p := range e.data.Partners {
 			sc, err := en.PartnerScorecard(p.ID, time.Time{})
@@ -116,6 +118,7 @@ func TestPortalAndConsoleShowMoneyAndRatesPerLocale(t *testing.T) {
 				if c.Metric == "sourced_revenue" && targets[c.Target] != nil && partner == "" {
 					partner, want, index = p.ID, targets[c.Target], i
 					target = c.ID
+					before = c.Value
 				}
 			}
 		}
@@ -130,7 +133,14 @@ func TestPortalAndConsoleShowMoneyAndRatesPerLocale(t *testing.T) {
 	if _, err := e.svc.Ingest(context.Background(), []*service.Incoming{{Event: won}}); err != nil {
 		t.Fatal(err)
 	}
-	value := map[string]string{"en": "€42,000", "de": "42.000\u00a0€"}
+	// The test writes the amounts itself: digits grouped by threes, a
+	// comma and the sign in front in English, a dot and the sign behind
+	// in German.
+	total := strconv.FormatInt(int64(before)+42000, 10)
+	for i := len(total) - 3; i > 0; i -= 3 {
+		total = total[:i] + "," + total[i:]
+	}
+	value := map[string]string{"en": "€" + total, "de": strings.ReplaceAll(total, ",", ".") + "\u00a0€"}
 	admin := e.staff(adminEmail, adminPassword)
 	member := e.signIn(m, store.RoleMember)
 	for _, lang := range []string{"en", "de"} {
