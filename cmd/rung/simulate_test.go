@@ -49,7 +49,7 @@ func simulateDB(t *testing.T) (dir, db string) {
 	add("t2", "training.completed", "p2", "bob", map[string]any{"score": 85.0})
 	add("w1", "deal.won", "p1", "ann", map[string]any{"amount": 20000.0})
 	add("w2", "deal.won", "p2", "bob", map[string]any{"amount": 150000.0})
-	res, err := svc.Ingest(ctx, in)
+	_, err = svc.Ingest(ctx, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,6 @@ func simulateDB(t *testing.T) (dir, db string) {
 			t.Fatalf("%s: %+v", r.Event.ID, r.Result)
 		}
 	}
-	_ = res
 	return dir, db
 }
 
