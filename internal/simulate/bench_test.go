@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +24,10 @@ import (
 // as the store keeps them: encoded, decoded again as they are read.
 func syntheticHistory(b *testing.B, n int) *History {
 	b.Helper()
-	const partners, members = 1000, 20000
+	partners, members := 1000, 20000
+	if v, err := strconv.Atoi(os.Getenv("RUNG_BENCH_SIM_MEMBERS")); err == nil && v > 0 {
+		partners, members = max(1, v/20), v
+	}
 	joined := now.AddDate(-2, 0, 0)
 	h := &History{Size: n, Programs: []rung.ProgramVersion{{Version: 1, Source: string(demo.Program), EffectiveFrom: time.Unix(0, 0).UTC()}}}
 	for i := range partners {
@@ -96,6 +101,15 @@ func benchSimulate(b *testing.B, n int) {
 		r = nil
 		runtime.GC()
 	}
+}
+
+// BenchmarkSimulate runs RUNG_BENCH_SIM_EVENTS events (default 200,000).
+func BenchmarkSimulate(b *testing.B) {
+	n := 200_000
+	if v, err := strconv.Atoi(os.Getenv("RUNG_BENCH_SIM_EVENTS")); err == nil && v > 0 {
+		n = v
+	}
+	benchSimulate(b, n)
 }
 
 func BenchmarkSimulate1M(b *testing.B)  { benchSimulate(b, 1_000_000) }
