@@ -132,9 +132,9 @@ func printSummary(w io.Writer, r *simulate.Report, top int) {
 		fmt.Fprintf(tw, "reward liability\t%.2f\t%.2f\t%+.2f\t\n", t.Liability.Before, t.Liability.After, t.Liability.Delta)
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "%d of %d members and %d of %d partners change; members: %d level up, %d level down; partners: %d qualify higher, %d lower; %d badges gained, %d lost; %d leaderboard places change.\n",
+	fmt.Fprintf(w, "%d of %d members and %d of %d partners change; members: %d level up, %d level down; partners: %d level up, %d level down, %d qualify for a higher tier, %d for a lower one; %d badges gained, %d lost; %d leaderboard places change.\n",
 		t.MembersChanged, t.Members, t.PartnersChanged, t.Partners, t.MembersLevelUp, t.MembersLevelDown,
-		t.PartnersTierUp, t.PartnersTierDown, t.BadgesGained, t.BadgesLost, t.RankChanges)
+		t.PartnersLevelUp, t.PartnersLevelDown, t.PartnersTierUp, t.PartnersTierDown, t.BadgesGained, t.BadgesLost, t.RankChanges)
 	if t.Zero() {
 		fmt.Fprintln(w, "The draft changes nothing.")
 		return

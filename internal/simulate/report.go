@@ -96,26 +96,28 @@ type Totals struct {
 	Balance      Change `json:"balance"`
 	// Liability is the outstanding balance at the program's point value;
 	// nil when the programs give none.
-	Liability        *Money `json:"liability,omitempty"`
-	Members          int    `json:"members"`
-	Partners         int    `json:"partners"`
-	MembersChanged   int    `json:"members_changed"`
-	PartnersChanged  int    `json:"partners_changed"`
-	MembersLevelUp   int    `json:"members_level_up"`
-	MembersLevelDown int    `json:"members_level_down"`
-	PartnersTierUp   int    `json:"partners_tier_up"`
-	PartnersTierDown int    `json:"partners_tier_down"`
-	BadgesHeld       Change `json:"badges_held"`
-	BadgesGained     int    `json:"badges_gained"`
-	BadgesLost       int    `json:"badges_lost"`
-	RankChanges      int    `json:"rank_changes"` // subject-board pairs whose place changed
+	Liability         *Money `json:"liability,omitempty"`
+	Members           int    `json:"members"`
+	Partners          int    `json:"partners"`
+	MembersChanged    int    `json:"members_changed"`
+	PartnersChanged   int    `json:"partners_changed"`
+	MembersLevelUp    int    `json:"members_level_up"`
+	MembersLevelDown  int    `json:"members_level_down"`
+	PartnersLevelUp   int    `json:"partners_level_up"`
+	PartnersLevelDown int    `json:"partners_level_down"`
+	PartnersTierUp    int    `json:"partners_tier_up"`
+	PartnersTierDown  int    `json:"partners_tier_down"`
+	BadgesHeld        Change `json:"badges_held"`
+	BadgesGained      int    `json:"badges_gained"`
+	BadgesLost        int    `json:"badges_lost"`
+	RankChanges       int    `json:"rank_changes"` // subject-board pairs whose place changed
 }
 
 // Zero reports whether the totals show no change at all.
 func (t Totals) Zero() bool {
 	return t.PointsIssued.Delta == 0 && t.Lifetime.Delta == 0 && t.Balance.Delta == 0 &&
 		(t.Liability == nil || t.Liability.Delta == 0) && t.MembersChanged == 0 && t.PartnersChanged == 0 &&
-		t.MembersLevelUp == 0 && t.MembersLevelDown == 0 && t.PartnersTierUp == 0 && t.PartnersTierDown == 0 &&
+		t.MembersLevelUp == 0 && t.MembersLevelDown == 0 && t.PartnersLevelUp == 0 && t.PartnersLevelDown == 0 && t.PartnersTierUp == 0 && t.PartnersTierDown == 0 &&
 		t.BadgesHeld.Delta == 0 && t.BadgesGained == 0 && t.BadgesLost == 0 && t.RankChanges == 0
 }
 
@@ -198,6 +200,12 @@ func compare(before, after *engine.Snapshot, active, draft *program.Program, val
 	for _, p := range r.Partners {
 		if p.Changed {
 			t.PartnersChanged++
+		}
+		switch {
+		case p.Level.Delta > 0:
+			t.PartnersLevelUp++
+		case p.Level.Delta < 0:
+			t.PartnersLevelDown++
 		}
 		t.PointsIssued.Before += p.Period.Before
 		t.PointsIssued.After += p.Period.After

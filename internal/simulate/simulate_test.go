@@ -287,7 +287,7 @@ func TestDoubledAwardRaisedLevelAndNewBadge(t *testing.T) {
 	if tot.PointsIssued != (Change{600, 900, 300}) || tot.Lifetime != tot.PointsIssued || tot.Balance != tot.PointsIssued {
 		t.Errorf("total points: %+v %+v %+v", tot.PointsIssued, tot.Lifetime, tot.Balance)
 	}
-	if tot.MembersLevelDown != 1 || tot.MembersLevelUp != 0 || tot.PartnersTierDown != 1 || tot.PartnersTierUp != 0 {
+	if tot.MembersLevelDown != 1 || tot.MembersLevelUp != 0 || tot.PartnersTierDown != 1 || tot.PartnersTierUp != 0 || tot.PartnersLevelUp+tot.PartnersLevelDown != 0 {
 		t.Errorf("moves: %+v", tot)
 	}
 	if tot.BadgesGained != 3 || tot.BadgesLost != 0 || tot.BadgesHeld != (Change{0, 3, 3}) {
