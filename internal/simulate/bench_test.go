@@ -115,3 +115,21 @@ func BenchmarkSimulate(b *testing.B) {
 func BenchmarkSimulate1M(b *testing.B)  { benchSimulate(b, 1_000_000) }
 func BenchmarkSimulate2M(b *testing.B)  { benchSimulate(b, 2_000_000) }
 func BenchmarkSimulate10M(b *testing.B) { benchSimulate(b, 10_000_000) }
+
+// BenchmarkSimulateDemo simulates doubling the training award over the
+// demo's year of history (three quarters of it vanity logins), the
+// history BenchmarkReplayDemo replays into one engine.
+func BenchmarkSimulateDemo(b *testing.B) {
+	h := demoHistory(b)
+	n := len(demoEvents(h))
+	draft := strings.Replace(string(demo.Program), "      award: 50\n", "      award: 100\n", 1)
+	b.ResetTimer()
+	cpu := cputime.Process()
+	for b.Loop() {
+		if _, err := Run(context.Background(), h, []byte(draft), Options{Now: now}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	b.ReportMetric(float64(cputime.Since(cpu).Nanoseconds())/float64(n*b.N), "cpu-ns/record")
+}
