@@ -244,11 +244,12 @@ func index(ss []engine.SubjectState) map[string]int {
 	return m
 }
 
-// move is a step change between two orders (-1: not in the order).
+// move is a step change between two orders. A name missing from its
+// order (a program without levels or tiers) counts no steps.
 func move(before, after string, rb, ra func(string) int) Move {
 	m := Move{Before: before, After: after}
-	if before != after {
-		m.Delta = ra(after) - rb(before)
+	if i, j := rb(before), ra(after); before != after && i >= 0 && j >= 0 {
+		m.Delta = j - i
 	}
 	return m
 }

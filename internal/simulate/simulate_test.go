@@ -495,3 +495,20 @@ func TestCSVHasOneLinePerRowAndEveryColumn(t *testing.T) {
 		t.Errorf("liability: %+v", r.Totals.Liability)
 	}
 }
+
+// TestDraftWithoutTiersOrLevels shows the qualified tier and level going
+// away as a change, without counting steps down.
+func TestDraftWithoutTiersOrLevels(t *testing.T) {
+	draft := smallProgram[:strings.Index(smallProgram, "levels:")] + "leaderboards:\n  - {id: members, metric: points, for: member, window: all}\n"
+	r, err := Run(context.Background(), small(t), []byte(draft), Options{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2 := row(t, r.Partners, "p2")
+	if p2.Tier == nil || *p2.Tier != (Move{"Select", "", 0}) || p2.Level != (Move{"Pro", "", 0}) || !p2.Changed {
+		t.Fatalf("p2: tier %+v, level %+v", p2.Tier, p2.Level)
+	}
+	if r.Totals.PartnersTierDown != 0 || r.Totals.MembersLevelDown != 0 || r.Totals.PartnersChanged != 2 {
+		t.Fatalf("totals: %+v", r.Totals)
+	}
+}
