@@ -66,6 +66,7 @@ func (h *Handler) routes() {
 	m.Handle("PUT /api/v1/program", h.auth(rung.ScopeAdmin, h.putProgram))
 	m.Handle("POST /api/v1/program/validate", h.auth(rung.ScopeRead, h.validateProgram))
 	m.Handle("GET /api/v1/program/versions", h.auth(rung.ScopeRead, h.programVersions))
+	m.Handle("POST /api/v1/program/simulate", h.auth(rung.ScopeAdmin, h.simulateProgram))
 
 	m.Handle("GET /api/v1/leaderboards", h.auth(rung.ScopeRead, h.listLeaderboards))
 	m.Handle("GET /api/v1/leaderboards/{id}", h.auth(rung.ScopeRead, h.getLeaderboard))

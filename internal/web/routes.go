@@ -65,6 +65,7 @@ func (h *Handler) routes() {
 	m.Handle("GET /admin/program", admin(h.program))
 	m.Handle("POST /admin/program", admin(h.postProgram))
 	m.Handle("GET /admin/program/diff", admin(h.programDiff))
+	m.Handle("POST /admin/program/simulate", admin(h.postSimulate))
 	m.Handle("GET /admin/apikeys", admin(h.apiKeys))
 	m.Handle("POST /admin/apikeys", admin(h.createKey))
 	m.Handle("POST /admin/apikeys/{id}/revoke", admin(h.revokeKey))

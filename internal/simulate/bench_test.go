@@ -1,0 +1,135 @@
+package simulate
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/codec"
+	"github.com/rung-dev/rung/internal/cputime"
+	"github.com/rung-dev/rung/internal/demo"
+)
+
+// syntheticHistory is n events from demo.Synthetic over a year, 1,000
+// partners and 20,000 members, under the demo program. The log holds the
+// events in occurred order (events are recorded about when they happen)
+// as the store keeps them: encoded, decoded again as they are read.
+func syntheticHistory(b *testing.B, n int) *History {
+	b.Helper()
+	partners, members := 1000, 20000
+	if v, err := strconv.Atoi(os.Getenv("RUNG_BENCH_SIM_MEMBERS")); err == nil && v > 0 {
+		partners, members = max(1, v/20), v
+	}
+	joined := now.AddDate(-2, 0, 0)
+	h := &History{Size: n, Programs: []rung.ProgramVersion{{Version: 1, Source: string(demo.Program), EffectiveFrom: time.Unix(0, 0).UTC()}}}
+	for i := range partners {
+		h.Partners = append(h.Partners, rung.PartnerVersion{Version: 1, ValidFrom: joined,
+			Partner: rung.Partner{ID: fmt.Sprintf("p%d", i), Name: "P", Size: []string{"smb", "mid", "enterprise"}[i%3], Region: "emea", JoinedAt: joined}})
+	}
+	for m := range members {
+		p := fmt.Sprintf("p%d", m%partners)
+		h.Members = append(h.Members, rung.Member{ID: fmt.Sprintf("m%d", m), Partner: p, JoinedAt: joined,
+			Memberships: []rung.Membership{{Partner: p, JoinedAt: joined}}})
+	}
+	syn := demo.Synthetic{Rand: rand.New(rand.NewPCG(1, 2)), Partners: partners, Members: members,
+		From: now.AddDate(-1, 0, 0), Span: 365 * 24 * time.Hour}
+	events := make([]rung.Event, n)
+	for i := range events {
+		events[i] = syn.Next()
+	}
+	slices.SortFunc(events, func(a, b rung.Event) int { return a.OccurredAt.Compare(b.OccurredAt) })
+	ids := make([]string, n)
+	ends := make([]int, n)
+	var log []byte
+	for i := range events {
+		ids[i] = events[i].ID
+		var err error
+		if log, err = codec.EncodeRecord(log, &rung.Record{Event: events[i]}); err != nil {
+			b.Fatal(err)
+		}
+		ends[i] = len(log)
+	}
+	events = nil
+	h.Records = func(ctx context.Context, fn func(*rung.Record) error) error {
+		start := 0
+		for i := range ids {
+			r := rung.Record{Seq: int64(i + 1), Version: 1, Raw: log[start:ends[i]:ends[i]]}
+			if err := codec.DecodeRecord(r.Raw, &r); err != nil {
+				return err
+			}
+			r.Event.ID = ids[i]
+			if err := fn(&r); err != nil {
+				return err
+			}
+			start = ends[i]
+		}
+		return nil
+	}
+	return h
+}
+
+// benchSimulate simulates doubling the demo program's training award over n
+// synthetic events and reports the wall time of a simulation and the CPU
+// time per record.
+func benchSimulate(b *testing.B, n int) {
+	h := syntheticHistory(b, n)
+	runtime.GC()
+	draft := strings.Replace(string(demo.Program), "      award: 50\n", "      award: 100\n", 1)
+	b.ResetTimer()
+	for b.Loop() {
+		cpu := cputime.Process()
+		start := time.Now()
+		r, err := Run(context.Background(), h, []byte(draft), Options{Now: now})
+		if err != nil {
+			b.Fatal(err)
+		}
+		took := time.Since(start)
+		if r.Records != n || r.Totals.PointsIssued.Delta <= 0 {
+			b.Fatalf("%d records, %+v", r.Records, r.Totals.PointsIssued)
+		}
+		b.ReportMetric(took.Seconds(), "s/simulation")
+		b.ReportMetric(float64(n)/took.Seconds(), "records/s")
+		b.ReportMetric(float64(cputime.Since(cpu).Nanoseconds())/float64(n), "cpu-ns/record")
+		r = nil
+		runtime.GC()
+	}
+}
+
+// BenchmarkSimulate runs RUNG_BENCH_SIM_EVENTS events (default 200,000).
+func BenchmarkSimulate(b *testing.B) {
+	n := 200_000
+	if v, err := strconv.Atoi(os.Getenv("RUNG_BENCH_SIM_EVENTS")); err == nil && v > 0 {
+		n = v
+	}
+	benchSimulate(b, n)
+}
+
+func BenchmarkSimulate1M(b *testing.B)  { benchSimulate(b, 1_000_000) }
+func BenchmarkSimulate2M(b *testing.B)  { benchSimulate(b, 2_000_000) }
+func BenchmarkSimulate10M(b *testing.B) { benchSimulate(b, 10_000_000) }
+
+// BenchmarkSimulateDemo simulates doubling the training award over the
+// demo's year of history (three quarters of it vanity logins), the
+// history BenchmarkReplayDemo replays into one engine.
+func BenchmarkSimulateDemo(b *testing.B) {
+	h := demoHistory(b)
+	n := len(demoEvents(h))
+	draft := strings.Replace(string(demo.Program), "      award: 50\n", "      award: 100\n", 1)
+	b.ResetTimer()
+	cpu := cputime.Process()
+	for b.Loop() {
+		if _, err := Run(context.Background(), h, []byte(draft), Options{Now: now}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	b.ReportMetric(float64(cputime.Since(cpu).Nanoseconds())/float64(n*b.N), "cpu-ns/record")
+}

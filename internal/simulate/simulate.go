@@ -1,0 +1,313 @@
+// Package simulate answers "what if this draft had been our program?": it
+// replays the recorded history into fresh in-memory engines — one under the
+// draft, one under the active program — and reports, per member and
+// partner, what the draft would change: points, levels, badges, leaderboard
+// places and qualified tiers, with totals. Nothing is written anywhere. The
+// engines are the live scoring code (internal/engine), so a simulation of
+// the active program changes nothing.
+package simulate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/engine"
+	"github.com/rung-dev/rung/internal/program"
+	"github.com/rung-dev/rung/internal/store"
+)
+
+// History is the recorded facts a simulation replays: what the service
+// reads at start-up.
+type History struct {
+	Partners    []rung.PartnerVersion
+	Members     []rung.Member
+	Programs    []rung.ProgramVersion // oldest first; the last is the active one
+	Adjustments []rung.Adjustment
+	// Records streams the event log in Seq order. fn may not keep the
+	// record after it returns, but may keep its Raw and its strings.
+	Records func(ctx context.Context, fn func(*rung.Record) error) error
+	// Size is how many records Records yields, when known (it sizes the
+	// engines' tables).
+	Size int
+}
+
+// errStop ends a read of the log at the last record Load saw.
+var errStop = errors.New("stop")
+
+// Load reads a store's facts as the service does at start-up. The log is
+// read up to the record that was last when Load ran.
+func Load(ctx context.Context, st store.Store) (*History, error) {
+	last, err := st.LastSeq(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("simulate: read the log: %w", err)
+	}
+	h := &History{Size: int(last)}
+	if h.Partners, err = st.PartnerVersions(ctx); err != nil {
+		return nil, fmt.Errorf("simulate: read partners: %w", err)
+	}
+	if h.Members, err = st.Members(ctx); err != nil {
+		return nil, fmt.Errorf("simulate: read members: %w", err)
+	}
+	if h.Programs, err = st.Programs(ctx); err != nil {
+		return nil, fmt.Errorf("simulate: read programs: %w", err)
+	}
+	if h.Adjustments, err = st.Adjustments(ctx); err != nil {
+		return nil, fmt.Errorf("simulate: read adjustments: %w", err)
+	}
+	h.Records = func(ctx context.Context, fn func(*rung.Record) error) error {
+		err := st.Records(ctx, 0, func(r *rung.Record) error {
+			if r.Seq > last {
+				return errStop
+			}
+			return fn(r)
+		})
+		if errors.Is(err, errStop) {
+			return nil
+		}
+		return err
+	}
+	return h, nil
+}
+
+// Options shape a simulation.
+type Options struct {
+	// From and To bound the period: the draft's rules replace the
+	// recorded ones for events that occurred from From on (zero: the whole
+	// history), and the state is compared as it stands at the end of the
+	// period, just before To (zero: Now). Points "in the period" are those
+	// awarded for events that occurred in [From, To).
+	From, To time.Time
+	// Now is the current time (the default end of the period).
+	Now time.Time
+	// PointValue gives the money value of one point under a program, for
+	// the reward liability (outstanding balance × value); nil or !ok: the
+	// report has no liability.
+	PointValue func(p *program.Program) (value float64, ok bool)
+	// Live, when set, runs fn with the live engine (under its read lock).
+	// It is used as the baseline instead of a second replay when the live
+	// engine's program versions score the history exactly as the active
+	// program would over the period: half the work.
+	Live func(fn func(*engine.Engine) error) error
+}
+
+// Run simulates a draft program (YAML) over a history. A draft that does
+// not parse or validate returns the same error as applying it; nothing is
+// half-done and nothing is written.
+func Run(ctx context.Context, h *History, draft []byte, o Options) (*Report, error) {
+	start := time.Now()
+	p, err := program.Parse(draft)
+	if err != nil {
+		return nil, err
+	}
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+	to := o.To
+	if to.IsZero() {
+		to = o.Now
+	}
+	if !o.From.IsZero() && !o.From.Before(to) {
+		return nil, rung.Errorf(rung.EINVALID, "the period is empty: from (%s) must be before to (%s)", o.From.Format(time.RFC3339), to.Format(time.RFC3339))
+	}
+	at := to
+	if !o.To.IsZero() {
+		at = to.Add(-time.Nanosecond) // the state at the end of the period
+	}
+	stored, err := compile(h.Programs)
+	if err != nil {
+		return nil, err
+	}
+	from := o.From
+	if from.IsZero() {
+		from = time.Unix(0, 0).UTC()
+	}
+	var kept []*engine.Version // recorded versions before the period
+	for _, v := range stored {
+		if !o.From.IsZero() && v.From.Before(o.From) {
+			kept = append(kept, v)
+		}
+	}
+	next := 1
+	var base []*engine.Version
+	if n := len(stored); n > 0 {
+		active := stored[n-1]
+		next = active.N + 1
+		base = append(append([]*engine.Version(nil), kept...), &engine.Version{N: active.N, From: from, Program: active.Program})
+	}
+	drafted := append(append([]*engine.Version(nil), kept...), &engine.Version{N: next, From: from, Program: p})
+
+	useLive := o.Live != nil && liveScoresLikeBase(stored, o.From)
+	engines := []*engine.Engine{newEngine(h, drafted, at)}
+	if !useLive {
+		engines = append(engines, newEngine(h, base, at))
+	}
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	records, inPeriod, err := replay(ctx, h, engines, o.From, to)
+	if err != nil {
+		return nil, err
+	}
+	// The two engines are finished and read on their own cores.
+	var before, after *engine.Snapshot
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		after = finish(h, engines[0], o.From, at)
+	}()
+	if useLive {
+		err = o.Live(func(e *engine.Engine) error {
+			before = e.Snapshot(o.From, at)
+			return nil
+		})
+	} else {
+		before = finish(h, engines[1], o.From, at)
+	}
+	wg.Wait()
+	if err != nil {
+		return nil, err
+	}
+	var active *program.Program
+	if len(base) > 0 {
+		active = base[len(base)-1].Program
+	}
+	r := compare(before, after, active, p, o.PointValue)
+	r.Program = p.Name
+	if len(stored) > 0 {
+		r.Active = stored[len(stored)-1].N
+	}
+	r.Baseline = "replay"
+	if useLive {
+		r.Baseline = "live"
+	}
+	r.From, r.To = o.From, to
+	r.Records, r.EventsInPeriod = records, inPeriod
+	if inPeriod == 0 {
+		r.Empty = true
+		r.Message = "no events occurred in the period: there is nothing to simulate"
+		if !o.From.IsZero() || !o.To.IsZero() {
+			r.Message += "; choose a period that holds recorded events"
+		}
+	}
+	r.TookMS = time.Since(start).Milliseconds()
+	return r, nil
+}
+
+// compile parses the recorded program versions.
+func compile(progs []rung.ProgramVersion) ([]*engine.Version, error) {
+	vs := make([]*engine.Version, 0, len(progs))
+	for _, pv := range progs {
+		p, err := program.Parse([]byte(pv.Source))
+		if err != nil {
+			return nil, fmt.Errorf("simulate: program version %d no longer compiles: %w", pv.Version, err)
+		}
+		vs = append(vs, &engine.Version{N: pv.Version, From: pv.EffectiveFrom, Program: p})
+	}
+	return vs, nil
+}
+
+// liveScoresLikeBase reports whether the recorded versions score every
+// event as the baseline does (the active program from the period's start,
+// the recorded versions before it): then the live engine is the baseline.
+func liveScoresLikeBase(stored []*engine.Version, from time.Time) bool {
+	switch {
+	case len(stored) == 0:
+		return true
+	case from.IsZero():
+		return len(stored) == 1
+	default:
+		return !stored[len(stored)-1].From.After(from)
+	}
+}
+
+// newEngine makes an engine with the history's partners and members under
+// the given versions (none: no program), ready for a bulk replay — the
+// order the service loads in.
+func newEngine(h *History, vs []*engine.Version, now time.Time) *engine.Engine {
+	e := engine.New()
+	for _, pv := range h.Partners {
+		e.PutPartner(pv)
+	}
+	for _, m := range h.Members {
+		e.PutMember(m)
+	}
+	if len(vs) > 0 {
+		// SetVersions only fails without versions.
+		_ = e.SetVersions(vs, now)
+	}
+	e.BeginBulk(h.Size)
+	return e
+}
+
+// finish adds the adjustments, ends the bulk load and reads the state.
+func finish(h *History, e *engine.Engine, from, at time.Time) *engine.Snapshot {
+	for _, a := range h.Adjustments {
+		e.AddAdjustment(a)
+	}
+	e.EndBulk(at)
+	return e.Snapshot(from, at)
+}
+
+// batchSize is how many records go to the engines at a time.
+const batchSize = 2048
+
+// replay reads the log once and applies every record to every engine, each
+// engine on a goroutine of its own. It returns how many records it read
+// and how many of them are event versions that occurred in [from, to).
+func replay(ctx context.Context, h *History, engines []*engine.Engine, from, to time.Time) (records, inPeriod int, err error) {
+	chans := make([]chan []rung.Record, len(engines))
+	var wg sync.WaitGroup
+	for i, e := range engines {
+		chans[i] = make(chan []rung.Record, 8)
+		wg.Add(1)
+		go func(e *engine.Engine, c chan []rung.Record) {
+			defer wg.Done()
+			for batch := range c {
+				for j := range batch {
+					e.Apply(&batch[j])
+				}
+			}
+		}(e, chans[i])
+	}
+	batch := make([]rung.Record, 0, batchSize)
+	send := func() {
+		for _, c := range chans {
+			c <- batch
+		}
+		batch = make([]rung.Record, 0, batchSize)
+	}
+	fromN, toN := from.UnixNano(), to.UnixNano()
+	if from.IsZero() {
+		fromN = -1 << 63
+	}
+	if h.Records != nil {
+		err = h.Records(ctx, func(r *rung.Record) error {
+			records++
+			if !r.Retracted {
+				if at := r.Event.OccurredAt.UnixNano(); at >= fromN && at < toN {
+					inPeriod++
+				}
+			}
+			batch = append(batch, *r)
+			if len(batch) == batchSize {
+				send()
+			}
+			return ctx.Err()
+		})
+	}
+	if len(batch) > 0 {
+		send()
+	}
+	for _, c := range chans {
+		close(c)
+	}
+	wg.Wait()
+	if err != nil {
+		return records, inPeriod, fmt.Errorf("simulate: read the log: %w", err)
+	}
+	return records, inPeriod, nil
+}
