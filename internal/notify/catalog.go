@@ -2,6 +2,7 @@ package notify
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"text/template"
@@ -23,7 +24,7 @@ var catalog = map[string]map[string]phrase{
 		KindChallengeStandings:   {`{{get "name"}}: you are #{{get "rank"}}`, `In the challenge {{get "name"}} you are number {{get "rank"}}{{with get "of"}} of {{.}}{{end}}.`},
 		KindChallengeResult:      {`{{get "name"}} is over`, `The challenge {{get "name"}} has ended{{with get "rank"}}: you finished number {{.}}{{end}}.`},
 		KindRegistrationDecision: {`[{{get "case"}}] {{get "company"}}: {{status}}`, `Your registration {{get "case"}} of {{get "company"}} is {{status}}.{{with get "reason"}} Reason: {{.}}{{end}}{{with get "protected_until"}} Protected until {{.}}.{{end}}`},
-		KindSLAWarning:           {`[{{get "case"}}] {{get "what"}}`, `Registration {{get "case"}} of {{get "company"}}: {{get "what"}}{{with get "due"}} (due {{.}}){{end}}.`},
+		KindSLAWarning:           {`[{{get "case"}}] {{what}}`, `Registration {{get "case"}} of {{get "company"}}: {{what}}{{with get "due"}} (due {{.}}){{end}}.`},
 		KindMagicLink:            {`Your sign-in link`, `Open this link to sign in to the partner portal. It works once, for {{get "minutes"}} minutes. If you did not ask for it, ignore this message.`},
 		KindDigest:               {`Your week in the program`, `Your weekly standings.`},
 	},
@@ -36,7 +37,7 @@ var catalog = map[string]map[string]phrase{
 		KindChallengeStandings:   {`{{get "name"}}: Sie sind auf Platz {{get "rank"}}`, `In der Challenge {{get "name"}} sind Sie auf Platz {{get "rank"}}{{with get "of"}} von {{.}}{{end}}.`},
 		KindChallengeResult:      {`{{get "name"}} ist beendet`, `Die Challenge {{get "name"}} ist beendet{{with get "rank"}}: Sie haben Platz {{.}} erreicht{{end}}.`},
 		KindRegistrationDecision: {`[{{get "case"}}] {{get "company"}}: {{status}}`, `Ihre Registrierung {{get "case"}} von {{get "company"}} ist {{status}}.{{with get "reason"}} Grund: {{.}}{{end}}{{with get "protected_until"}} Geschützt bis {{.}}.{{end}}`},
-		KindSLAWarning:           {`[{{get "case"}}] {{get "what"}}`, `Registrierung {{get "case"}} von {{get "company"}}: {{get "what"}}{{with get "due"}} (fällig {{.}}){{end}}.`},
+		KindSLAWarning:           {`[{{get "case"}}] {{what}}`, `Registrierung {{get "case"}} von {{get "company"}}: {{what}}{{with get "due"}} (fällig {{.}}){{end}}.`},
 		KindMagicLink:            {`Ihr Anmeldelink`, `Öffnen Sie diesen Link, um sich im Partnerportal anzumelden. Er funktioniert einmal, {{get "minutes"}} Minuten lang. Wenn Sie ihn nicht angefordert haben, ignorieren Sie diese Nachricht.`},
 		KindDigest:               {`Ihre Woche im Programm`, `Ihr wöchentlicher Stand.`},
 	},
@@ -48,6 +49,13 @@ var statusWords = map[string]map[string]string{
 		"meeting": "in the meeting stage", "won": "won", "lost": "lost", "expired": "expired"},
 	"de": {"submitted": "eingereicht", "approved": "genehmigt", "declined": "abgelehnt", "needs_info": "wartet auf weitere Angaben",
 		"meeting": "im Termin-Stadium", "won": "gewonnen", "lost": "verloren", "expired": "abgelaufen"},
+}
+
+// slaWords name the deadlines of SLA warnings (data.sla); a trigger may
+// give its own text in data.what instead.
+var slaWords = map[string]map[string]string{
+	"en": {"review_overdue": "review overdue", "meeting_due": "first meeting due soon, or the protection ends"},
+	"de": {"review_overdue": "Prüfung überfällig", "meeting_due": "erster Termin bald fällig, sonst endet der Schutz"},
 }
 
 // words are the fixed texts around the items of a message.
@@ -93,6 +101,12 @@ func phraseOf(l, kind string, data map[string]any) (title, line string) {
 			}
 			return strings.TrimSpace(strings.ReplaceAll(fmt.Sprint(v), "\n", " "))
 		},
+		"what": func() string {
+			if w, ok := slaWords[l][fmt.Sprint(data["sla"])]; ok {
+				return w
+			}
+			return fmt.Sprint(data["what"])
+		},
 		"status": func() string {
 			st := fmt.Sprint(data["status"])
 			if w, ok := statusWords[l][st]; ok {
@@ -110,4 +124,12 @@ func phraseOf(l, kind string, data map[string]any) (title, line string) {
 		return b.String()
 	}
 	return run(ph.title), run(ph.line)
+}
+
+// Describe renders a stored notification's title and line in a language,
+// for the portal's list of notifications.
+func Describe(l, kind string, data []byte) (title, line string) {
+	var m map[string]any
+	json.Unmarshal(data, &m)
+	return phraseOf(l, kind, m)
 }

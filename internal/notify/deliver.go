@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"net/mail"
 	"slices"
 	"strings"
@@ -323,3 +324,34 @@ func (s *Service) sendLink(ctx context.Context, t Trigger) error {
 	items := []Item{{Kind: KindMagicLink, Title: title, Line: line, Link: fmt.Sprint(t.Data["url"]), LinkText: word(l, "signin")}}
 	return s.sendMail(ctx, recipient{name: m.Name, email: m.Email, lang: l}, items, "", t.ID, s.svc.Now())
 }
+
+// Reply answers an inbound e-mail at once (the registration intake's
+// answer: the case number, or what is missing), in a thread with the
+// message answered. It is not queued: the sender waits for it.
+func (s *Service) Reply(ctx context.Context, to, subject, text, inReplyTo string) error {
+	if s.o.Mail == nil {
+		return rung.Errorf(rung.EUNAVAILABLE, "no mail server is set (--smtp)")
+	}
+	addr, err := mail.ParseAddress(to)
+	if err != nil {
+		return rung.Errorf(rung.EINVALID, "reply to %q: not an e-mail address", to)
+	}
+	html := "<!DOCTYPE html><html><body><pre style=\"font-family:Helvetica,Arial,sans-serif;white-space:pre-wrap\">" +
+		htmlEscape(text) + "</pre></body></html>"
+	m := Mail{From: s.o.From, To: addr.String(), Subject: subject, Text: text, HTML: html, Date: s.svc.Now(), InReplyTo: inReplyTo}
+	raw, err := m.Bytes()
+	if err != nil {
+		return rung.Errorf(rung.EINVALID, "reply: %v", err)
+	}
+	return s.o.Mail.Send(ctx, fromAddress(s.o.From), []string{addr.Address}, raw)
+}
+
+// Mailbox returns the service's sender when it is a Mailbox (the demo),
+// else nil.
+func (s *Service) Mailbox() *Mailbox {
+	b, _ := s.o.Mail.(*Mailbox)
+	return b
+}
+
+// htmlEscape escapes text for HTML.
+func htmlEscape(s string) string { return html.EscapeString(s) }

@@ -57,6 +57,7 @@ type Mail struct {
 	Unsubscribe string
 	MessageID   string // without angle brackets; made up when empty
 	Date        time.Time
+	InReplyTo   string // the Message-ID answered, with its angle brackets
 }
 
 // render fills the templates for items in a language.
@@ -109,6 +110,10 @@ func (m Mail) Bytes() ([]byte, error) {
 	h("Subject", mime.QEncoding.Encode("utf-8", oneLine(m.Subject)))
 	h("Date", m.Date.Format(time.RFC1123Z))
 	b.WriteString("Message-ID: <" + oneLine(m.MessageID) + ">\r\n")
+	if id := oneLine(m.InReplyTo); strings.HasPrefix(id, "<") && strings.HasSuffix(id, ">") {
+		h("In-Reply-To", id)
+		h("References", id)
+	}
 	h("MIME-Version", "1.0")
 	h("Content-Language", lang(m.Lang))
 	h("Auto-Submitted", "auto-generated")

@@ -885,3 +885,57 @@ func TestPrefsAreChecked(t *testing.T) {
 		}
 	}
 }
+
+func TestSLAWarningsGoOnceToTheTeamAndThePartner(t *testing.T) {
+	var mu sync.Mutex
+	var posts []SlackMessage
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m SlackMessage
+		json.NewDecoder(r.Body).Decode(&m)
+		mu.Lock()
+		posts = append(posts, m)
+		mu.Unlock()
+		io.WriteString(w, "ok")
+	}))
+	defer hook.Close()
+	f := newFixture(t, Options{TeamSlack: hook.URL, TeamEmail: "channel-team@acme.example"})
+	ctx := context.Background()
+	reg := func(id, partner, member, status string, review, meeting time.Time) store.Registration {
+		return store.Registration{ID: id, Kind: "deal", Partner: partner, Member: member, CompanyName: "Globex " + id, NormalizedName: "globex " + id,
+			CompanyKey: "name:globex " + id, ContactEmail: "j@globex.example", Channel: "api", Status: status, SubmittedAt: start.Add(-72 * time.Hour),
+			ReviewDue: review, MeetingDue: meeting, UpdatedAt: start, History: []store.Transition{{To: store.RegSubmitted, At: start.Add(-72 * time.Hour)}}}
+	}
+	if err := f.st.ImportRegistrations(ctx, []store.Registration{
+		reg("R-OVERDUE1", "p1", "", store.RegSubmitted, start.Add(-time.Hour), time.Time{}),
+		reg("R-INTIME01", "p1", "", store.RegSubmitted, start.Add(time.Hour), time.Time{}),
+		reg("R-MEETING1", "p2", "m2", store.RegApproved, start.Add(-48*time.Hour), start.Add(24*time.Hour)),
+		reg("R-MEETING2", "p1", "m1", store.RegApproved, start.Add(-48*time.Hour), start.Add(10*24*time.Hour)),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if n, err := f.n.EnqueueSLAWarnings(ctx, start); err != nil || n != 2 {
+			t.Fatalf("EnqueueSLAWarnings = %d, %v; want 2", n, err)
+		}
+	}
+	f.deliverAfter(time.Minute)
+	got := map[string]parsed{}
+	for _, r := range f.smtp.messages() {
+		got[r.to[0]] = parse(t, r.data)
+	}
+	if len(got) != 2 {
+		t.Fatalf("mails to %v", got)
+	}
+	if m := got["channel-team@acme.example"]; m.subject != "[R-OVERDUE1] review overdue" {
+		t.Errorf("team mail %q", m.subject)
+	}
+	if m := got["juergen@beta.example"]; m.subject != "[R-MEETING1] erster Termin bald fällig, sonst endet der Schutz" ||
+		!strings.Contains(m.text, "Registrierung R-MEETING1 von Globex R-MEETING1") {
+		t.Errorf("partner mail %q\n%s", m.subject, m.text)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(posts) != 1 || !strings.Contains(posts[0].Text, "R-OVERDUE1") {
+		t.Errorf("team Slack posts %+v", posts)
+	}
+}
