@@ -108,9 +108,9 @@ func ReadMail(raw []byte) (subject, text, html string) {
 		b, _ := io.ReadAll(io.LimitReader(r, 1<<20))
 		switch ct, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type")); ct {
 		case "text/plain":
-			text = string(b)
+			text = strings.ReplaceAll(string(b), "\r\n", "\n")
 		case "text/html":
-			html = string(b)
+			html = strings.ReplaceAll(string(b), "\r\n", "\n")
 		}
 	}
 	return subject, text, html
