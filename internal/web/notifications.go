@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rung-dev/rung"
@@ -26,8 +28,10 @@ type noteRow struct {
 }
 
 type notesPage struct {
-	Rows   []noteRow
-	Unread int
+	Rows     []noteRow
+	Unread   int
+	Prefs    prefsForm
+	HasPrefs bool // notifications are on: the settings form is shown
 }
 
 // unread counts the viewer's unread notifications for the bell (0 when
@@ -63,6 +67,12 @@ func (h *Handler) notifications(w http.ResponseWriter, r *http.Request) {
 		if n.ReadAt.IsZero() {
 			d.Unread++
 		}
+	}
+	if h.notes != nil {
+		d.Prefs, d.HasPrefs = newPrefsForm(p.L, h.notes.Prefs(r.Context(), v.Account.Member)), true
+	}
+	if r.URL.Query().Get("saved") != "" {
+		p.Notice = p.L.T("Your settings are saved.")
 	}
 	h.render(w, http.StatusOK, "notifications", p)
 }
@@ -186,6 +196,7 @@ func (h *Handler) box() *notify.Mailbox {
 func (h *Handler) notifyRoutes(m *http.ServeMux, partner, staff func(http.HandlerFunc) http.Handler) {
 	m.Handle("GET /portal/notifications", partner(h.notifications))
 	m.Handle("POST /portal/notifications/read", partner(h.markRead))
+	m.Handle("POST /portal/notifications/settings", partner(h.savePrefs))
 	m.Handle("GET /admin/digest", staff(h.digestPreview))
 	m.Handle("GET /admin/digest/html", staff(h.digestHTML))
 	m.Handle("GET /admin/mailbox", staff(h.mailbox))
@@ -205,4 +216,120 @@ func (h *Handler) mailLink(ctx context.Context, m rung.Member, url string) {
 	if err := h.notes.Enqueue(ctx, t); err != nil {
 		h.log.Error("sign-in link: the e-mail was not sent", "member", m.ID, "err", err)
 	}
+}
+
+// prefKinds are the kinds a member switches, in the form's order.
+var prefKinds = []string{notify.KindBadge, notify.KindLevel, notify.KindTierChange, notify.KindNudge, notify.KindChallengeStart,
+	notify.KindChallengeStandings, notify.KindChallengeResult, notify.KindRegistrationDecision, notify.KindSLAWarning, notify.KindDigest}
+
+// kindLabel names a kind of notification on the settings form.
+func kindLabel(l *Locale, kind string) string {
+	switch kind {
+	case notify.KindBadge:
+		return l.T("Badges")
+	case notify.KindLevel:
+		return l.T("Levels")
+	case notify.KindTierChange:
+		return l.T("Tier changes")
+	case notify.KindNudge:
+		return l.T("Nudges toward the next tier")
+	case notify.KindChallengeStart:
+		return l.T("Challenge starts")
+	case notify.KindChallengeStandings:
+		return l.T("Challenge standings")
+	case notify.KindChallengeResult:
+		return l.T("Challenge results")
+	case notify.KindRegistrationDecision:
+		return l.T("Registration decisions")
+	case notify.KindSLAWarning:
+		return l.T("Registration deadlines")
+	case notify.KindDigest:
+		return l.T("Weekly digest")
+	}
+	return kind
+}
+
+// prefRow is one kind's switches on the settings form.
+type prefRow struct {
+	Kind, Label  string
+	Email, Slack bool
+}
+
+// prefsForm is the settings form of the notifications page.
+type prefsForm struct {
+	Rows      []prefRow
+	Language  string
+	TimeZone  string
+	QuietFrom string // "22:00"; "" for none
+	QuietTo   string
+	Error     string
+}
+
+func newPrefsForm(l *Locale, p store.NotificationPrefs) prefsForm {
+	f := prefsForm{Language: p.Language, TimeZone: p.TimeZone}
+	if p.QuietFrom != p.QuietTo {
+		f.QuietFrom = fmt.Sprintf("%02d:%02d", p.QuietFrom/60, p.QuietFrom%60)
+		f.QuietTo = fmt.Sprintf("%02d:%02d", p.QuietTo/60, p.QuietTo%60)
+	}
+	for _, k := range prefKinds {
+		f.Rows = append(f.Rows, prefRow{Kind: k, Label: kindLabel(l, k),
+			Email: notify.Allowed(p, notify.ChannelEmail, k), Slack: notify.Allowed(p, notify.ChannelSlack, k)})
+	}
+	return f
+}
+
+// clockMinutes reads "HH:MM" as minutes after midnight.
+func clockMinutes(s string) (int, bool) {
+	t, err := time.Parse("15:04", strings.TrimSpace(s))
+	if err != nil {
+		return 0, false
+	}
+	return t.Hour()*60 + t.Minute(), true
+}
+
+// savePrefs stores the settings form: channels per kind, language, time
+// zone and quiet hours.
+func (h *Handler) savePrefs(w http.ResponseWriter, r *http.Request) {
+	v := viewerFrom(r)
+	if h.notes == nil {
+		h.fail(w, r, errNotFound)
+		return
+	}
+	f := r.PostForm
+	p := store.NotificationPrefs{Member: v.Account.Member, Language: f.Get("language"), TimeZone: strings.TrimSpace(f.Get("time_zone"))}
+	for _, k := range prefKinds {
+		for _, ch := range []string{notify.ChannelEmail, notify.ChannelSlack} {
+			if f.Get(ch+":"+k) != "on" {
+				p.Off = append(p.Off, ch+":"+k)
+			}
+		}
+	}
+	d := &notesPage{HasPrefs: true}
+	pg := h.newPage(w, r, "Notifications", "notifications", d)
+	from, to := f.Get("quiet_from"), f.Get("quiet_to")
+	var bad string
+	if from != "" || to != "" {
+		a, ok1 := clockMinutes(from)
+		b, ok2 := clockMinutes(to)
+		if !ok1 || !ok2 {
+			bad = pg.L.T("Enter quiet hours as two times such as 22:00 and 07:00, or leave both empty.")
+		}
+		p.QuietFrom, p.QuietTo = a, b
+	}
+	if bad == "" {
+		if err := h.notes.SetPrefs(r.Context(), p); err != nil {
+			if rung.ErrorCode(err) != rung.EINVALID {
+				h.fail(w, r, err)
+				return
+			}
+			bad = pg.L.T("Check the language and the time zone (such as Europe/Berlin).")
+		}
+	}
+	if bad != "" {
+		d.Prefs = newPrefsForm(pg.L, p)
+		d.Prefs.TimeZone, d.Prefs.QuietFrom, d.Prefs.QuietTo, d.Prefs.Error = p.TimeZone, from, to, bad
+		h.render(w, http.StatusBadRequest, "notifications", pg)
+		return
+	}
+	redirect(w, r, "/portal/notifications?saved=1")
 }

@@ -128,3 +128,38 @@ func TestConsolePreviewsTheDigestAndShowsTheMailbox(t *testing.T) {
 		t.Error("a member opened the mailbox")
 	}
 }
+
+func TestMemberSwitchesEmailPerKindAndSetsQuietHours(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.withNotes()
+	m, _ := e.member(0)
+	c := e.signIn(m, store.RoleMember)
+	_, body := c.get("/portal/notifications")
+	if !strings.Contains(body, `name="email:badge" aria-label="E-mail: Badges" checked`) {
+		t.Fatalf("the settings form does not show badges on by default")
+	}
+	form := url.Values{"email:level": {"on"}, "slack:level": {"on"}, "email:digest": {"on"}, "language": {"de"},
+		"time_zone": {"Europe/Berlin"}, "quiet_from": {"22:00"}, "quiet_to": {"07:30"}}
+	if res, body := c.post("/portal/notifications/settings", form); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save: %d\n%s", res.StatusCode, body)
+	}
+	p := e.web.notes.Prefs(context.Background(), m.ID)
+	if p.Language != "de" || p.TimeZone != "Europe/Berlin" || p.QuietFrom != 22*60 || p.QuietTo != 7*60+30 {
+		t.Errorf("prefs %+v", p)
+	}
+	if notify.Allowed(p, "email", "badge") || !notify.Allowed(p, "email", "level") || notify.Allowed(p, "slack", "digest") || !notify.Allowed(p, "email", "digest") {
+		t.Errorf("channels %v", p.Off)
+	}
+	c.get("/portal/notifications")
+	res, body := c.post("/portal/notifications/settings", url.Values{"quiet_from": {"late"}, "quiet_to": {"07:00"}, "time_zone": {"Mars/Base"}})
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, `id="prefs-error"`) || !strings.Contains(body, `value="late"`) {
+		t.Errorf("bad quiet hours: %d", res.StatusCode)
+	}
+	c.get("/portal/notifications")
+	if res, _ := c.post("/portal/notifications/settings", url.Values{"time_zone": {"Mars/Base"}}); res.StatusCode != http.StatusBadRequest {
+		t.Errorf("bad time zone: %d", res.StatusCode)
+	}
+	if p2 := e.web.notes.Prefs(context.Background(), m.ID); p2.TimeZone != "Europe/Berlin" {
+		t.Errorf("a refused form changed the settings: %+v", p2)
+	}
+}
