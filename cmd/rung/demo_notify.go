@@ -9,6 +9,10 @@ import (
 	"github.com/rung-dev/rung/internal/service"
 )
 
+// DemoWindow is the demo's batching window: short, so what one does in
+// the demo shows in its mailbox within seconds.
+const DemoWindow = 2 * time.Second
+
 // demoNotifications runs the demo's notifications with an in-process
 // mailbox (notify.Mailbox) as the mail sender: nothing leaves the
 // machine, and the console's Mailbox page shows what would have been
@@ -16,7 +20,8 @@ import (
 // also enqueues this week's digests at once, so there is mail to look at.
 // The returned function stops it.
 func demoNotifications(ctx context.Context, svc *service.Service, url string, log *slog.Logger) (*notify.Service, func()) {
-	n := notify.New(svc, notify.Options{Mail: &notify.Mailbox{}, From: "Acme Partner Program <partners@acme.example>", BaseURL: url, Logger: log})
+	n := notify.New(svc, notify.Options{Mail: &notify.Mailbox{}, From: "Acme Partner Program <partners@acme.example>", BaseURL: url,
+		Window: DemoWindow, Logger: log})
 	nctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
