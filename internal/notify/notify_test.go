@@ -114,7 +114,7 @@ func (s *smtpServer) messages() []received {
 }
 
 // selfSigned makes a certificate for 127.0.0.1 and a pool that trusts it.
-func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
+func selfSigned(t testing.TB) (tls.Certificate, *x509.CertPool) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -135,7 +135,7 @@ func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
 
 // startSMTP runs an SMTP server on a free port; with TLS it offers
 // STARTTLS and returns a pool trusting its certificate.
-func startSMTP(t *testing.T, withTLS bool) (*smtpServer, *x509.CertPool) {
+func startSMTP(t testing.TB, withTLS bool) (*smtpServer, *x509.CertPool) {
 	t.Helper()
 	srv := &smtpServer{}
 	s := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) { return &session{srv: srv, c: c}, nil }))
@@ -180,7 +180,7 @@ leaderboards:
 `
 
 type fixture struct {
-	t     *testing.T
+	t     testing.TB
 	svc   *service.Service
 	st    store.Store
 	n     *Service
@@ -189,7 +189,7 @@ type fixture struct {
 	web   *httptest.Server
 }
 
-func newFixture(t *testing.T, o Options) *fixture {
+func newFixture(t testing.TB, o Options) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "rung.db"))
