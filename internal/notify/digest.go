@@ -205,15 +205,24 @@ func (s *Service) EnqueueDigests(ctx context.Context, period time.Time) (int, er
 	return len(ts), nil
 }
 
+// DigestLate is how late a week's digest may still go out: a server
+// started on a Thursday does not send Monday's digest then.
+const DigestLate = 24 * time.Hour
+
 // DigestJob is the weekly digest for the job runner: on Monday at 08:00
 // UTC it enqueues the week's digests, which the delivery loop sends in
-// each recipient's language (after their quiet hours).
+// each recipient's language (after their quiet hours). A week whose
+// digest would be more than DigestLate late is skipped.
 func (s *Service) DigestJob() jobs.Job {
 	return jobs.Job{
 		Name:    "notify-digest",
 		Period:  DigestPeriod,
 		Timeout: 30 * time.Minute,
 		Run: func(ctx context.Context, period time.Time) error {
+			if late := s.svc.Now().Sub(period); late > DigestLate {
+				s.log.Info("notify: this week's digest is skipped: it would be late", "week", period.Format("2006-01-02"), "late", late.Round(time.Minute))
+				return nil
+			}
 			n, err := s.EnqueueDigests(ctx, period)
 			s.log.Info("notify: weekly digests enqueued", "week", period.Format("2006-01-02"), "digests", n)
 			return err

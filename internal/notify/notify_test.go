@@ -939,3 +939,23 @@ func TestSLAWarningsGoOnceToTheTeamAndThePartner(t *testing.T) {
 		t.Errorf("team Slack posts %+v", posts)
 	}
 }
+
+func TestDigestJobSkipsAWeekItWouldSendLate(t *testing.T) {
+	f := newFixture(t, Options{})
+	ctx := context.Background()
+	job := f.n.DigestJob()
+	f.clock.set(start.AddDate(0, 0, 3)) // Thursday
+	if err := job.Run(ctx, job.Period(f.clock.now())); err != nil {
+		t.Fatal(err)
+	}
+	if ns, _ := f.st.ListNotifications(ctx, store.NotificationFilter{}); len(ns) != 0 {
+		t.Fatalf("a Thursday start enqueued %d digests", len(ns))
+	}
+	f.clock.set(start.AddDate(0, 0, 7).Add(time.Hour)) // next Monday, 10:00 UTC
+	if err := job.Run(ctx, job.Period(f.clock.now())); err != nil {
+		t.Fatal(err)
+	}
+	if ns, _ := f.st.ListNotifications(ctx, store.NotificationFilter{}); len(ns) != 4 {
+		t.Fatalf("Monday enqueued %d digests; want 4", len(ns))
+	}
+}
