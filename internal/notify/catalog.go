@@ -46,9 +46,11 @@ var catalog = map[string]map[string]phrase{
 // statusWords are the registration states as the messages say them.
 var statusWords = map[string]map[string]string{
 	"en": {"submitted": "submitted", "approved": "approved", "declined": "declined", "needs_info": "waiting for more information",
-		"meeting": "in the meeting stage", "won": "won", "lost": "lost", "expired": "expired"},
+		"meeting": "in the meeting stage", "won": "won", "lost": "lost", "expired": "expired",
+		"conflict_won": "confirmed: a conflicting registration of the company was settled in your favour"},
 	"de": {"submitted": "eingereicht", "approved": "genehmigt", "declined": "abgelehnt", "needs_info": "wartet auf weitere Angaben",
-		"meeting": "im Termin-Stadium", "won": "gewonnen", "lost": "verloren", "expired": "abgelaufen"},
+		"meeting": "im Termin-Stadium", "won": "gewonnen", "lost": "verloren", "expired": "abgelaufen",
+		"conflict_won": "bestätigt: ein Konflikt um diese Firma wurde zu Ihren Gunsten geklärt"},
 }
 
 // slaWords name the deadlines of SLA warnings (data.sla); a trigger may

@@ -959,3 +959,42 @@ func TestDigestJobSkipsAWeekItWouldSendLate(t *testing.T) {
 		t.Fatalf("Monday enqueued %d digests; want 4", len(ns))
 	}
 }
+
+func TestConflictOutcomeIsToldToBothPartners(t *testing.T) {
+	f := newFixture(t, Options{})
+	ctx := context.Background()
+	f.n.Watch(ctx)
+	reg := func(id, partner, member, status string) store.Registration {
+		return store.Registration{ID: id, Kind: "deal", Partner: partner, Member: member, CompanyName: "Globex GmbH", NormalizedName: "globex",
+			CompanyKey: "globex.com", ContactEmail: "j@globex.com", Channel: "api", Status: status, SubmittedAt: start, ReviewDue: start.Add(48 * time.Hour),
+			UpdatedAt: start, History: []store.Transition{{To: store.RegSubmitted, At: start}}}
+	}
+	if err := f.st.ImportRegistrations(ctx, []store.Registration{reg("R-WINNER01", "p1", "m1", store.RegSubmitted), reg("R-LOSER001", "p2", "m2", store.RegDeclined)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.ImportConflicts(ctx, []store.Conflict{{First: "R-WINNER01", Second: "R-LOSER001", CreatedAt: start, Winner: "R-WINNER01",
+		Reason: "first_submitted: registered first", DecidedBy: "policy", DecidedAt: start}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Ingest(ctx, []*service.Incoming{{Event: rung.Event{ID: "registration:R-LOSER001:declined", Type: "registration.declined",
+		Partner: "p2", Member: "m2", OccurredAt: start, Source: "registration",
+		Attrs: map[string]any{"registration": "R-LOSER001", "company": "globex", "reason": "conflict: first_submitted: registered first"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := f.n.Watch(ctx); err != nil || n != 2 {
+		t.Fatalf("Watch = %d, %v; want the decline and the win", n, err)
+	}
+	f.deliverAfter(time.Minute)
+	got := map[string]parsed{}
+	for _, r := range f.smtp.messages() {
+		got[r.to[0]] = parse(t, r.data)
+	}
+	if m := got["ann@alpha.example"]; m.subject != "[R-WINNER01] Globex GmbH: confirmed: a conflicting registration of the company was settled in your favour" ||
+		strings.Contains(m.text, "R-LOSER001") || strings.Contains(m.text, "Beta") {
+		t.Errorf("the winner's mail %q\n%s", m.subject, m.text)
+	}
+	if m := got["juergen@beta.example"]; m.subject != "[R-LOSER001] Globex GmbH: abgelehnt" || !strings.Contains(m.text, "Grund: conflict: first_submitted") ||
+		strings.Contains(m.text, "R-WINNER01") || strings.Contains(m.text, "Alpha") {
+		t.Errorf("the loser's mail %q\n%s", m.subject, m.text)
+	}
+}

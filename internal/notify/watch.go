@@ -9,6 +9,7 @@ import (
 
 	"github.com/rung-dev/rung"
 	"github.com/rung-dev/rung/internal/engine"
+	"github.com/rung-dev/rung/internal/store"
 )
 
 // errBehind stops a watch at a record the engine has not applied yet.
@@ -83,6 +84,9 @@ func (s *Service) Watch(ctx context.Context) (int, error) {
 			if ts[i].Data["status"] == "approved" && !reg.ProtectedUntil.IsZero() {
 				ts[i].Data["protected_until"] = reg.ProtectedUntil.Format("2006-01-02")
 			}
+			if ts[i].Data["status"] == "declined" {
+				ts = append(ts, s.conflictWon(ctx, reg)...)
+			}
 		}
 	}
 	if err := s.Enqueue(ctx, ts...); err != nil {
@@ -148,4 +152,25 @@ func registrationTrigger(ev rung.Event) (Trigger, bool) {
 		data["case"] = ev.ID
 	}
 	return Trigger{ID: fmt.Sprintf("registration:%s", ev.ID), Kind: KindRegistrationDecision, Partner: ev.Partner, Member: ev.Member, Data: data}, true
+}
+
+// conflictWon tells the winners of the conflicts a declined registration
+// lost (issue 7: the outcome is told to both partners; the loser hears
+// of it as its decline). The winner learns only that its own registration
+// keeps the company, and the reason the admin gave to both.
+func (s *Service) conflictWon(ctx context.Context, lost store.Registration) []Trigger {
+	var out []Trigger
+	for _, c := range lost.Conflicts {
+		if c.Winner == "" || c.Winner == lost.ID {
+			continue
+		}
+		won, err := s.st.Registration(ctx, c.Winner)
+		if err != nil {
+			continue
+		}
+		out = append(out, Trigger{ID: "registration:conflict:" + won.ID + ":" + lost.ID, Kind: KindRegistrationDecision,
+			Partner: won.Partner, Member: won.Member,
+			Data: map[string]any{"case": won.ID, "company": won.CompanyName, "status": "conflict_won", "reason": c.Reason}})
+	}
+	return out
 }
