@@ -998,3 +998,36 @@ func TestConflictOutcomeIsToldToBothPartners(t *testing.T) {
 		t.Errorf("the loser's mail %q\n%s", m.subject, m.text)
 	}
 }
+
+func TestOnlyTheLeaderDelivers(t *testing.T) {
+	f := newFixture(t, Options{})
+	f.enqueue(Trigger{ID: "level:m1:Pro", Kind: KindLevel, Member: "m1", Data: map[string]any{"level": "Pro"}})
+	f.clock.add(time.Minute)
+	// A follower runs the loop: it never delivers.
+	ctx, cancel := context.WithCancel(context.Background())
+	calls := 0
+	f.n.Run(ctx, func() bool {
+		calls++
+		if calls == 3 {
+			cancel()
+		}
+		return false
+	}, time.Millisecond)
+	if got := f.smtp.messages(); len(got) != 0 {
+		t.Fatalf("a follower sent %d messages", len(got))
+	}
+	// Leading for one round, then losing the lead.
+	ctx, cancel = context.WithCancel(context.Background())
+	calls = 0
+	f.n.Run(ctx, func() bool {
+		calls++
+		if calls == 2 {
+			cancel()
+			return false
+		}
+		return true
+	}, time.Millisecond)
+	if got := f.smtp.messages(); len(got) != 1 {
+		t.Fatalf("the leader sent %d messages; want 1", len(got))
+	}
+}
