@@ -232,11 +232,12 @@ func openCopyDestination(ctx context.Context, dsn string) (store.Store, error) {
 // facts: teach readFacts, copyRun.write, tally.add and checkEmpty about
 // them, then list it here (TestCopyKnowsEveryMigration reminds).
 var copiedMigrations = map[int]string{
-	1: "0001_init",          // the log, partners, members, programs, adjustments, audit, API keys, meta
-	2: "0002_instances",     // change feed and job runs: how instances share work, not facts to copy
-	3: "0003_accounts",      // web accounts; sessions and sign-in links are left behind
-	4: "0004_credentials",   // credential keys, issued credentials, the status slot counter
-	5: "0005_registrations", // registrations, conflict pairs, CRM accounts
+	1:  "0001_init",          // the log, partners, members, programs, adjustments, audit, API keys, meta
+	2:  "0002_instances",     // change feed and job runs: how instances share work, not facts to copy
+	3:  "0003_accounts",      // web accounts; sessions and sign-in links are left behind
+	4:  "0004_credentials",   // credential keys, issued credentials, the status slot counter
+	5:  "0005_registrations", // registrations, conflict pairs, CRM accounts
+	10: "0010_notifications", // notifications and members' notification preferences
 }
 
 // checkMigrations refuses a source with a migration copy does not know.
@@ -341,6 +342,16 @@ func checkEmpty(ctx context.Context, st store.Store, dsn string) error {
 	if slots > 0 && len(creds) == 0 {
 		held = append(held, "used credential status slots")
 	}
+	notes, err := st.ListNotifications(ctx, store.NotificationFilter{Limit: 1})
+	if err != nil {
+		return err
+	}
+	hold(len(notes), "notification", "notifications")
+	prefs, err := st.AllNotificationPrefs(ctx)
+	if err != nil {
+		return err
+	}
+	hold(len(prefs), "member's notification preferences", "members' notification preferences")
 	if len(held) == 0 {
 		return nil
 	}
@@ -363,6 +374,8 @@ type chunk struct {
 	creds     []store.IssuedCredential
 	slots     int64 // the credential status slot counter, when hasSlots
 	hasSlots  bool
+	notes     []store.Notification
+	prefs     []store.NotificationPrefs
 }
 
 // readFacts reads every fact of st and hands it to fn in chunks of at most
@@ -473,6 +486,9 @@ func readFacts(ctx context.Context, st store.Store, size int, fn func(*chunk) er
 	if err := readCredentials(ctx, st, size, fn); err != nil {
 		return err
 	}
+	if err := readNotifications(ctx, st, size, fn); err != nil {
+		return err
+	}
 	meta, err := st.AllMeta(ctx)
 	if err != nil {
 		return err
@@ -520,6 +536,32 @@ func readRegistrations(ctx context.Context, st store.Store, size int, fn func(*c
 	slices.SortFunc(crm, func(a, b store.CRMAccount) int { return strings.Compare(a.Domain, b.Domain) })
 	for part := range slices.Chunk(crm, size) {
 		if err := fn(&chunk{crm: part}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readNotifications reads notifications, by ID, and notification
+// preferences for readFacts.
+func readNotifications(ctx context.Context, st store.Store, size int, fn func(*chunk) error) error {
+	ns, err := st.ListNotifications(ctx, store.NotificationFilter{})
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(ns, func(a, b store.Notification) int { return strings.Compare(a.ID, b.ID) })
+	for part := range slices.Chunk(ns, size) {
+		if err := fn(&chunk{notes: part}); err != nil {
+			return err
+		}
+	}
+	ps, err := st.AllNotificationPrefs(ctx)
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(ps, func(a, b store.NotificationPrefs) int { return strings.Compare(a.Member, b.Member) })
+	for part := range slices.Chunk(ps, size) {
+		if err := fn(&chunk{prefs: part}); err != nil {
 			return err
 		}
 	}
@@ -679,6 +721,16 @@ func (c *copyRun) writeOthers(ctx context.Context, ch *chunk) error {
 			return fmt.Errorf("credential status slots: %w", err)
 		}
 	}
+	if len(ch.notes) > 0 {
+		if _, err := c.dst.AddNotifications(ctx, ch.notes); err != nil {
+			return fmt.Errorf("notifications from %s: %w", ch.notes[0].ID, err)
+		}
+	}
+	for _, p := range ch.prefs {
+		if err := c.dst.PutNotificationPrefs(ctx, p); err != nil {
+			return fmt.Errorf("notification preferences of %s: %w", p.Member, err)
+		}
+	}
 	return nil
 }
 
@@ -691,6 +743,7 @@ func (c *copyRun) count(ch *chunk) {
 		kindMeta: len(ch.meta), kindAccounts: len(ch.accounts), kindRegistrations: len(ch.regs),
 		kindConflicts: len(ch.conflicts), kindCRMAccounts: len(ch.crm), kindCredentialKeys: len(ch.credKeys),
 		kindCredentials: len(ch.creds), kindSlots: int(ch.slots),
+		kindNotifications: len(ch.notes), kindNotificationPrefs: len(ch.prefs),
 	} {
 		c.n[k] += n
 	}
@@ -749,15 +802,19 @@ const (
 	kindCredentialKeys
 	kindCredentials
 	kindSlots // the status slot counter: its value stands for its count
+	kindNotifications
+	kindNotificationPrefs
 	numKinds
 )
 
 var kindNames = [numKinds]string{"program versions", "partner versions", "members", "records", "adjustments", "audit entries", "API keys", "meta values", "accounts",
-	"registrations", "conflict pairs", "CRM accounts", "credential keys", "credentials", "status slots used"}
+	"registrations", "conflict pairs", "CRM accounts", "credential keys", "credentials", "status slots used",
+	"notifications", "notification preferences"}
 
 // kindName1 is the name of one fact of each kind.
 var kindName1 = [numKinds]string{"program version", "partner version", "member", "record", "adjustment", "audit entry", "API key", "meta value", "account",
-	"registration", "conflict pair", "CRM account", "credential key", "credential", "status slot used"}
+	"registration", "conflict pair", "CRM account", "credential key", "credential", "status slot used",
+	"notification", "member's notification preferences"}
 
 // facts is how many facts of each kind a database holds, and a SHA-256 of
 // their content in order. Seqs and audit ids are left out: a copy may
@@ -903,6 +960,12 @@ func (t *tally) add(ch *chunk) error {
 	if ch.hasSlots {
 		t.put(kindSlots, binary.AppendVarint(nil, ch.slots))
 		t.n[kindSlots] += int(ch.slots)
+	}
+	if err := putAll(t, kindNotifications, ch.notes); err != nil {
+		return err
+	}
+	if err := putAll(t, kindNotificationPrefs, ch.prefs); err != nil {
+		return err
 	}
 	return nil
 }

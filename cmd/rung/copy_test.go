@@ -230,6 +230,7 @@ func buildCopySource(t *testing.T) copySource {
 	must("set meta", st.SetMeta(ctx, "import:0123456789abcdef", "42"))
 	addRegistrations(t, st, now)
 	creds := addCredentials(t, st, now)
+	addNotifications(t, st, now) // notify_copy_test.go
 	return copySource{path: path, key: key, revoked: revoked, records: 7, evts: 5, creds: creds}
 }
 
@@ -262,6 +263,8 @@ func sameFacts(t *testing.T, a, b store.Store) {
 		{"credential keys", func(s store.Store) (any, error) { return s.CredentialKeys(ctx) }},
 		{"credentials", func(s store.Store) (any, error) { return s.IssuedCredentials(ctx) }},
 		{"revoked status indexes", func(s store.Store) (any, error) { return s.RevokedStatusIndexes(ctx, 1) }},
+		{"notifications", func(s store.Store) (any, error) { return s.ListNotifications(ctx, store.NotificationFilter{}) }},
+		{"notification preferences", func(s store.Store) (any, error) { return s.AllNotificationPrefs(ctx) }},
 		{"credential slots", func(s store.Store) (any, error) {
 			n, err := s.CredentialSlots(ctx)
 			return make([]int, n), err

@@ -114,7 +114,9 @@ Press Ctrl-C to stop%s.
 `, url, stats.partners, stats.members, stats.events, time.Since(start).Round(time.Millisecond), dbPath,
 		url, adminEmail, adminPassword, stats.topMember, link,
 		key, key, url, key, url, stats.topPartner, key, url, stats.topMember, keepNote)
-	return serve(ctx, ln, svc, iss, log)
+	notes, stopNotes := demoNotifications(ctx, svc, url, log)
+	defer stopNotes()
+	return serve(ctx, ln, svc, iss, notes, log)
 }
 
 type demoStats struct {

@@ -88,4 +88,22 @@ func TestDemoOpensWithThePortalReady(t *testing.T) {
 	if res.Request.URL.Path != "/portal" || !strings.Contains(body, `id="balance"`) {
 		t.Fatalf("member sign-in ends on %s", res.Request.URL)
 	}
+	// The demo's mailbox (notifications with a capture sender) fills with
+	// the week's digests, delivered by the loop within a few windows.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		res, err := admin.Get(base[1] + "/admin/mailbox")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if strings.Contains(string(b), "Your week in the program") || strings.Contains(string(b), "Ihre Woche im Programm") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no digest in the demo's mailbox:\n%s", b)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/rung-dev/rung/internal/credential"
 	"github.com/rung-dev/rung/internal/issuance"
 	"github.com/rung-dev/rung/internal/jobs"
+	"github.com/rung-dev/rung/internal/notify"
 	"github.com/rung-dev/rung/internal/registration"
 	"github.com/rung-dev/rung/internal/service"
 	"github.com/rung-dev/rung/internal/web"
@@ -42,7 +43,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := cred.register(fs); err != nil {
 		return err
 	}
+	var nf notifyFlags
+	nf.register(fs)
 	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := nf.check(); err != nil {
 		return err
 	}
 	if *followEvery <= 0 {
@@ -82,14 +88,23 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := runner.Add(issuance.New(svc, iss, log).Job(cred.every)); err != nil {
 		return err
 	}
+	notes, err := nf.service(svc, runner, publicURL(ln), log)
+	if err != nil {
+		return err
+	}
 	jctx, stopJobs := context.WithCancel(ctx)
-	jobsDone := make(chan struct{})
+	jobsDone := make(chan struct{}, 2)
 	go func() {
-		defer close(jobsDone)
+		defer func() { jobsDone <- struct{}{} }()
 		runner.Run(jctx)
+	}()
+	go func() {
+		defer func() { jobsDone <- struct{}{} }()
+		notes.Run(jctx, runner.Leading, time.Second)
 	}()
 	defer func() {
 		stopJobs()
+		<-jobsDone
 		<-jobsDone
 	}()
 	fmt.Fprintf(stdout, "Rung is serving on http://%s\n", ln.Addr())
@@ -113,7 +128,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			<-done
 		}()
 	}
-	if err := serve(ctx, ln, svc, iss, log); err != nil {
+	if err := serve(ctx, ln, svc, iss, notes, log); err != nil {
 		return err
 	}
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
@@ -127,14 +142,14 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 func publicURL(ln net.Listener) string { return env("RUNG_URL", "http://"+ln.Addr().String()) }
 
 // serve runs the HTTP server until ctx ends, then shuts down gracefully.
-func serve(ctx context.Context, ln net.Listener, svc *service.Service, iss *credential.Issuer, log *slog.Logger) error {
-	wh, err := web.New(svc, web.Options{Logger: log, BaseURL: publicURL(ln), SecureCookies: os.Getenv("RUNG_SECURE_COOKIES") == "1"})
+func serve(ctx context.Context, ln net.Listener, svc *service.Service, iss *credential.Issuer, notes *notify.Service, log *slog.Logger) error {
+	wh, err := web.New(svc, web.Options{Logger: log, BaseURL: publicURL(ln), SecureCookies: os.Getenv("RUNG_SECURE_COOKIES") == "1", Notify: notes})
 	if err != nil {
 		return err
 	}
 	defer wh.Close()
 	srv := &http.Server{
-		Handler:           handler(wh.Mount(api.New(svc, log)), credential.NewHandler(iss, log)),
+		Handler:           handler(wh.Mount(api.New(svc, log).WithReplies(notes)), credential.NewHandler(iss, log), notes.Handler()),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      2 * time.Minute,
@@ -159,8 +174,9 @@ func serve(ctx context.Context, ln net.Listener, svc *service.Service, iss *cred
 
 // handler routes the credential URLs (SPEC: docs/credentials.md) to the
 // credential handler and everything else to the web and the API.
-func handler(app, cred http.Handler) http.Handler {
+func handler(app, cred, notes http.Handler) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("/notify/", notes)
 	mux.Handle("/", app)
 	mux.Handle("/credentials/", cred)
 	mux.Handle("/.well-known/did.json", cred)

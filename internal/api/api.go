@@ -31,8 +31,9 @@ type Handler struct {
 	log *slog.Logger
 	mux *http.ServeMux
 
-	reg    *registration.Desk // registrations.go
-	intake *intake
+	reg     *registration.Desk // registrations.go
+	intake  *intake
+	replier Replier // replies.go
 }
 
 // New returns the API handler for a service.

@@ -39,6 +39,8 @@ type client struct {
 	t    *testing.T
 	url  string
 	keys map[rung.Scope]string
+	svc  *service.Service
+	api  *Handler
 }
 
 func newServer(t *testing.T) *client {
@@ -52,13 +54,14 @@ func newServer(t *testing.T) *client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(New(svc, slog.New(slog.DiscardHandler)))
+	h := New(svc, slog.New(slog.DiscardHandler))
+	srv := httptest.NewServer(h)
 	t.Cleanup(func() {
 		srv.Close()
 		svc.Close()
 		st.Close()
 	})
-	c := &client{t: t, url: srv.URL, keys: map[rung.Scope]string{}}
+	c := &client{t: t, url: srv.URL, keys: map[rung.Scope]string{}, svc: svc, api: h}
 	for _, sc := range []rung.Scope{rung.ScopeAdmin, rung.ScopeRead, rung.ScopeIngest} {
 		_, secret, err := svc.CreateAPIKey(ctx, string(sc), sc, "test")
 		if err != nil {

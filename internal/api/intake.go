@@ -119,6 +119,7 @@ type emailReply struct {
 	To       string `json:"to"`
 	Subject  string `json:"subject"`
 	Text     string `json:"text"`
+	Sent     bool   `json:"sent"` // the answer went out by e-mail too
 }
 
 // email takes a raw RFC 5322 message (message/rfc822 or text/plain body)
@@ -162,7 +163,7 @@ func (in *intake) email(w http.ResponseWriter, r *http.Request) {
 	partner, member, err := in.h.reg.PartnerForSender(input.Partner, msg.From)
 	if err != nil {
 		rep.Text = "We could not take your registration: " + registration.ErrorText(err)
-		writeJSON(w, http.StatusOK, rep)
+		in.answerEmail(w, r, rep, msg.MessageID)
 		return
 	}
 	if id := caseRE.FindStringSubmatch(msg.Subject); id != nil {
@@ -178,14 +179,14 @@ func (in *intake) email(w http.ResponseWriter, r *http.Request) {
 			} else {
 				rep.Text = partnerReply(reg, false)
 			}
-			writeJSON(w, http.StatusOK, rep)
+			in.answerEmail(w, r, rep, msg.MessageID)
 			return
 		}
 	}
 	if len(problems) > 0 {
 		rep.Text = "We could not take your registration. Please reply with:\n- " + strings.Join(problems, "\n- ") +
 			"\n\nFor example:\nCompany: Globex Corporation\nDomain: globex.com\nContact: Jane Doe <jane@globex.com>\nNotes: 40 seats, decision in Q1"
-		writeJSON(w, http.StatusOK, rep)
+		in.answerEmail(w, r, rep, msg.MessageID)
 		return
 	}
 	input.Partner, input.Member, input.By = partner.ID, member, "email:"+msg.From
@@ -196,13 +197,13 @@ func (in *intake) email(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		rep.Text = "We could not take your registration: " + registration.ErrorText(err)
-		writeJSON(w, http.StatusOK, rep)
+		in.answerEmail(w, r, rep, msg.MessageID)
 		return
 	}
 	rep.Accepted, rep.Case = true, reg.ID
 	rep.Subject = fmt.Sprintf("[%s] %s", reg.ID, rep.Subject)
 	rep.Text = partnerReply(reg, created)
-	writeJSON(w, http.StatusOK, rep)
+	in.answerEmail(w, r, rep, msg.MessageID)
 }
 
 // caseRE finds a case number in a subject, as the replies put it.

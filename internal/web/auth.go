@@ -349,9 +349,13 @@ func (h *Handler) requestLink(w http.ResponseWriter, r *http.Request) {
 		return nil
 	})
 	if found != nil {
-		if _, err := IssueLink(ctx, h.st, h.log, *found, h.base, "web:"+ip, now); err != nil && rung.ErrorCode(err) != rung.EFORBIDDEN {
+		u, err := IssueLink(ctx, h.st, h.log, *found, h.base, "web:"+ip, now)
+		if err != nil && rung.ErrorCode(err) != rung.EFORBIDDEN {
 			h.fail(w, r, err)
 			return
+		}
+		if err == nil {
+			h.mailLink(ctx, *found, u) // notifications.go
 		}
 	}
 	f.LinkSent = true

@@ -73,6 +73,7 @@ func (h *Handler) routes() {
 	m.Handle("GET /admin/accounts", admin(h.accounts))
 	m.Handle("POST /admin/accounts", admin(h.createAccount))
 	m.Handle("POST /admin/accounts/{id}/disable", admin(h.disableAccount))
+	h.notifyRoutes(m, partner, staff) // notifications.go
 
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { h.fail(w, r, errNotFound) })
 }

@@ -23,6 +23,7 @@ import (
 
 	"github.com/rung-dev/rung"
 	"github.com/rung-dev/rung/internal/engine"
+	"github.com/rung-dev/rung/internal/notify"
 	"github.com/rung-dev/rung/internal/program"
 	"github.com/rung-dev/rung/internal/registration"
 	"github.com/rung-dev/rung/internal/service"
@@ -55,6 +56,9 @@ type Options struct {
 	// SecureCookies marks cookies Secure even when the request did not
 	// come over TLS (behind a TLS-terminating proxy).
 	SecureCookies bool
+	// Notify sends sign-in links by e-mail and backs the notification
+	// pages (notifications.go); nil: links are only logged.
+	Notify *notify.Service
 }
 
 // Handler serves the portal and the console.
@@ -68,6 +72,7 @@ type Handler struct {
 	mux   *http.ServeMux
 	stats *statsCache
 	desk  *registration.Desk // lead and deal registration: registrations.go
+	notes *notify.Service    // notifications: notifications.go
 
 	failByEmail *limiter // failed password sign-ins per e-mail
 	failByIP    *limiter // failed sign-ins per address
@@ -84,7 +89,7 @@ func New(svc *service.Service, o Options) (*Handler, error) {
 		o.BaseURL = "http://127.0.0.1:8080"
 	}
 	h := &Handler{
-		svc: svc, st: svc.Store(), log: o.Logger, base: strings.TrimRight(o.BaseURL, "/"), https: o.SecureCookies,
+		svc: svc, st: svc.Store(), log: o.Logger, base: strings.TrimRight(o.BaseURL, "/"), https: o.SecureCookies, notes: o.Notify,
 		mux:         http.NewServeMux(),
 		failByEmail: newLimiter(5, 15*time.Minute),
 		failByIP:    newLimiter(20, 15*time.Minute),
@@ -241,14 +246,16 @@ var funcs = template.FuncMap{
 
 // page is what every template gets.
 type page struct {
-	L      *Locale
-	V      *viewer // nil when signed out
-	CSRF   string
-	Title  string
-	Nav    string
-	Path   string
-	Notice string
-	Data   any
+	L       *Locale
+	V       *viewer // nil when signed out
+	CSRF    string
+	Title   string
+	Nav     string
+	Path    string
+	Notice  string
+	Data    any
+	Unread  int  // the member's unread notifications: the bell
+	Mailbox bool // the demo's mailbox page exists
 }
 
 func (h *Handler) newPage(w http.ResponseWriter, r *http.Request, title, nav string, data any) *page {
@@ -269,6 +276,7 @@ func (h *Handler) newPage(w http.ResponseWriter, r *http.Request, title, nav str
 	p.Title = p.L.T(title)
 	if v != nil {
 		p.CSRF = v.Session.CSRF
+		p.Unread, p.Mailbox = h.unread(r), h.box() != nil
 	} else {
 		p.CSRF = h.anonCSRF(w, r)
 	}

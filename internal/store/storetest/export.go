@@ -3,6 +3,7 @@ package storetest
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -277,7 +278,7 @@ func testAppliedMigrations(t *testing.T, s store.Store) {
 		if i > 0 && m.Version <= ms[i-1].Version {
 			t.Errorf("migration %s comes after %s", m.Name, ms[i-1].Name)
 		}
-		if !strings.HasPrefix(m.Name, "000") || m.SQL != "" {
+		if !strings.HasPrefix(m.Name, fmt.Sprintf("%04d_", m.Version)) || m.SQL != "" {
 			t.Errorf("migration %+v: want a name and no SQL", m)
 		}
 	}
