@@ -237,6 +237,7 @@ var copiedMigrations = map[int]string{
 	3: "0003_accounts",      // web accounts; sessions and sign-in links are left behind
 	4: "0004_credentials",   // credential keys, issued credentials, the status slot counter
 	5: "0005_registrations", // registrations, conflict pairs, CRM accounts
+	6: "0006_tiers",         // tier decisions, overrides, appeals, nudges
 }
 
 // checkMigrations refuses a source with a migration copy does not know.
@@ -341,6 +342,11 @@ func checkEmpty(ctx context.Context, st store.Store, dsn string) error {
 	if slots > 0 && len(creds) == 0 {
 		held = append(held, "used credential status slots")
 	}
+	trs, err := st.TierRecords(ctx, "")
+	if err != nil {
+		return err
+	}
+	hold(len(trs), "tier record", "tier records")
 	if len(held) == 0 {
 		return nil
 	}
@@ -363,6 +369,7 @@ type chunk struct {
 	creds     []store.IssuedCredential
 	slots     int64 // the credential status slot counter, when hasSlots
 	hasSlots  bool
+	tiers     []store.TierRecord
 }
 
 // readFacts reads every fact of st and hands it to fn in chunks of at most
@@ -472,6 +479,17 @@ func readFacts(ctx context.Context, st store.Store, size int, fn func(*chunk) er
 	}
 	if err := readCredentials(ctx, st, size, fn); err != nil {
 		return err
+	}
+	trs, err := st.TierRecords(ctx, "")
+	if err != nil {
+		return err
+	}
+	for len(trs) > 0 {
+		n := min(size, len(trs))
+		if err := fn(&chunk{tiers: trs[:n]}); err != nil {
+			return err
+		}
+		trs = trs[n:]
 	}
 	meta, err := st.AllMeta(ctx)
 	if err != nil {
@@ -679,6 +697,11 @@ func (c *copyRun) writeOthers(ctx context.Context, ch *chunk) error {
 			return fmt.Errorf("credential status slots: %w", err)
 		}
 	}
+	if len(ch.tiers) > 0 {
+		if _, err := c.dst.AddTierRecords(ctx, ch.tiers); err != nil {
+			return fmt.Errorf("tier records from %s: %w", ch.tiers[0].ID, err)
+		}
+	}
 	return nil
 }
 
@@ -690,7 +713,7 @@ func (c *copyRun) count(ch *chunk) {
 		kindAdjustments: len(b.Adjustments), kindAudit: len(b.Audit), kindKeys: len(ch.keys),
 		kindMeta: len(ch.meta), kindAccounts: len(ch.accounts), kindRegistrations: len(ch.regs),
 		kindConflicts: len(ch.conflicts), kindCRMAccounts: len(ch.crm), kindCredentialKeys: len(ch.credKeys),
-		kindCredentials: len(ch.creds), kindSlots: int(ch.slots),
+		kindCredentials: len(ch.creds), kindSlots: int(ch.slots), kindTiers: len(ch.tiers),
 	} {
 		c.n[k] += n
 	}
@@ -749,15 +772,16 @@ const (
 	kindCredentialKeys
 	kindCredentials
 	kindSlots // the status slot counter: its value stands for its count
+	kindTiers
 	numKinds
 )
 
 var kindNames = [numKinds]string{"program versions", "partner versions", "members", "records", "adjustments", "audit entries", "API keys", "meta values", "accounts",
-	"registrations", "conflict pairs", "CRM accounts", "credential keys", "credentials", "status slots used"}
+	"registrations", "conflict pairs", "CRM accounts", "credential keys", "credentials", "status slots used", "tier records"}
 
 // kindName1 is the name of one fact of each kind.
 var kindName1 = [numKinds]string{"program version", "partner version", "member", "record", "adjustment", "audit entry", "API key", "meta value", "account",
-	"registration", "conflict pair", "CRM account", "credential key", "credential", "status slot used"}
+	"registration", "conflict pair", "CRM account", "credential key", "credential", "status slot used", "tier record"}
 
 // facts is how many facts of each kind a database holds, and a SHA-256 of
 // their content in order. Seqs and audit ids are left out: a copy may
@@ -903,6 +927,9 @@ func (t *tally) add(ch *chunk) error {
 	if ch.hasSlots {
 		t.put(kindSlots, binary.AppendVarint(nil, ch.slots))
 		t.n[kindSlots] += int(ch.slots)
+	}
+	if err := putAll(t, kindTiers, ch.tiers); err != nil {
+		return err
 	}
 	return nil
 }

@@ -230,6 +230,11 @@ func buildCopySource(t *testing.T) copySource {
 	must("set meta", st.SetMeta(ctx, "import:0123456789abcdef", "42"))
 	addRegistrations(t, st, now)
 	creds := addCredentials(t, st, now)
+	_, err = st.AddTierRecords(ctx, []store.TierRecord{
+		{ID: "decision:2026-Q3:initech", Kind: store.TierDecision, Partner: "initech", Quarter: "2026-Q3", At: now, Body: []byte(`{"partner":"initech"}`)},
+		{ID: "appeal-1", Kind: store.TierAppeal, Partner: "initech", Quarter: "2026-Q3", State: "open", At: now, Body: []byte(`{"text":"x"}`)},
+	})
+	must("add tier records", err)
 	return copySource{path: path, key: key, revoked: revoked, records: 7, evts: 5, creds: creds}
 }
 
@@ -261,6 +266,7 @@ func sameFacts(t *testing.T, a, b store.Store) {
 		{"CRM accounts", func(s store.Store) (any, error) { return s.CRMAccounts(ctx) }},
 		{"credential keys", func(s store.Store) (any, error) { return s.CredentialKeys(ctx) }},
 		{"credentials", func(s store.Store) (any, error) { return s.IssuedCredentials(ctx) }},
+		{"tier records", func(s store.Store) (any, error) { return s.TierRecords(ctx, "") }},
 		{"revoked status indexes", func(s store.Store) (any, error) { return s.RevokedStatusIndexes(ctx, 1) }},
 		{"credential slots", func(s store.Store) (any, error) {
 			n, err := s.CredentialSlots(ctx)
