@@ -484,6 +484,87 @@ func (e *Engine) PutTierDecisions(ds []TierDecision) {
 	e.retier(touched)
 }
 
+// LoadTierFacts sets every recorded tier action at once (at start-up, or
+// when another instance recorded some) and retiers only the partners whose
+// actions changed.
+func (e *Engine) LoadTierFacts(ds []TierDecision, os []TierOverride, as []TierAppeal) {
+	tf := e.tierFacts()
+	old := map[string]string{}
+	sig := func(id string) string {
+		return fmt.Sprintf("%+v|%+v|%+v", derefs(tf.decisions[id]), derefs(tf.overrides[id]), derefs(tf.appeals[id]))
+	}
+	ids := map[string]bool{}
+	for id := range tf.decisions {
+		ids[id] = true
+	}
+	for id := range tf.overrides {
+		ids[id] = true
+	}
+	for id := range tf.appeals {
+		ids[id] = true
+	}
+	for _, d := range ds {
+		ids[d.Partner] = true
+	}
+	for _, o := range os {
+		ids[o.Partner] = true
+	}
+	for _, a := range as {
+		ids[a.Partner] = true
+	}
+	for id := range ids {
+		old[id] = sig(id)
+	}
+	tf.decisions = map[string][]*TierDecision{}
+	tf.overrides = map[string][]*TierOverride{}
+	tf.appeals = map[string][]*TierAppeal{}
+	for i := range ds {
+		d := ds[i]
+		tf.decisions[d.Partner] = append(tf.decisions[d.Partner], &d)
+	}
+	for i := range os {
+		o := os[i]
+		tf.overrides[o.Partner] = append(tf.overrides[o.Partner], &o)
+	}
+	for i := range as {
+		a := as[i]
+		tf.appeals[a.Partner] = append(tf.appeals[a.Partner], &a)
+	}
+	touched := map[string]bool{}
+	for id := range ids {
+		slices.SortFunc(tf.decisions[id], func(a, b *TierDecision) int {
+			if c := a.EffectiveAt.Compare(b.EffectiveAt); c != 0 {
+				return c
+			}
+			return strings.Compare(a.Quarter, b.Quarter)
+		})
+		slices.SortFunc(tf.overrides[id], func(a, b *TierOverride) int {
+			if c := a.From.Compare(b.From); c != 0 {
+				return c
+			}
+			return strings.Compare(a.ID, b.ID)
+		})
+		slices.SortFunc(tf.appeals[id], func(x, y *TierAppeal) int {
+			if c := x.At.Compare(y.At); c != 0 {
+				return c
+			}
+			return strings.Compare(x.ID, y.ID)
+		})
+		if sig(id) != old[id] {
+			touched[id] = true
+		}
+	}
+	e.retier(touched)
+}
+
+func derefs[T any](ps []*T) []T {
+	out := make([]T, len(ps))
+	for i, p := range ps {
+		out[i] = *p
+	}
+	return out
+}
+
 // PutTierOverride records an override (replacing one with the same id).
 func (e *Engine) PutTierOverride(o TierOverride) {
 	tf := e.tierFacts()
