@@ -40,6 +40,7 @@ Usage:
   rung user add --email E --role admin|manager [--partners p1,p2]   a console account (password from stdin, or generated)
   rung user link --member ID                                a one-time portal sign-in link for a partner member
   rung user role --member ID --role member|partner_admin    let a member see their whole company
+  rung tiers review --quarter Q [--dry-run] [--json] [--db]  review partner tiers for a quarter (publishes unless a dry run)
 
 The database is --db or RUNG_DB: a SQLite path (default rung.db) or a postgres:// URL.
 The listen address is --addr or RUNG_ADDR (default 127.0.0.1:8080); RUNG_URL is how browsers
@@ -110,6 +111,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdCredentials(ctx, rest, stdout, stderr)
 	case "user":
 		return cmdUser(ctx, rest, os.Stdin, stdout, stderr)
+	case "tiers":
+		return cmdTiers(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
