@@ -208,7 +208,7 @@ func (e *Engine) Apply(rec *rung.Record) []Note {
 	} else if ev.live() {
 		e.unapply(ev)
 		// The tier timeline may move where the old version was.
-		defer e.tiersEventMoved(ev.partner, ev.at)
+		defer e.tiersEventMoved(ev.partner, ev.at, nil)
 	}
 	if ev.seqs == nil {
 		ev.seqs = e.slab.seq(rec.Seq)
@@ -233,7 +233,7 @@ func (e *Engine) Apply(rec *rung.Record) []Note {
 		return nil
 	}
 	notes := e.place(ev, &rec.Event)
-	e.tiersEventMoved(ev.partner, ev.at)
+	e.tiersEventMoved(ev.partner, ev.at, ev)
 	return notes
 }
 

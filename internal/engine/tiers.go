@@ -111,12 +111,80 @@ type tierFacts struct {
 	overrides map[string][]*TierOverride // by partner, by From then id
 	appeals   map[string][]*TierAppeal   // by partner, by At then id
 	lines     map[*partnerState]*timeline
+	// aggs caches, per partner, the aggregates auto-upgrades test, so that
+	// events arriving in order each cost O(1) to test.
+	aggs map[*partnerState]*windowAggs
+}
+
+// windowAggs are a partner's metric aggregates over [from, upTo] of one
+// tier window, by series slot.
+type windowAggs struct {
+	from, upTo int64
+	by         map[int]*agg
+}
+
+// touchTiers drops a partner's cached aggregates when a contribution at or
+// before what they cover changes.
+func (e *Engine) touchTiers(p *partnerState, at int64) {
+	if e.tiers == nil {
+		return
+	}
+	if c := e.tiers.aggs[p]; c != nil && at <= c.upTo {
+		delete(e.tiers.aggs, p)
+	}
+}
+
+// slotAgg returns the partner's aggregate of a series slot over the tier
+// window containing t, up to t, from the cache when it is good.
+func (e *Engine) slotAgg(p *partnerState, slot int, kind program.MetricKind, from, t int64) *agg {
+	tf := e.tierFacts()
+	c := tf.aggs[p]
+	if c == nil || c.from != from || t < c.upTo {
+		c = &windowAggs{from: from, upTo: t, by: map[int]*agg{}}
+		tf.aggs[p] = c
+	}
+	if t > c.upTo {
+		for s, a := range c.by {
+			sk := e.cur.Metrics[e.cur.MetricOrder[s]].Kind
+			for pt := range p.series[s].window(c.upTo+1, t+1) {
+				a.add(pt, sk)
+			}
+		}
+		c.upTo = t
+	}
+	a := c.by[slot]
+	if a == nil {
+		x := aggOf(p.series[slot].window(from, t+1), kind)
+		a = &x
+		c.by[slot] = a
+	}
+	return a
+}
+
+// metricAt is a metric's value for a partner over the tier window
+// containing t, up to t, through the cache.
+func (e *Engine) metricAt(p *partnerState, m *program.Metric, from, to, t int64) (float64, bool) {
+	switch m.Kind {
+	case program.MetricPoints:
+		mv := e.metricValue(p, m, from, to)
+		return mv.Value, mv.OK
+	case program.MetricRatio:
+		nm, dm := e.cur.Metrics[m.Num], e.cur.Metrics[m.Den]
+		num := e.slotAgg(p, e.metricIdx[m.Num], nm.Kind, from, t)
+		den := e.slotAgg(p, e.metricIdx[m.Den], dm.Kind, from, t)
+		return e.ratioValue(m, num, den)
+	}
+	return e.slotAgg(p, e.metricIdx[m.Name], m.Kind, from, t).value(m.Kind)
 }
 
 // timeline is a partner's underlying tier over time: segments, each from
 // its at until the next one's. Overrides are laid over it by tierAt.
 type timeline struct {
 	segs []tseg
+	// lastEv is the newest time of a contributing event the timeline
+	// tested: an event after it, arriving in order, is the only new
+	// candidate.
+	lastEv int64
 }
 
 type tseg struct {
@@ -133,6 +201,7 @@ func (e *Engine) tierFacts() *tierFacts {
 			overrides: map[string][]*TierOverride{},
 			appeals:   map[string][]*TierAppeal{},
 			lines:     map[*partnerState]*timeline{},
+			aggs:      map[*partnerState]*windowAggs{},
 		}
 	}
 	return e.tiers
@@ -215,15 +284,16 @@ type changePoint struct {
 
 // buildTimeline computes a partner's underlying timeline, reusing old's
 // segments before from (math.MinInt64: everything anew).
-func (e *Engine) buildTimeline(p *partnerState, old *timeline, from int64) *timeline {
+func (e *Engine) buildTimeline(p *partnerState, old *timeline, from int64, cands []int64) *timeline {
 	tp := e.tierProgram()
 	tf := e.tierFacts()
-	tl := &timeline{}
+	tl := &timeline{lastEv: math.MinInt64}
 	var pts []changePoint
 	if old == nil {
 		from = math.MinInt64
 	}
 	if from != math.MinInt64 {
+		tl.lastEv = old.lastEv
 		for _, s := range old.segs {
 			if s.at < from {
 				tl.segs = append(tl.segs, s)
@@ -248,14 +318,19 @@ func (e *Engine) buildTimeline(p *partnerState, old *timeline, from int64) *time
 		}
 	}
 	if tp != nil && tp.AutoUpgrade {
-		var last int64 = math.MinInt64
-		for _, ev := range p.events {
-			if ev.live() && ev.at >= from && len(ev.contribs) > 0 {
-				pts = append(pts, changePoint{at: ev.at, ord: 2})
-				last = max(last, ev.at)
+		if cands != nil {
+			for _, at := range cands {
+				pts = append(pts, changePoint{at: at, ord: 2})
+				tl.lastEv = max(tl.lastEv, at)
+			}
+		} else {
+			for _, ev := range p.events {
+				if ev.live() && ev.at >= from && len(ev.contribs) > 0 {
+					pts = append(pts, changePoint{at: ev.at, ord: 2})
+					tl.lastEv = max(tl.lastEv, ev.at)
+				}
 			}
 		}
-		_ = last
 	}
 	slices.SortFunc(pts, func(a, b changePoint) int {
 		if c := cmp.Compare(a.at, b.at); c != 0 {
@@ -348,8 +423,8 @@ func (e *Engine) tierMet(p *partnerState, tier string, t int64) bool {
 		if m == nil {
 			return false
 		}
-		mv := e.metricValue(p, m, from, to)
-		if !criterionMet(&c, mv) {
+		v, ok := e.metricAt(p, m, from, to, t)
+		if !criterionMet(&c, MetricValue{Value: v, OK: ok}) {
 			return false
 		}
 	}
@@ -407,13 +482,20 @@ func firstDiff(a, b *timeline) (int64, bool) {
 // partner.tier, so scoring again can move the metrics the timeline reads:
 // it repeats until nothing moves (bounded).
 func (e *Engine) refreshTimeline(p *partnerState, from int64) {
+	e.refreshTimelineWith(p, from, nil)
+}
+
+// refreshTimelineWith is refreshTimeline with the auto-upgrade candidates
+// after from known (nil: every contributing event from then on).
+func (e *Engine) refreshTimelineWith(p *partnerState, from int64, cands []int64) {
 	if e.tierProgram() == nil {
 		return
 	}
 	tf := e.tierFacts()
 	for round := 0; round < 4; round++ {
 		old := tf.lines[p]
-		tl := e.buildTimeline(p, old, from)
+		tl := e.buildTimeline(p, old, from, cands)
+		cands = nil
 		d, changed := firstDiff(old, tl)
 		tf.lines[p] = tl
 		if !changed {
@@ -440,9 +522,18 @@ func (e *Engine) rescoreFrom(p *partnerState, t int64) {
 
 // tiersEventMoved is called after an event of a partner was applied,
 // corrected or retracted at time at.
-func (e *Engine) tiersEventMoved(p *partnerState, at int64) {
+func (e *Engine) tiersEventMoved(p *partnerState, at int64, ev *eventState) {
 	tp := e.tierProgram()
 	if p == nil || tp == nil || !tp.AutoUpgrade || e.bulk != nil {
+		return
+	}
+	if tl := e.tierFacts().lines[p]; tl != nil && at > tl.lastEv {
+		// In order: the newest event is the only new candidate.
+		cands := []int64{}
+		if ev != nil && ev.live() && ev.partner == p && ev.at == at && len(ev.contribs) > 0 {
+			cands = append(cands, at)
+		}
+		e.refreshTimelineWith(p, at, cands)
 		return
 	}
 	e.refreshTimeline(p, at)
@@ -451,6 +542,9 @@ func (e *Engine) tiersEventMoved(p *partnerState, at int64) {
 // refreshAllTimelines recomputes every partner's timeline, after a bulk
 // load or a full recompute.
 func (e *Engine) refreshAllTimelines() {
+	if e.tiers != nil {
+		clear(e.tiers.aggs)
+	}
 	if e.tierProgram() == nil {
 		if e.tiers != nil {
 			clear(e.tiers.lines)

@@ -388,18 +388,31 @@ func TestBadQuarterAndMissingTiersAreInvalid(t *testing.T) {
 // to tiers: auto-upgrades (which move multipliers) and published decisions
 // give the same state in any arrival order and on a rebuild.
 func TestTiersAreIndependentOfArrivalOrder(t *testing.T) {
+	now := time.Date(2026, 11, 20, 12, 0, 0, 0, berlin)
+	rapid.Check(t, func(t *rapid.T) { checkTierOrders(t, now) })
+}
+
+// TestTierHistoriesWithCorrectionsAreIndependentOfArrivalOrder runs the
+// general determinism check (versions, duplicates, retractions in any
+// interleaving, then a rebuild) on the auto-upgrading tier program.
+func TestTierHistoriesWithCorrectionsAreIndependentOfArrivalOrder(t *testing.T) {
+	checkArrivalOrder(t, tierSetup)
+}
+
+func tierSetup(t *rapid.T, now time.Time) *harness {
 	src := strings.ReplaceAll(tierProgram, "AUTO", "true")
 	src = strings.ReplaceAll(src, "at_least: 100000, label", "at_least: 150000, label")
-	setup := func(t *rapid.T, now time.Time) *harness {
-		h := newHarness(t, src, now)
-		h.e.PutTierDecisions([]TierDecision{{Quarter: "2026-Q3", Partner: "p3", From: "Select", To: "Registered",
-			Qualified: "Registered", Outcome: OutcomeDowngrade, EffectiveAt: time.Date(2026, 10, 11, 0, 0, 0, 0, berlin)}})
-		h.e.PutTierOverride(TierOverride{ID: "o", Partner: "p2", Tier: "Elite", Reason: "r",
-			From: time.Date(2026, 11, 3, 0, 0, 0, 0, berlin), Until: time.Date(2026, 11, 5, 0, 0, 0, 0, berlin)})
-		return h
-	}
-	now := time.Date(2026, 11, 20, 12, 0, 0, 0, berlin)
-	rapid.Check(t, func(t *rapid.T) {
+	h := newHarness(t, src, now)
+	h.e.PutTierDecisions([]TierDecision{{Quarter: "2026-Q3", Partner: "p3", From: "Select", To: "Registered",
+		Qualified: "Registered", Outcome: OutcomeDowngrade, EffectiveAt: time.Date(2026, 10, 11, 0, 0, 0, 0, berlin)}})
+	h.e.PutTierOverride(TierOverride{ID: "o", Partner: "p2", Tier: "Elite", Reason: "r",
+		From: time.Date(2026, 11, 3, 0, 0, 0, 0, berlin), Until: time.Date(2026, 11, 5, 0, 0, 0, 0, berlin)})
+	return h
+}
+
+func checkTierOrders(t *rapid.T, now time.Time) {
+	setup := tierSetup
+	{
 		n := rapid.IntRange(1, 20).Draw(t, "events")
 		var evs []rung.Event
 		for i := 0; i < n; i++ {
@@ -437,5 +450,5 @@ func TestTiersAreIndependentOfArrivalOrder(t *testing.T) {
 		if da, dr := a.e.Digest(now), r.Digest(now); da != dr {
 			t.Fatalf("after publishing, incremental differs from rebuild")
 		}
-	})
+	}
 }
