@@ -135,3 +135,50 @@ func TestScheduledReviewPublishesTheQuarterThatEndedOnceAndSurvivesARestart(t *t
 		t.Errorf("appeals after restart = %+v", as)
 	}
 }
+
+// A review published and an override set on one instance reach the other:
+// both score the next event with the same tier.
+func TestTierActionsReachEveryInstance(t *testing.T) {
+	url, schema := pgSchema(t)
+	ctx := context.Background()
+	a, b := openInstance(t, url, schema), openInstance(t, url, schema)
+	if _, err := a.ApplyProgram(ctx, []byte(tierServiceProgram), time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.PutPartner(ctx, rung.Partner{ID: "p1", Name: "Initech", JoinedAt: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC)
+	if _, err := a.Ingest(ctx, []*Incoming{
+		{Event: rung.Event{ID: "c1", Type: "certification.earned", Partner: "p1", Member: "m1", OccurredAt: at}},
+		{Event: rung.Event{ID: "c2", Type: "certification.earned", Partner: "p1", Member: "m2", OccurredAt: at}},
+		{Event: rung.Event{ID: "w1", Type: "deal.won", Partner: "p1", Member: "m1", OccurredAt: at, Attrs: map[string]any{"amount": 200000.0}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.ReviewTiers(ctx, "2026-Q3", false, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.SetTierOverride(ctx, engine.TierOverride{Partner: "p1", Tier: "Registered", Reason: "paused",
+		From: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(2026, 11, 10, 0, 0, 0, 0, time.UTC)}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	tiers := func(s *Service) string {
+		var out string
+		s.Read(func(e *engine.Engine) error {
+			out = e.TierAt("p1", time.Date(2026, 10, 20, 0, 0, 0, 0, time.UTC)) + "/" + e.TierAt("p1", time.Date(2026, 11, 5, 0, 0, 0, 0, time.UTC))
+			return nil
+		})
+		return out
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for tiers(b) != "Select/Registered" {
+		if time.Now().After(deadline) {
+			t.Fatalf("instance b sees %s, a %s; want Select/Registered", tiers(b), tiers(a))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if r, err := b.ReviewTiers(ctx, "2026-Q3", false, "test"); err != nil || !r.Already {
+		t.Errorf("b publishes the review a published: %+v %v", r.Already, err)
+	}
+}
