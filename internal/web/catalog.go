@@ -382,4 +382,5 @@ var de = map[string]string{
 	"overdue":                                                         "überfällig",
 	"until %s":                                                        "bis %s",
 	"without the override":                                            "ohne die Festlegung",
+	"Almost there: %s is within reach.":                               "Fast geschafft: %s ist in Reichweite.",
 }

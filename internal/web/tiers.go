@@ -215,6 +215,9 @@ type partnerTiersData struct {
 	CanAppeal  bool
 	Error      string
 	Portal     bool // the portal's page: the card, benefits and the appeal form
+	// Nudge is the newest recorded nudge of this quarter toward the next
+	// tier, nil when none.
+	Nudge *engine.Nudge
 }
 
 func (h *Handler) partnerTiersOf(id string) (*partnerTiersData, error) {
@@ -278,6 +281,15 @@ func (h *Handler) portalTier(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.CanAppeal, d.Portal = v.PartnerAdmin(), true
+	if ns, err := h.svc.Nudges(r.Context(), v.Partner); err == nil && d.Card != nil {
+		q := ""
+		h.svc.Read(func(e *engine.Engine) error { q = e.QuarterLabel(h.svc.Now()); return nil })
+		for i := range ns {
+			if ns[i].Quarter == q && ns[i].Tier == d.Card.Next {
+				d.Nudge = &ns[i]
+			}
+		}
+	}
 	d.Error = r.URL.Query().Get("error")
 	p := h.newPage(w, r, "Partner tier", "portal", d)
 	if r.URL.Query().Get("done") != "" {

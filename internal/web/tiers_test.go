@@ -57,6 +57,15 @@ func TestConsoleReviewPreviewPublishAndAppealRoundTrip(t *testing.T) {
 	if res.StatusCode != http.StatusOK || !strings.Contains(body, `id="tier-card"`) || !strings.Contains(body, `id="appeal-form"`) {
 		t.Fatalf("portal tier page: %d\n%s", res.StatusCode, body)
 	}
+	// A nudge recorded by the sweep shows on the page.
+	if _, err := e.svc.RecordNudges(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if ns, _ := e.svc.Nudges(context.Background(), m.Partner); len(ns) > 0 {
+		if _, body := pa.get("/portal/tier"); !strings.Contains(body, `id="tier-nudge"`) {
+			t.Errorf("the partner has a nudge (%s) but the page does not show it", ns[0].Message)
+		}
+	}
 	res, _ = pa.post("/portal/tier/appeal", url.Values{"quarter": {q}, "text": {""}})
 	if !strings.Contains(res.Header.Get("Location"), "error=") {
 		t.Errorf("an empty appeal was not refused: %s", res.Header.Get("Location"))
