@@ -237,6 +237,7 @@ var copiedMigrations = map[int]string{
 	3:  "0003_accounts",      // web accounts; sessions and sign-in links are left behind
 	4:  "0004_credentials",   // credential keys, issued credentials, the status slot counter
 	5:  "0005_registrations", // registrations, conflict pairs, CRM accounts
+	6:  "0006_tiers",         // tier decisions, overrides, appeals, nudges
 	10: "0010_notifications", // notifications and members' notification preferences
 }
 
@@ -352,6 +353,11 @@ func checkEmpty(ctx context.Context, st store.Store, dsn string) error {
 		return err
 	}
 	hold(len(prefs), "member's notification preferences", "members' notification preferences")
+	trs, err := st.TierRecords(ctx, "")
+	if err != nil {
+		return err
+	}
+	hold(len(trs), "tier record", "tier records")
 	if len(held) == 0 {
 		return nil
 	}
@@ -376,6 +382,7 @@ type chunk struct {
 	hasSlots  bool
 	notes     []store.Notification
 	prefs     []store.NotificationPrefs
+	tiers     []store.TierRecord
 }
 
 // readFacts reads every fact of st and hands it to fn in chunks of at most
@@ -488,6 +495,17 @@ func readFacts(ctx context.Context, st store.Store, size int, fn func(*chunk) er
 	}
 	if err := readNotifications(ctx, st, size, fn); err != nil {
 		return err
+	}
+	trs, err := st.TierRecords(ctx, "")
+	if err != nil {
+		return err
+	}
+	for len(trs) > 0 {
+		n := min(size, len(trs))
+		if err := fn(&chunk{tiers: trs[:n]}); err != nil {
+			return err
+		}
+		trs = trs[n:]
 	}
 	meta, err := st.AllMeta(ctx)
 	if err != nil {
@@ -731,6 +749,11 @@ func (c *copyRun) writeOthers(ctx context.Context, ch *chunk) error {
 			return fmt.Errorf("notification preferences of %s: %w", p.Member, err)
 		}
 	}
+	if len(ch.tiers) > 0 {
+		if _, err := c.dst.AddTierRecords(ctx, ch.tiers); err != nil {
+			return fmt.Errorf("tier records from %s: %w", ch.tiers[0].ID, err)
+		}
+	}
 	return nil
 }
 
@@ -744,6 +767,7 @@ func (c *copyRun) count(ch *chunk) {
 		kindConflicts: len(ch.conflicts), kindCRMAccounts: len(ch.crm), kindCredentialKeys: len(ch.credKeys),
 		kindCredentials: len(ch.creds), kindSlots: int(ch.slots),
 		kindNotifications: len(ch.notes), kindNotificationPrefs: len(ch.prefs),
+		kindTiers: len(ch.tiers),
 	} {
 		c.n[k] += n
 	}
@@ -804,17 +828,18 @@ const (
 	kindSlots // the status slot counter: its value stands for its count
 	kindNotifications
 	kindNotificationPrefs
+	kindTiers
 	numKinds
 )
 
 var kindNames = [numKinds]string{"program versions", "partner versions", "members", "records", "adjustments", "audit entries", "API keys", "meta values", "accounts",
 	"registrations", "conflict pairs", "CRM accounts", "credential keys", "credentials", "status slots used",
-	"notifications", "notification preferences"}
+	"notifications", "notification preferences", "tier records"}
 
 // kindName1 is the name of one fact of each kind.
 var kindName1 = [numKinds]string{"program version", "partner version", "member", "record", "adjustment", "audit entry", "API key", "meta value", "account",
 	"registration", "conflict pair", "CRM account", "credential key", "credential", "status slot used",
-	"notification", "member's notification preferences"}
+	"notification", "member's notification preferences", "tier record"}
 
 // facts is how many facts of each kind a database holds, and a SHA-256 of
 // their content in order. Seqs and audit ids are left out: a copy may
@@ -965,6 +990,9 @@ func (t *tally) add(ch *chunk) error {
 		return err
 	}
 	if err := putAll(t, kindNotificationPrefs, ch.prefs); err != nil {
+		return err
+	}
+	if err := putAll(t, kindTiers, ch.tiers); err != nil {
 		return err
 	}
 	return nil

@@ -231,6 +231,11 @@ func buildCopySource(t *testing.T) copySource {
 	addRegistrations(t, st, now)
 	creds := addCredentials(t, st, now)
 	addNotifications(t, st, now) // notify_copy_test.go
+	_, err = st.AddTierRecords(ctx, []store.TierRecord{
+		{ID: "decision:2026-Q3:initech", Kind: store.TierDecision, Partner: "initech", Quarter: "2026-Q3", At: now, Body: []byte(`{"partner":"initech"}`)},
+		{ID: "appeal-1", Kind: store.TierAppeal, Partner: "initech", Quarter: "2026-Q3", State: "open", At: now, Body: []byte(`{"text":"x"}`)},
+	})
+	must("add tier records", err)
 	return copySource{path: path, key: key, revoked: revoked, records: 7, evts: 5, creds: creds}
 }
 
@@ -262,6 +267,7 @@ func sameFacts(t *testing.T, a, b store.Store) {
 		{"CRM accounts", func(s store.Store) (any, error) { return s.CRMAccounts(ctx) }},
 		{"credential keys", func(s store.Store) (any, error) { return s.CredentialKeys(ctx) }},
 		{"credentials", func(s store.Store) (any, error) { return s.IssuedCredentials(ctx) }},
+		{"tier records", func(s store.Store) (any, error) { return s.TierRecords(ctx, "") }},
 		{"revoked status indexes", func(s store.Store) (any, error) { return s.RevokedStatusIndexes(ctx, 1) }},
 		{"notifications", func(s store.Store) (any, error) { return s.ListNotifications(ctx, store.NotificationFilter{}) }},
 		{"notification preferences", func(s store.Store) (any, error) { return s.AllNotificationPrefs(ctx) }},

@@ -162,6 +162,9 @@ func loadDemo(ctx context.Context, svc *service.Service, o demo.Options) (string
 	if _, err := registration.New(svc, registration.Options{}).SeedDemo(ctx, d.Partners, o.Now); err != nil {
 		return "", st, fmt.Errorf("demo registrations: %w", err)
 	}
+	if _, err := seedDemoTiers(ctx, svc, o.Now); err != nil {
+		return "", st, err
+	}
 	_, secret, err := svc.CreateAPIKey(ctx, "demo admin", rung.ScopeAdmin, "demo")
 	if err != nil {
 		return "", st, err

@@ -41,6 +41,7 @@ Usage:
   rung user link --member ID                                a one-time portal sign-in link for a partner member
   rung user role --member ID --role member|partner_admin    let a member see their whole company
   rung simulate --program FILE [--from T] [--to T] [--csv out.csv] [--db]   a draft against history: who gains, loses, changes tier
+  rung tiers review --quarter Q [--dry-run] [--json] [--db]  review partner tiers for a quarter (publishes unless a dry run)
 
 The database is --db or RUNG_DB: a SQLite path (default rung.db) or a postgres:// URL.
 The listen address is --addr or RUNG_ADDR (default 127.0.0.1:8080); RUNG_URL is how browsers
@@ -113,6 +114,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdUser(ctx, rest, os.Stdin, stdout, stderr)
 	case "simulate":
 		return cmdSimulate(ctx, rest, stdout, stderr)
+	case "tiers":
+		return cmdTiers(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

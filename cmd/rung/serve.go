@@ -92,6 +92,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	for _, j := range svc.TierJobs() {
+		if err := runner.Add(j); err != nil {
+			return err
+		}
+	}
 	jctx, stopJobs := context.WithCancel(ctx)
 	jobsDone := make(chan struct{}, 2)
 	go func() {

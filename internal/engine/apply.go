@@ -207,6 +207,8 @@ func (e *Engine) Apply(rec *rung.Record) []Note {
 		e.events[ev.id] = ev
 	} else if ev.live() {
 		e.unapply(ev)
+		// The tier timeline may move where the old version was.
+		defer e.tiersEventMoved(ev.partner, ev.at, nil)
 	}
 	if ev.seqs == nil {
 		ev.seqs = e.slab.seq(rec.Seq)
@@ -230,7 +232,9 @@ func (e *Engine) Apply(rec *rung.Record) []Note {
 		}
 		return nil
 	}
-	return e.place(ev, &rec.Event)
+	notes := e.place(ev, &rec.Event)
+	e.tiersEventMoved(ev.partner, ev.at, ev)
+	return notes
 }
 
 // place attaches an event's current version to its partner and member and

@@ -25,6 +25,7 @@ func (e *Engine) Dump(w io.Writer, t time.Time) {
 		pts := e.points(&p.awards, p.adjusts, t.UnixNano())
 		fmt.Fprintf(w, "  points %d %d %v\n", pts.Balance, pts.Lifetime, pts.Expiring)
 		dumpHoldings(w, p.holds)
+		e.dumpTiers(w, p)
 	}
 	mids := e.MemberIDs("")
 	for _, id := range mids {

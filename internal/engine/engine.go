@@ -57,6 +57,7 @@ type Engine struct {
 	scored map[string]typeReaders
 
 	badges badgeIndex
+	tiers  *tierFacts // recorded tier actions and timelines: tiers.go
 	// pending collects the badges lost while one record is applied;
 	// revocations is the history of badges revoked, in log order.
 	pending     pendingRevocations
@@ -170,17 +171,11 @@ func (p *partnerState) at(t int64) int {
 	return i - 1
 }
 
-// tierAt returns the partner's tier at t. Until tier reviews exist the tier
-// is the partner's initial tier, or the lowest tier of the program.
+// tierAt returns the partner's tier at t: an override in force, else its
+// timeline of reviews and auto-upgrades (tiers.go), else its initial tier
+// or the lowest tier of the program.
 func (e *Engine) tierAt(p *partnerState, t int64) string {
-	pv := &p.versions[p.at(t)].Partner
-	if pv.InitialTier != "" {
-		return pv.InitialTier
-	}
-	if e.cur != nil && e.cur.Tiers != nil && len(e.cur.Tiers.Levels) > 0 {
-		return e.cur.Tiers.Levels[0]
-	}
-	return ""
+	return e.timelineTier(p, t)
 }
 
 // Partner returns the newest version of a partner.
@@ -263,6 +258,7 @@ func (e *Engine) PutPartner(pv rung.PartnerVersion) {
 	p.joined = joinedNanos(p.latest().JoinedAt)
 	p.vars = nil
 	if len(p.events) == 0 {
+		e.refreshTimeline(p, math.MinInt64)
 		e.refreshBoardsFor(p)
 		return
 	}
@@ -277,6 +273,7 @@ func (e *Engine) PutPartner(pv rung.PartnerVersion) {
 		}
 	}
 	e.reevaluate(again)
+	e.refreshTimeline(p, from)
 	e.refreshBoardsFor(p)
 }
 
@@ -404,6 +401,7 @@ func (e *Engine) BeginBulk(records int) {
 // EndBulk builds the live boards for now and resumes their maintenance.
 func (e *Engine) EndBulk(now time.Time) {
 	e.placeBulk()
+	e.refreshAllTimelines()
 	e.boardsLive = true
 	e.now = now
 	e.buildBoards()
@@ -464,6 +462,7 @@ func (e *Engine) recomputeAll() {
 	for _, ev := range evs {
 		e.evaluate(ev)
 	}
+	e.refreshAllTimelines()
 	e.boardsLive = live
 	e.buildBoards()
 }

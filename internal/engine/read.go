@@ -39,10 +39,13 @@ func (e *Engine) partnerVars(p *partnerState, t int64) map[string]any {
 	if p.vars == nil {
 		p.vars = map[int]map[string]any{}
 	}
-	pv := p.vars[i]
+	// Keyed by version and tier: the tier moves within a version.
+	tier := e.tierAt(p, t)
+	k := i<<8 | (e.tierRankOf(tier) + 1)
+	pv := p.vars[k]
 	if pv == nil {
-		pv = program.PartnerVars(&p.versions[i].Partner, e.tierAt(p, t))
-		p.vars[i] = pv
+		pv = program.PartnerVars(&p.versions[i].Partner, tier)
+		p.vars[k] = pv
 	}
 	return pv
 }
@@ -305,29 +308,6 @@ type Criterion struct {
 	Target   float64 `json:"target"`
 	Met      bool    `json:"met"`
 	Progress float64 `json:"progress"`
-}
-
-// TierCard is a partner's tier and its progress toward the next one.
-type TierCard struct {
-	Current  string      `json:"current"`
-	Status   string      `json:"status"`
-	Next     string      `json:"next,omitempty"`
-	Criteria []Criterion `json:"criteria"`
-	History  []any       `json:"history"`
-}
-
-func (e *Engine) tierCard(p *partnerState, t time.Time) *TierCard {
-	if e.cur == nil || e.cur.Tiers == nil || len(e.cur.Tiers.Levels) == 0 {
-		return nil
-	}
-	tc := &TierCard{Current: e.tierAt(p, t.UnixNano()), Status: "active", Criteria: []Criterion{}, History: []any{}}
-	levels := e.cur.Tiers.Levels
-	i := e.cur.TierRank(tc.Current)
-	if i+1 < len(levels) {
-		tc.Next = levels[i+1]
-		tc.Criteria = e.criteria(p, tc.Next, t)
-	}
-	return tc
 }
 
 // criteria evaluates a tier's criteria for a partner over the tier window

@@ -63,6 +63,11 @@ func (s *Service) follow(ctx context.Context) error {
 	if len(recs) == 0 && len(cs) == 0 && seen == x.seenSeq {
 		return nil
 	}
+	if tiersChanged(cs) {
+		if err := s.reloadTiers(ctx); err != nil {
+			return err
+		}
+	}
 	b, compiled, err := s.fetchChanged(ctx, cs)
 	if err != nil {
 		return err

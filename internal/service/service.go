@@ -184,6 +184,9 @@ func (s *Service) load(ctx context.Context) (int, error) {
 	// The replay allocates the whole state at once; collecting garbage
 	// less often while it runs saves a fifth of its time.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	if err := s.loadTiers(ctx); err != nil {
+		return 0, err
+	}
 	s.eng.BeginBulk(int(last))
 	n := 0
 	err = s.st.Records(ctx, 0, func(r *rung.Record) error {

@@ -50,6 +50,7 @@ type Store interface {
 	Credentials   // Open Badges keys and credentials: credentials.go
 	Registrations // lead and deal registration: registrations.go
 	Notifications // notifications and preferences: notifications.go
+	Tiers         // recorded tier actions: tiers.go
 
 	// Commit writes b atomically and durably, and assigns Seq to its records.
 	// A program version whose Version is already taken fails with ECONFLICT.

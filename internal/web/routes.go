@@ -75,6 +75,7 @@ func (h *Handler) routes() {
 	m.Handle("POST /admin/accounts/{id}/disable", admin(h.disableAccount))
 	h.notifyRoutes(m, partner, staff) // notifications.go
 
+	h.tierRoutes(m)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { h.fail(w, r, errNotFound) })
 }
 
