@@ -57,6 +57,14 @@ type Engine struct {
 	scored map[string]typeReaders
 
 	badges badgeIndex
+	// badgeDefs are the newest program's badges, then one step badge per
+	// quest (questOf names its challenge; nil for a badge); results are
+	// the final results of the challenges past their finalization, and
+	// finals how many metric challenges can be final.
+	badgeDefs []*program.Badge
+	questOf   []*program.Challenge
+	results   map[string]*challengeResult
+	finals    int
 	// pending collects the badges lost while one record is applied;
 	// revocations is the history of badges revoked, in log order.
 	pending     pendingRevocations
@@ -278,6 +286,7 @@ func (e *Engine) PutPartner(pv rung.PartnerVersion) {
 	}
 	e.reevaluate(again)
 	e.refreshBoardsFor(p)
+	e.finalizeChallenges() // cohorts and values may have changed
 }
 
 // joinedNanos is a joined_at in unix nanos, 0 when unknown.
@@ -315,6 +324,7 @@ func (e *Engine) PutMember(m rung.Member) {
 		}
 	}
 	e.reevaluate(again)
+	e.finalizeChallenges()
 }
 
 // SetVersions replaces the program versions and recomputes all derived
@@ -362,6 +372,7 @@ func (e *Engine) SetVersions(vs []*Version, now time.Time) error {
 		e.vars.event = make(map[string]any, 7)
 	}
 	e.recomputeAll()
+	e.finalizeChallenges()
 	return nil
 }
 
@@ -379,6 +390,7 @@ func (e *Engine) SetNow(now time.Time) {
 			e.buildBoard(b)
 		}
 	}
+	e.finalizeChallenges()
 }
 
 // BeginBulk stops live board maintenance while many records are loaded;
@@ -407,6 +419,7 @@ func (e *Engine) EndBulk(now time.Time) {
 	e.boardsLive = true
 	e.now = now
 	e.buildBoards()
+	e.finalizeChallenges()
 }
 
 // typeReaders is what reads an event type.
@@ -434,6 +447,7 @@ func (e *Engine) metricSlots() int {
 // recomputeAll drops every derived value and evaluates every event again.
 func (e *Engine) recomputeAll() {
 	e.streams = map[streamKey]*stream{}
+	e.results = nil // their awards go with the ledgers
 	slots := e.metricSlots()
 	for _, p := range e.partners {
 		p.awards = awardList{}
