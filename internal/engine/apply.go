@@ -201,14 +201,15 @@ func (e *Engine) Apply(rec *rung.Record) []Note {
 	}
 	ev := e.events[rec.Event.ID]
 	if ev != nil && e.finals > 0 {
-		defer e.refinalize(ev.at, ev) // runs before the revocations settle
+		old, streamed := ev.at, ev.streamed()
+		defer func() { e.refinalize(old, streamed, ev) }() // runs before the revocations settle
 	}
 	if ev == nil {
 		ev = e.slab.event()
 		ev.id = rec.Event.ID
 		ev.recv = joinedNanos(rec.ReceivedAt)
 		if e.finals > 0 {
-			defer e.refinalize(math.MinInt64, ev)
+			defer func() { e.refinalize(math.MinInt64, false, ev) }()
 		}
 		e.nextEvent++
 		ev.h = e.nextEvent

@@ -70,8 +70,12 @@ func (e *Engine) indexQuests() {
 			}
 			continue
 		}
+		from := c.From
+		if c.Within == 0 {
+			from = "first_step" // no window but the quest's dates: joined_at plays no part
+		}
 		e.badgeDefs = append(e.badgeDefs, &program.Badge{ID: c.ID, Name: c.Name, For: c.For, Steps: c.Steps,
-			Within: c.Within, From: c.From, Ordered: c.Ordered, Role: c.Role, Points: c.Reward.Points, Line: c.Line})
+			Within: c.Within, From: from, Ordered: c.Ordered, Role: c.Role, Points: c.Reward.Points, Line: c.Line})
 		e.questOf = append(e.questOf, c)
 	}
 }
@@ -127,24 +131,27 @@ type standingRow struct {
 	cohortPlace int
 	reached     bool // the goal, when there is one
 	winner      bool
-	last        uint32 // the handle of its last counted contribution's event
+	last        []uint32 // the handles of its last counted contributions' events (same occurred_at)
 	lastAt      int64
 	lastAward   *Award // points challenges: its last counted award
 }
 
 // refinalize recomputes the final results after a record changed an event
-// that occurred (before or after the record) inside a final challenge.
-func (e *Engine) refinalize(oldAt int64, ev *eventState) {
+// that occurred (before or after the record) inside a final challenge, or
+// one in a rule's stream (a cap or once-per key moves other events' points)
+// when a final challenge ranks points.
+func (e *Engine) refinalize(oldAt int64, streamed bool, ev *eventState) {
 	if !e.boardsLive || e.cur == nil {
 		return
 	}
 	now := e.now.UnixNano()
+	streamed = streamed || ev.streamed()
 	for _, c := range e.cur.Challenges {
 		if c.Metric == "" || nanos(finalAt(c)) > now {
 			continue
 		}
 		s, t := c.Starts.UnixNano(), c.Ends.UnixNano()
-		if oldAt >= s && oldAt < t || ev.at >= s && ev.at < t {
+		if oldAt >= s && oldAt < t || ev.at >= s && ev.at < t || streamed && e.cur.Metric(c.Metric).Kind == program.MetricPoints {
 			e.finalizeChallenges()
 			return
 		}
@@ -161,6 +168,12 @@ func (e *Engine) finalizeChallenges() {
 	if e.results == nil {
 		e.results = map[string]*challengeResult{}
 	}
+	// A reward badge a result no longer gives is not written down as
+	// revoked: a rebuild finalizes once, from the whole log, and could not
+	// tell the history of results in between.
+	on := e.pending.on
+	e.pending.on = false
+	defer func() { e.pending.on = on }()
 	for _, c := range e.cur.Challenges {
 		if c.Metric == "" || e.now.Before(finalAt(c)) {
 			continue
@@ -232,7 +245,12 @@ func (e *Engine) finalResult(c *program.Challenge) *challengeResult {
 		if r.lastAward != nil {
 			w.ev = r.lastAward.Event
 		} else {
-			w.ev = subjectEvent(r.subj, r.last)
+			// The last in the order of occurred_at, then id.
+			for _, h := range r.last {
+				if ev := subjectEvent(r.subj, h); ev != nil && (w.ev == nil || w.ev.id < ev.id) {
+					w.ev = ev
+				}
+			}
 		}
 		if w.ev == nil || w.ev.partner == nil {
 			continue
@@ -362,8 +380,11 @@ func (e *Engine) challengeRows(c *program.Challenge, end, received int64) []stan
 func (e *Engine) challengeValue(subj any, m *program.Metric, from, to, received int64, late map[uint32]bool) (standingRow, bool) {
 	var r standingRow
 	track := func(p point) {
-		if p.at > r.lastAt || p.at == r.lastAt && p.ev > r.last {
-			r.lastAt, r.last = p.at, p.ev
+		switch {
+		case len(r.last) == 0 || p.at > r.lastAt:
+			r.lastAt, r.last = p.at, append(r.last[:0], p.ev)
+		case p.at == r.lastAt && !slices.Contains(r.last, p.ev):
+			r.last = append(r.last, p.ev)
 		}
 	}
 	if m.Kind == program.MetricPoints {
@@ -1064,4 +1085,15 @@ func (e *Engine) dumpChallenges(w interface{ Write([]byte) (int, error) }) {
 			fmt.Fprintf(w, "  winner %s %s %q\n", id, wn.ev.id, wn.reason)
 		}
 	}
+}
+
+// streamed reports whether an event is in a rule's stream: its points
+// depend on other events' (caps, once-per keys).
+func (ev *eventState) streamed() bool {
+	for i := range ev.evals {
+		if ev.evals[i].stream != nil {
+			return true
+		}
+	}
+	return false
 }
