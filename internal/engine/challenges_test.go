@@ -411,7 +411,9 @@ func TestQuestRewardIsTakenBackOnRetraction(t *testing.T) {
 	h.sendAt(ev("a", "training.completed", "p1", "m2", at(2, 9), map[string]any{"score": 90.0}), at(2, 9))
 	h.sendAt(ev("b", "deal.registered", "p1", "m2", at(3, 9), map[string]any{"qualified": true}), at(3, 9))
 	ef, _ := h.e.EventEffects("b")
-	if !slices.ContainsFunc(ef.Challenges, func(c ChallengeEffect) bool { return c.Challenge == "ramp" && c.Change == "completed" && c.Points == 50 }) {
+	if !slices.ContainsFunc(ef.Challenges, func(c ChallengeEffect) bool {
+		return c.Challenge == "ramp" && c.Change == "completed" && c.Points == 50
+	}) {
 		t.Fatalf("effects: %+v", ef.Challenges)
 	}
 	h.retract("b")
