@@ -147,11 +147,19 @@ func (e *Engine) refinalize(oldAt int64, streamed bool, ev *eventState) {
 	now := e.now.UnixNano()
 	streamed = streamed || ev.streamed()
 	for _, c := range e.cur.Challenges {
-		if c.Metric == "" || nanos(finalAt(c)) > now {
+		f := nanos(finalAt(c))
+		if c.Metric == "" || f > now {
 			continue
 		}
+		if streamed && e.cur.Metric(c.Metric).Kind == program.MetricPoints {
+			e.finalizeChallenges()
+			return
+		}
+		if ev.recv > f {
+			continue // a late event counts in no result and moves no other event's value
+		}
 		s, t := c.Starts.UnixNano(), c.Ends.UnixNano()
-		if oldAt >= s && oldAt < t || ev.at >= s && ev.at < t || streamed && e.cur.Metric(c.Metric).Kind == program.MetricPoints {
+		if oldAt >= s && oldAt < t || ev.at >= s && ev.at < t {
 			e.finalizeChallenges()
 			return
 		}
