@@ -70,6 +70,8 @@ func (h *Handler) routes() {
 	m.Handle("POST /admin/accounts", admin(h.createAccount))
 	m.Handle("POST /admin/accounts/{id}/disable", admin(h.disableAccount))
 
+	h.challengeRoutes(m)
+
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { h.fail(w, r, errNotFound) })
 }
 
