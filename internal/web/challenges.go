@@ -28,6 +28,7 @@ type challengeView struct {
 	Steps      []stepView // quests
 	Done       int
 	Completed  time.Time
+	BadgeName  string // the reward badge's name
 }
 
 // stepView is one checklist item of a quest.
@@ -78,6 +79,9 @@ func (h *Handler) portalChallenges(w http.ResponseWriter, r *http.Request) {
 				continue // not for this member (another role), or over
 			}
 			cv := challengeView{Info: info, Team: team, ShowValues: info.Metric == "points"}
+			if b := prog.Badge(info.Reward.Badge); b != nil {
+				cv.BadgeName = b.Name
+			}
 			if info.Kind == "quest" {
 				cv.Done, cv.Completed = int(card.Value), card.CompletedAt
 				for _, s := range card.Steps {
