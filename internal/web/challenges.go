@@ -168,6 +168,9 @@ func init() {
 	for k, v := range challengesDE {
 		de[k] = v
 	}
+	for k, v := range challengesDEProgram {
+		deProgram[k] = v
+	}
 	// lastDay is the last day of a challenge whose end is the midnight
 	// after it.
 	funcs["lastDay"] = func(end time.Time) time.Time { return end.Add(-time.Nanosecond) }
@@ -205,4 +208,12 @@ var challengesDE = map[string]string{
 	"challenge":                          "Challenge",
 	"For %s only":                        "Nur für %s",
 	"%d completed":                       "%d abgeschlossen",
+}
+
+// challengesDEProgram is the German of the program parser's challenge
+// problems.
+var challengesDEProgram = map[string]string{
+	"%s is only used by challenges that rank a metric; a quest rewards everyone who completes its steps":                                                    "%s gilt nur für Challenges, die eine Kennzahl werten; eine Quest belohnt alle, die ihre Schritte abschließen",
+	"badge %q is awarded by its own rule (on, metric or steps); a challenge's reward badge has none, so only challenges award it (define a separate badge)": "Abzeichen %q wird nach eigener Regel vergeben (on, metric oder steps); das Belohnungsabzeichen einer Challenge hat keine, damit nur Challenges es vergeben (legen Sie ein eigenes Abzeichen an)",
+	"role limits a quest to members with that role; a quest for partners has no role (drop role or use for: member)":                                        "role beschränkt eine Quest auf Mitglieder mit dieser Rolle; eine Quest für Partner hat keine Rolle (role entfernen oder for: member verwenden)",
 }
