@@ -3,6 +3,7 @@ package engine
 import (
 	"cmp"
 	"fmt"
+	"io"
 	"math"
 	"slices"
 	"strings"
@@ -1081,7 +1082,7 @@ func (e *Engine) challengeFeed(partner string, t int64) []FeedEntry {
 }
 
 // dumpChallenges writes the final results, for Dump.
-func (e *Engine) dumpChallenges(w interface{ Write([]byte) (int, error) }) {
+func (e *Engine) dumpChallenges(w io.Writer) {
 	for _, id := range sortedKeys(e.results) {
 		res := e.results[id]
 		fmt.Fprintf(w, "challenge %s %d\n", id, res.at)
