@@ -110,6 +110,9 @@ type challengeResult struct {
 	at      int64 // F, unix nanos
 	rows    []standingRow
 	winners []winner
+	// onTime: some event of the window had arrived by F, so later
+	// arrivals are late; false when its history came after F.
+	onTime bool
 }
 
 // winner is a subject a final result rewards.
@@ -156,7 +159,7 @@ func (e *Engine) refinalize(oldAt int64, streamed bool, ev *eventState) {
 			e.finalizeChallenges()
 			return
 		}
-		if ev.recv > f {
+		if res := e.results[c.ID]; ev.recv > f && res != nil && res.onTime {
 			continue // a late event counts in no result and moves no other event's value
 		}
 		s, t := c.Starts.UnixNano(), c.Ends.UnixNano()
@@ -243,8 +246,8 @@ func (e *Engine) rewardAward(c *program.Challenge, at int64, w *winner) *Award {
 // finalResult computes a challenge's final standings and winners.
 func (e *Engine) finalResult(c *program.Challenge) *challengeResult {
 	f := nanos(finalAt(c))
-	rows := e.challengeRows(c, c.Ends.UnixNano(), f)
-	res := &challengeResult{c: c, at: f, rows: rows}
+	rows, onTime := e.challengeRows(c, c.Ends.UnixNano(), f)
+	res := &challengeResult{c: c, at: f, rows: rows, onTime: onTime}
 	for i := range rows {
 		r := &rows[i]
 		if !r.winner {
@@ -302,25 +305,37 @@ func ordinal(n int) string {
 // end): every subject with a value, best first, with its places and
 // whether it wins. When received is not 0, events first received after it
 // do not count (the final result).
-func (e *Engine) challengeRows(c *program.Challenge, end, received int64) []standingRow {
+func (e *Engine) challengeRows(c *program.Challenge, end, received int64) (rows []standingRow, onTime bool) {
 	m := e.cur.Metric(c.Metric)
 	if m == nil {
-		return nil
+		return nil, false
 	}
 	from := c.Starts.UnixNano()
 	end = min(end, c.Ends.UnixNano())
 	var late map[uint32]bool
 	if received != 0 {
+		arrived := 0
 		for _, ev := range e.events {
-			if ev.recv > received && ev.at >= from && ev.at < end {
-				if late == nil {
-					late = map[uint32]bool{}
-				}
-				late[ev.h] = true
+			if ev.at < from || ev.at >= end || !ev.live() {
+				continue
 			}
+			if ev.recv <= received {
+				arrived++
+				continue
+			}
+			if late == nil {
+				late = map[uint32]bool{}
+			}
+			late[ev.h] = true
 		}
+		if arrived == 0 {
+			// Nothing of the window had arrived by F: the challenge's
+			// history was loaded afterwards (an import), so all of it
+			// counts.
+			late = nil
+		}
+		onTime = arrived > 0
 	}
-	var rows []standingRow
 	add := func(subj any, id string, p *partnerState) {
 		r, ok := e.challengeValue(subj, m, from, end, received, late)
 		if !ok {
@@ -380,7 +395,7 @@ func (e *Engine) challengeRows(c *program.Challenge, end, received int64) []stan
 			r.winner = r.place <= c.Winners || c.Cohort != "" && r.cohortPlace <= c.Winners
 		}
 	}
-	return rows
+	return rows, onTime
 }
 
 // challengeValue computes one subject's value in a challenge over [from,
@@ -697,12 +712,14 @@ func (e *Engine) rowsAt(c *program.Challenge, t time.Time) []standingRow {
 		if res := e.results[c.ID]; res != nil && !e.now.Before(finalAt(c)) {
 			return res.rows
 		}
-		return e.challengeRows(c, c.Ends.UnixNano(), nanos(finalAt(c)))
+		rows, _ := e.challengeRows(c, c.Ends.UnixNano(), nanos(finalAt(c)))
+		return rows
 	}
 	if t.Before(c.Starts) {
 		return nil
 	}
-	return e.challengeRows(c, t.UnixNano()+1, 0)
+	rows, _ := e.challengeRows(c, t.UnixNano()+1, 0)
+	return rows
 }
 
 // Challenge returns a challenge's standings as of q.AsOf: for a metric

@@ -451,3 +451,20 @@ func TestChallengesListWithStatus(t *testing.T) {
 func TestChallengesAreIndependentOfArrivalOrder(t *testing.T) {
 	checkArrivalOrder(t, func(t *rapid.T, now time.Time) *harness { return newChallengeHarness(t, now) })
 }
+
+func TestChallengeLoadedAfterItsEndCountsItsHistory(t *testing.T) {
+	h := newChallengeHarness(t, at(20, 0))
+	// An import after F: every event of the window arrives late.
+	h.sendAt(ev("a", "deal.won", "p1", "", at(2, 9), won(5000)), at(20, 0))
+	h.sendAt(ev("b", "deal.won", "p2", "", at(3, 9), won(7000)), at(20, 0))
+	if got := places(h.standings("sprint", time.Time{})); got != "p2:1* p1:2" {
+		t.Fatalf("imported history: %q", got)
+	}
+	// Once something of the window had arrived by F, later arrivals are late.
+	h2 := newChallengeHarness(t, at(20, 0))
+	h2.sendAt(ev("a", "deal.won", "p1", "", at(2, 9), won(5000)), at(2, 9))
+	h2.sendAt(ev("b", "deal.won", "p2", "", at(3, 9), won(7000)), at(20, 0))
+	if got := places(h2.standings("sprint", time.Time{})); got != "p1:1*" {
+		t.Fatalf("with a late event: %q", got)
+	}
+}
