@@ -201,15 +201,15 @@ func (e *Engine) Apply(rec *rung.Record) []Note {
 	}
 	ev := e.events[rec.Event.ID]
 	if ev != nil && e.finals > 0 {
-		old, streamed := ev.at, ev.streamed()
-		defer func() { e.refinalize(old, streamed, ev) }() // runs before the revocations settle
+		old, streams := ev.at, ev.streams()
+		defer func() { e.refinalize(old, streams, ev) }() // runs before the revocations settle
 	}
 	if ev == nil {
 		ev = e.slab.event()
 		ev.id = rec.Event.ID
 		ev.recv = joinedNanos(rec.ReceivedAt)
 		if e.finals > 0 {
-			defer func() { e.refinalize(math.MinInt64, false, ev) }()
+			defer func() { e.refinalize(math.MinInt64, nil, ev) }()
 		}
 		e.nextEvent++
 		ev.h = e.nextEvent

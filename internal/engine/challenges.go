@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -141,28 +142,39 @@ type standingRow struct {
 }
 
 // refinalize recomputes the final results after a record changed an event
-// that occurred (before or after the record) inside a final challenge, or
-// one in a rule's stream (a cap or once-per key moves other events' points)
-// when a final challenge ranks points.
-func (e *Engine) refinalize(oldAt int64, streamed bool, ev *eventState) {
+// that occurred (before or after the record) inside a final challenge, or,
+// for a challenge on points, an event in a rule's stream (caps and once-per
+// keys) that has events in the window after it: their points may have
+// moved. streams are the event's streams before the record.
+func (e *Engine) refinalize(oldAt int64, streams []*stream, ev *eventState) {
 	if !e.boardsLive || e.cur == nil {
 		return
 	}
 	now := e.now.UnixNano()
-	streamed = streamed || ev.streamed()
+	streams = append(streams, ev.streams()...)
 	for _, c := range e.cur.Challenges {
 		f := nanos(finalAt(c))
 		if c.Metric == "" || f > now {
 			continue
 		}
-		if streamed && e.cur.Metric(c.Metric).Kind == program.MetricPoints {
-			e.finalizeChallenges()
-			return
+		s, t := c.Starts.UnixNano(), c.Ends.UnixNano()
+		if len(streams) > 0 && e.cur.Metric(c.Metric).Kind == program.MetricPoints {
+			lo := ev.at
+			if oldAt != math.MinInt64 {
+				lo = min(oldAt, ev.at)
+			}
+			from := max(s, lo)
+			for _, st := range streams {
+				i := sort.Search(len(st.evs), func(i int) bool { return st.evs[i].at >= from })
+				if i < len(st.evs) && st.evs[i].at < t {
+					e.finalizeChallenges()
+					return
+				}
+			}
 		}
 		if res := e.results[c.ID]; ev.recv > f && res != nil && res.onTime {
 			continue // a late event counts in no result and moves no other event's value
 		}
-		s, t := c.Starts.UnixNano(), c.Ends.UnixNano()
 		if oldAt >= s && oldAt < t || ev.at >= s && ev.at < t {
 			e.finalizeChallenges()
 			return
@@ -1113,13 +1125,14 @@ func (e *Engine) dumpChallenges(w io.Writer) {
 	}
 }
 
-// streamed reports whether an event is in a rule's stream: its points
-// depend on other events' (caps, once-per keys).
-func (ev *eventState) streamed() bool {
+// streams returns the rule streams an event is in: its points depend on
+// other events' (caps, once-per keys).
+func (ev *eventState) streams() []*stream {
+	var out []*stream
 	for i := range ev.evals {
-		if ev.evals[i].stream != nil {
-			return true
+		if st := ev.evals[i].stream; st != nil {
+			out = append(out, st)
 		}
 	}
-	return false
+	return out
 }
