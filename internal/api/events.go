@@ -373,11 +373,12 @@ func (h *Handler) getEvent(w http.ResponseWriter, r *http.Request) {
 		"version":  ef.Effects.Version,
 		"versions": versions,
 		"effects": map[string]any{
-			"awards":  ef.Effects.Awards,
-			"metrics": ef.Effects.Metrics,
-			"levels":  ef.Effects.Levels,
-			"badges":  ef.Effects.Badges,
-			"notes":   ef.Effects.Notes,
+			"awards":     ef.Effects.Awards,
+			"metrics":    ef.Effects.Metrics,
+			"levels":     ef.Effects.Levels,
+			"badges":     ef.Effects.Badges,
+			"notes":      ef.Effects.Notes,
+			"challenges": ef.Effects.Challenges,
 		},
 	})
 }

@@ -25,6 +25,7 @@ type eventState struct {
 	partner   *partnerState
 	member    *memberState
 	at        int64 // occurred_at, unix nanos
+	recv      int64 // received_at of the event's first record, unix nanos; 0 unknown
 	version   int
 	retracted bool
 	queued    bool    // in Engine.bulk, waiting for EndBulk
@@ -199,9 +200,17 @@ func (e *Engine) Apply(rec *rung.Record) []Note {
 		defer e.settleRevocations(rec)
 	}
 	ev := e.events[rec.Event.ID]
+	if ev != nil && e.finals > 0 {
+		old, streams := ev.at, ev.streams()
+		defer func() { e.refinalize(old, streams, ev) }() // runs before the revocations settle
+	}
 	if ev == nil {
 		ev = e.slab.event()
 		ev.id = rec.Event.ID
+		ev.recv = joinedNanos(rec.ReceivedAt)
+		if e.finals > 0 {
+			defer func() { e.refinalize(math.MinInt64, nil, ev) }()
+		}
 		e.nextEvent++
 		ev.h = e.nextEvent
 		e.events[ev.id] = ev

@@ -42,10 +42,11 @@ type badgeIndex struct {
 // buildBadgeIndex indexes the newest program's badges.
 func (e *Engine) buildBadgeIndex() {
 	e.badges = badgeIndex{byType: map[string][]int{}, bySlot: make([][]int, e.metricSlots())}
+	e.indexQuests()
 	if e.cur == nil {
 		return
 	}
-	for i, b := range e.cur.Badges {
+	for i, b := range e.badgeDefs {
 		switch {
 		case len(b.On) > 0:
 			for _, t := range b.On {
@@ -153,11 +154,11 @@ func (e *Engine) holdingOf(subj any, i int) *holding {
 		hs = &s.holds
 	}
 	if *hs == nil {
-		*hs = make([]*holding, len(e.cur.Badges))
+		*hs = make([]*holding, len(e.badgeDefs))
 	}
 	h := (*hs)[i]
 	if h == nil {
-		b := e.cur.Badges[i]
+		b := e.badgeDefs[i]
 		h = &holding{badge: b, idx: i, subj: subj}
 		if b.Metric != "" {
 			h.metric = e.cur.Metric(b.Metric)
@@ -205,7 +206,10 @@ func (e *Engine) markBadges(ev *eventState, body *rung.Event, vars *program.Vars
 	}
 	marks := e.scratch.marks[:0]
 	for _, i := range badges {
-		b := e.cur.Badges[i]
+		b := e.badgeDefs[i]
+		if !e.questCounts(i, ev) {
+			continue // outside the quest's dates
+		}
 		c := cand{ev: ev}
 		if len(b.On) > 0 {
 			if b.When != nil {
@@ -466,7 +470,7 @@ func (e *Engine) completeSteps(h *holding) (heldLevel, bool) {
 // badge's steps done.
 func evidenceOf(b *program.Badge, hl *heldLevel) string {
 	switch {
-	case len(b.On) > 0:
+	case len(b.On) > 0, hl.evidence != "": // a challenge reward says which challenge
 		return hl.evidence
 	case b.Metric != "":
 		return b.Metric + " " + formatValue(hl.value)
@@ -748,6 +752,7 @@ func (e *Engine) setHeld(h *holding, now []heldLevel) {
 		}
 	}
 	h.held = now
+	e.questChanged(h)
 }
 
 // grantBonus adds a badge's bonus points, if any, as a ledger entry at the
@@ -760,9 +765,13 @@ func (e *Engine) grantBonus(h *holding, hl *heldLevel) {
 	}
 	ev := hl.ev
 	v := e.versionAt(hl.at)
+	rule := badgeRule(b.ID, hl.level)
+	if e.isQuest(h) {
+		rule = challengeRule(b.ID)
+	}
 	a := &Award{
 		Event:     ev,
-		Rule:      badgeRule(b.ID, hl.level),
+		Rule:      rule,
 		Version:   v.N,
 		Partner:   ev.partner,
 		Points:    b.Points,
@@ -833,8 +842,8 @@ func (e *Engine) settleRevocations(rec *rung.Record) {
 		if slices.ContainsFunc(lost[:i], func(x lostLevel) bool { return x.h == l.h && x.hl.level == l.hl.level }) {
 			continue // the first loss tells what was held before the record
 		}
-		if slices.ContainsFunc(l.h.held, func(x heldLevel) bool { return x.level == l.hl.level }) {
-			continue // held again, perhaps from another event
+		if slices.ContainsFunc(l.h.held, func(x heldLevel) bool { return x.level == l.hl.level }) || e.isQuest(l.h) {
+			continue // held again, perhaps from another event; a quest is no badge
 		}
 		r := Revocation{Badge: l.h.badge.ID, Name: l.h.badge.Name, Level: l.hl.level, AwardedAt: unixTime(l.hl.at),
 			Evidence: evidenceOf(l.h.badge, &l.hl), Events: heldEvents(&l.hl), RevokedAt: rec.ReceivedAt, RevokedBy: rec.Event.ID, Retraction: rec.Retracted}
@@ -886,7 +895,7 @@ func (e *Engine) badgeCards(subj any, holds []*holding, t time.Time) (held, revo
 	held, revoked = []BadgeCard{}, []BadgeCard{}
 	tn := t.UnixNano()
 	for _, h := range holds {
-		if h == nil {
+		if h == nil || e.isQuest(h) {
 			continue
 		}
 		for i := range h.held {
@@ -978,6 +987,12 @@ func (e *Engine) badgeEffects(ev *eventState) (out []BadgeEffect, awards []*Awar
 				if hl.ev != ev {
 					continue
 				}
+				if e.isQuest(h) {
+					if hl.award != nil {
+						awards = append(awards, hl.award)
+					}
+					continue // a quest completed: a challenge effect
+				}
 				be := BadgeEffect{Badge: h.badge.ID, Name: h.badge.Name, Level: hl.level, Change: "awarded", At: unixTime(hl.at), Evidence: evidenceOf(h.badge, hl)}
 				be.Subject, be.Kind, _ = subjectIDs(h.subj, ev)
 				if hl.award != nil {
@@ -1029,7 +1044,7 @@ func (e *Engine) EachHeldBadge(fn func(HeldBadge)) {
 	each := func(subj any, holds []*holding) {
 		id, kind := subjectKey(subj)
 		for _, h := range holds {
-			if h == nil {
+			if h == nil || e.isQuest(h) {
 				continue
 			}
 			for i := range h.held {

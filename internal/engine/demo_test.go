@@ -70,3 +70,55 @@ func TestDemoHistoryEarnsBadges(t *testing.T) {
 		t.Fatalf("feed: %d entries, %v", len(feed), err)
 	}
 }
+
+// TestDemoHistoryRunsChallenges checks the demo's challenges on its
+// history: the sprint has provisional standings, with those over the goal
+// winning, and every quest has been completed by someone.
+func TestDemoHistoryRunsChallenges(t *testing.T) {
+	if testing.Short() {
+		t.Skip("replays the demo history")
+	}
+	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	d := demo.Generate(demo.Options{Now: now})
+	p, err := program.Parse(demo.Program)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := New()
+	e.SetVersions([]*Version{{N: 1, From: time.Unix(0, 0), Program: p}}, now)
+	for _, pt := range d.Partners {
+		e.PutPartner(rung.PartnerVersion{Version: 1, Partner: pt})
+	}
+	for _, m := range d.Members {
+		m.Memberships = []rung.Membership{{Partner: m.Partner, JoinedAt: m.JoinedAt}}
+		e.PutMember(m)
+	}
+	e.BeginBulk(len(d.Events))
+	for i := range d.Events {
+		e.Apply(&rung.Record{Seq: int64(i + 1), Version: 1, ReceivedAt: d.Events[i].OccurredAt, Event: d.Events[i]})
+	}
+	e.EndBulk(now)
+	for _, c := range e.Challenges(now) {
+		cs, err := e.Challenge(c.ID, ChallengeQuery{Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := 0
+		for _, en := range cs.Entries {
+			if !en.CompletedAt.IsZero() {
+				done++
+			}
+		}
+		t.Logf("%s: %s, %d entries, %d done, winners %v %v", c.ID, cs.Status, cs.Total, done, cs.Winners, cs.CohortWinners)
+		switch c.Kind {
+		case "quest":
+			if done == 0 {
+				t.Errorf("nobody completed the quest %s", c.ID)
+			}
+		default:
+			if cs.Status != ChallengeRunning || !cs.Provisional || cs.Total < 10 || len(cs.Winners) == 0 || len(cs.CohortWinners) == 0 {
+				t.Errorf("%s: %s provisional=%v total %d winners %v cohorts %v", c.ID, cs.Status, cs.Provisional, cs.Total, cs.Winners, cs.CohortWinners)
+			}
+		}
+	}
+}

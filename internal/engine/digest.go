@@ -38,6 +38,7 @@ func (e *Engine) Dump(w io.Writer, t time.Time) {
 		fmt.Fprintf(w, "  points %d %d\n", pts.Balance, pts.Lifetime)
 		dumpHoldings(w, m.holds)
 	}
+	e.dumpChallenges(w)
 	ids := make([]string, 0, len(e.boards))
 	for _, b := range e.boards {
 		ids = append(ids, b.def.ID)

@@ -58,6 +58,14 @@ type Engine struct {
 
 	badges badgeIndex
 	tiers  *tierFacts // recorded tier actions and timelines: tiers.go
+	// badgeDefs are the newest program's badges, then one step badge per
+	// quest (questOf names its challenge; nil for a badge); results are
+	// the final results of the challenges past their finalization, and
+	// finals how many metric challenges can be final.
+	badgeDefs []*program.Badge
+	questOf   []*program.Challenge
+	results   map[string]*challengeResult
+	finals    int
 	// pending collects the badges lost while one record is applied;
 	// revocations is the history of badges revoked, in log order.
 	pending     pendingRevocations
@@ -275,6 +283,7 @@ func (e *Engine) PutPartner(pv rung.PartnerVersion) {
 	e.reevaluate(again)
 	e.refreshTimeline(p, from)
 	e.refreshBoardsFor(p)
+	e.finalizeChallenges() // cohorts and values may have changed
 }
 
 // joinedNanos is a joined_at in unix nanos, 0 when unknown.
@@ -312,6 +321,7 @@ func (e *Engine) PutMember(m rung.Member) {
 		}
 	}
 	e.reevaluate(again)
+	e.finalizeChallenges()
 }
 
 // SetVersions replaces the program versions and recomputes all derived
@@ -359,6 +369,7 @@ func (e *Engine) SetVersions(vs []*Version, now time.Time) error {
 		e.vars.event = make(map[string]any, 7)
 	}
 	e.recomputeAll()
+	e.finalizeChallenges()
 	return nil
 }
 
@@ -376,6 +387,7 @@ func (e *Engine) SetNow(now time.Time) {
 			e.buildBoard(b)
 		}
 	}
+	e.finalizeChallenges()
 }
 
 // BeginBulk stops live board maintenance while many records are loaded;
@@ -405,6 +417,7 @@ func (e *Engine) EndBulk(now time.Time) {
 	e.boardsLive = true
 	e.now = now
 	e.buildBoards()
+	e.finalizeChallenges()
 }
 
 // typeReaders is what reads an event type.
@@ -432,6 +445,7 @@ func (e *Engine) metricSlots() int {
 // recomputeAll drops every derived value and evaluates every event again.
 func (e *Engine) recomputeAll() {
 	e.streams = map[streamKey]*stream{}
+	e.results = nil // their awards go with the ledgers
 	slots := e.metricSlots()
 	for _, p := range e.partners {
 		p.awards = awardList{}

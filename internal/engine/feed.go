@@ -13,7 +13,7 @@ import (
 // feed is shown to every partner in the portal.
 type FeedEntry struct {
 	At          time.Time `json:"at"`
-	Kind        string    `json:"kind"` // badge | level
+	Kind        string    `json:"kind"` // badge | level | challenge
 	Subject     string    `json:"subject"`
 	SubjectKind string    `json:"subject_kind"` // member | partner
 	Name        string    `json:"name"`
@@ -21,8 +21,9 @@ type FeedEntry struct {
 	PartnerName string    `json:"partner_name"`
 	What        string    `json:"what"` // "earned Deal Maker (Silver)", "reached Pro"
 	Badge       string    `json:"badge,omitempty"`
-	Level       string    `json:"level,omitempty"` // the badge's level, or the level reached
-	Event       string    `json:"event,omitempty"` // the event that completed it
+	Level       string    `json:"level,omitempty"`     // the badge's level, or the level reached
+	Challenge   string    `json:"challenge,omitempty"` // the challenge won or quest completed
+	Event       string    `json:"event,omitempty"`     // the event that completed it
 }
 
 // FeedFilter selects feed entries.
@@ -50,7 +51,7 @@ func (e *Engine) Feed(f FeedFilter) ([]FeedEntry, error) {
 	out := []FeedEntry{}
 	badges := func(subj any, holds []*holding) {
 		for _, h := range holds {
-			if h == nil {
+			if h == nil || e.isQuest(h) {
 				continue
 			}
 			for i := range h.held {
@@ -87,6 +88,7 @@ func (e *Engine) Feed(f FeedFilter) ([]FeedEntry, error) {
 			out = append(out, fe)
 		}
 	}
+	out = append(out, e.challengeFeed(f.Partner, t)...)
 	slices.SortFunc(out, func(a, b FeedEntry) int {
 		if c := b.At.Compare(a.At); c != 0 {
 			return c

@@ -188,12 +188,19 @@ func (e *Engine) level(lifetime int64) *LevelCard {
 
 // ChallengeCard is a subject's standing in a challenge.
 type ChallengeCard struct {
-	ID    string   `json:"id"`
-	Name  string   `json:"name"`
-	Value float64  `json:"value"`
-	Goal  *float64 `json:"goal,omitempty"`
-	Rank  int      `json:"rank,omitempty"`
-	Final bool     `json:"final"`
+	ID          string     `json:"id"`
+	Name        string     `json:"name"`
+	Value       float64    `json:"value"`
+	Goal        *float64   `json:"goal,omitempty"`
+	Rank        int        `json:"rank,omitempty"` // place; ties share it
+	Final       bool       `json:"final"`
+	Kind        string     `json:"kind"`   // challenge | quest
+	Status      string     `json:"status"` // upcoming | running | finalizing | final | ended
+	CohortRank  int        `json:"cohort_rank,omitempty"`
+	Cohort      string     `json:"cohort,omitempty"`
+	Won         bool       `json:"won,omitempty"` // a final winner, or a completed quest
+	Steps       []StepInfo `json:"steps,omitempty"`
+	CompletedAt time.Time  `json:"completed_at,omitzero"`
 }
 
 // Scorecard is what a member or partner sees of their standing.
@@ -250,52 +257,6 @@ func (e *Engine) asOf(t time.Time) time.Time {
 		return e.now
 	}
 	return t
-}
-
-// challengeCards reports the subject's value and rank in every challenge
-// for its kind that had started by t.
-func (e *Engine) challengeCards(subj any, member bool, t time.Time) []ChallengeCard {
-	out := []ChallengeCard{}
-	if e.cur == nil {
-		return out
-	}
-	for _, c := range e.cur.Challenges {
-		if (c.For == program.SubjectMember) != member || t.Before(c.Starts) || c.Metric == "" {
-			continue
-		}
-		m := e.cur.Metric(c.Metric)
-		end := min(c.Ends.UnixNano(), t.UnixNano()+1)
-		mv := e.metricValue(subj, m, c.Starts.UnixNano(), end)
-		cc := ChallengeCard{ID: c.ID, Name: c.Name, Value: mv.Value, Goal: c.Goal, Final: !t.Before(c.Ends.Add(c.FinalizeAfter))}
-		if mv.OK {
-			cc.Rank = e.challengeRank(c, m, subj, member, mv, end)
-		}
-		out = append(out, cc)
-	}
-	return out
-}
-
-// challengeRank counts the subjects ahead of one in a challenge.
-func (e *Engine) challengeRank(c *program.Challenge, m *program.Metric, subj any, member bool, mine MetricValue, end int64) int {
-	ahead := 0
-	count := func(s any) {
-		if s == subj {
-			return
-		}
-		if v := e.metricValue(s, m, c.Starts.UnixNano(), end); v.OK && v.Value > mine.Value {
-			ahead++
-		}
-	}
-	if member {
-		for _, s := range e.memberByHandle {
-			count(s)
-		}
-	} else {
-		for _, s := range e.partnerByHandle {
-			count(s)
-		}
-	}
-	return ahead + 1
 }
 
 // Criterion is one tier criterion with the partner's progress on it.
@@ -365,6 +326,7 @@ type LedgerEntry struct {
 	By         string    `json:"by,omitempty"`
 	Badge      string    `json:"badge,omitempty"`       // bonus points of this badge
 	BadgeLevel string    `json:"badge_level,omitempty"` // and level
+	Challenge  string    `json:"challenge,omitempty"`   // reward of this challenge or quest
 }
 
 // LedgerFilter selects ledger entries. Partner or Member is required.
@@ -438,6 +400,10 @@ func awardEntry(a *Award) LedgerEntry {
 			le.Reason += " (" + le.BadgeLevel + ")"
 		}
 	}
+	if isChallengeAward(a) {
+		le.Challenge = strings.TrimPrefix(a.Rule, "challenge:")
+		le.Reason = "challenge " + le.Challenge
+	}
 	if a.Member != nil {
 		le.Member = a.Member.m.ID
 	}
@@ -455,6 +421,9 @@ type Effects struct {
 	Levels    []LevelEffect  `json:"levels"`
 	Badges    []BadgeEffect  `json:"badges"`
 	Notes     []string       `json:"notes"`
+	// Challenges are the challenge wins and quest completions the event
+	// carries.
+	Challenges []ChallengeEffect `json:"challenges"`
 }
 
 // MetricEffect is what an event added to a metric.
@@ -481,6 +450,12 @@ func (e *Engine) EventEffects(id string) (Effects, error) {
 		Awards: []LedgerEntry{}, Metrics: []MetricEffect{}, Levels: []LevelEffect{}, Badges: []BadgeEffect{}, Notes: []string{}}
 	badges, bonus := e.badgeEffects(ev)
 	ef.Badges = append(ef.Badges, badges...)
+	ef.Challenges = []ChallengeEffect{}
+	if ev.live() {
+		won, rewards := e.challengeEffects(ev)
+		ef.Challenges = append(ef.Challenges, won...)
+		bonus = append(bonus, rewards...)
+	}
 	if ev.retracted {
 		return ef, nil
 	}

@@ -64,6 +64,13 @@ func (p *parser) challenge(n *yaml.Node, path string, ids map[string]*yaml.Node)
 		good = good && ok
 		c.Within, c.From, c.Ordered, ok = p.stepWindow(m)
 		good = good && ok
+		for _, k := range []string{"goal", "cohort", "winners"} {
+			if v := m.get(k); v != nil && !(k == "winners" && v.Value == "0") {
+				kn := m.keys[k]
+				p.errorf(kn, m.at(k), "%s is only used by challenges that rank a metric; a quest rewards everyone who completes its steps", k)
+				good = false
+			}
+		}
 	default:
 		if v := p.require(m, "metric", "the metric the challenge ranks (or steps, for a quest)"); v != nil {
 			name, ok := p.id(v, m.at("metric"))
@@ -75,7 +82,7 @@ func (p *parser) challenge(n *yaml.Node, path string, ids map[string]*yaml.Node)
 		} else {
 			good = false
 		}
-		for _, k := range []string{"within", "from", "ordered"} {
+		for _, k := range []string{"within", "from", "ordered", "role"} {
 			if kn, ok := m.keys[k]; ok {
 				p.errorf(kn, m.at(k), "%s is only used by quests (challenges with steps)", k)
 				good = false
@@ -107,6 +114,10 @@ func (p *parser) challenge(n *yaml.Node, path string, ids map[string]*yaml.Node)
 	}
 	if v := m.get("role"); v != nil {
 		c.Role, _ = p.text(v, m.at("role"))
+		if c.For == SubjectPartner && m.has("steps") {
+			p.errorf(v, m.at("role"), "role limits a quest to members with that role; a quest for partners has no role (drop role or use for: member)")
+			good = false
+		}
 	}
 	if v := m.get("reward"); v != nil {
 		rm := p.fields(v, m.at("reward"), "a mapping like {points: 1000, badge: sprint-winner}", rewardKeys...)
@@ -122,7 +133,14 @@ func (p *parser) challenge(n *yaml.Node, path string, ids map[string]*yaml.Node)
 				name, ok := p.id(bv, rm.at("badge"))
 				if ok {
 					p.rewardBadges[name] = true
-					p.later(func() { p.reference(bv, rm.at("badge"), "badge", name, p.badges, "") })
+					p.later(func() {
+						p.reference(bv, rm.at("badge"), "badge", name, p.badges, "")
+						for _, b := range p.prog.Badges {
+							if b.ID == name && (len(b.On) > 0 || len(b.Steps) > 0 || b.Metric != "") {
+								p.errorf(bv, rm.at("badge"), "badge %q is awarded by its own rule (on, metric or steps); a challenge's reward badge has none, so only challenges award it (define a separate badge)", name)
+							}
+						}
+					})
 				}
 				c.Reward.Badge = name
 				good = good && ok

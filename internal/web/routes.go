@@ -76,6 +76,8 @@ func (h *Handler) routes() {
 	h.notifyRoutes(m, partner, staff) // notifications.go
 
 	h.tierRoutes(m)
+	h.challengeRoutes(m)
+
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { h.fail(w, r, errNotFound) })
 }
 
