@@ -237,6 +237,7 @@ var copiedMigrations = map[int]string{
 	3: "0003_accounts",      // web accounts; sessions and sign-in links are left behind
 	4: "0004_credentials",   // credential keys, issued credentials, the status slot counter
 	5: "0005_registrations", // registrations, conflict pairs, CRM accounts
+	7: "0007_redemptions",   // rewards redemptions
 }
 
 // checkMigrations refuses a source with a migration copy does not know.
@@ -334,6 +335,11 @@ func checkEmpty(ctx context.Context, st store.Store, dsn string) error {
 		return err
 	}
 	hold(len(creds), "credential", "credentials")
+	rds, err := st.ListRedemptions(ctx, store.RedemptionFilter{})
+	if err != nil {
+		return err
+	}
+	hold(len(rds), "redemption", "redemptions")
 	slots, err := st.CredentialSlots(ctx)
 	if err != nil {
 		return err
@@ -363,6 +369,7 @@ type chunk struct {
 	creds     []store.IssuedCredential
 	slots     int64 // the credential status slot counter, when hasSlots
 	hasSlots  bool
+	redeems   []rung.Redemption
 }
 
 // readFacts reads every fact of st and hands it to fn in chunks of at most
@@ -471,6 +478,9 @@ func readFacts(ctx context.Context, st store.Store, size int, fn func(*chunk) er
 		return err
 	}
 	if err := readCredentials(ctx, st, size, fn); err != nil {
+		return err
+	}
+	if err := readRedemptions(ctx, st, size, fn); err != nil {
 		return err
 	}
 	meta, err := st.AllMeta(ctx)
@@ -679,6 +689,11 @@ func (c *copyRun) writeOthers(ctx context.Context, ch *chunk) error {
 			return fmt.Errorf("credential status slots: %w", err)
 		}
 	}
+	for _, r := range ch.redeems {
+		if err := c.dst.PutRedemption(ctx, r); err != nil {
+			return fmt.Errorf("redemption %s: %w", r.ID, err)
+		}
+	}
 	return nil
 }
 
@@ -690,7 +705,7 @@ func (c *copyRun) count(ch *chunk) {
 		kindAdjustments: len(b.Adjustments), kindAudit: len(b.Audit), kindKeys: len(ch.keys),
 		kindMeta: len(ch.meta), kindAccounts: len(ch.accounts), kindRegistrations: len(ch.regs),
 		kindConflicts: len(ch.conflicts), kindCRMAccounts: len(ch.crm), kindCredentialKeys: len(ch.credKeys),
-		kindCredentials: len(ch.creds), kindSlots: int(ch.slots),
+		kindCredentials: len(ch.creds), kindSlots: int(ch.slots), kindRedemptions: len(ch.redeems),
 	} {
 		c.n[k] += n
 	}
@@ -749,15 +764,16 @@ const (
 	kindCredentialKeys
 	kindCredentials
 	kindSlots // the status slot counter: its value stands for its count
+	kindRedemptions
 	numKinds
 )
 
 var kindNames = [numKinds]string{"program versions", "partner versions", "members", "records", "adjustments", "audit entries", "API keys", "meta values", "accounts",
-	"registrations", "conflict pairs", "CRM accounts", "credential keys", "credentials", "status slots used"}
+	"registrations", "conflict pairs", "CRM accounts", "credential keys", "credentials", "status slots used", "redemptions"}
 
 // kindName1 is the name of one fact of each kind.
 var kindName1 = [numKinds]string{"program version", "partner version", "member", "record", "adjustment", "audit entry", "API key", "meta value", "account",
-	"registration", "conflict pair", "CRM account", "credential key", "credential", "status slot used"}
+	"registration", "conflict pair", "CRM account", "credential key", "credential", "status slot used", "redemption"}
 
 // facts is how many facts of each kind a database holds, and a SHA-256 of
 // their content in order. Seqs and audit ids are left out: a copy may
@@ -904,7 +920,7 @@ func (t *tally) add(ch *chunk) error {
 		t.put(kindSlots, binary.AppendVarint(nil, ch.slots))
 		t.n[kindSlots] += int(ch.slots)
 	}
-	return nil
+	return putAll(t, kindRedemptions, ch.redeems)
 }
 
 // putAll adds each of vs, as JSON, to kind's hash and count.

@@ -229,6 +229,7 @@ func buildCopySource(t *testing.T) copySource {
 	must("revoke key", svc.RevokeAPIKey(ctx, old.ID, "test"))
 	must("set meta", st.SetMeta(ctx, "import:0123456789abcdef", "42"))
 	addRegistrations(t, st, now)
+	addRedemptions(t, st, now)
 	creds := addCredentials(t, st, now)
 	return copySource{path: path, key: key, revoked: revoked, records: 7, evts: 5, creds: creds}
 }
@@ -259,6 +260,7 @@ func sameFacts(t *testing.T, a, b store.Store) {
 		{"registrations", func(s store.Store) (any, error) { return s.ListRegistrations(ctx, store.RegistrationFilter{}) }},
 		{"conflict pairs", func(s store.Store) (any, error) { return s.ConflictPairs(ctx) }},
 		{"CRM accounts", func(s store.Store) (any, error) { return s.CRMAccounts(ctx) }},
+		{"redemptions", func(s store.Store) (any, error) { return s.ListRedemptions(ctx, store.RedemptionFilter{}) }},
 		{"credential keys", func(s store.Store) (any, error) { return s.CredentialKeys(ctx) }},
 		{"credentials", func(s store.Store) (any, error) { return s.IssuedCredentials(ctx) }},
 		{"revoked status indexes", func(s store.Store) (any, error) { return s.RevokedStatusIndexes(ctx, 1) }},

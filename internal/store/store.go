@@ -49,6 +49,7 @@ type Store interface {
 	Accounts
 	Credentials   // Open Badges keys and credentials: credentials.go
 	Registrations // lead and deal registration: registrations.go
+	Redemptions   // rewards redemptions: redemptions.go
 
 	// Commit writes b atomically and durably, and assigns Seq to its records.
 	// A program version whose Version is already taken fails with ECONFLICT.
