@@ -57,6 +57,8 @@ type Engine struct {
 	scored map[string]typeReaders
 
 	badges badgeIndex
+	// redeemed holds the rewards redemptions (rewards.go).
+	redeemed redemptions
 	// pending collects the badges lost while one record is applied;
 	// revocations is the history of badges revoked, in log order.
 	pending     pendingRevocations
