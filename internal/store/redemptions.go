@@ -15,6 +15,7 @@ const ChangeRedemption ChangeKind = "redemption"
 type RedemptionFilter struct {
 	Partner string
 	Member  string
+	Reward  string
 	Status  string
 	Limit   int // 0: all
 }

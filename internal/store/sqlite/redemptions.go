@@ -107,7 +107,7 @@ func (s *Store) DecideRedemption(ctx context.Context, id, status, by, reason str
 func (s *Store) ListRedemptions(ctx context.Context, f store.RedemptionFilter) ([]rung.Redemption, error) {
 	var where []string
 	var args []any
-	for _, c := range []struct{ col, v string }{{"partner", f.Partner}, {"member", f.Member}, {"status", f.Status}} {
+	for _, c := range []struct{ col, v string }{{"partner", f.Partner}, {"member", f.Member}, {"reward", f.Reward}, {"status", f.Status}} {
 		if c.v != "" {
 			where = append(where, c.col+" = ?")
 			args = append(args, c.v)

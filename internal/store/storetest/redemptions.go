@@ -69,6 +69,7 @@ func testRedemptionRoundTrips(t *testing.T, s store.Store) {
 	}{
 		{store.RedemptionFilter{Partner: "p2"}, []string{"rd-0"}},
 		{store.RedemptionFilter{Member: "m1"}, []string{"rd-1"}},
+		{store.RedemptionFilter{Reward: "mdf"}, []string{"rd-0"}},
 		{store.RedemptionFilter{Status: rung.RedemptionPending}, []string{"rd-1"}},
 		{store.RedemptionFilter{Status: rung.RedemptionFulfilled}, nil},
 		{store.RedemptionFilter{Limit: 1}, []string{"rd-1"}},
