@@ -160,6 +160,9 @@ func loadDemo(ctx context.Context, svc *service.Service, o demo.Options) (string
 	if _, err := registration.New(svc, registration.Options{}).SeedDemo(ctx, d.Partners, o.Now); err != nil {
 		return "", st, fmt.Errorf("demo registrations: %w", err)
 	}
+	if _, err := svc.SeedDemoRedemptions(ctx); err != nil {
+		return "", st, fmt.Errorf("demo redemptions: %w", err)
+	}
 	_, secret, err := svc.CreateAPIKey(ctx, "demo admin", rung.ScopeAdmin, "demo")
 	if err != nil {
 		return "", st, err

@@ -1,10 +1,7 @@
 package api
 
 import (
-	"encoding/csv"
-	"io"
 	"net/http"
-	"strconv"
 
 	"github.com/rung-dev/rung"
 	"github.com/rung-dev/rung/internal/service"
@@ -111,33 +108,8 @@ func (h *Handler) liability(w http.ResponseWriter, r *http.Request) {
 	case "csv":
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="liability-`+rep.AsOf.Format("2006-01-02")+`.csv"`)
-		WriteLiabilityCSV(w, rep)
+		service.WriteLiabilityCSV(w, rep)
 	default:
 		writeError(w, rung.Errorf(rung.EINVALID, "format=%q: use json or csv", r.URL.Query().Get("format")))
 	}
-}
-
-// WriteLiabilityCSV writes the report as CSV: a header, one line per
-// partner, and a total line with an empty partner id. Amounts use a dot
-// and no grouping, so spreadsheets in any locale read them.
-func WriteLiabilityCSV(w io.Writer, rep service.LiabilityReport) error {
-	cw := csv.NewWriter(w)
-	num := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
-	cw.Write([]string{"partner", "name", "points", "value", "held", "held_value", "currency", "as_of"})
-	asOf := rep.AsOf.Format("2006-01-02T15:04:05Z07:00")
-	for _, l := range rep.Partners {
-		cw.Write([]string{l.Partner, csvSafe(l.Name), strconv.FormatInt(l.Points, 10), num(l.Value), strconv.FormatInt(l.Held, 10), num(l.HeldValue), rep.Currency, asOf})
-	}
-	t := rep.Total
-	cw.Write([]string{"", "Total", strconv.FormatInt(t.Points, 10), num(t.Value), strconv.FormatInt(t.Held, 10), num(t.HeldValue), rep.Currency, asOf})
-	cw.Flush()
-	return cw.Error()
-}
-
-// csvSafe keeps a spreadsheet from reading a name as a formula.
-func csvSafe(s string) string {
-	if s != "" && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@') {
-		return "'" + s
-	}
-	return s
 }

@@ -3,10 +3,13 @@ package service
 import (
 	"context"
 	"crypto/rand"
+	"encoding/csv"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -449,4 +452,29 @@ func copysignHalf(v float64) float64 {
 		return -0.5
 	}
 	return 0.5
+}
+
+// WriteLiabilityCSV writes the report as CSV: a header, one line per
+// partner, and a total line with an empty partner id. Amounts use a dot
+// and no grouping, so spreadsheets in any locale read them.
+func WriteLiabilityCSV(w io.Writer, rep LiabilityReport) error {
+	cw := csv.NewWriter(w)
+	num := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+	cw.Write([]string{"partner", "name", "points", "value", "held", "held_value", "currency", "as_of"})
+	asOf := rep.AsOf.Format("2006-01-02T15:04:05Z07:00")
+	for _, l := range rep.Partners {
+		cw.Write([]string{l.Partner, csvSafe(l.Name), strconv.FormatInt(l.Points, 10), num(l.Value), strconv.FormatInt(l.Held, 10), num(l.HeldValue), rep.Currency, asOf})
+	}
+	t := rep.Total
+	cw.Write([]string{"", "Total", strconv.FormatInt(t.Points, 10), num(t.Value), strconv.FormatInt(t.Held, 10), num(t.HeldValue), rep.Currency, asOf})
+	cw.Flush()
+	return cw.Error()
+}
+
+// csvSafe keeps a spreadsheet from reading a name as a formula.
+func csvSafe(s string) string {
+	if s != "" && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@') {
+		return "'" + s
+	}
+	return s
 }

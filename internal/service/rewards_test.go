@@ -287,3 +287,23 @@ func TestConcurrentRedeemsOnTwoInstancesCannotOverspend(t *testing.T) {
 		}
 	}
 }
+
+func TestDemoRedemptionsInEveryState(t *testing.T) {
+	s := setupRewards(t, nil)
+	ctx := context.Background()
+	n, err := s.SeedDemoRedemptions(ctx)
+	if err != nil || n < 3 {
+		t.Fatalf("SeedDemoRedemptions = %d, %v", n, err)
+	}
+	rs, err := s.Redemptions(ctx, store.RedemptionFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := map[string]int{}
+	for _, r := range rs {
+		states[r.Status]++
+	}
+	if len(rs) != n || states[rung.RedemptionPending] == 0 || states[rung.RedemptionFulfilled] == 0 || states[rung.RedemptionRejected] == 0 {
+		t.Errorf("demo redemptions by state = %v of %d, want some in every state", states, n)
+	}
+}
