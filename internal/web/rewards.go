@@ -233,7 +233,7 @@ func (h *Handler) redemptionQueuePage(w http.ResponseWriter, r *http.Request, st
 		h.fail(w, r, rung.Errorf(rung.EINVALID, "status"))
 		return
 	}
-	rs, err := h.svc.Redemptions(r.Context(), store.RedemptionFilter{Status: st})
+	rs, err := h.svc.Redemptions(r.Context(), store.RedemptionFilter{Status: st, Limit: 1000})
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -8,6 +8,8 @@ var rewardsDE = map[string]string{
 	"Liability":                          "Verbindlichkeit",
 	"Points liability":                   "Verbindlichkeit aus Punkten",
 	"Reward":                             "Prämie",
+	"Redemption":                         "Einlösung",
+	"Points back from redemption":        "Punkte zurück aus Einlösung",
 	"Requested":                          "Angefragt",
 	"Note":                               "Hinweis",
 	"Pending":                            "Offen",

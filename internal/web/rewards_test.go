@@ -84,6 +84,9 @@ func TestPortalRedeemAndConsoleDecide(t *testing.T) {
 	if !strings.Contains(body, "Rejected") || !strings.Contains(body, "Out of vouchers this quarter") {
 		t.Errorf("the member does not see the rejection and its reason")
 	}
+	if _, body := c.get("/portal/points"); !strings.Contains(body, "Redemption "+id) || !strings.Contains(body, "Points back from redemption "+id) {
+		t.Errorf("the member's points page does not list the redemption and the points back")
+	}
 	audit, _ := e.st.Audit(context.Background(), store.AuditFilter{Target: id})
 	if len(audit) != 2 {
 		t.Errorf("audit entries for %s = %+v, want the request and the rejection", id, audit)
