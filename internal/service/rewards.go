@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -413,7 +414,7 @@ type LiabilityLine struct {
 }
 
 // Liability returns the points outstanding at t (zero: now), by partner
-// and in total, valued at the program's point_value.
+// (most points first) and in total, valued at the program's point_value.
 func (s *Service) Liability(t time.Time) LiabilityReport {
 	var rep LiabilityReport
 	s.Read(func(e *engine.Engine) error {
@@ -437,6 +438,8 @@ func (s *Service) Liability(t time.Time) LiabilityReport {
 		rep.Total.Held += l.Held
 	}
 	rep.Total.Value, rep.Total.HeldValue = money(rep.Total.Points, rep.PointValue), money(rep.Total.Held, rep.PointValue)
+	// The largest liability first; ties by partner id.
+	sort.SliceStable(rep.Partners, func(i, j int) bool { return rep.Partners[i].Points > rep.Partners[j].Points })
 	return rep
 }
 

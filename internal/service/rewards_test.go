@@ -220,7 +220,10 @@ func TestLiabilityReport(t *testing.T) {
 	if rep.Currency != "EUR" || rep.PointValue != 0.05 || len(rep.Partners) != 2 {
 		t.Fatalf("report = %+v", rep)
 	}
-	p1 := rep.Partners[0]
+	if rep.Partners[0].Partner != "p2" {
+		t.Errorf("first line = %+v, want p2's (the most points first)", rep.Partners[0])
+	}
+	p1 := rep.Partners[1]
 	if p1.Partner != "p1" || p1.Points != 700 || p1.Value != 35 || p1.Held != 300 || p1.HeldValue != 15 {
 		t.Errorf("p1 line = %+v, want 700 points (35 EUR), 300 held (15 EUR)", p1)
 	}
