@@ -86,13 +86,14 @@ func (s *Service) SeedDemoRedemptions(ctx context.Context) (int, error) {
 	reasons := []string{"The summit is sold out; your points are back.", "Please redeem again with your work address."}
 	for i, r := range made {
 		var err error
-		switch i % 3 {
-		case 0:
+		// The first three take one state each; then two in three are
+		// decided, most of them approved.
+		switch {
+		case i == 0, i > 2 && i%3 == 0:
+		case i == 2, i > 2 && i%6 == 5:
+			_, err = s.DecideRedemption(ctx, r.ID, "reject", reasons[(i/3)%len(reasons)], "demo")
+		default:
 			_, err = s.DecideRedemption(ctx, r.ID, "approve", "Shipped.", "demo")
-		case 1:
-			if i%2 == 1 {
-				_, err = s.DecideRedemption(ctx, r.ID, "reject", reasons[(i/3)%len(reasons)], "demo")
-			}
 		}
 		if err != nil {
 			return len(made), err

@@ -122,6 +122,8 @@ func TestPortalRedeemSaysWhichRuleFailed(t *testing.T) {
 
 func TestLiabilityReportPageAndCSV(t *testing.T) {
 	e := newEnv(t, envOptions{})
+	m, _ := e.member(0)
+	e.grant(m, 5000) // enough for three redemptions, one in each state
 	if _, err := e.svc.SeedDemoRedemptions(context.Background()); err != nil {
 		t.Fatal(err)
 	}
