@@ -54,8 +54,17 @@ var rewardsDE = map[string]string{
 	"%d waiting for a decision, oldest first.":                                                 "%d warten auf eine Entscheidung, die ältesten zuerst.",
 }
 
+// rewardsDEProgram is the German of the program file problems about
+// rewards (the problems catalog, deProgram).
+var rewardsDEProgram = map[string]string{
+	"expected what one point is worth in the program's currency, a positive number like 0.01, got %g": "Erwartet wird der Wert eines Punktes in der Währung des Programms, eine positive Zahl wie 0.01, angegeben ist %g.",
+}
+
 func init() {
 	for k, v := range rewardsDE {
 		de[k] = v
+	}
+	for k, v := range rewardsDEProgram {
+		deProgram[k] = v
 	}
 }
