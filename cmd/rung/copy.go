@@ -238,6 +238,7 @@ var copiedMigrations = map[int]string{
 	4:  "0004_credentials",   // credential keys, issued credentials, the status slot counter
 	5:  "0005_registrations", // registrations, conflict pairs, CRM accounts
 	6:  "0006_tiers",         // tier decisions, overrides, appeals, nudges
+	7:  "0007_redemptions",   // rewards redemptions
 	10: "0010_notifications", // notifications and members' notification preferences
 }
 
@@ -336,6 +337,11 @@ func checkEmpty(ctx context.Context, st store.Store, dsn string) error {
 		return err
 	}
 	hold(len(creds), "credential", "credentials")
+	rds, err := st.ListRedemptions(ctx, store.RedemptionFilter{})
+	if err != nil {
+		return err
+	}
+	hold(len(rds), "redemption", "redemptions")
 	slots, err := st.CredentialSlots(ctx)
 	if err != nil {
 		return err
@@ -383,6 +389,7 @@ type chunk struct {
 	notes     []store.Notification
 	prefs     []store.NotificationPrefs
 	tiers     []store.TierRecord
+	redeems   []rung.Redemption
 }
 
 // readFacts reads every fact of st and hands it to fn in chunks of at most
@@ -506,6 +513,9 @@ func readFacts(ctx context.Context, st store.Store, size int, fn func(*chunk) er
 			return err
 		}
 		trs = trs[n:]
+	}
+	if err := readRedemptions(ctx, st, size, fn); err != nil {
+		return err
 	}
 	meta, err := st.AllMeta(ctx)
 	if err != nil {
@@ -754,6 +764,11 @@ func (c *copyRun) writeOthers(ctx context.Context, ch *chunk) error {
 			return fmt.Errorf("tier records from %s: %w", ch.tiers[0].ID, err)
 		}
 	}
+	for _, r := range ch.redeems {
+		if err := c.dst.PutRedemption(ctx, r); err != nil {
+			return fmt.Errorf("redemption %s: %w", r.ID, err)
+		}
+	}
 	return nil
 }
 
@@ -767,7 +782,8 @@ func (c *copyRun) count(ch *chunk) {
 		kindConflicts: len(ch.conflicts), kindCRMAccounts: len(ch.crm), kindCredentialKeys: len(ch.credKeys),
 		kindCredentials: len(ch.creds), kindSlots: int(ch.slots),
 		kindNotifications: len(ch.notes), kindNotificationPrefs: len(ch.prefs),
-		kindTiers: len(ch.tiers),
+		kindTiers:       len(ch.tiers),
+		kindRedemptions: len(ch.redeems),
 	} {
 		c.n[k] += n
 	}
@@ -829,17 +845,18 @@ const (
 	kindNotifications
 	kindNotificationPrefs
 	kindTiers
+	kindRedemptions
 	numKinds
 )
 
 var kindNames = [numKinds]string{"program versions", "partner versions", "members", "records", "adjustments", "audit entries", "API keys", "meta values", "accounts",
 	"registrations", "conflict pairs", "CRM accounts", "credential keys", "credentials", "status slots used",
-	"notifications", "notification preferences", "tier records"}
+	"notifications", "notification preferences", "tier records", "redemptions"}
 
 // kindName1 is the name of one fact of each kind.
 var kindName1 = [numKinds]string{"program version", "partner version", "member", "record", "adjustment", "audit entry", "API key", "meta value", "account",
 	"registration", "conflict pair", "CRM account", "credential key", "credential", "status slot used",
-	"notification", "member's notification preferences", "tier record"}
+	"notification", "member's notification preferences", "tier record", "redemption"}
 
 // facts is how many facts of each kind a database holds, and a SHA-256 of
 // their content in order. Seqs and audit ids are left out: a copy may
@@ -995,7 +1012,7 @@ func (t *tally) add(ch *chunk) error {
 	if err := putAll(t, kindTiers, ch.tiers); err != nil {
 		return err
 	}
-	return nil
+	return putAll(t, kindRedemptions, ch.redeems)
 }
 
 // putAll adds each of vs, as JSON, to kind's hash and count.

@@ -229,6 +229,7 @@ func buildCopySource(t *testing.T) copySource {
 	must("revoke key", svc.RevokeAPIKey(ctx, old.ID, "test"))
 	must("set meta", st.SetMeta(ctx, "import:0123456789abcdef", "42"))
 	addRegistrations(t, st, now)
+	addRedemptions(t, st, now)
 	creds := addCredentials(t, st, now)
 	addNotifications(t, st, now) // notify_copy_test.go
 	_, err = st.AddTierRecords(ctx, []store.TierRecord{
@@ -265,6 +266,7 @@ func sameFacts(t *testing.T, a, b store.Store) {
 		{"registrations", func(s store.Store) (any, error) { return s.ListRegistrations(ctx, store.RegistrationFilter{}) }},
 		{"conflict pairs", func(s store.Store) (any, error) { return s.ConflictPairs(ctx) }},
 		{"CRM accounts", func(s store.Store) (any, error) { return s.CRMAccounts(ctx) }},
+		{"redemptions", func(s store.Store) (any, error) { return s.ListRedemptions(ctx, store.RedemptionFilter{}) }},
 		{"credential keys", func(s store.Store) (any, error) { return s.CredentialKeys(ctx) }},
 		{"credentials", func(s store.Store) (any, error) { return s.IssuedCredentials(ctx) }},
 		{"tier records", func(s store.Store) (any, error) { return s.TierRecords(ctx, "") }},

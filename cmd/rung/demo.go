@@ -165,6 +165,9 @@ func loadDemo(ctx context.Context, svc *service.Service, o demo.Options) (string
 	if _, err := seedDemoTiers(ctx, svc, o.Now); err != nil {
 		return "", st, err
 	}
+	if _, err := svc.SeedDemoRedemptions(ctx); err != nil {
+		return "", st, fmt.Errorf("demo redemptions: %w", err)
+	}
 	_, secret, err := svc.CreateAPIKey(ctx, "demo admin", rung.ScopeAdmin, "demo")
 	if err != nil {
 		return "", st, err

@@ -42,7 +42,7 @@ func TestProgramParses(t *testing.T) {
 	if p.Tiers == nil || len(p.Tiers.Levels) != 3 || p.Tiers.ByType["isv"] == nil {
 		t.Errorf("tiers: %+v", p.Tiers)
 	}
-	if len(p.Levels) != 4 || len(p.Rewards) != 3 || len(p.Challenges) != 4 || p.Registration == nil {
+	if len(p.Levels) != 4 || len(p.Rewards) != 5 || len(p.Challenges) != 4 || p.Registration == nil {
 		t.Errorf("levels %d, rewards %d, challenges %d, registration %v", len(p.Levels), len(p.Rewards), len(p.Challenges), p.Registration)
 	}
 	if a, ok := p.Activities["portal.login"]; !ok || !a.Vanity {

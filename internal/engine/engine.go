@@ -66,6 +66,8 @@ type Engine struct {
 	questOf   []*program.Challenge
 	results   map[string]*challengeResult
 	finals    int
+	// redeemed holds the rewards redemptions (rewards.go).
+	redeemed redemptions
 	// pending collects the badges lost while one record is applied;
 	// revocations is the history of badges revoked, in log order.
 	pending     pendingRevocations

@@ -82,9 +82,15 @@ type lot struct {
 }
 
 // points computes balance, lifetime and expiring lots as of t. Awards and
-// grants are lots; deductions spend the oldest-expiring unexpired points
-// first (points that never expire last).
+// grants are lots; deductions and redemptions (rewards.go) spend the
+// oldest-expiring unexpired points first (points that never expire last).
 func (e *Engine) points(awards *awardList, adjusts []rung.Adjustment, t int64) Points {
+	return e.pointsSpending(awards, adjusts, e.redeemed.spent[awards], t)
+}
+
+// pointsSpending is points with the redemptions charged to the subject
+// given.
+func (e *Engine) pointsSpending(awards *awardList, adjusts []rung.Adjustment, spent []*rung.Redemption, t int64) Points {
 	var lots []*lot
 	var lifetime int64
 	for a := range awards.all() {
@@ -94,11 +100,7 @@ func (e *Engine) points(awards *awardList, adjusts []rung.Adjustment, t int64) P
 		lifetime += a.Points
 		lots = append(lots, &lot{at: a.At, expires: a.Expires, left: a.Points})
 	}
-	type debit struct {
-		at  int64
-		amt int64
-	}
-	var debits []debit
+	debits := spentDebits(spent, t)
 	for _, a := range adjusts {
 		at := a.OccurredAt.UnixNano()
 		if at > t {
@@ -311,7 +313,7 @@ func (e *Engine) criteria(p *partnerState, tier string, t time.Time) []Criterion
 
 // LedgerEntry is one line of the points ledger.
 type LedgerEntry struct {
-	Kind       string    `json:"kind"` // award | adjustment
+	Kind       string    `json:"kind"` // award | adjustment | redemption | redemption_returned
 	Points     int64     `json:"points"`
 	Requested  int64     `json:"requested,omitempty"`
 	Rule       string    `json:"rule,omitempty"`
@@ -380,6 +382,7 @@ func (e *Engine) Ledger(f LedgerFilter) ([]LedgerEntry, error) {
 		out = append(out, LedgerEntry{Kind: "adjustment", Points: a.Points, Member: a.Member, Partner: a.Partner,
 			OccurredAt: a.OccurredAt, Reason: a.Reason, By: a.By, Event: a.ID})
 	}
+	out = append(out, e.redemptionEntries(awards, from, to, f.Partner)...)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].OccurredAt.Before(out[j].OccurredAt) })
 	if f.Limit > 0 && len(out) > f.Limit {
 		out = out[len(out)-f.Limit:]

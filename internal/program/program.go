@@ -28,6 +28,9 @@ type Program struct {
 	// Currency is the ISO 4217 code (like EUR) of the metrics whose unit is
 	// currency; empty when the file names none.
 	Currency string
+	// PointValue is what one point is worth in Currency, for the
+	// liability report (`point_value`); 0 when the file gives none.
+	PointValue float64
 
 	Activities map[string]Activity
 	// Cohorts in file order. Each expression is CEL over `partner` giving a
@@ -311,7 +314,8 @@ type Reward struct {
 	Cost        int64
 	Tiers       []string
 	Stock       *int
-	PerMember   int // 0 = unlimited
+	PerMember   int     // 0 = unlimited
+	For         Subject // whose points it spends: member (default) or partner
 	Line        int
 }
 

@@ -11,7 +11,7 @@ import (
 // The keys each part of the file allows.
 var (
 	topKeys = []string{"name", "description", "timezone", "fiscal_year_start", "currency", "activities", "cohorts",
-		"metrics", "points", "levels", "badges", "tiers", "challenges", "leaderboards", "rewards", "registration"}
+		"metrics", "points", "levels", "badges", "tiers", "challenges", "leaderboards", "rewards", "registration", "point_value"}
 	activityKeys    = []string{"label", "vanity"}
 	metricKindKeys  = []string{"count", "sum", "avg", "distinct", "ratio"}
 	metricKeys      = []string{"count", "sum", "avg", "distinct", "ratio", "where", "value", "min_sample", "label", "unit"}
@@ -26,7 +26,7 @@ var (
 	challengeKeys   = []string{"id", "name", "description", "starts", "ends", "for", "metric", "goal", "cohort", "winners", "reward", "finalize_after", "steps", "within", "from", "ordered", "role"}
 	rewardKeys      = []string{"points", "badge"}
 	boardKeys       = []string{"id", "name", "description", "metric", "for", "window", "cohort", "challenge"}
-	catalogKeys     = []string{"id", "name", "description", "cost", "tiers", "stock", "per_member"}
+	catalogKeys     = []string{"id", "name", "description", "cost", "tiers", "stock", "per_member", "for"}
 	registrationKey = []string{"review_within", "hold", "meeting_within", "extend_on_meeting", "conflict"}
 )
 
@@ -69,6 +69,9 @@ func (p *parser) program(root *yaml.Node) {
 	if n := m.get("currency"); n != nil {
 		p.hasCurrency = true
 		p.prog.Currency, _ = p.currency(n, "currency")
+	}
+	if n := m.get("point_value"); n != nil {
+		p.prog.PointValue, _ = p.pointValue(n)
 	}
 	if n := m.get("activities"); n != nil {
 		p.activities(n)
@@ -192,6 +195,12 @@ func (p *parser) reward(n *yaml.Node, path string, ids map[string]*yaml.Node) *R
 	if v := m.get("per_member"); v != nil {
 		var ok bool
 		r.PerMember, ok = p.smallInt(v, m.at("per_member"), 0)
+		good = good && ok
+	}
+	r.For = SubjectMember
+	if v := m.get("for"); v != nil {
+		var ok bool
+		r.For, ok = p.subject(v, m.at("for"))
 		good = good && ok
 	}
 	if !good {

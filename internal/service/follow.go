@@ -147,7 +147,7 @@ func (s *Service) fetchChanged(ctx context.Context, cs []store.Change) (*store.B
 	b := &store.Batch{}
 	since := map[string]int{}
 	members := map[string]bool{}
-	var adjustments []string
+	var adjustments, redemptions []string
 	newProgram := false
 	for _, c := range cs {
 		switch c.Kind {
@@ -165,6 +165,8 @@ func (s *Service) fetchChanged(ctx context.Context, cs []store.Change) (*store.B
 			}
 		case store.ChangeAPIKey:
 			s.forgetKey(c.Key)
+		case store.ChangeRedemption:
+			redemptions = append(redemptions, c.Key)
 		}
 	}
 	var err error
@@ -181,6 +183,9 @@ func (s *Service) fetchChanged(ctx context.Context, cs []store.Change) (*store.B
 		}
 	}
 	if b.Adjustments, err = s.st.AdjustmentsByID(ctx, adjustments); err != nil {
+		return nil, nil, err
+	}
+	if err := s.followRedemptions(ctx, redemptions); err != nil { // rewards.go
 		return nil, nil, err
 	}
 	var compiled []*engine.Version

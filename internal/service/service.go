@@ -208,6 +208,9 @@ func (s *Service) load(ctx context.Context) (int, error) {
 		s.eng.AddAdjustment(a)
 		s.base.adjustments[a.ID] = true
 	}
+	if err := s.loadRedemptions(ctx); err != nil {
+		return n, err
+	}
 	s.eng.EndBulk(now)
 	return n, nil
 }

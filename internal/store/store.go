@@ -51,6 +51,7 @@ type Store interface {
 	Registrations // lead and deal registration: registrations.go
 	Notifications // notifications and preferences: notifications.go
 	Tiers         // recorded tier actions: tiers.go
+	Redemptions   // rewards redemptions: redemptions.go
 
 	// Commit writes b atomically and durably, and assigns Seq to its records.
 	// A program version whose Version is already taken fails with ECONFLICT.

@@ -91,6 +91,7 @@ func TestBrowserPagesFitAPhoneAndLabelEveryControl(t *testing.T) {
 	look("team", e.srv.URL+"/portal/team", "#team")
 	look("leaderboards", e.srv.URL+"/portal/leaderboards", "main")
 	look("registrations", e.srv.URL+"/portal/registrations", "main")
+	look("rewards", e.srv.URL+"/portal/rewards", "#catalog")
 	var first string
 	run(t, ctx, "keyboard",
 		chromedp.Navigate(e.srv.URL+"/portal"),
@@ -127,4 +128,9 @@ func TestBrowserPagesFitAPhoneAndLabelEveryControl(t *testing.T) {
 	look("audit", e.srv.URL+"/admin/audit", "main")
 	look("registration queue", e.srv.URL+"/admin/registrations", "main")
 	look("registration metrics", e.srv.URL+"/admin/registrations/metrics", "#overall")
+	if _, err := e.svc.SeedDemoRedemptions(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	look("redemption queue", e.srv.URL+"/admin/redemptions", "#queue")
+	look("liability", e.srv.URL+"/admin/liability", "#liability")
 }

@@ -78,6 +78,7 @@ func (h *Handler) routes() {
 	h.tierRoutes(m)
 	h.challengeRoutes(m)
 
+	h.rewardRoutes(m)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { h.fail(w, r, errNotFound) })
 }
 
