@@ -237,6 +237,7 @@ var copiedMigrations = map[int]string{
 	3: "0003_accounts",      // web accounts; sessions and sign-in links are left behind
 	4: "0004_credentials",   // credential keys, issued credentials, the status slot counter
 	5: "0005_registrations", // registrations, conflict pairs, CRM accounts
+	9: "0009_outbox",        // outbox messages, deliveries, webhooks, producer cursor: copy_outbox.go
 }
 
 // checkMigrations refuses a source with a migration copy does not know.
@@ -341,6 +342,11 @@ func checkEmpty(ctx context.Context, st store.Store, dsn string) error {
 	if slots > 0 && len(creds) == 0 {
 		held = append(held, "used credential status slots")
 	}
+	ob, err := st.ExportOutbox(ctx)
+	if err != nil {
+		return err
+	}
+	hold(ob.Rows(), "outbox row", "outbox rows")
 	if len(held) == 0 {
 		return nil
 	}
@@ -363,6 +369,7 @@ type chunk struct {
 	creds     []store.IssuedCredential
 	slots     int64 // the credential status slot counter, when hasSlots
 	hasSlots  bool
+	outbox    *store.OutboxDump
 }
 
 // readFacts reads every fact of st and hands it to fn in chunks of at most
@@ -471,6 +478,9 @@ func readFacts(ctx context.Context, st store.Store, size int, fn func(*chunk) er
 		return err
 	}
 	if err := readCredentials(ctx, st, size, fn); err != nil {
+		return err
+	}
+	if err := readOutbox(ctx, st, fn); err != nil {
 		return err
 	}
 	meta, err := st.AllMeta(ctx)
@@ -679,7 +689,7 @@ func (c *copyRun) writeOthers(ctx context.Context, ch *chunk) error {
 			return fmt.Errorf("credential status slots: %w", err)
 		}
 	}
-	return nil
+	return writeOutbox(ctx, c.dst, ch.outbox)
 }
 
 // count adds what ch holds to the facts written, by kind.
@@ -690,7 +700,7 @@ func (c *copyRun) count(ch *chunk) {
 		kindAdjustments: len(b.Adjustments), kindAudit: len(b.Audit), kindKeys: len(ch.keys),
 		kindMeta: len(ch.meta), kindAccounts: len(ch.accounts), kindRegistrations: len(ch.regs),
 		kindConflicts: len(ch.conflicts), kindCRMAccounts: len(ch.crm), kindCredentialKeys: len(ch.credKeys),
-		kindCredentials: len(ch.creds), kindSlots: int(ch.slots),
+		kindCredentials: len(ch.creds), kindSlots: int(ch.slots), kindOutbox: ch.outbox.Rows(),
 	} {
 		c.n[k] += n
 	}
@@ -749,15 +759,16 @@ const (
 	kindCredentialKeys
 	kindCredentials
 	kindSlots // the status slot counter: its value stands for its count
+	kindOutbox
 	numKinds
 )
 
 var kindNames = [numKinds]string{"program versions", "partner versions", "members", "records", "adjustments", "audit entries", "API keys", "meta values", "accounts",
-	"registrations", "conflict pairs", "CRM accounts", "credential keys", "credentials", "status slots used"}
+	"registrations", "conflict pairs", "CRM accounts", "credential keys", "credentials", "status slots used", "outbox rows"}
 
 // kindName1 is the name of one fact of each kind.
 var kindName1 = [numKinds]string{"program version", "partner version", "member", "record", "adjustment", "audit entry", "API key", "meta value", "account",
-	"registration", "conflict pair", "CRM account", "credential key", "credential", "status slot used"}
+	"registration", "conflict pair", "CRM account", "credential key", "credential", "status slot used", "outbox row"}
 
 // facts is how many facts of each kind a database holds, and a SHA-256 of
 // their content in order. Seqs and audit ids are left out: a copy may
@@ -904,7 +915,7 @@ func (t *tally) add(ch *chunk) error {
 		t.put(kindSlots, binary.AppendVarint(nil, ch.slots))
 		t.n[kindSlots] += int(ch.slots)
 	}
-	return nil
+	return t.addOutbox(ch.outbox)
 }
 
 // putAll adds each of vs, as JSON, to kind's hash and count.

@@ -94,6 +94,14 @@ type OutboxDump struct {
 	Subjects      map[string][]byte
 }
 
+// Rows counts what d holds (0 for a nil d).
+func (d *OutboxDump) Rows() int {
+	if d == nil {
+		return 0
+	}
+	return len(d.Subscriptions) + len(d.Messages) + len(d.Deliveries) + len(d.Cursors) + len(d.Subjects)
+}
+
 // Outbox stores the transactional outbox, its deliveries, the webhook
 // subscriptions and the producer's cursor. Messages are also written by
 // Commit (Batch.Outbox) and UpdateRegistration (Registration.Outbox), in
