@@ -1,0 +1,106 @@
+package outbox_test
+
+import (
+	"context"
+	"encoding/json"
+	"reflect"
+	"testing"
+
+	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/outbox"
+	"github.com/rung-dev/rung/internal/store"
+)
+
+func idsOf(ms []store.OutboxMessage) []string {
+	out := []string{}
+	for _, m := range ms {
+		out = append(out, m.ID)
+	}
+	return out
+}
+
+func step(t *testing.T, p *outbox.Producer) int {
+	t.Helper()
+	n, err := p.Step(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestProducerReportsEachChangeOnce(t *testing.T) {
+	f := newFixture(t)
+	p := outbox.NewProducer(f.svc, false)
+	if n := step(t, p); n != 0 {
+		t.Fatalf("the first step reported %d messages; it should record the state as it is", n)
+	}
+	f.ingest(t,
+		rung.Event{ID: "t1", Type: "training.completed", Partner: "p1", Member: "ann"},
+		rung.Event{ID: "t2", Type: "training.completed", Partner: "p1", Member: "ann"},
+		rung.Event{ID: "c1", Type: "certification.earned", Partner: "p1", Member: "ann", Attrs: map[string]any{"cert_id": "C-1"}},
+	)
+	if n := step(t, p); n != 4 {
+		t.Errorf("step after three events wrote %d messages, want 4", n)
+	}
+	want := []string{
+		"points.changed:member:ann:2",
+		"level.changed:member:ann:2",
+		"badge.awarded:member:ann:2:certified",
+		"points.changed:partner:p1:2",
+	}
+	ms := messages(t, f.st)
+	if got := idsOf(ms); !reflect.DeepEqual(got, want) {
+		t.Fatalf("messages:\n got  %v\n want %v", got, want)
+	}
+	var pts outbox.PointsPayload
+	json.Unmarshal(ms[0].Payload, &pts)
+	if pts != (outbox.PointsPayload{Subject: "ann", Kind: "member", Partner: "p1", Balance: 1200, Lifetime: 1200}) {
+		t.Errorf("points.changed payload = %+v", pts)
+	}
+	var lv outbox.LevelPayload
+	json.Unmarshal(ms[1].Payload, &lv)
+	if lv.Level != "Pro" || lv.Previous != "Rookie" {
+		t.Errorf("level.changed payload = %+v", lv)
+	}
+	// Nothing changed: nothing written. A second producer (another
+	// instance, or this one after a restart) finds the cursor moved and
+	// reports nothing again.
+	if n := step(t, p); n != 0 {
+		t.Errorf("an idle step wrote %d messages", n)
+	}
+	if n := step(t, outbox.NewProducer(f.svc, false)); n != 0 {
+		t.Errorf("a second producer wrote %d messages for changes already reported", n)
+	}
+	if _, err := f.svc.Retract(context.Background(), "c1", "test"); err != nil {
+		t.Fatal(err)
+	}
+	step(t, p)
+	ms = messages(t, f.st)
+	if got := idsOf(ms[4:]); !reflect.DeepEqual(got, []string{"badge.revoked:member:ann:3:certified"}) {
+		t.Errorf("after the retraction: %v", got)
+	}
+}
+
+func TestProducerWritesCRMSyncForPartners(t *testing.T) {
+	f := newFixture(t)
+	p := outbox.NewProducer(f.svc, true)
+	step(t, p)
+	f.ingest(t, rung.Event{ID: "t1", Type: "training.completed", Partner: "p1", Member: "ann"},
+		rung.Event{ID: "t2", Type: "training.completed", Partner: "p1", Member: "ann"})
+	step(t, p)
+	var sync *store.OutboxMessage
+	for _, m := range messages(t, f.st) {
+		if m.Type == outbox.CRMSync {
+			sync = &m
+		}
+	}
+	if sync == nil {
+		t.Fatal("no crm.sync message")
+	}
+	var c outbox.CRMPayload
+	json.Unmarshal(sync.Payload, &c)
+	want := outbox.CRMPayload{Partner: "p1", Attrs: map[string]string{"hubspot_id": "9001", "sf_id": "001Aa000001AbCdEAF"}, Points: 1200, Level: "Pro", Badges: []string{}}
+	if !reflect.DeepEqual(c, want) {
+		t.Errorf("crm.sync payload:\n got  %+v\n want %+v", c, want)
+	}
+}
