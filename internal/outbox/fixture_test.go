@@ -193,3 +193,5 @@ func (rc *receiver) snapshot() (map[string][]string, []string) {
 var storeDead = store.DeliveryFilter{Dead: true}
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+func storeFilterMessage(id string) store.DeliveryFilter { return store.DeliveryFilter{Message: id} }
