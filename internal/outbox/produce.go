@@ -217,7 +217,7 @@ func diff(key string, old, s engine.SubjectState, gen int64, now time.Time) ([]s
 		if b.Level == "" {
 			return b.ID
 		}
-		return b.ID + "/" + b.Level
+		return b.ID + "@" + b.Level
 	}
 	had := map[string]bool{}
 	for _, b := range old.Badges {
