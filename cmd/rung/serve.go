@@ -42,6 +42,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := cred.register(fs); err != nil {
 		return err
 	}
+	var ob outboxFlags
+	if err := ob.register(fs); err != nil {
+		return err
+	}
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -49,6 +53,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return rung.Errorf(rung.EINVALID, "--follow-every must be positive, such as 100ms")
 	}
 	if err := cred.check(); err != nil {
+		return err
+	}
+	crm, err := ob.sinks()
+	if err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
@@ -92,6 +100,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		stopJobs()
 		<-jobsDone
 	}()
+	defer ob.start(ctx, svc, crm, runner.Leading, log)()
 	fmt.Fprintf(stdout, "Rung is serving on http://%s\n", ln.Addr())
 	if intake.URL != "" {
 		// The intake runs beside the HTTP server; if it cannot start, the
