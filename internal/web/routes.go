@@ -69,6 +69,10 @@ func (h *Handler) routes() {
 	m.Handle("GET /admin/accounts", admin(h.accounts))
 	m.Handle("POST /admin/accounts", admin(h.createAccount))
 	m.Handle("POST /admin/accounts/{id}/disable", admin(h.disableAccount))
+	m.Handle("GET /admin/webhooks", admin(h.webhooks))
+	m.Handle("POST /admin/webhooks", admin(h.addWebhook))
+	m.Handle("POST /admin/webhooks/replay", admin(h.replayDelivery))
+	m.Handle("POST /admin/webhooks/{id}/delete", admin(h.deleteWebhook))
 
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { h.fail(w, r, errNotFound) })
 }
