@@ -36,7 +36,18 @@ type Producer struct {
 	// cache is the stored state at position at, to spare reading it back.
 	at    int64
 	cache map[string]engine.SubjectState
+
+	// What the store held at the last comparisons, to skip comparing when
+	// nothing was written since (the last two: the engine applies a commit
+	// a moment after it), and when the last full comparison was.
+	marks    [2][2]int64
+	compared time.Time
 }
+
+// Sweep is how often the producer compares states even when nothing was
+// written, for what time alone changes (points expiring, tiers taking
+// effect).
+const Sweep = time.Minute
 
 // NewProducer returns a Producer over a running service. With crm set it
 // also writes a crm.sync message for every partner whose tier, points,
@@ -108,9 +119,23 @@ func (p *Producer) Step(ctx context.Context) (int, error) {
 		}
 		p.at = from
 	}
+	now := p.svc.Now().UTC()
+	seq, err := p.st.LastSeq(ctx)
+	if err != nil {
+		return 0, err
+	}
+	chg, err := p.st.LastChange(ctx)
+	if err != nil {
+		return 0, err
+	}
+	mark := [2]int64{seq, chg}
+	if p.at == from && mark == p.marks[0] && mark == p.marks[1] && now.Sub(p.compared) < Sweep && !now.Before(p.compared) {
+		return 0, nil
+	}
+	p.marks[1], p.marks[0] = p.marks[0], mark
+	p.compared = now
 	cur := map[string]engine.SubjectState{}
 	attrs := map[string]map[string]string{}
-	now := p.svc.Now().UTC()
 	p.svc.Read(func(e *engine.Engine) error {
 		e.EachSubjectState(func(s engine.SubjectState) {
 			cur[Subject(s.Kind, s.ID)] = s

@@ -79,6 +79,15 @@ func TestProducerReportsEachChangeOnce(t *testing.T) {
 	if got := idsOf(ms[4:]); !reflect.DeepEqual(got, []string{"badge.revoked:member:ann:3:certified"}) {
 		t.Errorf("after the retraction: %v", got)
 	}
+	// An adjustment writes no record, but it is a change all the same.
+	if _, err := f.svc.Adjust(context.Background(), rung.Adjustment{Partner: "p1", Member: "ann", Points: -200, Reason: "correction"}, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	step(t, p)
+	ms = messages(t, f.st)
+	if got := idsOf(ms[5:]); !reflect.DeepEqual(got, []string{"points.changed:member:ann:4", "points.changed:partner:p1:4"}) {
+		t.Errorf("after the adjustment: %v", got)
+	}
 }
 
 func TestProducerWritesCRMSyncForPartners(t *testing.T) {
