@@ -14,7 +14,7 @@ import (
 
 // enqueue writes n messages for each subject, interleaved, and returns the
 // ids per subject in order.
-func enqueue(t *testing.T, st store.Store, at time.Time, subjects []string, n int) map[string][]string {
+func enqueue(t testing.TB, st store.Store, at time.Time, subjects []string, n int) map[string][]string {
 	t.Helper()
 	want := map[string][]string{}
 	var msgs []store.OutboxMessage
@@ -35,7 +35,7 @@ func enqueue(t *testing.T, st store.Store, at time.Time, subjects []string, n in
 	return want
 }
 
-func subscribe(t *testing.T, st store.Store, id, url, secret string, at time.Time, types ...string) {
+func subscribe(t testing.TB, st store.Store, id, url, secret string, at time.Time, types ...string) {
 	t.Helper()
 	if err := st.PutSubscription(context.Background(), store.Subscription{ID: id, URL: url, Secret: secret, Types: types, Enabled: true, CreatedAt: at}); err != nil {
 		t.Fatal(err)

@@ -56,7 +56,7 @@ type fixture struct {
 	clock *clock
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "rung.db"))
@@ -82,7 +82,7 @@ func newFixture(t *testing.T) *fixture {
 	return &fixture{svc: svc, st: st, clock: c}
 }
 
-func (f *fixture) ingest(t *testing.T, evs ...rung.Event) {
+func (f *fixture) ingest(t testing.TB, evs ...rung.Event) {
 	t.Helper()
 	in := make([]*service.Incoming, len(evs))
 	for i := range evs {
