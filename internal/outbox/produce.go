@@ -188,7 +188,7 @@ func (p *Producer) Step(ctx context.Context) (int, error) {
 			}
 		}
 	}
-	if len(changed) == 0 {
+	if len(changed) == 0 && !baseline {
 		return 0, nil
 	}
 	err = p.st.ProduceOutbox(ctx, store.OutboxProduction{Cursor: ProducerCursor, From: from, To: to, Messages: msgs, Subjects: changed})

@@ -3,12 +3,17 @@ package outbox_test
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
+	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/rung-dev/rung"
 	"github.com/rung-dev/rung/internal/outbox"
+	"github.com/rung-dev/rung/internal/service"
 	"github.com/rung-dev/rung/internal/store"
+	"github.com/rung-dev/rung/internal/store/sqlite"
 )
 
 func idsOf(ms []store.OutboxMessage) []string {
@@ -111,5 +116,35 @@ func TestProducerWritesCRMSyncForPartners(t *testing.T) {
 	want := outbox.CRMPayload{Partner: "p1", Attrs: map[string]string{"hubspot_id": "9001", "sf_id": "001Aa000001AbCdEAF"}, Points: 1200, Level: "Pro", Badges: []string{}}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("crm.sync payload:\n got  %+v\n want %+v", c, want)
+	}
+}
+
+func TestProducerOnAnEmptyStoreReportsWhatComesLater(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "rung.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := service.Open(ctx, st, service.Options{Clock: func() time.Time { return start }, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { svc.Close(); st.Close() }()
+	p := outbox.NewProducer(svc, false)
+	if n := step(t, p); n != 0 {
+		t.Fatalf("baseline wrote %d messages", n)
+	}
+	f := &fixture{svc: svc, st: st, clock: &clock{t: start}}
+	if _, err := svc.ApplyProgram(ctx, []byte(testProgram), time.Time{}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.PutPartner(ctx, rung.Partner{ID: "p1", Name: "Alpha", JoinedAt: start.AddDate(-1, 0, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	f.ingest(t, rung.Event{ID: "c1", Type: "certification.earned", Partner: "p1", Member: "ann", Attrs: map[string]any{"cert_id": "C-1"}})
+	step(t, p)
+	// A new member has reached the first level, too.
+	if got := idsOf(messages(t, st)); !reflect.DeepEqual(got, []string{"level.changed:member:ann:2", "badge.awarded:member:ann:2:certified"}) {
+		t.Errorf("messages %v", got)
 	}
 }
