@@ -94,8 +94,8 @@ func TestServeRefusesBadWriteBackFlags(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "rung.db")
 	for args, says := range map[string]string{
 		"--hubspot-token x --hubspot-properties rank=rung_rank": "is not a write-back field",
-		"--salesforce-token x":                                  "needs both --salesforce-url and --salesforce-token",
-		"--webhook-attempts 0":                                  "at least 1",
+		"--salesforce-token x": "needs both --salesforce-url and --salesforce-token",
+		"--webhook-attempts 0": "at least 1",
 	} {
 		_, err := runCmd(t, append([]string{"serve", "--db", db, "--addr", "127.0.0.1:0"}, strings.Fields(args)...)...)
 		if err == nil || !strings.Contains(err.Error(), says) {
