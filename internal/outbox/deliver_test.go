@@ -197,3 +197,27 @@ func TestWebhookGetsOnlyTheTypesItSubscribedTo(t *testing.T) {
 		t.Error("New accepted an unknown type")
 	}
 }
+
+func TestWorkerDeliversThenPrunesWhatIsDone(t *testing.T) {
+	f := newFixture(t)
+	rc := newReceiver("s", f.clock.now)
+	srv := httptest.NewServer(rc)
+	defer srv.Close()
+	subscribe(t, f.st, "hook", srv.URL, "s", start)
+	want := enqueue(t, f.st, start, []string{"partner:p1"}, 3)
+	w := &outbox.Worker{Deliverer: outbox.NewDeliverer(f.st, outbox.Options{Clock: f.clock.now}), Keep: 24 * time.Hour}
+	ctx := context.Background()
+	if err := w.Step(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := rc.snapshot(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("delivered %v, want %v", got, want)
+	}
+	f.clock.add(25 * time.Hour)
+	if err := w.Step(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ms, _ := f.st.OutboxMessages(ctx, 0, 0, false); len(ms) != 0 {
+		t.Errorf("left after a day: %d messages", len(ms))
+	}
+}

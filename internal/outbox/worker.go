@@ -15,6 +15,12 @@ type Worker struct {
 	Every     time.Duration // default 1 s
 	Leading   func() bool   // nil: always
 	Logger    *slog.Logger
+	// Keep is how long delivered messages stay in the outbox (default 7
+	// days); the worker prunes older ones every hour. Dead letters stay
+	// until replayed and delivered.
+	Keep time.Duration
+
+	pruned time.Time
 }
 
 // Run works until ctx ends.
@@ -53,6 +59,21 @@ func (w *Worker) Step(ctx context.Context) error {
 	if w.Deliverer != nil {
 		if _, err := w.Deliverer.Step(ctx); err != nil {
 			return err
+		}
+		now := w.Deliverer.o.Clock()
+		if now.Sub(w.pruned) >= time.Hour {
+			keep := w.Keep
+			if keep <= 0 {
+				keep = 7 * 24 * time.Hour
+			}
+			n, err := w.Deliverer.st.PruneOutbox(ctx, now.Add(-keep))
+			if err != nil {
+				return err
+			}
+			w.pruned = now
+			if n > 0 && w.Logger != nil {
+				w.Logger.Info("outbox pruned", "messages", n, "before", now.Add(-keep))
+			}
 		}
 	}
 	return nil

@@ -141,6 +141,12 @@ type Outbox interface {
 	// has no dead delivery there).
 	ReplayDeliveries(ctx context.Context, message, endpoint string, now time.Time) (int, error)
 
+	// PruneOutbox deletes what is done with before a time: deliveries
+	// delivered before it, and messages created before it that are
+	// dispatched and have no delivery left. Dead letters are kept until
+	// replayed and delivered. It returns how many messages it deleted.
+	PruneOutbox(ctx context.Context, before time.Time) (int64, error)
+
 	// PutSubscription creates or replaces a subscription by ID.
 	PutSubscription(ctx context.Context, s Subscription) error
 	// Subscriptions returns every subscription, oldest first.

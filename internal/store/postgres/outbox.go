@@ -455,3 +455,21 @@ func (s *Store) ImportOutbox(ctx context.Context, d store.OutboxDump) error {
 		return nil
 	})
 }
+
+// PruneOutbox deletes delivered deliveries and finished messages.
+func (s *Store) PruneOutbox(ctx context.Context, before time.Time) (int64, error) {
+	var n int64
+	err := s.outboxTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM outbox_deliveries WHERE delivered_at IS NOT NULL AND delivered_at < $1`, before.UnixNano()); err != nil {
+			return failed(err, "prune deliveries")
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM outbox WHERE dispatched = 1 AND created_at < $1
+			AND NOT EXISTS (SELECT 1 FROM outbox_deliveries d WHERE d.seq = outbox.seq)`, before.UnixNano())
+		if err != nil {
+			return failed(err, "prune outbox")
+		}
+		n = tag.RowsAffected()
+		return nil
+	})
+	return n, err
+}

@@ -473,3 +473,24 @@ func (s *Store) ImportOutbox(ctx context.Context, d store.OutboxDump) error {
 		return nil
 	})
 }
+
+// PruneOutbox deletes delivered deliveries and finished messages.
+func (s *Store) PruneOutbox(ctx context.Context, before time.Time) (int64, error) {
+	if err := s.writable(); err != nil {
+		return 0, err
+	}
+	var n int64
+	err := s.outboxTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM outbox_deliveries WHERE delivered_at IS NOT NULL AND delivered_at < ?`, before.UnixNano()); err != nil {
+			return fmt.Errorf("sqlite: prune deliveries: %w", err)
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE dispatched = 1 AND created_at < ?
+			AND NOT EXISTS (SELECT 1 FROM outbox_deliveries d WHERE d.seq = outbox.seq)`, before.UnixNano())
+		if err != nil {
+			return fmt.Errorf("sqlite: prune outbox: %w", err)
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	return n, err
+}

@@ -25,6 +25,7 @@ var outboxTests = []struct {
 	{"OutboxDeadAndReplay", testOutboxDeadAndReplay},
 	{"OutboxSubscriptions", testOutboxSubscriptions},
 	{"OutboxExportImport", testOutboxExportImport},
+	{"OutboxPruneKeepsWhatIsNotDone", testOutboxPruneKeepsWhatIsNotDone},
 }
 
 func outMsg(id, subject, typ string, at time.Time) store.OutboxMessage {
@@ -360,5 +361,47 @@ func testOutboxExportImport(t *testing.T, s store.Store) {
 	wantCode(t, s.ImportOutbox(ctx, d), rung.ECONFLICT)
 	if got, _ := s.OutboxMessages(ctx, 0, 0, false); len(got) != 2 {
 		t.Errorf("a refused import changed the outbox: %v", messageIDs(got))
+	}
+}
+
+// testOutboxPruneKeepsWhatIsNotDone checks pruning deletes delivered
+// messages older than the cut, and keeps open, dead, undispatched and
+// newer ones.
+func testOutboxPruneKeepsWhatIsNotDone(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	old, cut := base, base.Add(24*time.Hour)
+	msgs := []store.OutboxMessage{outMsg("done", "a", "t", old), outMsg("open", "b", "t", old), outMsg("dead", "c", "t", old),
+		outMsg("new", "d", "t", cut.Add(time.Hour)), outMsg("nobody", "e", "t", old), outMsg("waiting", "f", "t", old)}
+	if err := s.EnqueueOutbox(ctx, msgs); err != nil {
+		t.Fatal(err)
+	}
+	stored, _ := s.OutboxMessages(ctx, 0, 0, true)
+	var seqs []int64
+	var ds []store.Delivery
+	for _, m := range stored[:5] {
+		seqs = append(seqs, m.Seq)
+		if m.ID == "nobody" {
+			continue // no endpoint wanted it
+		}
+		d := store.Delivery{Message: m, Endpoint: "hook", NextAttemptAt: old}
+		switch m.ID {
+		case "done", "new":
+			d.Attempts, d.DeliveredAt = 1, old.Add(time.Minute)
+		case "dead":
+			d.Attempts, d.Dead = 5, true
+		}
+		ds = append(ds, d)
+	}
+	if err := s.DispatchOutbox(ctx, seqs, ds); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.PruneOutbox(ctx, cut)
+	if err != nil || n != 2 {
+		t.Fatalf("PruneOutbox = %d, %v; want done and nobody", n, err)
+	}
+	left, _ := s.OutboxMessages(ctx, 0, 0, false)
+	equal(t, "left", messageIDs(left), []string{"open", "dead", "new", "waiting"})
+	if dead, _ := s.Deliveries(ctx, store.DeliveryFilter{Dead: true}); len(dead) != 1 {
+		t.Errorf("dead letters after pruning: %v", deliveryKeys(dead))
 	}
 }
