@@ -30,40 +30,63 @@ type BadgeRef struct {
 // EachSubjectState calls fn with the state of every member and partner
 // now, in no particular order.
 func (e *Engine) EachSubjectState(fn func(SubjectState)) {
-	now := e.now
-	t := now.UnixNano()
-	badges := func(holds []*holding) []BadgeRef {
-		out := []BadgeRef{}
-		for _, h := range holds {
-			if h == nil {
-				continue
-			}
-			for i := range h.held {
-				out = append(out, BadgeRef{ID: h.badge.ID, Name: h.badge.Name, Level: h.held[i].level})
-			}
-		}
-		slices.SortFunc(out, func(a, b BadgeRef) int {
-			if c := strings.Compare(a.ID, b.ID); c != 0 {
-				return c
-			}
-			return strings.Compare(a.Level, b.Level)
-		})
-		return out
-	}
 	for id, m := range e.members {
-		p := e.points(&m.awards, m.adjusts, t)
-		s := SubjectState{ID: id, Kind: "member", Name: m.m.Name, Partner: m.m.PartnerAt(now), Balance: p.Balance, Lifetime: p.Lifetime, Badges: badges(m.holds)}
-		if lc := e.level(p.Lifetime); lc != nil {
-			s.Level = lc.Name
-		}
-		fn(s)
+		fn(e.memberSubjectState(id, m))
 	}
-	for id, ps := range e.partners {
-		p := e.points(&ps.awards, ps.adjusts, t)
-		s := SubjectState{ID: id, Kind: "partner", Name: ps.latest().Name, Balance: p.Balance, Lifetime: p.Lifetime, Badges: badges(ps.holds)}
-		if e.cur != nil && e.cur.Tiers != nil && len(e.cur.Tiers.Levels) > 0 {
-			s.Tier = e.tierAt(ps, t)
-		}
-		fn(s)
+	for id, p := range e.partners {
+		fn(e.partnerSubjectState(id, p))
 	}
+}
+
+// SubjectStates calls fn with the state now of the members and partners
+// named that exist.
+func (e *Engine) SubjectStates(members, partners []string, fn func(SubjectState)) {
+	for _, id := range members {
+		if m := e.members[id]; m != nil {
+			fn(e.memberSubjectState(id, m))
+		}
+	}
+	for _, id := range partners {
+		if p := e.partners[id]; p != nil {
+			fn(e.partnerSubjectState(id, p))
+		}
+	}
+}
+
+func heldRefs(holds []*holding) []BadgeRef {
+	out := []BadgeRef{}
+	for _, h := range holds {
+		if h == nil {
+			continue
+		}
+		for i := range h.held {
+			out = append(out, BadgeRef{ID: h.badge.ID, Name: h.badge.Name, Level: h.held[i].level})
+		}
+	}
+	slices.SortFunc(out, func(a, b BadgeRef) int {
+		if c := strings.Compare(a.ID, b.ID); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Level, b.Level)
+	})
+	return out
+}
+
+func (e *Engine) memberSubjectState(id string, m *memberState) SubjectState {
+	p := e.points(&m.awards, m.adjusts, e.now.UnixNano())
+	s := SubjectState{ID: id, Kind: "member", Name: m.m.Name, Partner: m.m.PartnerAt(e.now), Balance: p.Balance, Lifetime: p.Lifetime, Badges: heldRefs(m.holds)}
+	if lc := e.level(p.Lifetime); lc != nil {
+		s.Level = lc.Name
+	}
+	return s
+}
+
+func (e *Engine) partnerSubjectState(id string, ps *partnerState) SubjectState {
+	t := e.now.UnixNano()
+	p := e.points(&ps.awards, ps.adjusts, t)
+	s := SubjectState{ID: id, Kind: "partner", Name: ps.latest().Name, Balance: p.Balance, Lifetime: p.Lifetime, Badges: heldRefs(ps.holds)}
+	if e.cur != nil && e.cur.Tiers != nil && len(e.cur.Tiers.Levels) > 0 {
+		s.Tier = e.tierAt(ps, t)
+	}
+	return s
 }

@@ -37,17 +37,86 @@ type Producer struct {
 	at    int64
 	cache map[string]engine.SubjectState
 
-	// What the store held at the last comparisons, to skip comparing when
-	// nothing was written since (the last two: the engine applies a commit
-	// a moment after it), and when the last full comparison was.
-	marks    [2][2]int64
-	compared time.Time
+	// mark is the store's last record and change at the last step: the
+	// next compares only the subjects that what came after touched, and
+	// again those the step before touched (the engine applies a commit a
+	// moment after the store has it). swept is the last full comparison.
+	mark   [2]int64
+	marked bool
+	again  touched
+	swept  time.Time
 }
 
-// Sweep is how often the producer compares states even when nothing was
-// written, for what time alone changes (points expiring, tiers taking
-// effect).
-const Sweep = time.Minute
+// Sweep is how often the producer compares every subject, for what time
+// alone changes (points expiring, tiers taking effect).
+const Sweep = 10 * time.Minute
+
+// touched is the members and partners some writes were about.
+type touched struct {
+	members, partners map[string]bool
+}
+
+func newTouched() touched { return touched{members: map[string]bool{}, partners: map[string]bool{}} }
+
+func (t touched) empty() bool { return len(t.members) == 0 && len(t.partners) == 0 }
+
+// touchedSince reads what was written after mark: the subjects of new log
+// records and of the change feed. full is set when that cannot be told
+// (a program was applied, a record names no partner).
+func (p *Producer) touchedSince(ctx context.Context, mark [2]int64) (t touched, full bool, err error) {
+	t = newTouched()
+	err = p.st.Records(ctx, mark[0], func(r *rung.Record) error {
+		// A correction may have moved the event from another subject,
+		// which its record does not name.
+		if r.Event.Partner == "" || (r.Version > 1 && !r.Retracted) {
+			full = true
+		}
+		t.partners[r.Event.Partner] = true
+		if r.Event.Member != "" {
+			t.members[r.Event.Member] = true
+		}
+		return nil
+	})
+	if err != nil || full {
+		return t, full, err
+	}
+	var adjustments []string
+	for after := mark[1]; ; {
+		cs, err := p.st.Changes(ctx, after, 1000)
+		if err != nil {
+			return t, false, err
+		}
+		if len(cs) == 0 {
+			break
+		}
+		for _, c := range cs {
+			switch c.Kind {
+			case store.ChangePartner:
+				t.partners[c.Key] = true
+			case store.ChangeMember:
+				t.members[c.Key] = true
+			case store.ChangeAdjustment:
+				adjustments = append(adjustments, c.Key)
+			case store.ChangeProgram:
+				full = true
+			}
+		}
+		after = cs[len(cs)-1].Seq
+	}
+	if len(adjustments) > 0 && !full {
+		as, err := p.st.AdjustmentsByID(ctx, adjustments)
+		if err != nil {
+			return t, false, err
+		}
+		for _, a := range as {
+			t.partners[a.Partner] = true
+			if a.Member != "" {
+				t.members[a.Member] = true
+			}
+		}
+	}
+	return t, full, nil
+}
 
 // NewProducer returns a Producer over a running service. With crm set it
 // also writes a crm.sync message for every partner whose tier, points,
@@ -129,24 +198,58 @@ func (p *Producer) Step(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	mark := [2]int64{seq, chg}
-	if p.at == from && mark == p.marks[0] && mark == p.marks[1] && now.Sub(p.compared) < Sweep && !now.Before(p.compared) {
-		return 0, nil
+	full := !p.marked || now.Sub(p.swept) >= Sweep || now.Before(p.swept)
+	var t touched
+	if !full {
+		if mark == p.mark && p.again.empty() {
+			return 0, nil
+		}
+		if t, full, err = p.touchedSince(ctx, p.mark); err != nil {
+			return 0, err
+		}
 	}
-	p.marks[1], p.marks[0] = p.marks[0], mark
-	p.compared = now
 	cur := map[string]engine.SubjectState{}
 	attrs := map[string]map[string]string{}
-	p.svc.Read(func(e *engine.Engine) error {
-		e.EachSubjectState(func(s engine.SubjectState) {
+	keep := func(e *engine.Engine) func(engine.SubjectState) {
+		return func(s engine.SubjectState) {
 			cur[Subject(s.Kind, s.ID)] = s
 			if p.crm && s.Kind == "partner" {
 				if pt, ok := e.Partner(s.ID); ok {
 					attrs[s.ID] = textAttrs(pt)
 				}
 			}
-		})
+		}
+	}
+	p.svc.Read(func(e *engine.Engine) error {
+		if full {
+			e.EachSubjectState(keep(e))
+			return nil
+		}
+		ms := slices.Collect(maps.Keys(t.members))
+		ms = append(ms, slices.Collect(maps.Keys(p.again.members))...)
+		e.SubjectStates(ms, nil, keep(e))
+		// A member's points count for its partner, before and after a move.
+		ps := t.partners
+		for _, id := range ms {
+			if s, ok := cur[Subject("member", id)]; ok && s.Partner != "" {
+				ps[s.Partner] = true
+			}
+			if s, ok := p.cache[Subject("member", id)]; ok && s.Partner != "" {
+				ps[s.Partner] = true
+			}
+		}
+		for id := range p.again.partners {
+			ps[id] = true
+		}
+		e.SubjectStates(nil, slices.Collect(maps.Keys(ps)), keep(e))
 		return nil
 	})
+	p.mark, p.marked = mark, true
+	if full {
+		p.swept, p.again = now, touched{}
+	} else {
+		p.again = t
+	}
 	to := from + 1
 	baseline := from == 0 && len(p.cache) == 0
 	var msgs []store.OutboxMessage
@@ -177,9 +280,10 @@ func (p *Producer) Step(ctx context.Context) (int, error) {
 		}
 		msgs = append(msgs, ms...)
 	}
-	if p.crm && !baseline {
+	if p.crm && !baseline && len(crmDirty) > 0 {
+		levels := p.topLevels(cur)
 		for _, id := range slices.Sorted(maps.Keys(crmDirty)) {
-			m, ok, err := p.crmMessage(id, cur, attrs[id], to, now)
+			m, ok, err := p.crmMessage(id, cur, levels[id], attrs[id], to, now)
 			if err != nil {
 				return 0, err
 			}
@@ -269,7 +373,7 @@ func diff(key string, old, s engine.SubjectState, gen int64, now time.Time) ([]s
 
 // crmMessage returns the crm.sync message of a partner: its tier, points,
 // badges and the highest level among its members.
-func (p *Producer) crmMessage(id string, cur map[string]engine.SubjectState, attrs map[string]string, gen int64, now time.Time) (store.OutboxMessage, bool, error) {
+func (p *Producer) crmMessage(id string, cur map[string]engine.SubjectState, level string, attrs map[string]string, gen int64, now time.Time) (store.OutboxMessage, bool, error) {
 	ps, ok := cur[Subject("partner", id)]
 	if !ok {
 		return store.OutboxMessage{}, false, nil
@@ -278,15 +382,34 @@ func (p *Producer) crmMessage(id string, cur map[string]engine.SubjectState, att
 	for _, b := range ps.Badges {
 		c.Badges = append(c.Badges, badgeLabel(b))
 	}
-	best := int64(-1)
-	for _, s := range cur {
-		if s.Kind == "member" && s.Partner == id && s.Level != "" && s.Lifetime > best {
-			best, c.Level = s.Lifetime, s.Level
-		}
-	}
+	c.Level = level
 	key := Subject("partner", id)
 	m, err := New(CRMSync, key, fmt.Sprintf("%s:%s:%d", CRMSync, key, gen), c, now)
 	return m, err == nil, err
+}
+
+// topLevels returns, per partner, the level of its member with the most
+// lifetime points: the states just read, else the ones last reported.
+func (p *Producer) topLevels(cur map[string]engine.SubjectState) map[string]string {
+	best := map[string]int64{}
+	out := map[string]string{}
+	see := func(s engine.SubjectState) {
+		if s.Kind != "member" || s.Partner == "" || s.Level == "" {
+			return
+		}
+		if b, ok := best[s.Partner]; !ok || s.Lifetime > b {
+			best[s.Partner], out[s.Partner] = s.Lifetime, s.Level
+		}
+	}
+	for k, s := range p.cache {
+		if _, ok := cur[k]; !ok {
+			see(s)
+		}
+	}
+	for _, s := range cur {
+		see(s)
+	}
+	return out
 }
 
 func badgeLabel(b engine.BadgeRef) string {

@@ -148,3 +148,30 @@ func TestProducerOnAnEmptyStoreReportsWhatComesLater(t *testing.T) {
 		t.Errorf("messages %v", got)
 	}
 }
+
+func TestProducerSeesACorrectionMoveAnEventToAnotherMember(t *testing.T) {
+	f := newFixture(t)
+	p := outbox.NewProducer(f.svc, false)
+	step(t, p)
+	at := start.Add(-time.Hour)
+	f.ingest(t, rung.Event{ID: "t1", Type: "training.completed", Partner: "p1", Member: "ann", OccurredAt: at})
+	step(t, p)
+	n := len(messages(t, f.st))
+	in := []*service.Incoming{{Event: rung.Event{ID: "t1", Type: "training.completed", Partner: "p1", Member: "bob", OccurredAt: at}}}
+	res, err := f.svc.Ingest(context.Background(), in)
+	if err != nil || res[0].Status != "corrected" {
+		t.Fatalf("correction: %+v, %v", res, err)
+	}
+	step(t, p)
+	got := map[string]int64{}
+	for _, m := range messages(t, f.st)[n:] {
+		if m.Type == outbox.PointsChanged {
+			var pp outbox.PointsPayload
+			json.Unmarshal(m.Payload, &pp)
+			got[pp.Kind+":"+pp.Subject] = pp.Balance
+		}
+	}
+	if want := map[string]int64{"member:ann": 0, "member:bob": 600}; !reflect.DeepEqual(got, want) {
+		t.Errorf("points after the correction: %v, want %v", got, want)
+	}
+}
