@@ -239,6 +239,7 @@ var copiedMigrations = map[int]string{
 	5:  "0005_registrations", // registrations, conflict pairs, CRM accounts
 	6:  "0006_tiers",         // tier decisions, overrides, appeals, nudges
 	7:  "0007_redemptions",   // rewards redemptions
+	9:  "0009_outbox",        // outbox messages, deliveries, webhooks, producer cursor: copy_outbox.go
 	10: "0010_notifications", // notifications and members' notification preferences
 }
 
@@ -364,6 +365,11 @@ func checkEmpty(ctx context.Context, st store.Store, dsn string) error {
 		return err
 	}
 	hold(len(trs), "tier record", "tier records")
+	ob, err := st.ExportOutbox(ctx)
+	if err != nil {
+		return err
+	}
+	hold(ob.Rows(), "outbox row", "outbox rows")
 	if len(held) == 0 {
 		return nil
 	}
@@ -390,6 +396,7 @@ type chunk struct {
 	prefs     []store.NotificationPrefs
 	tiers     []store.TierRecord
 	redeems   []rung.Redemption
+	outbox    *store.OutboxDump
 }
 
 // readFacts reads every fact of st and hands it to fn in chunks of at most
@@ -515,6 +522,9 @@ func readFacts(ctx context.Context, st store.Store, size int, fn func(*chunk) er
 		trs = trs[n:]
 	}
 	if err := readRedemptions(ctx, st, size, fn); err != nil {
+		return err
+	}
+	if err := readOutbox(ctx, st, fn); err != nil {
 		return err
 	}
 	meta, err := st.AllMeta(ctx)
@@ -769,7 +779,7 @@ func (c *copyRun) writeOthers(ctx context.Context, ch *chunk) error {
 			return fmt.Errorf("redemption %s: %w", r.ID, err)
 		}
 	}
-	return nil
+	return writeOutbox(ctx, c.dst, ch.outbox)
 }
 
 // count adds what ch holds to the facts written, by kind.
@@ -784,6 +794,7 @@ func (c *copyRun) count(ch *chunk) {
 		kindNotifications: len(ch.notes), kindNotificationPrefs: len(ch.prefs),
 		kindTiers:       len(ch.tiers),
 		kindRedemptions: len(ch.redeems),
+		kindOutbox:      ch.outbox.Rows(),
 	} {
 		c.n[k] += n
 	}
@@ -846,17 +857,18 @@ const (
 	kindNotificationPrefs
 	kindTiers
 	kindRedemptions
+	kindOutbox
 	numKinds
 )
 
 var kindNames = [numKinds]string{"program versions", "partner versions", "members", "records", "adjustments", "audit entries", "API keys", "meta values", "accounts",
 	"registrations", "conflict pairs", "CRM accounts", "credential keys", "credentials", "status slots used",
-	"notifications", "notification preferences", "tier records", "redemptions"}
+	"notifications", "notification preferences", "tier records", "redemptions", "outbox rows"}
 
 // kindName1 is the name of one fact of each kind.
 var kindName1 = [numKinds]string{"program version", "partner version", "member", "record", "adjustment", "audit entry", "API key", "meta value", "account",
 	"registration", "conflict pair", "CRM account", "credential key", "credential", "status slot used",
-	"notification", "member's notification preferences", "tier record", "redemption"}
+	"notification", "member's notification preferences", "tier record", "redemption", "outbox row"}
 
 // facts is how many facts of each kind a database holds, and a SHA-256 of
 // their content in order. Seqs and audit ids are left out: a copy may
@@ -1012,7 +1024,10 @@ func (t *tally) add(ch *chunk) error {
 	if err := putAll(t, kindTiers, ch.tiers); err != nil {
 		return err
 	}
-	return putAll(t, kindRedemptions, ch.redeems)
+	if err := putAll(t, kindRedemptions, ch.redeems); err != nil {
+		return err
+	}
+	return t.addOutbox(ch.outbox)
 }
 
 // putAll adds each of vs, as JSON, to kind's hash and count.

@@ -45,6 +45,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	var nf notifyFlags
 	nf.register(fs)
+	var ob outboxFlags
+	if err := ob.register(fs); err != nil {
+		return err
+	}
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -55,6 +59,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return rung.Errorf(rung.EINVALID, "--follow-every must be positive, such as 100ms")
 	}
 	if err := cred.check(); err != nil {
+		return err
+	}
+	crm, err := ob.sinks()
+	if err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
@@ -112,6 +120,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		<-jobsDone
 		<-jobsDone
 	}()
+	defer ob.start(ctx, svc, crm, runner.Leading, log)()
 	fmt.Fprintf(stdout, "Rung is serving on http://%s\n", ln.Addr())
 	if intake.URL != "" {
 		// The intake runs beside the HTTP server; if it cannot start, the

@@ -8,9 +8,9 @@ import (
 	"github.com/rung-dev/rung/internal/rank"
 )
 
-// SubjectState is one member's or partner's standing as of a time: what a
+// SnapshotState is one member's or partner's standing as of a time: what a
 // what-if simulation compares between two engines.
-type SubjectState struct {
+type SnapshotState struct {
 	ID      string
 	Name    string
 	Partner string // a member's partner at the time; a partner's own id
@@ -34,7 +34,7 @@ type Snapshot struct {
 	At     time.Time
 	Boards []string // the newest program's leaderboard ids, in file order
 	// Members and Partners are sorted by id.
-	Members, Partners []SubjectState
+	Members, Partners []SnapshotState
 }
 
 // Snapshot returns every member's and partner's state as of t, with the
@@ -49,9 +49,9 @@ func (e *Engine) Snapshot(from, t time.Time) *Snapshot {
 	}
 	s := &Snapshot{At: t}
 	mranks, pranks := e.boardRanks(s, t)
-	s.Members = make([]SubjectState, 0, len(e.memberByHandle))
+	s.Members = make([]SnapshotState, 0, len(e.memberByHandle))
 	for _, m := range e.memberByHandle {
-		st := SubjectState{ID: m.m.ID, Name: m.m.Name, Partner: m.m.PartnerAt(t)}
+		st := SnapshotState{ID: m.m.ID, Name: m.m.Name, Partner: m.m.PartnerAt(t)}
 		if st.Partner == "" {
 			st.Partner = m.m.Partner
 		}
@@ -61,10 +61,10 @@ func (e *Engine) Snapshot(from, t time.Time) *Snapshot {
 		st.Ranks = mranks[m.handle]
 		s.Members = append(s.Members, st)
 	}
-	s.Partners = make([]SubjectState, 0, len(e.partnerByHandle))
+	s.Partners = make([]SnapshotState, 0, len(e.partnerByHandle))
 	for _, p := range e.partnerByHandle {
 		pv := &p.versions[p.at(tn)].Partner
-		st := SubjectState{ID: p.id, Name: pv.Name, Partner: p.id}
+		st := SnapshotState{ID: p.id, Name: pv.Name, Partner: p.id}
 		e.fillPoints(&st, &p.awards, p, fromN, tn)
 		held, _ := e.badgeCards(p, p.holds, t)
 		st.Badges = badgeKeys(held)
@@ -83,7 +83,7 @@ func (e *Engine) Snapshot(from, t time.Time) *Snapshot {
 // fillPoints sets a subject's points and level. Without adjustments no
 // points are spent, so balance is the unexpired awards and one pass over
 // the awards does; with adjustments the scorecard's computation runs.
-func (e *Engine) fillPoints(st *SubjectState, awards *awardList, subj any, fromN, tn int64) {
+func (e *Engine) fillPoints(st *SnapshotState, awards *awardList, subj any, fromN, tn int64) {
 	adjusts := subjectAdjusts(subj)
 	for a := range awards.all() {
 		if a.At > tn {

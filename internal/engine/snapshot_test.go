@@ -48,7 +48,7 @@ func TestSnapshotAgreesWithScorecards(t *testing.T) {
 		if len(s.Members) != len(d.Members) || len(s.Partners) != len(d.Partners) || len(s.Boards) != len(p.Leaderboards) {
 			t.Fatalf("snapshot: %d members, %d partners, %d boards", len(s.Members), len(s.Partners), len(s.Boards))
 		}
-		check := func(st SubjectState, sc Scorecard) {
+		check := func(st SnapshotState, sc Scorecard) {
 			t.Helper()
 			if st.Lifetime != sc.Points.Lifetime || st.Balance != sc.Points.Balance {
 				t.Errorf("%s at %s: points %d/%d, scorecard %d/%d", st.ID, at, st.Lifetime, st.Balance, sc.Points.Lifetime, sc.Points.Balance)

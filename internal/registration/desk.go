@@ -654,6 +654,9 @@ func (d *Desk) change(ctx context.Context, id string, fn func(r *store.Registrat
 			return r, err
 		}
 		r.Version++
+		if err := attachOutbox(&r); err != nil {
+			return r, err
+		}
 		err = d.st.UpdateRegistration(ctx, r)
 		if rung.ErrorCode(err) == rung.ECONFLICT && strings.Contains(rung.ErrorMessage(err), "changed by someone else") {
 			continue

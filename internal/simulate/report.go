@@ -141,12 +141,12 @@ func compare(before, after *engine.Snapshot, active, draft *program.Program, val
 	if money {
 		t.Liability = &Money{}
 	}
-	rows := func(bs, as []engine.SubjectState, kind string) []Row {
+	rows := func(bs, as []engine.SnapshotState, kind string) []Row {
 		bi := index(bs)
 		out := make([]Row, 0, len(as))
 		for i := range as {
 			a := &as[i]
-			b := &engine.SubjectState{ID: a.ID, Name: a.Name, Partner: a.Partner}
+			b := &engine.SnapshotState{ID: a.ID, Name: a.Name, Partner: a.Partner}
 			if j, ok := bi[a.ID]; ok {
 				b = &bs[j]
 			}
@@ -236,7 +236,7 @@ func compare(before, after *engine.Snapshot, active, draft *program.Program, val
 	return r
 }
 
-func index(ss []engine.SubjectState) map[string]int {
+func index(ss []engine.SnapshotState) map[string]int {
 	m := make(map[string]int, len(ss))
 	for i := range ss {
 		m[ss[i].ID] = i

@@ -70,6 +70,9 @@ type Registration struct {
 	Conflicts []Conflict `json:"conflicts,omitempty"`
 	// Version counts updates; UpdateRegistration refuses a stale one.
 	Version int `json:"version"`
+	// Outbox messages are written by UpdateRegistration in the transaction
+	// of the update (outbox.go); they are not part of the registration.
+	Outbox []OutboxMessage `json:"-"`
 }
 
 // Match is a registration or a CRM account whose company name is close to

@@ -28,12 +28,13 @@ type Batch struct {
 	Programs    []rung.ProgramVersion
 	Adjustments []rung.Adjustment
 	Audit       []rung.AuditEntry
+	Outbox      []OutboxMessage // outbox.go: written with the facts they report
 }
 
 // Empty reports whether the batch holds nothing to write.
 func (b *Batch) Empty() bool {
 	return len(b.Records) == 0 && len(b.Partners) == 0 && len(b.Members) == 0 &&
-		len(b.Programs) == 0 && len(b.Adjustments) == 0 && len(b.Audit) == 0
+		len(b.Programs) == 0 && len(b.Adjustments) == 0 && len(b.Audit) == 0 && len(b.Outbox) == 0
 }
 
 // AuditFilter selects audit entries; zero fields match everything.
@@ -52,6 +53,7 @@ type Store interface {
 	Notifications // notifications and preferences: notifications.go
 	Tiers         // recorded tier actions: tiers.go
 	Redemptions   // rewards redemptions: redemptions.go
+	Outbox        // webhooks and CRM write-back out: outbox.go
 
 	// Commit writes b atomically and durably, and assigns Seq to its records.
 	// A program version whose Version is already taken fails with ECONFLICT.

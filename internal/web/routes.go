@@ -74,6 +74,10 @@ func (h *Handler) routes() {
 	m.Handle("POST /admin/accounts", admin(h.createAccount))
 	m.Handle("POST /admin/accounts/{id}/disable", admin(h.disableAccount))
 	h.notifyRoutes(m, partner, staff) // notifications.go
+	m.Handle("GET /admin/webhooks", admin(h.webhooks))
+	m.Handle("POST /admin/webhooks", admin(h.addWebhook))
+	m.Handle("POST /admin/webhooks/replay", admin(h.replayDelivery))
+	m.Handle("POST /admin/webhooks/{id}/delete", admin(h.deleteWebhook))
 
 	h.tierRoutes(m)
 	h.challengeRoutes(m)

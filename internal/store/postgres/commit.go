@@ -107,6 +107,9 @@ func (s *Store) write(ctx context.Context, tx pgx.Tx, b *store.Batch, rows [][]a
 	if err != nil {
 		return nil, err
 	}
+	if err := insertOutbox(ctx, tx, b.Outbox); err != nil {
+		return nil, err
+	}
 	var first int64
 	if len(rows) > 0 {
 		// Writers of the log hold its advisory lock, so the next seq is

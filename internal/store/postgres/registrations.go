@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/rung-dev/rung"
 	"github.com/rung-dev/rung/internal/store"
@@ -150,8 +151,19 @@ func (s *Store) UpdateRegistration(ctx context.Context, r store.Registration) er
 	if err != nil {
 		return err
 	}
-	tag, err := s.pool.Exec(ctx, `UPDATE registrations SET status = $1, active = $2, version = $3, body = $4 WHERE id = $5 AND version = $6`,
-		r.Status, boolInt(store.RegistrationActive(r.Status)), r.Version, string(body), r.ID, r.Version-1)
+	var tag pgconn.CommandTag
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		tag, err = tx.Exec(ctx, `UPDATE registrations SET status = $1, active = $2, version = $3, body = $4 WHERE id = $5 AND version = $6`,
+			r.Status, boolInt(store.RegistrationActive(r.Status)), r.Version, string(body), r.ID, r.Version-1)
+		if err != nil || tag.RowsAffected() != 1 {
+			return err
+		}
+		return insertOutbox(ctx, tx, r.Outbox)
+	})
+	if rung.ErrorCode(err) != "" && rung.ErrorCode(err) != rung.EINTERNAL {
+		return err
+	}
 	if isCode(err, uniqueViolation) {
 		return rung.Errorf(rung.ECONFLICT, "partner %s has another active registration of %s", r.Partner, r.CompanyName)
 	}

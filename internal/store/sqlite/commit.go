@@ -73,6 +73,9 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) (err error) {
 	if err != nil {
 		return err
 	}
+	if err := insertOutbox(ctx, tx, b.Outbox); err != nil {
+		return err
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: commit: %w", err)
 	}

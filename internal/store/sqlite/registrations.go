@@ -146,8 +146,21 @@ func (s *Store) UpdateRegistration(ctx context.Context, r store.Registration) er
 	if err != nil {
 		return err
 	}
-	res, err := s.write.ExecContext(ctx, `UPDATE registrations SET status = ?, active = ?, version = ?, body = ? WHERE id = ? AND version = ?`,
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: update registration: %w", err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE registrations SET status = ?, active = ?, version = ?, body = ? WHERE id = ? AND version = ?`,
 		r.Status, boolInt(store.RegistrationActive(r.Status)), r.Version, string(body), r.ID, r.Version-1)
+	if err == nil {
+		if n, _ := res.RowsAffected(); n == 1 {
+			if err := insertOutbox(ctx, tx, r.Outbox); err != nil {
+				return err
+			}
+			err = tx.Commit()
+		}
+	}
 	if isConstraint(err) {
 		return rung.Errorf(rung.ECONFLICT, "partner %s has another active registration of %s", r.Partner, r.CompanyName)
 	}

@@ -1,0 +1,439 @@
+package outbox
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/engine"
+	"github.com/rung-dev/rung/internal/service"
+	"github.com/rung-dev/rung/internal/store"
+)
+
+// ProducerCursor names the producer's cursor in the store.
+const ProducerCursor = "producer"
+
+// Producer turns changes of derived state into outbox messages: it
+// compares every member's and partner's state in the engine (points,
+// level, tier, badges) with the state it reported last, and writes a
+// message per difference, the new states and its cursor in one
+// transaction. Message IDs are the type, the subject and the cursor's new
+// position, so a step that did not commit is simply done again, and two
+// producers cannot both commit a step from one position.
+//
+// The first step on a store with no cursor records the state as it is
+// without reporting it: turning the outbox on does not replay history.
+type Producer struct {
+	svc *service.Service
+	st  store.Store
+	crm bool
+
+	// cache is the stored state at position at, to spare reading it back.
+	at    int64
+	cache map[string]engine.SubjectState
+
+	// mark is the store's last record and change at the last step: the
+	// next compares only the subjects that what came after touched, and
+	// again those the step before touched (the engine applies a commit a
+	// moment after the store has it). swept is the last full comparison.
+	mark   [2]int64
+	marked bool
+	again  touched
+	swept  time.Time
+}
+
+// Sweep is how often the producer compares every subject, for what time
+// alone changes (points expiring, tiers taking effect).
+const Sweep = 10 * time.Minute
+
+// touched is the members and partners some writes were about.
+type touched struct {
+	members, partners map[string]bool
+}
+
+func newTouched() touched { return touched{members: map[string]bool{}, partners: map[string]bool{}} }
+
+func (t touched) empty() bool { return len(t.members) == 0 && len(t.partners) == 0 }
+
+// touchedSince reads what was written after mark: the subjects of new log
+// records and of the change feed. full is set when that cannot be told
+// (a program was applied, a record names no partner).
+func (p *Producer) touchedSince(ctx context.Context, mark [2]int64) (t touched, full bool, err error) {
+	t = newTouched()
+	err = p.st.Records(ctx, mark[0], func(r *rung.Record) error {
+		// A correction may have moved the event from another subject,
+		// which its record does not name.
+		if r.Event.Partner == "" || (r.Version > 1 && !r.Retracted) {
+			full = true
+		}
+		t.partners[r.Event.Partner] = true
+		if r.Event.Member != "" {
+			t.members[r.Event.Member] = true
+		}
+		return nil
+	})
+	if err != nil || full {
+		return t, full, err
+	}
+	var adjustments []string
+	for after := mark[1]; ; {
+		cs, err := p.st.Changes(ctx, after, 1000)
+		if err != nil {
+			return t, false, err
+		}
+		if len(cs) == 0 {
+			break
+		}
+		for _, c := range cs {
+			switch c.Kind {
+			case store.ChangePartner:
+				t.partners[c.Key] = true
+			case store.ChangeMember:
+				t.members[c.Key] = true
+			case store.ChangeAdjustment:
+				adjustments = append(adjustments, c.Key)
+			case store.ChangeProgram:
+				full = true
+			}
+		}
+		after = cs[len(cs)-1].Seq
+	}
+	if len(adjustments) > 0 && !full {
+		as, err := p.st.AdjustmentsByID(ctx, adjustments)
+		if err != nil {
+			return t, false, err
+		}
+		for _, a := range as {
+			t.partners[a.Partner] = true
+			if a.Member != "" {
+				t.members[a.Member] = true
+			}
+		}
+	}
+	return t, full, nil
+}
+
+// NewProducer returns a Producer over a running service. With crm set it
+// also writes a crm.sync message for every partner whose tier, points,
+// level or badges changed, for the CRM write-back sinks.
+func NewProducer(svc *service.Service, crm bool) *Producer {
+	return &Producer{svc: svc, st: svc.Store(), crm: crm, at: -1}
+}
+
+// PointsPayload is the data of points.changed.
+type PointsPayload struct {
+	Subject         string `json:"subject"`
+	Kind            string `json:"kind"`
+	Partner         string `json:"partner,omitempty"`
+	Balance         int64  `json:"balance"`
+	Lifetime        int64  `json:"lifetime"`
+	PreviousBalance int64  `json:"previous_balance"`
+}
+
+// BadgePayload is the data of badge.awarded and badge.revoked.
+type BadgePayload struct {
+	Subject string `json:"subject"`
+	Kind    string `json:"kind"`
+	Partner string `json:"partner,omitempty"`
+	Badge   string `json:"badge"`
+	Name    string `json:"name,omitempty"`
+	Level   string `json:"level,omitempty"`
+}
+
+// LevelPayload is the data of level.changed (and of tier.changed from
+// New).
+type LevelPayload struct {
+	Subject  string `json:"subject"`
+	Kind     string `json:"kind"`
+	Partner  string `json:"partner,omitempty"`
+	Level    string `json:"level"`
+	Previous string `json:"previous,omitempty"`
+}
+
+// CRMPayload is the data of crm.sync: what the write-back sets on the
+// partner's CRM record.
+type CRMPayload struct {
+	Partner string            `json:"partner"`
+	Attrs   map[string]string `json:"attrs,omitempty"` // the partner's text attributes, where CRM record ids live
+	Tier    string            `json:"tier"`
+	Points  int64             `json:"points"`
+	Level   string            `json:"level"` // the highest level among its members
+	Badges  []string          `json:"badges"`
+}
+
+// Step writes the messages for what changed since the last step and
+// returns how many it wrote.
+func (p *Producer) Step(ctx context.Context) (int, error) {
+	from, err := p.st.OutboxCursor(ctx, ProducerCursor)
+	if err != nil {
+		return 0, err
+	}
+	if p.at != from {
+		raw, err := p.st.OutboxSubjects(ctx)
+		if err != nil {
+			return 0, err
+		}
+		p.cache = make(map[string]engine.SubjectState, len(raw))
+		for k, b := range raw {
+			var s engine.SubjectState
+			if err := json.Unmarshal(b, &s); err != nil {
+				return 0, fmt.Errorf("outbox: stored state of %s: %w", k, err)
+			}
+			p.cache[k] = s
+		}
+		p.at = from
+	}
+	now := p.svc.Now().UTC()
+	seq, err := p.st.LastSeq(ctx)
+	if err != nil {
+		return 0, err
+	}
+	chg, err := p.st.LastChange(ctx)
+	if err != nil {
+		return 0, err
+	}
+	mark := [2]int64{seq, chg}
+	full := !p.marked || now.Sub(p.swept) >= Sweep || now.Before(p.swept)
+	var t touched
+	if !full {
+		if mark == p.mark && p.again.empty() {
+			return 0, nil
+		}
+		if t, full, err = p.touchedSince(ctx, p.mark); err != nil {
+			return 0, err
+		}
+	}
+	cur := map[string]engine.SubjectState{}
+	attrs := map[string]map[string]string{}
+	keep := func(e *engine.Engine) func(engine.SubjectState) {
+		return func(s engine.SubjectState) {
+			cur[Subject(s.Kind, s.ID)] = s
+			if p.crm && s.Kind == "partner" {
+				if pt, ok := e.Partner(s.ID); ok {
+					attrs[s.ID] = textAttrs(pt)
+				}
+			}
+		}
+	}
+	p.svc.Read(func(e *engine.Engine) error {
+		if full {
+			e.EachSubjectState(keep(e))
+			return nil
+		}
+		ms := slices.Collect(maps.Keys(t.members))
+		ms = append(ms, slices.Collect(maps.Keys(p.again.members))...)
+		e.SubjectStates(ms, nil, keep(e))
+		// A member's points count for its partner, before and after a move.
+		ps := t.partners
+		for _, id := range ms {
+			if s, ok := cur[Subject("member", id)]; ok && s.Partner != "" {
+				ps[s.Partner] = true
+			}
+			if s, ok := p.cache[Subject("member", id)]; ok && s.Partner != "" {
+				ps[s.Partner] = true
+			}
+		}
+		for id := range p.again.partners {
+			ps[id] = true
+		}
+		e.SubjectStates(nil, slices.Collect(maps.Keys(ps)), keep(e))
+		return nil
+	})
+	p.mark, p.marked = mark, true
+	if full {
+		p.swept, p.again = now, touched{}
+	} else {
+		p.again = t
+	}
+	to := from + 1
+	baseline := from == 0 && len(p.cache) == 0
+	var msgs []store.OutboxMessage
+	changed := map[string][]byte{}
+	crmDirty := map[string]bool{}
+	for _, k := range slices.Sorted(maps.Keys(cur)) {
+		s := cur[k]
+		old, seen := p.cache[k]
+		if seen && sameState(old, s) {
+			continue
+		}
+		b, err := json.Marshal(s)
+		if err != nil {
+			return 0, err
+		}
+		changed[k] = b
+		if s.Kind == "partner" {
+			crmDirty[s.ID] = true
+		} else if s.Partner != "" && (old.Level != s.Level || !seen) {
+			crmDirty[s.Partner] = true
+		}
+		if baseline {
+			continue
+		}
+		ms, err := diff(k, old, s, to, now)
+		if err != nil {
+			return 0, err
+		}
+		msgs = append(msgs, ms...)
+	}
+	if p.crm && !baseline && len(crmDirty) > 0 {
+		levels := p.topLevels(cur)
+		for _, id := range slices.Sorted(maps.Keys(crmDirty)) {
+			m, ok, err := p.crmMessage(id, cur, levels[id], attrs[id], to, now)
+			if err != nil {
+				return 0, err
+			}
+			if ok {
+				msgs = append(msgs, m)
+			}
+		}
+	}
+	if len(changed) == 0 && !baseline {
+		return 0, nil
+	}
+	err = p.st.ProduceOutbox(ctx, store.OutboxProduction{Cursor: ProducerCursor, From: from, To: to, Messages: msgs, Subjects: changed})
+	if err != nil {
+		p.at = -1 // read the stored state again
+		if rung.ErrorCode(err) == rung.ECONFLICT {
+			return 0, nil // another producer took this step
+		}
+		return 0, err
+	}
+	for k, b := range changed {
+		var s engine.SubjectState
+		json.Unmarshal(b, &s)
+		p.cache[k] = s
+	}
+	p.at = to
+	return len(msgs), nil
+}
+
+func sameState(a, b engine.SubjectState) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return bytes.Equal(x, y)
+}
+
+// diff returns the messages that tell old became s; their IDs are the
+// type, the subject, the producer's step and, for badges, the badge.
+func diff(key string, old, s engine.SubjectState, gen int64, now time.Time) ([]store.OutboxMessage, error) {
+	var out []store.OutboxMessage
+	add := func(typ, suffix string, payload any) error {
+		id := fmt.Sprintf("%s:%s:%d", typ, key, gen)
+		if suffix != "" {
+			id += ":" + suffix
+		}
+		m, err := New(typ, key, id, payload, now)
+		out = append(out, m)
+		return err
+	}
+	if old.Balance != s.Balance || old.Lifetime != s.Lifetime {
+		if err := add(PointsChanged, "", PointsPayload{Subject: s.ID, Kind: s.Kind, Partner: s.Partner, Balance: s.Balance,
+			Lifetime: s.Lifetime, PreviousBalance: old.Balance}); err != nil {
+			return nil, err
+		}
+	}
+	if old.Level != s.Level && s.Level != "" {
+		if err := add(LevelChanged, "", LevelPayload{Subject: s.ID, Kind: s.Kind, Partner: s.Partner, Level: s.Level, Previous: old.Level}); err != nil {
+			return nil, err
+		}
+	}
+	ref := func(b engine.BadgeRef) string {
+		if b.Level == "" {
+			return b.ID
+		}
+		return b.ID + "@" + b.Level
+	}
+	had := map[string]bool{}
+	for _, b := range old.Badges {
+		had[ref(b)] = true
+	}
+	has := map[string]bool{}
+	for _, b := range s.Badges {
+		has[ref(b)] = true
+		if !had[ref(b)] {
+			if err := add(BadgeAwarded, ref(b), BadgePayload{Subject: s.ID, Kind: s.Kind, Partner: s.Partner, Badge: b.ID, Name: b.Name, Level: b.Level}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, b := range old.Badges {
+		if !has[ref(b)] {
+			if err := add(BadgeRevoked, ref(b), BadgePayload{Subject: s.ID, Kind: s.Kind, Partner: s.Partner, Badge: b.ID, Name: b.Name, Level: b.Level}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+// crmMessage returns the crm.sync message of a partner: its tier, points,
+// badges and the highest level among its members.
+func (p *Producer) crmMessage(id string, cur map[string]engine.SubjectState, level string, attrs map[string]string, gen int64, now time.Time) (store.OutboxMessage, bool, error) {
+	ps, ok := cur[Subject("partner", id)]
+	if !ok {
+		return store.OutboxMessage{}, false, nil
+	}
+	c := CRMPayload{Partner: id, Attrs: attrs, Tier: ps.Tier, Points: ps.Balance, Badges: []string{}}
+	for _, b := range ps.Badges {
+		c.Badges = append(c.Badges, badgeLabel(b))
+	}
+	c.Level = level
+	key := Subject("partner", id)
+	m, err := New(CRMSync, key, fmt.Sprintf("%s:%s:%d", CRMSync, key, gen), c, now)
+	return m, err == nil, err
+}
+
+// topLevels returns, per partner, the level of its member with the most
+// lifetime points: the states just read, else the ones last reported.
+func (p *Producer) topLevels(cur map[string]engine.SubjectState) map[string]string {
+	best := map[string]int64{}
+	out := map[string]string{}
+	see := func(s engine.SubjectState) {
+		if s.Kind != "member" || s.Partner == "" || s.Level == "" {
+			return
+		}
+		if b, ok := best[s.Partner]; !ok || s.Lifetime > b {
+			best[s.Partner], out[s.Partner] = s.Lifetime, s.Level
+		}
+	}
+	for k, s := range p.cache {
+		if _, ok := cur[k]; !ok {
+			see(s)
+		}
+	}
+	for _, s := range cur {
+		see(s)
+	}
+	return out
+}
+
+func badgeLabel(b engine.BadgeRef) string {
+	name := b.Name
+	if name == "" {
+		name = b.ID
+	}
+	if b.Level != "" {
+		name += " (" + b.Level + ")"
+	}
+	return name
+}
+
+// textAttrs returns a partner's attributes that are text, where CRM
+// record ids are kept.
+func textAttrs(p rung.Partner) map[string]string {
+	out := map[string]string{}
+	for k, v := range p.Attrs {
+		if s, ok := v.(string); ok {
+			out[k] = s
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
