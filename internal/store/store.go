@@ -50,6 +50,9 @@ type Store interface {
 	Credentials   // Open Badges keys and credentials: credentials.go
 	Registrations // lead and deal registration: registrations.go
 
+	// CRM and LMS deliveries kept for replay: sources.go
+	SourceDeliveries
+
 	// Commit writes b atomically and durably, and assigns Seq to its records.
 	// A program version whose Version is already taken fails with ECONFLICT.
 	Commit(ctx context.Context, b *Batch) error

@@ -277,7 +277,7 @@ func testAppliedMigrations(t *testing.T, s store.Store) {
 		if i > 0 && m.Version <= ms[i-1].Version {
 			t.Errorf("migration %s comes after %s", m.Name, ms[i-1].Name)
 		}
-		if !strings.HasPrefix(m.Name, "000") || m.SQL != "" {
+		if len(m.Name) < 5 || m.Name[4] != '_' || strings.TrimLeft(m.Name[:4], "0123456789") != "" || m.SQL != "" {
 			t.Errorf("migration %+v: want a name and no SQL", m)
 		}
 	}

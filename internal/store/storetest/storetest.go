@@ -63,6 +63,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests = append(tests, sharingTests...)
 	tests = append(tests, registrationTests...)
 	tests = append(tests, exportTests...)
+	tests = append(tests, sourceTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()

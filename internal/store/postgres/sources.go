@@ -1,0 +1,112 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/store"
+)
+
+const deliveryColumns = `id, source, received_at, method, uri, headers, body, status, reason, events, attempts, updated_at`
+
+// PutSourceDelivery stores a delivery, replacing the one with its ID.
+func (s *Store) PutSourceDelivery(ctx context.Context, d store.SourceDelivery) error {
+	received, err := store.UnixNanos(d.ReceivedAt)
+	if err != nil || received == nil {
+		return rung.Errorf(rung.EINVALID, "source delivery %q: received_at %v is out of range", d.ID, d.ReceivedAt)
+	}
+	updated, err := store.UnixNanos(d.UpdatedAt)
+	if err != nil || updated == nil {
+		return rung.Errorf(rung.EINVALID, "source delivery %q: updated_at %v is out of range", d.ID, d.UpdatedAt)
+	}
+	headers, err := json.Marshal(d.Headers)
+	if err != nil {
+		return fmt.Errorf("postgres: source delivery %q headers: %w", d.ID, err)
+	}
+	if d.Body == nil {
+		d.Body = []byte{}
+	}
+	_, err = s.pool.Exec(ctx, `INSERT INTO source_deliveries (`+deliveryColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+		ON CONFLICT (id) DO UPDATE SET source = excluded.source, received_at = excluded.received_at, method = excluded.method,
+		uri = excluded.uri, headers = excluded.headers, body = excluded.body, status = excluded.status, reason = excluded.reason,
+		events = excluded.events, attempts = excluded.attempts, updated_at = excluded.updated_at`,
+		d.ID, d.Source, received, d.Method, d.URI, string(headers), d.Body, d.Status, d.Reason, d.Events, d.Attempts, updated)
+	if err != nil {
+		return userError(err, "put source delivery %q", d.ID)
+	}
+	return nil
+}
+
+// SourceDelivery returns a delivery by ID.
+func (s *Store) SourceDelivery(ctx context.Context, id string) (store.SourceDelivery, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+deliveryColumns+` FROM source_deliveries WHERE id = $1`, id)
+	if err != nil {
+		return store.SourceDelivery{}, fmt.Errorf("postgres: source delivery: %w", err)
+	}
+	ds, err := collectDeliveries(rows)
+	if err != nil {
+		return store.SourceDelivery{}, err
+	}
+	if len(ds) == 0 {
+		return store.SourceDelivery{}, rung.Errorf(rung.ENOTFOUND, "source delivery %q not found", id)
+	}
+	return ds[0], nil
+}
+
+// ListSourceDeliveries returns deliveries newest first.
+func (s *Store) ListSourceDeliveries(ctx context.Context, f store.DeliveryFilter) ([]store.SourceDelivery, error) {
+	var where []string
+	var args []any
+	if f.Status != "" {
+		args = append(args, f.Status)
+		where = append(where, fmt.Sprintf("status = $%d", len(args)))
+	}
+	if f.Source != "" {
+		args = append(args, f.Source)
+		where = append(where, fmt.Sprintf("source = $%d", len(args)))
+	}
+	q := `SELECT ` + deliveryColumns + ` FROM source_deliveries`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	args = append(args, limit)
+	q += fmt.Sprintf(` ORDER BY received_at DESC, id COLLATE "C" DESC LIMIT $%d`, len(args))
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: source deliveries: %w", err)
+	}
+	return collectDeliveries(rows)
+}
+
+func collectDeliveries(rows pgx.Rows) ([]store.SourceDelivery, error) {
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.SourceDelivery, error) {
+		var d store.SourceDelivery
+		var received, updated sql.NullInt64
+		var headers string
+		if err := row.Scan(&d.ID, &d.Source, &received, &d.Method, &d.URI, &headers, &d.Body, &d.Status, &d.Reason, &d.Events, &d.Attempts, &updated); err != nil {
+			return d, err
+		}
+		if err := json.Unmarshal([]byte(headers), &d.Headers); err != nil {
+			return d, fmt.Errorf("source delivery %q headers: %w", d.ID, err)
+		}
+		d.ReceivedAt, d.UpdatedAt = store.TimeFromNanos(received), store.TimeFromNanos(updated)
+		return d, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: source deliveries: %w", err)
+	}
+	if out == nil {
+		out = []store.SourceDelivery{}
+	}
+	return out, nil
+}

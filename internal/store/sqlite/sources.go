@@ -1,0 +1,107 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/store"
+)
+
+const deliveryColumns = `id, source, received_at, method, uri, headers, body, status, reason, events, attempts, updated_at`
+
+// PutSourceDelivery stores a delivery, replacing the one with its ID.
+func (s *Store) PutSourceDelivery(ctx context.Context, d store.SourceDelivery) error {
+	if err := s.writable(); err != nil {
+		return err
+	}
+	received, err := store.UnixNanos(d.ReceivedAt)
+	if err != nil || received == nil {
+		return rung.Errorf(rung.EINVALID, "source delivery %q: received_at %v is out of range", d.ID, d.ReceivedAt)
+	}
+	updated, err := store.UnixNanos(d.UpdatedAt)
+	if err != nil || updated == nil {
+		return rung.Errorf(rung.EINVALID, "source delivery %q: updated_at %v is out of range", d.ID, d.UpdatedAt)
+	}
+	headers, err := json.Marshal(d.Headers)
+	if err != nil {
+		return fmt.Errorf("sqlite: source delivery %q headers: %w", d.ID, err)
+	}
+	if d.Body == nil {
+		d.Body = []byte{}
+	}
+	_, err = s.write.ExecContext(ctx, `INSERT INTO source_deliveries (`+deliveryColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET source = excluded.source, received_at = excluded.received_at, method = excluded.method,
+		uri = excluded.uri, headers = excluded.headers, body = excluded.body, status = excluded.status, reason = excluded.reason,
+		events = excluded.events, attempts = excluded.attempts, updated_at = excluded.updated_at`,
+		d.ID, d.Source, received, d.Method, d.URI, string(headers), d.Body, d.Status, d.Reason, d.Events, d.Attempts, updated)
+	if err != nil {
+		return fmt.Errorf("sqlite: put source delivery %q: %w", d.ID, err)
+	}
+	return nil
+}
+
+// SourceDelivery returns a delivery by ID.
+func (s *Store) SourceDelivery(ctx context.Context, id string) (store.SourceDelivery, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM source_deliveries WHERE id = ?`, id)
+	if err != nil {
+		return store.SourceDelivery{}, fmt.Errorf("sqlite: source delivery: %w", err)
+	}
+	ds, err := scanDeliveries(rows)
+	if err != nil {
+		return store.SourceDelivery{}, err
+	}
+	if len(ds) == 0 {
+		return store.SourceDelivery{}, rung.Errorf(rung.ENOTFOUND, "source delivery %q not found", id)
+	}
+	return ds[0], nil
+}
+
+// ListSourceDeliveries returns deliveries newest first.
+func (s *Store) ListSourceDeliveries(ctx context.Context, f store.DeliveryFilter) ([]store.SourceDelivery, error) {
+	var where []string
+	var args []any
+	if f.Status != "" {
+		where, args = append(where, "status = ?"), append(args, f.Status)
+	}
+	if f.Source != "" {
+		where, args = append(where, "source = ?"), append(args, f.Source)
+	}
+	q := `SELECT ` + deliveryColumns + ` FROM source_deliveries`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	q += " ORDER BY received_at DESC, id DESC LIMIT ?"
+	rows, err := s.read.QueryContext(ctx, q, append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: source deliveries: %w", err)
+	}
+	return scanDeliveries(rows)
+}
+
+func scanDeliveries(rows *sql.Rows) ([]store.SourceDelivery, error) {
+	defer rows.Close()
+	out := []store.SourceDelivery{}
+	for rows.Next() {
+		var d store.SourceDelivery
+		var received, updated sql.NullInt64
+		var headers string
+		if err := rows.Scan(&d.ID, &d.Source, &received, &d.Method, &d.URI, &headers, &d.Body, &d.Status, &d.Reason, &d.Events, &d.Attempts, &updated); err != nil {
+			return nil, fmt.Errorf("sqlite: source deliveries: %w", err)
+		}
+		if err := json.Unmarshal([]byte(headers), &d.Headers); err != nil {
+			return nil, errors.Join(fmt.Errorf("sqlite: source delivery %q headers", d.ID), err)
+		}
+		d.ReceivedAt, d.UpdatedAt = store.TimeFromNanos(received), store.TimeFromNanos(updated)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
