@@ -232,11 +232,12 @@ func openCopyDestination(ctx context.Context, dsn string) (store.Store, error) {
 // facts: teach readFacts, copyRun.write, tally.add and checkEmpty about
 // them, then list it here (TestCopyKnowsEveryMigration reminds).
 var copiedMigrations = map[int]string{
-	1: "0001_init",          // the log, partners, members, programs, adjustments, audit, API keys, meta
-	2: "0002_instances",     // change feed and job runs: how instances share work, not facts to copy
-	3: "0003_accounts",      // web accounts; sessions and sign-in links are left behind
-	4: "0004_credentials",   // credential keys, issued credentials, the status slot counter
-	5: "0005_registrations", // registrations, conflict pairs, CRM accounts
+	1:  "0001_init",              // the log, partners, members, programs, adjustments, audit, API keys, meta
+	2:  "0002_instances",         // change feed and job runs: how instances share work, not facts to copy
+	3:  "0003_accounts",          // web accounts; sessions and sign-in links are left behind
+	4:  "0004_credentials",       // credential keys, issued credentials, the status slot counter
+	5:  "0005_registrations",     // registrations, conflict pairs, CRM accounts
+	11: "0011_source_deliveries", // CRM and LMS deliveries kept for replay
 }
 
 // checkMigrations refuses a source with a migration copy does not know.
@@ -341,6 +342,11 @@ func checkEmpty(ctx context.Context, st store.Store, dsn string) error {
 	if slots > 0 && len(creds) == 0 {
 		held = append(held, "used credential status slots")
 	}
+	deliveries, err := countSourceDeliveries(ctx, st)
+	if err != nil {
+		return err
+	}
+	hold(deliveries, "source delivery", "source deliveries")
 	if len(held) == 0 {
 		return nil
 	}
@@ -363,6 +369,8 @@ type chunk struct {
 	creds     []store.IssuedCredential
 	slots     int64 // the credential status slot counter, when hasSlots
 	hasSlots  bool
+
+	deliveries []store.SourceDelivery // copy_sources.go
 }
 
 // readFacts reads every fact of st and hands it to fn in chunks of at most
@@ -471,6 +479,9 @@ func readFacts(ctx context.Context, st store.Store, size int, fn func(*chunk) er
 		return err
 	}
 	if err := readCredentials(ctx, st, size, fn); err != nil {
+		return err
+	}
+	if err := readSourceDeliveries(ctx, st, size, fn); err != nil {
 		return err
 	}
 	meta, err := st.AllMeta(ctx)
@@ -610,6 +621,9 @@ func (c *copyRun) write(ctx context.Context, ch *chunk) error {
 	if err := c.writeOthers(ctx, ch); err != nil {
 		return err
 	}
+	if err := c.writeSourceDeliveries(ctx, ch); err != nil {
+		return err
+	}
 	b := &ch.batch
 	if b.Empty() {
 		c.count(ch)
@@ -691,6 +705,7 @@ func (c *copyRun) count(ch *chunk) {
 		kindMeta: len(ch.meta), kindAccounts: len(ch.accounts), kindRegistrations: len(ch.regs),
 		kindConflicts: len(ch.conflicts), kindCRMAccounts: len(ch.crm), kindCredentialKeys: len(ch.credKeys),
 		kindCredentials: len(ch.creds), kindSlots: int(ch.slots),
+		kindSourceDeliveries: len(ch.deliveries),
 	} {
 		c.n[k] += n
 	}
@@ -749,15 +764,18 @@ const (
 	kindCredentialKeys
 	kindCredentials
 	kindSlots // the status slot counter: its value stands for its count
+	kindSourceDeliveries
 	numKinds
 )
 
 var kindNames = [numKinds]string{"program versions", "partner versions", "members", "records", "adjustments", "audit entries", "API keys", "meta values", "accounts",
-	"registrations", "conflict pairs", "CRM accounts", "credential keys", "credentials", "status slots used"}
+	"registrations", "conflict pairs", "CRM accounts", "credential keys", "credentials", "status slots used",
+	"source deliveries"}
 
 // kindName1 is the name of one fact of each kind.
 var kindName1 = [numKinds]string{"program version", "partner version", "member", "record", "adjustment", "audit entry", "API key", "meta value", "account",
-	"registration", "conflict pair", "CRM account", "credential key", "credential", "status slot used"}
+	"registration", "conflict pair", "CRM account", "credential key", "credential", "status slot used",
+	"source delivery"}
 
 // facts is how many facts of each kind a database holds, and a SHA-256 of
 // their content in order. Seqs and audit ids are left out: a copy may
@@ -904,7 +922,7 @@ func (t *tally) add(ch *chunk) error {
 		t.put(kindSlots, binary.AppendVarint(nil, ch.slots))
 		t.n[kindSlots] += int(ch.slots)
 	}
-	return nil
+	return putAll(t, kindSourceDeliveries, ch.deliveries)
 }
 
 // putAll adds each of vs, as JSON, to kind's hash and count.

@@ -34,7 +34,7 @@ type SourceDelivery struct {
 type DeliveryFilter struct {
 	Status string
 	Source string
-	Limit  int // 0 means 100
+	Limit  int // 0 means 100; below 0, every delivery
 }
 
 // SourceDeliveries keeps source deliveries for replay (docs/sources.md).

@@ -76,11 +76,14 @@ func (s *Store) ListSourceDeliveries(ctx context.Context, f store.DeliveryFilter
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	limit := f.Limit
-	if limit <= 0 {
+	if limit == 0 {
 		limit = 100
 	}
-	args = append(args, limit)
-	q += fmt.Sprintf(` ORDER BY received_at DESC, id COLLATE "C" DESC LIMIT $%d`, len(args))
+	q += ` ORDER BY received_at DESC, id COLLATE "C" DESC`
+	if limit > 0 {
+		args = append(args, limit)
+		q += fmt.Sprintf(" LIMIT $%d", len(args))
+	}
 	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: source deliveries: %w", err)

@@ -76,11 +76,11 @@ func (s *Store) ListSourceDeliveries(ctx context.Context, f store.DeliveryFilter
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	limit := f.Limit
-	if limit <= 0 {
+	if limit == 0 {
 		limit = 100
 	}
-	q += " ORDER BY received_at DESC, id DESC LIMIT ?"
-	rows, err := s.read.QueryContext(ctx, q, append(args, limit)...)
+	q += " ORDER BY received_at DESC, id DESC LIMIT ?" // -1: no limit
+	rows, err := s.read.QueryContext(ctx, q, append(args, max(limit, -1))...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: source deliveries: %w", err)
 	}

@@ -121,4 +121,5 @@ func testSourceDeliveriesFilterNewestFirst(t *testing.T, s store.Store) {
 	equal(t, "rejected", ids(store.DeliveryFilter{Status: store.DeliveryRejected}), []string{"d5", "d3", "d1"})
 	equal(t, "rejected hubspot", ids(store.DeliveryFilter{Status: store.DeliveryRejected, Source: "hubspot"}), []string{"d3", "d1"})
 	equal(t, "limit", ids(store.DeliveryFilter{Limit: 2}), []string{"d5", "d4"})
+	equal(t, "no limit", ids(store.DeliveryFilter{Limit: -1}), []string{"d5", "d4", "d3", "d2", "d1", "d0"})
 }
