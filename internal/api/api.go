@@ -80,6 +80,7 @@ func (h *Handler) routes() {
 	m.Handle("POST /api/v1/rebuild", h.auth(rung.ScopeAdmin, h.rebuild))
 
 	h.registrationRoutes()
+	h.sourceRoutes() // sources.go
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, rung.Errorf(rung.ENOTFOUND, "no API endpoint %s %s; see README.md for the list", r.Method, r.URL.Path))
 	})
