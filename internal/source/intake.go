@@ -358,17 +358,17 @@ func makeEvent(m *program.SourceMapping, sys string, c *Change, conv map[string]
 	if c.Record == "" {
 		rec = "a " + c.Object
 	}
-	for _, f := range m.Fields() {
-		if _, ok := c.field(f); !ok {
-			return nil, fmt.Sprintf("%s names field %q, which %s lacks: fix the mapping (or send the field), then replay", where(m), f, rec)
-		}
-	}
 	ok, err := m.Matches(conv)
 	if err != nil {
 		return nil, fmt.Sprintf("%s: when cannot be evaluated for %s: %v", where(m), rec, err)
 	}
 	if !ok {
 		return nil, ""
+	}
+	for _, f := range m.Fields() {
+		if _, ok := c.field(f); !ok {
+			return nil, fmt.Sprintf("%s names field %q, which %s lacks: fix the mapping (or send the field), then replay", where(m), f, rec)
+		}
 	}
 	record := c.Record
 	if m.Record != "" {
