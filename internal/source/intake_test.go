@@ -425,3 +425,25 @@ func TestOldOrUnsignedDeliveryAppliesNothingAndIsNotKept(t *testing.T) {
 		t.Errorf("an unreadable delivery: %v", err)
 	}
 }
+
+func TestUndeleteAppliesTheRecordAgain(t *testing.T) {
+	e := newEnv(t)
+	at := e.now.Add(-time.Hour).UnixMilli()
+	msg := func(change string, n int) string {
+		return fmt.Sprintf(`{"payload": {"ChangeEventHeader": {"entityName": "Opportunity", "recordIds": ["006X"], "changeType": %q, "commitNumber": %d, "commitTimestamp": %d},
+			"StageName": "Closed Won", "CloseDate": "2026-11-18", "Partner_Account__c": "p2", "Amount": 1000, "Owner": {"Email": "o@globex.com"}}}`, change, n, at)
+	}
+	for i, step := range []struct {
+		change    string
+		retracted bool
+	}{{"CREATE", false}, {"DELETE", true}, {"UNDELETE", false}} {
+		res, err := e.signed(KindSalesforceCDC, "sfsec", msg(step.change, 10+i))
+		if err != nil || res.Status != "applied" {
+			t.Fatalf("%s: %+v, %v", step.change, res, err)
+		}
+		known, retracted, _ := e.known("salesforce:Opportunity:006X:deal.won")
+		if !known || retracted != step.retracted {
+			t.Fatalf("after %s: known %v retracted %v (%+v)", step.change, known, retracted, res)
+		}
+	}
+}
