@@ -69,6 +69,8 @@ func (h *Handler) routes() {
 	m.Handle("GET /admin/accounts", admin(h.accounts))
 	m.Handle("POST /admin/accounts", admin(h.createAccount))
 	m.Handle("POST /admin/accounts/{id}/disable", admin(h.disableAccount))
+	m.Handle("GET /admin/sources", admin(h.sourceDeliveries))            // sources.go
+	m.Handle("POST /admin/sources/{id}/replay", admin(h.replayDelivery)) // sources.go
 
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { h.fail(w, r, errNotFound) })
 }
