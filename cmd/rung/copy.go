@@ -342,11 +342,12 @@ func checkEmpty(ctx context.Context, st store.Store, dsn string) error {
 	if slots > 0 && len(creds) == 0 {
 		held = append(held, "used credential status slots")
 	}
-	deliveries, err := countSourceDeliveries(ctx, st)
+	deliveries, records, err := countSourceFacts(ctx, st)
 	if err != nil {
 		return err
 	}
 	hold(deliveries, "source delivery", "source deliveries")
+	hold(records, "source record", "source records")
 	if len(held) == 0 {
 		return nil
 	}
@@ -371,6 +372,7 @@ type chunk struct {
 	hasSlots  bool
 
 	deliveries []store.SourceDelivery // copy_sources.go
+	records    []store.SourceRecord   // copy_sources.go
 }
 
 // readFacts reads every fact of st and hands it to fn in chunks of at most
@@ -705,7 +707,7 @@ func (c *copyRun) count(ch *chunk) {
 		kindMeta: len(ch.meta), kindAccounts: len(ch.accounts), kindRegistrations: len(ch.regs),
 		kindConflicts: len(ch.conflicts), kindCRMAccounts: len(ch.crm), kindCredentialKeys: len(ch.credKeys),
 		kindCredentials: len(ch.creds), kindSlots: int(ch.slots),
-		kindSourceDeliveries: len(ch.deliveries),
+		kindSourceDeliveries: len(ch.deliveries), kindSourceRecords: len(ch.records),
 	} {
 		c.n[k] += n
 	}
@@ -765,17 +767,18 @@ const (
 	kindCredentials
 	kindSlots // the status slot counter: its value stands for its count
 	kindSourceDeliveries
+	kindSourceRecords
 	numKinds
 )
 
 var kindNames = [numKinds]string{"program versions", "partner versions", "members", "records", "adjustments", "audit entries", "API keys", "meta values", "accounts",
 	"registrations", "conflict pairs", "CRM accounts", "credential keys", "credentials", "status slots used",
-	"source deliveries"}
+	"source deliveries", "source records"}
 
 // kindName1 is the name of one fact of each kind.
 var kindName1 = [numKinds]string{"program version", "partner version", "member", "record", "adjustment", "audit entry", "API key", "meta value", "account",
 	"registration", "conflict pair", "CRM account", "credential key", "credential", "status slot used",
-	"source delivery"}
+	"source delivery", "source record"}
 
 // facts is how many facts of each kind a database holds, and a SHA-256 of
 // their content in order. Seqs and audit ids are left out: a copy may
@@ -922,7 +925,10 @@ func (t *tally) add(ch *chunk) error {
 		t.put(kindSlots, binary.AppendVarint(nil, ch.slots))
 		t.n[kindSlots] += int(ch.slots)
 	}
-	return putAll(t, kindSourceDeliveries, ch.deliveries)
+	if err := putAll(t, kindSourceDeliveries, ch.deliveries); err != nil {
+		return err
+	}
+	return putAll(t, kindSourceRecords, ch.records)
 }
 
 // putAll adds each of vs, as JSON, to kind's hash and count.

@@ -8,7 +8,7 @@ import (
 )
 
 // readSourceDeliveries reads the source deliveries kept for replay, oldest
-// first, for readFacts.
+// first, then the kept record states, for readFacts.
 func readSourceDeliveries(ctx context.Context, st store.Store, size int, fn func(*chunk) error) error {
 	ds, err := st.ListSourceDeliveries(ctx, store.DeliveryFilter{Limit: -1})
 	if err != nil {
@@ -24,6 +24,17 @@ func readSourceDeliveries(ctx context.Context, st store.Store, size int, fn func
 		}
 		ds = ds[n:]
 	}
+	rs, err := st.AllSourceRecords(ctx)
+	if err != nil {
+		return err
+	}
+	for len(rs) > 0 {
+		n := min(size, len(rs))
+		if err := fn(&chunk{records: rs[:n]}); err != nil {
+			return err
+		}
+		rs = rs[n:]
+	}
 	return nil
 }
 
@@ -34,12 +45,21 @@ func (c *copyRun) writeSourceDeliveries(ctx context.Context, ch *chunk) error {
 			return fmt.Errorf("source delivery %s: %w", d.ID, err)
 		}
 	}
+	if len(ch.records) > 0 {
+		if err := c.dst.PutSourceRecords(ctx, ch.records, nil); err != nil {
+			return fmt.Errorf("source records: %w", err)
+		}
+	}
 	return nil
 }
 
-// countSourceDeliveries says how many source deliveries st holds, for
-// checkEmpty.
-func countSourceDeliveries(ctx context.Context, st store.Store) (int, error) {
+// countSourceFacts says how many source deliveries and record states st
+// holds, for checkEmpty.
+func countSourceFacts(ctx context.Context, st store.Store) (deliveries, records int, err error) {
 	ds, err := st.ListSourceDeliveries(ctx, store.DeliveryFilter{Limit: -1})
-	return len(ds), err
+	if err != nil {
+		return 0, 0, err
+	}
+	rs, err := st.AllSourceRecords(ctx)
+	return len(ds), len(rs), err
 }

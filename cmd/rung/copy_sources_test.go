@@ -34,6 +34,10 @@ func TestCopyCarriesSourceDeliveries(t *testing.T) {
 		}
 		want = append([]store.SourceDelivery{d}, want...)
 	}
+	rec := store.SourceRecord{SourceRecordKey: store.SourceRecordKey{Source: "hubspot", Object: "deal", Record: "1"}, Fields: []byte(`{"amount":{"v":"5","at":1}}`), UpdatedAt: at}
+	if err := src.PutSourceRecords(ctx, []store.SourceRecord{rec}, nil); err != nil {
+		t.Fatal(err)
+	}
 	src.Close()
 
 	out, err := runCmd(t, "copy", "--from", srcPath, "--to", dstPath)
@@ -54,9 +58,13 @@ func TestCopyCarriesSourceDeliveries(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("copied deliveries:\n got  %+v\n want %+v", got, want)
 	}
+	recs, err := dst.AllSourceRecords(ctx)
+	if err != nil || !reflect.DeepEqual(recs, []store.SourceRecord{rec}) {
+		t.Errorf("copied records = %+v, %v", recs, err)
+	}
 	dst.Close()
 	out, err = runCmd(t, "copy", "--from", srcPath, "--to", dstPath)
-	if err == nil || !strings.Contains(err.Error()+out, "3 source deliveries") {
+	if err == nil || !strings.Contains(err.Error()+out, "3 source deliveries, 1 source record") {
 		t.Errorf("copy into a database holding deliveries: %v\n%s", err, out)
 	}
 }

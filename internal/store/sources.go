@@ -46,4 +46,30 @@ type SourceDeliveries interface {
 	// ListSourceDeliveries returns deliveries newest first (by ReceivedAt,
 	// then ID descending).
 	ListSourceDeliveries(ctx context.Context, f DeliveryFilter) ([]SourceDelivery, error)
+
+	// SourceRecords returns the kept state of the records with the given
+	// keys, ordered by key; keys with no state are left out.
+	SourceRecords(ctx context.Context, keys []SourceRecordKey) ([]SourceRecord, error)
+	// PutSourceRecords stores the records (replacing each one's state) and
+	// removes the deleted ones, in one transaction.
+	PutSourceRecords(ctx context.Context, put []SourceRecord, deleted []SourceRecordKey) error
+	// AllSourceRecords returns every kept record, ordered by key, for
+	// tools that copy a whole database.
+	AllSourceRecords(ctx context.Context) ([]SourceRecord, error)
+}
+
+// SourceRecordKey names a record of a source system.
+type SourceRecordKey struct {
+	Source string // hubspot, salesforce, webhook, csv
+	Object string
+	Record string
+}
+
+// SourceRecord is the last known state of a CRM record: its fields, each
+// with the version it was last changed in, as JSON. Sources that send only
+// the fields that changed are read with it.
+type SourceRecord struct {
+	SourceRecordKey
+	Fields    []byte
+	UpdatedAt time.Time
 }

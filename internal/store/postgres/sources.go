@@ -113,3 +113,81 @@ func collectDeliveries(rows pgx.Rows) ([]store.SourceDelivery, error) {
 	}
 	return out, nil
 }
+
+// SourceRecords returns the kept state of the records with the given keys.
+func (s *Store) SourceRecords(ctx context.Context, keys []store.SourceRecordKey) ([]store.SourceRecord, error) {
+	if len(keys) == 0 {
+		return []store.SourceRecord{}, nil
+	}
+	srcs, objs, recs := make([]string, len(keys)), make([]string, len(keys)), make([]string, len(keys))
+	for i, k := range keys {
+		srcs[i], objs[i], recs[i] = k.Source, k.Object, k.Record
+	}
+	rows, err := s.pool.Query(ctx, `SELECT r.source, r.object, r.record, r.fields, r.updated_at FROM source_records r
+		JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(source, object, record)
+		ON r.source = k.source AND r.object = k.object AND r.record = k.record
+		ORDER BY r.source COLLATE "C", r.object COLLATE "C", r.record COLLATE "C"`, srcs, objs, recs)
+	if err != nil {
+		return nil, userError(err, "source records")
+	}
+	return collectRecords(rows)
+}
+
+// PutSourceRecords stores and removes records in one transaction.
+func (s *Store) PutSourceRecords(ctx context.Context, put []store.SourceRecord, deleted []store.SourceRecordKey) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: put source records: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	for _, r := range put {
+		updated, err := store.UnixNanos(r.UpdatedAt)
+		if err != nil || updated == nil {
+			return rung.Errorf(rung.EINVALID, "source record %s/%s/%s: updated_at %v is out of range", r.Source, r.Object, r.Record, r.UpdatedAt)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO source_records (source, object, record, fields, updated_at) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (source, object, record) DO UPDATE SET fields = excluded.fields, updated_at = excluded.updated_at`,
+			r.Source, r.Object, r.Record, string(r.Fields), updated); err != nil {
+			return userError(err, "put source record %s/%s/%s", r.Source, r.Object, r.Record)
+		}
+	}
+	for _, k := range deleted {
+		if _, err := tx.Exec(ctx, `DELETE FROM source_records WHERE source = $1 AND object = $2 AND record = $3`, k.Source, k.Object, k.Record); err != nil {
+			return userError(err, "delete source record")
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("postgres: put source records: %w", err)
+	}
+	return nil
+}
+
+// AllSourceRecords returns every kept record, ordered by key.
+func (s *Store) AllSourceRecords(ctx context.Context) ([]store.SourceRecord, error) {
+	rows, err := s.pool.Query(ctx, `SELECT source, object, record, fields, updated_at FROM source_records
+		ORDER BY source COLLATE "C", object COLLATE "C", record COLLATE "C"`)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: source records: %w", err)
+	}
+	return collectRecords(rows)
+}
+
+func collectRecords(rows pgx.Rows) ([]store.SourceRecord, error) {
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.SourceRecord, error) {
+		var r store.SourceRecord
+		var fields string
+		var updated sql.NullInt64
+		if err := row.Scan(&r.Source, &r.Object, &r.Record, &fields, &updated); err != nil {
+			return r, err
+		}
+		r.Fields, r.UpdatedAt = []byte(fields), store.TimeFromNanos(updated)
+		return r, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: source records: %w", err)
+	}
+	if out == nil {
+		out = []store.SourceRecord{}
+	}
+	return out, nil
+}

@@ -1,11 +1,13 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/rung-dev/rung"
@@ -102,6 +104,87 @@ func scanDeliveries(rows *sql.Rows) ([]store.SourceDelivery, error) {
 		}
 		d.ReceivedAt, d.UpdatedAt = store.TimeFromNanos(received), store.TimeFromNanos(updated)
 		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// SourceRecords returns the kept state of the records with the given keys.
+func (s *Store) SourceRecords(ctx context.Context, keys []store.SourceRecordKey) ([]store.SourceRecord, error) {
+	out := []store.SourceRecord{}
+	for _, k := range keys {
+		var r store.SourceRecord
+		var fields string
+		var updated sql.NullInt64
+		err := s.read.QueryRowContext(ctx, `SELECT fields, updated_at FROM source_records WHERE source = ? AND object = ? AND record = ?`,
+			k.Source, k.Object, k.Record).Scan(&fields, &updated)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: source records: %w", err)
+		}
+		r.SourceRecordKey, r.Fields, r.UpdatedAt = k, []byte(fields), store.TimeFromNanos(updated)
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b store.SourceRecord) int {
+		return cmp.Or(strings.Compare(a.Source, b.Source), strings.Compare(a.Object, b.Object), strings.Compare(a.Record, b.Record))
+	})
+	return out, nil
+}
+
+// PutSourceRecords stores and removes records in one transaction.
+func (s *Store) PutSourceRecords(ctx context.Context, put []store.SourceRecord, deleted []store.SourceRecordKey) (err error) {
+	if err := s.writable(); err != nil {
+		return err
+	}
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: put source records: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	for _, r := range put {
+		updated, err := store.UnixNanos(r.UpdatedAt)
+		if err != nil || updated == nil {
+			return rung.Errorf(rung.EINVALID, "source record %s/%s/%s: updated_at %v is out of range", r.Source, r.Object, r.Record, r.UpdatedAt)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO source_records (source, object, record, fields, updated_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (source, object, record) DO UPDATE SET fields = excluded.fields, updated_at = excluded.updated_at`,
+			r.Source, r.Object, r.Record, string(r.Fields), updated); err != nil {
+			return fmt.Errorf("sqlite: put source record: %w", err)
+		}
+	}
+	for _, k := range deleted {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM source_records WHERE source = ? AND object = ? AND record = ?`, k.Source, k.Object, k.Record); err != nil {
+			return fmt.Errorf("sqlite: delete source record: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: put source records: %w", err)
+	}
+	return nil
+}
+
+// AllSourceRecords returns every kept record, ordered by key.
+func (s *Store) AllSourceRecords(ctx context.Context) ([]store.SourceRecord, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT source, object, record, fields, updated_at FROM source_records ORDER BY source, object, record`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: source records: %w", err)
+	}
+	defer rows.Close()
+	out := []store.SourceRecord{}
+	for rows.Next() {
+		var r store.SourceRecord
+		var fields string
+		var updated sql.NullInt64
+		if err := rows.Scan(&r.Source, &r.Object, &r.Record, &fields, &updated); err != nil {
+			return nil, fmt.Errorf("sqlite: source records: %w", err)
+		}
+		r.Fields, r.UpdatedAt = []byte(fields), store.TimeFromNanos(updated)
+		out = append(out, r)
 	}
 	return out, rows.Err()
 }

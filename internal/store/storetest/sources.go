@@ -17,6 +17,7 @@ var sourceTests = []struct {
 	{"SourceDeliveryRoundTrips", testSourceDeliveryRoundTrips},
 	{"SourceDeliveryReplaceKeepsOne", testSourceDeliveryReplaceKeepsOne},
 	{"SourceDeliveriesFilterNewestFirst", testSourceDeliveriesFilterNewestFirst},
+	{"SourceRecordsKeepTheLastState", testSourceRecordsKeepTheLastState},
 }
 
 func newDelivery(id, status string, at time.Time) store.SourceDelivery {
@@ -122,4 +123,42 @@ func testSourceDeliveriesFilterNewestFirst(t *testing.T, s store.Store) {
 	equal(t, "rejected hubspot", ids(store.DeliveryFilter{Status: store.DeliveryRejected, Source: "hubspot"}), []string{"d3", "d1"})
 	equal(t, "limit", ids(store.DeliveryFilter{Limit: 2}), []string{"d5", "d4"})
 	equal(t, "no limit", ids(store.DeliveryFilter{Limit: -1}), []string{"d5", "d4", "d3", "d2", "d1", "d0"})
+}
+
+// testSourceRecordsKeepTheLastState checks record states round-trip, are
+// replaced and deleted by key, come back only for the keys asked, and are
+// listed in key order.
+func testSourceRecordsKeepTheLastState(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	key := func(src, obj, rec string) store.SourceRecordKey {
+		return store.SourceRecordKey{Source: src, Object: obj, Record: rec}
+	}
+	rec := func(k store.SourceRecordKey, fields string) store.SourceRecord {
+		return store.SourceRecord{SourceRecordKey: k, Fields: []byte(fields), UpdatedAt: base}
+	}
+	a, b, c := key("hubspot", "deal", "1001"), key("hubspot", "deal", "1002"), key("salesforce", "Opportunity", "006A")
+	if got, err := s.SourceRecords(ctx, []store.SourceRecordKey{a}); err != nil || len(got) != 0 {
+		t.Fatalf("SourceRecords on an empty store = %v, %v", got, err)
+	}
+	if err := s.PutSourceRecords(ctx, []store.SourceRecord{rec(c, `{"StageName":{"v":"Closed Won","at":5}}`), rec(a, `{"amount":{"v":"1","at":1}}`), rec(b, `{}`)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutSourceRecords(ctx, []store.SourceRecord{rec(a, `{"amount":{"v":"2","at":2}}`)}, []store.SourceRecordKey{b, key("x", "y", "absent")}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.SourceRecords(ctx, []store.SourceRecordKey{a, b, c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.SourceRecord{rec(a, `{"amount":{"v":"2","at":2}}`), rec(c, `{"StageName":{"v":"Closed Won","at":5}}`)}
+	for i := range want {
+		want[i].UpdatedAt = base.UTC()
+	}
+	equal(t, "records", got, want)
+	all, err := s.AllSourceRecords(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "all records", all, want)
+	wantCode(t, s.PutSourceRecords(ctx, []store.SourceRecord{{SourceRecordKey: a, Fields: []byte("{}")}}, nil), rung.EINVALID)
 }

@@ -20,3 +20,16 @@ CREATE TABLE source_deliveries (
 ) WITHOUT ROWID;
 
 CREATE INDEX source_deliveries_status ON source_deliveries (status, received_at);
+
+-- The last known fields of each CRM record a source reported, so that a
+-- change carrying only the fields that changed (a HubSpot property change,
+-- a CDC update) is read with the rest of the record. fields is a JSON
+-- object of {"v": value, "at": version} by field name.
+CREATE TABLE source_records (
+    source     TEXT NOT NULL,
+    object     TEXT NOT NULL,
+    record     TEXT NOT NULL,
+    fields     TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (source, object, record)
+) WITHOUT ROWID;
