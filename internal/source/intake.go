@@ -212,6 +212,11 @@ const maxReasons = 20
 func (x *Intake) apply(ctx context.Context, d *store.SourceDelivery, changes []Change, by string) (Result, error) {
 	now := x.svc.Now()
 	sys := system(d.Source)
+	states, err := loadStates(ctx, x.svc.Store(), sys, changes)
+	if err != nil {
+		return Result{}, err
+	}
+	states.merge(sys, changes)
 	var p plan
 	x.svc.Read(func(e *engine.Engine) error {
 		p = makePlan(e, sys, changes, now)
@@ -254,6 +259,12 @@ func (x *Intake) apply(ctx context.Context, d *store.SourceDelivery, changes []C
 		d.Reason = strings.Join(reasons, "\n")
 	}
 	d.UpdatedAt = now
+	if d.Status == store.DeliveryApplied {
+		err := states.save(ctx, x.svc.Store(), sys, changes, p.mapped, func() store.SourceRecord { return store.SourceRecord{UpdatedAt: now} })
+		if err != nil {
+			return Result{}, fmt.Errorf("keep the records of delivery %s: %w", d.ID, err)
+		}
+	}
 	if err := x.svc.Store().PutSourceDelivery(ctx, *d); err != nil {
 		return Result{}, fmt.Errorf("keep delivery %s: %w", d.ID, err)
 	}
@@ -289,6 +300,7 @@ type plan struct {
 	problems []string
 	stale    int
 	ignored  int
+	mapped   []bool // by change: some mapping takes its object
 }
 
 func makePlan(e *engine.Engine, sys string, changes []Change, now time.Time) plan {
@@ -299,6 +311,7 @@ func makePlan(e *engine.Engine, sys string, changes []Change, now time.Time) pla
 		return p
 	}
 	lk := &lookups{e: e}
+	p.mapped = make([]bool, len(changes))
 	for i := range changes {
 		c := &changes[i]
 		ms := prog.MappingsFor(sys, c.Object)
@@ -306,6 +319,7 @@ func makePlan(e *engine.Engine, sys string, changes []Change, now time.Time) pla
 			p.ignored++
 			continue
 		}
+		p.mapped[i] = true
 		if c.Deleted {
 			for _, m := range ms {
 				id := EventID(sys, c.Object, c.Record, m.Type)

@@ -447,3 +447,52 @@ func TestUndeleteAppliesTheRecordAgain(t *testing.T) {
 		}
 	}
 }
+
+func TestPropertyChangesAreReadWithTheRecordsKeptFields(t *testing.T) {
+	e := newEnv(t)
+	at := e.now.Add(-2 * time.Hour).UnixMilli()
+	send := func(body string) Result {
+		t.Helper()
+		res, err := e.hubspot(body)
+		if err != nil || res.Status != "applied" {
+			t.Fatalf("delivery: %+v, %v", res, err)
+		}
+		return res
+	}
+	// The deal is created with its properties, not yet won: no event.
+	if res := send(hubspotDeal(2001, at, "dealstage", "appointmentscheduled", "amount", "48000", "partner_id", "p1", "dealname", "Initech renewal")); len(res.Events) != 0 {
+		t.Fatalf("a deal not won made events: %+v", res)
+	}
+	// Later only the stage changes: the kept fields fill in the rest.
+	if res := send(hubspotDeal(2001, at+60000, "dealstage", "closedwon")); statuses(res.Events) != "hubspot:deal:2001:deal.won=accepted" {
+		t.Fatalf("stage change: %+v", res)
+	}
+	if ev, _ := e.event("hubspot:deal:2001:deal.won"); ev.Attrs["amount"] != 48000.0 || ev.Attrs["name"] != "Initech renewal" || ev.Partner != "p1" {
+		t.Errorf("event from the merged record: %+v", ev)
+	}
+	// A late amount change older than the kept one does not overwrite it.
+	send(hubspotDeal(2001, at-60000, "amount", "1"))
+	send(hubspotDeal(2001, at+120000, "amount", "50000", "dealstage", "closedwon"))
+	if ev, _ := e.event("hubspot:deal:2001:deal.won"); ev.Attrs["amount"] != 50000.0 {
+		t.Errorf("amount after a newer change = %v, want 50000", ev.Attrs["amount"])
+	}
+
+	// A CSV backfill gives the webhooks the rest of the record.
+	csv := "Record ID,Deal Name,Deal Stage,Amount,partner_id,Last Modified Date\n3001,Globex pilot,qualifiedtobuy,9000,p2,2026-11-19 10:00\n"
+	if res, err := e.x.Receive(context.Background(), Request{Kind: KindHubSpotCSV, Body: []byte(csv)}); err != nil || res.Status != "applied" || len(res.Events) != 0 {
+		t.Fatalf("backfill: %+v, %v", res, err)
+	}
+	if res := send(hubspotDeal(3001, e.now.Add(-time.Minute).UnixMilli(), "dealstage", "closedwon")); statuses(res.Events) != "hubspot:deal:3001:deal.won=accepted" {
+		t.Fatalf("stage change after the backfill: %+v", res)
+	}
+	if ev, _ := e.event("hubspot:deal:3001:deal.won"); ev.Partner != "p2" || ev.Attrs["amount"] != 9000.0 {
+		t.Errorf("event after the backfill: %+v", ev)
+	}
+
+	// Deleting the record forgets its fields.
+	send(fmt.Sprintf(`[{"eventId":1,"subscriptionId":1,"portalId":1,"occurredAt":%d,"subscriptionType":"deal.deletion","objectId":3001}]`, e.now.UnixMilli()))
+	got, err := e.svc.Store().SourceRecords(context.Background(), []store.SourceRecordKey{{Source: "hubspot", Object: "deal", Record: "3001"}})
+	if err != nil || len(got) != 0 {
+		t.Errorf("a deleted record's fields are kept: %v, %v", got, err)
+	}
+}
