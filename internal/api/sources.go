@@ -68,7 +68,7 @@ func (h *Handler) sourceDelivery(x *source.Intake, kind, base string) http.Handl
 		}
 		if kind == source.KindSalesforce {
 			// The token is a secret: the kept URI leaves it out.
-			req.URI = strings.TrimSuffix(req.URI, url.PathEscape(req.Token)) + "…"
+			req.URI = strings.Replace(req.URI, "/outbound/"+url.PathEscape(req.Token), "/outbound/…", 1)
 		}
 		res, err := x.Receive(r.Context(), req)
 		if err != nil {

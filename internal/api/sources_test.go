@@ -127,7 +127,7 @@ func TestSourcesEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, out, h := post(t, c.url+"/api/v1/sources/salesforce/outbound/sf-token", "text/xml", string(xml), nil)
+	code, out, h := post(t, c.url+"/api/v1/sources/salesforce/outbound/sf-token?from=flow", "text/xml", string(xml), nil)
 	if code != 200 || !strings.Contains(out, "<notificationsResponse") || !strings.Contains(out, "<Ack>true</Ack>") || !strings.HasPrefix(h.Get("Content-Type"), "text/xml") {
 		t.Fatalf("outbound message: %d %s", code, out)
 	}
@@ -138,6 +138,11 @@ func TestSourcesEndToEnd(t *testing.T) {
 	all := c.do("GET", "/api/v1/sources/deliveries?source=salesforce", rung.ScopeAdmin, "", "", 200)
 	if s := fmt.Sprint(all); strings.Contains(s, "sf-token") || !strings.Contains(s, "salesforce") {
 		t.Errorf("the token shows in the kept deliveries, or they are missing: %s", s)
+	}
+	sfID := all["deliveries"].([]any)[0].(map[string]any)["id"].(string)
+	if kept := c.do("GET", "/api/v1/sources/deliveries/"+sfID, rung.ScopeAdmin, "", "", 200); strings.Contains(fmt.Sprint(kept), "sf-token") ||
+		!strings.HasSuffix(fmt.Sprint(kept["uri"]), "/outbound/…?from=flow") {
+		t.Errorf("the kept Outbound Message shows the token: %v", kept["uri"])
 	}
 
 	// Sources without a secret are off.
