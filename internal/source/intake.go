@@ -345,6 +345,14 @@ func makePlan(e *engine.Engine, sys string, changes []Change, now time.Time) pla
 				continue
 			}
 			if ev == nil {
+				// when is false: an event made while it held is retracted
+				// (a won deal reopened).
+				if id := EventID(sys, c.Object, recordOf(m, c), m.Type); recordOf(m, c) != "" {
+					old, _ := e.EventBody(id).Attrs[VersionAttr].(float64)
+					if known, retracted, _ := e.Known(id); known && !retracted && (c.Version == 0 || old <= float64(c.Version)) {
+						p.retract = append(p.retract, id)
+					}
+				}
 				continue
 			}
 			if stale(e, ev) {
@@ -384,11 +392,7 @@ func makeEvent(m *program.SourceMapping, sys string, c *Change, conv map[string]
 			return nil, fmt.Sprintf("%s names field %q, which %s lacks: fix the mapping (or send the field), then replay", where(m), f, rec)
 		}
 	}
-	record := c.Record
-	if m.Record != "" {
-		v, _ := c.field(m.Record)
-		record = text(v)
-	}
+	record := recordOf(m, c)
 	if record == "" {
 		return nil, fmt.Sprintf("%s: %s has no record id: name its id field with record: in the mapping", where(m), rec)
 	}
@@ -424,6 +428,15 @@ func makeEvent(m *program.SourceMapping, sys string, c *Change, conv map[string]
 		ev.Attrs[VersionAttr] = float64(c.Version)
 	}
 	return ev, ""
+}
+
+// recordOf returns the id of a change's record as a mapping reads it.
+func recordOf(m *program.SourceMapping, c *Change) string {
+	if m.Record != "" {
+		v, _ := c.field(m.Record)
+		return text(v)
+	}
+	return c.Record
 }
 
 // stale reports whether an event would overwrite one made from a newer

@@ -496,3 +496,30 @@ func TestPropertyChangesAreReadWithTheRecordsKeptFields(t *testing.T) {
 		t.Errorf("a deleted record's fields are kept: %v, %v", got, err)
 	}
 }
+
+func TestRecordNoLongerMatchingRetractsItsEvent(t *testing.T) {
+	e := newEnv(t)
+	// The webhook mapping has no changed filter: every change is judged by when.
+	send := func(score, version int) Result {
+		t.Helper()
+		res, err := e.signed(KindWebhook, "whsec", fmt.Sprintf(`{"id":"enr-7","object":"course","version":%d,"fields":{"email":"a@initech.com","score":%d}}`, version, score))
+		if err != nil || res.Status != "applied" {
+			t.Fatalf("delivery: %+v, %v", res, err)
+		}
+		return res
+	}
+	send(91, 1)
+	if res := send(60, 3); len(res.Retracted) != 1 {
+		t.Fatalf("a score corrected below the bar: %+v", res)
+	}
+	if _, retracted, _ := e.known("webhook:course:enr-7:training.completed"); !retracted {
+		t.Error("the event is not retracted")
+	}
+	// A late delivery of version 2 (still passing) changes nothing: version 3 is newer.
+	if res := send(95, 2); len(res.Events) != 0 || len(res.Retracted) != 0 {
+		t.Errorf("a late older version: %+v", res)
+	}
+	if res := send(88, 4); statuses(res.Events) != "webhook:course:enr-7:training.completed=accepted" {
+		t.Errorf("passing again: %+v", res)
+	}
+}
