@@ -232,15 +232,16 @@ func openCopyDestination(ctx context.Context, dsn string) (store.Store, error) {
 // facts: teach readFacts, copyRun.write, tally.add and checkEmpty about
 // them, then list it here (TestCopyKnowsEveryMigration reminds).
 var copiedMigrations = map[int]string{
-	1:  "0001_init",          // the log, partners, members, programs, adjustments, audit, API keys, meta
-	2:  "0002_instances",     // change feed and job runs: how instances share work, not facts to copy
-	3:  "0003_accounts",      // web accounts; sessions and sign-in links are left behind
-	4:  "0004_credentials",   // credential keys, issued credentials, the status slot counter
-	5:  "0005_registrations", // registrations, conflict pairs, CRM accounts
-	6:  "0006_tiers",         // tier decisions, overrides, appeals, nudges
-	7:  "0007_redemptions",   // rewards redemptions
-	9:  "0009_outbox",        // outbox messages, deliveries, webhooks, producer cursor: copy_outbox.go
-	10: "0010_notifications", // notifications and members' notification preferences
+	1:  "0001_init",              // the log, partners, members, programs, adjustments, audit, API keys, meta
+	2:  "0002_instances",         // change feed and job runs: how instances share work, not facts to copy
+	3:  "0003_accounts",          // web accounts; sessions and sign-in links are left behind
+	4:  "0004_credentials",       // credential keys, issued credentials, the status slot counter
+	5:  "0005_registrations",     // registrations, conflict pairs, CRM accounts
+	6:  "0006_tiers",             // tier decisions, overrides, appeals, nudges
+	7:  "0007_redemptions",       // rewards redemptions
+	9:  "0009_outbox",            // outbox messages, deliveries, webhooks, producer cursor: copy_outbox.go
+	10: "0010_notifications",     // notifications and members' notification preferences
+	11: "0011_source_deliveries", // CRM and LMS deliveries kept for replay
 }
 
 // checkMigrations refuses a source with a migration copy does not know.
@@ -370,6 +371,12 @@ func checkEmpty(ctx context.Context, st store.Store, dsn string) error {
 		return err
 	}
 	hold(ob.Rows(), "outbox row", "outbox rows")
+	deliveries, records, err := countSourceFacts(ctx, st)
+	if err != nil {
+		return err
+	}
+	hold(deliveries, "source delivery", "source deliveries")
+	hold(records, "source record", "source records")
 	if len(held) == 0 {
 		return nil
 	}
@@ -397,6 +404,9 @@ type chunk struct {
 	tiers     []store.TierRecord
 	redeems   []rung.Redemption
 	outbox    *store.OutboxDump
+
+	deliveries []store.SourceDelivery // copy_sources.go
+	records    []store.SourceRecord   // copy_sources.go
 }
 
 // readFacts reads every fact of st and hands it to fn in chunks of at most
@@ -525,6 +535,9 @@ func readFacts(ctx context.Context, st store.Store, size int, fn func(*chunk) er
 		return err
 	}
 	if err := readOutbox(ctx, st, fn); err != nil {
+		return err
+	}
+	if err := readSourceDeliveries(ctx, st, size, fn); err != nil {
 		return err
 	}
 	meta, err := st.AllMeta(ctx)
@@ -690,6 +703,9 @@ func (c *copyRun) write(ctx context.Context, ch *chunk) error {
 	if err := c.writeOthers(ctx, ch); err != nil {
 		return err
 	}
+	if err := c.writeSourceDeliveries(ctx, ch); err != nil {
+		return err
+	}
 	b := &ch.batch
 	if b.Empty() {
 		c.count(ch)
@@ -792,9 +808,10 @@ func (c *copyRun) count(ch *chunk) {
 		kindConflicts: len(ch.conflicts), kindCRMAccounts: len(ch.crm), kindCredentialKeys: len(ch.credKeys),
 		kindCredentials: len(ch.creds), kindSlots: int(ch.slots),
 		kindNotifications: len(ch.notes), kindNotificationPrefs: len(ch.prefs),
-		kindTiers:       len(ch.tiers),
-		kindRedemptions: len(ch.redeems),
-		kindOutbox:      ch.outbox.Rows(),
+		kindTiers:            len(ch.tiers),
+		kindRedemptions:      len(ch.redeems),
+		kindOutbox:           ch.outbox.Rows(),
+		kindSourceDeliveries: len(ch.deliveries), kindSourceRecords: len(ch.records),
 	} {
 		c.n[k] += n
 	}
@@ -858,17 +875,21 @@ const (
 	kindTiers
 	kindRedemptions
 	kindOutbox
+	kindSourceDeliveries
+	kindSourceRecords
 	numKinds
 )
 
 var kindNames = [numKinds]string{"program versions", "partner versions", "members", "records", "adjustments", "audit entries", "API keys", "meta values", "accounts",
 	"registrations", "conflict pairs", "CRM accounts", "credential keys", "credentials", "status slots used",
-	"notifications", "notification preferences", "tier records", "redemptions", "outbox rows"}
+	"notifications", "notification preferences", "tier records", "redemptions", "outbox rows",
+	"source deliveries", "source records"}
 
 // kindName1 is the name of one fact of each kind.
 var kindName1 = [numKinds]string{"program version", "partner version", "member", "record", "adjustment", "audit entry", "API key", "meta value", "account",
 	"registration", "conflict pair", "CRM account", "credential key", "credential", "status slot used",
-	"notification", "member's notification preferences", "tier record", "redemption", "outbox row"}
+	"notification", "member's notification preferences", "tier record", "redemption", "outbox row",
+	"source delivery", "source record"}
 
 // facts is how many facts of each kind a database holds, and a SHA-256 of
 // their content in order. Seqs and audit ids are left out: a copy may
@@ -1027,7 +1048,13 @@ func (t *tally) add(ch *chunk) error {
 	if err := putAll(t, kindRedemptions, ch.redeems); err != nil {
 		return err
 	}
-	return t.addOutbox(ch.outbox)
+	if err := t.addOutbox(ch.outbox); err != nil {
+		return err
+	}
+	if err := putAll(t, kindSourceDeliveries, ch.deliveries); err != nil {
+		return err
+	}
+	return putAll(t, kindSourceRecords, ch.records)
 }
 
 // putAll adds each of vs, as JSON, to kind's hash and count.

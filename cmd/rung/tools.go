@@ -168,12 +168,17 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	db := fs.String("db", env("RUNG_DB", "rung.db"), "SQLite path or postgres:// URL (RUNG_DB)")
 	batch := fs.Int("batch", 5000, "events per commit")
 	quiet := fs.Bool("quiet", false, "no progress bar")
+	src := fs.String("source", "", "the file is an export of hubspot, salesforce, or a csv mapped by the program's sources section (docs/sources.md)")
+	object := fs.String("object", "", "with --source: the records' object (deal, Opportunity, ...); guessed from the columns when empty")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
 		return rung.Errorf(rung.EINVALID, "give one file to import: rung import FILE")
+	}
+	if *src != "" {
+		return importSource(ctx, *db, *src, *object, pos[0], stdout, stderr) // import_source.go
 	}
 	f, err := os.Open(pos[0])
 	if err != nil {

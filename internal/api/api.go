@@ -86,6 +86,7 @@ func (h *Handler) routes() {
 	h.challengeRoutes()
 	h.rewardRoutes()
 	h.webhookRoutes()
+	h.sourceRoutes() // sources.go
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, rung.Errorf(rung.ENOTFOUND, "no API endpoint %s %s; see README.md for the list", r.Method, r.URL.Path))
 	})

@@ -49,6 +49,9 @@ type Program struct {
 	Rewards      []*Reward
 	Registration *Registration // nil when absent
 
+	// Sources map CRM, LMS and CSV changes to events (sources.go).
+	Sources []*SourceMapping
+
 	// Source is the YAML as given.
 	Source []byte
 	// EventFields are the keys of the `event` variable that some

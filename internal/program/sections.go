@@ -11,7 +11,7 @@ import (
 // The keys each part of the file allows.
 var (
 	topKeys = []string{"name", "description", "timezone", "fiscal_year_start", "currency", "activities", "cohorts",
-		"metrics", "points", "levels", "badges", "tiers", "challenges", "leaderboards", "rewards", "registration", "point_value"}
+		"metrics", "points", "levels", "badges", "tiers", "challenges", "leaderboards", "rewards", "registration", "point_value", "sources"}
 	activityKeys    = []string{"label", "vanity"}
 	metricKindKeys  = []string{"count", "sum", "avg", "distinct", "ratio"}
 	metricKeys      = []string{"count", "sum", "avg", "distinct", "ratio", "where", "value", "min_sample", "label", "unit"}
@@ -105,6 +105,9 @@ func (p *parser) program(root *yaml.Node) {
 	}
 	if n := m.get("registration"); n != nil {
 		p.prog.Registration = p.registration(n)
+	}
+	if n := m.get("sources"); n != nil {
+		p.sourceSection(n) // sources.go
 	}
 }
 

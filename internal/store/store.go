@@ -55,6 +55,9 @@ type Store interface {
 	Redemptions   // rewards redemptions: redemptions.go
 	Outbox        // webhooks and CRM write-back out: outbox.go
 
+	// CRM and LMS deliveries kept for replay: sources.go
+	SourceDeliveries
+
 	// Commit writes b atomically and durably, and assigns Seq to its records.
 	// A program version whose Version is already taken fails with ECONFLICT.
 	Commit(ctx context.Context, b *Batch) error
