@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-func day(d, h int) int64 { return time.Date(2026, 1, d, h, 0, 0, 0, time.UTC).UnixNano() }
+func jan(d, h int) int64 { return time.Date(2026, 1, d, h, 0, 0, 0, time.UTC).UnixNano() }
 
 // fixture is a small program: partners A and B in EMEA, C in NA; two weeks
 // from Monday 5 January 2026. Every expected figure below is worked out by
@@ -21,26 +21,26 @@ func fixture() *Snapshot {
 		Members: []Member{{ID: "a1", Partner: 0}, {ID: "a2", Partner: 0}, {ID: "b1", Partner: 1}, {ID: "c1", Partner: 2}},
 		Types:   []string{"portal.login", "training.completed", "deal.registered", "meeting.first", "deal.won"},
 		Events: []Event{
-			{At: day(4, 10), Type: 0, Partner: 2, Member: 3}, // before the period
-			{At: day(5, 10), Type: 0, Partner: 0, Member: 0},
-			{At: day(6, 10), Type: 1, Partner: 0, Member: 0},
-			{At: day(7, 10), Type: 2, Partner: 0, Member: 1, Qualified: true},
-			{At: day(8, 10), Type: 0, Partner: 1, Member: 2},
-			{At: day(12, 10), Type: 0, Partner: 0, Member: 0}, // week 2
-			{At: day(13, 10), Type: 2, Partner: 1, Member: 2},
-			{At: day(14, 10), Type: 3, Partner: 0, Member: 1},
-			{At: day(15, 10), Type: 4, Partner: 0, Member: 1},
+			{At: jan(4, 10), Type: 0, Partner: 2, Member: 3}, // before the period
+			{At: jan(5, 10), Type: 0, Partner: 0, Member: 0},
+			{At: jan(6, 10), Type: 1, Partner: 0, Member: 0},
+			{At: jan(7, 10), Type: 2, Partner: 0, Member: 1, Qualified: true},
+			{At: jan(8, 10), Type: 0, Partner: 1, Member: 2},
+			{At: jan(12, 10), Type: 0, Partner: 0, Member: 0}, // week 2
+			{At: jan(13, 10), Type: 2, Partner: 1, Member: 2},
+			{At: jan(14, 10), Type: 3, Partner: 0, Member: 1},
+			{At: jan(15, 10), Type: 4, Partner: 0, Member: 1},
 		},
 		Awards: []Award{
-			{At: day(4, 10), Expires: day(10, 0), Partner: 2, Member: 3, Points: 30},
-			{At: day(6, 10), Expires: day(12, 0), Partner: 0, Member: 0, Points: 50},
-			{At: day(7, 10), Expires: day(91, 0), Partner: 0, Member: 1, Points: 100},
-			{At: day(9, 10), Partner: 1, Member: -1, Points: 5},
-			{At: day(14, 10), Expires: day(91, 0), Partner: 0, Member: 1, Points: 150},
-			{At: day(15, 10), Expires: day(91, 0), Partner: 0, Member: 1, Points: 400, Outcome: true},
+			{At: jan(4, 10), Expires: jan(10, 0), Partner: 2, Member: 3, Points: 30},
+			{At: jan(6, 10), Expires: jan(12, 0), Partner: 0, Member: 0, Points: 50},
+			{At: jan(7, 10), Expires: jan(91, 0), Partner: 0, Member: 1, Points: 100},
+			{At: jan(9, 10), Partner: 1, Member: -1, Points: 5},
+			{At: jan(14, 10), Expires: jan(91, 0), Partner: 0, Member: 1, Points: 150},
+			{At: jan(15, 10), Expires: jan(91, 0), Partner: 0, Member: 1, Points: 400, Outcome: true},
 		},
-		Debits:        []Debit{{At: day(10, 0), Partner: 0, Member: 0, Points: 20, Redeemed: true}},
-		Revenue:       []Amount{{At: day(15, 10), Partner: 0, Value: 40000}},
+		Debits:        []Debit{{At: jan(10, 0), Partner: 0, Member: 0, Points: 20, Redeemed: true}},
+		Revenue:       []Amount{{At: jan(15, 10), Partner: 0, Value: 40000}},
 		RevenueMetric: "sourced_revenue",
 	}
 }

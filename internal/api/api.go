@@ -33,6 +33,7 @@ type Handler struct {
 
 	reg    *registration.Desk // registrations.go
 	intake *intake
+	an     analyticsState // analytics.go
 }
 
 // New returns the API handler for a service.
@@ -80,6 +81,7 @@ func (h *Handler) routes() {
 	m.Handle("POST /api/v1/rebuild", h.auth(rung.ScopeAdmin, h.rebuild))
 
 	h.registrationRoutes()
+	h.analyticsRoutes()
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, rung.Errorf(rung.ENOTFOUND, "no API endpoint %s %s; see README.md for the list", r.Method, r.URL.Path))
 	})
