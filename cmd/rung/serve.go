@@ -18,6 +18,7 @@ import (
 	"github.com/rung-dev/rung/internal/credential"
 	"github.com/rung-dev/rung/internal/issuance"
 	"github.com/rung-dev/rung/internal/jobs"
+	"github.com/rung-dev/rung/internal/opsmetrics"
 	"github.com/rung-dev/rung/internal/registration"
 	"github.com/rung-dev/rung/internal/service"
 	"github.com/rung-dev/rung/internal/web"
@@ -133,8 +134,9 @@ func serve(ctx context.Context, ln net.Listener, svc *service.Service, iss *cred
 		return err
 	}
 	defer wh.Close()
+	log = slog.New(opsmetrics.WithRequestID(log.Handler()))
 	srv := &http.Server{
-		Handler:           handler(wh.Mount(api.New(svc, log)), credential.NewHandler(iss, log)),
+		Handler:           opsmetrics.Middleware(handler(wh.Mount(api.New(svc, log)), credential.NewHandler(iss, log)), log),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      2 * time.Minute,
@@ -165,6 +167,7 @@ func handler(app, cred http.Handler) http.Handler {
 	mux.Handle("/credentials/", cred)
 	mux.Handle("/.well-known/did.json", cred)
 	mux.Handle("/.well-known/jwks.json", cred)
+	mux.Handle("GET /metrics", opsmetrics.Handler(opsmetrics.Default))
 	return mux
 }
 
