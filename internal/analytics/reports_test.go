@@ -269,3 +269,13 @@ func TestParseCohort(t *testing.T) {
 		t.Errorf("got %q %q %v", f, v, err)
 	}
 }
+
+func TestQueryPartnersLimitsEveryReport(t *testing.T) {
+	q := twoWeeks
+	q.Partners = map[string]bool{"B": true}
+	// B alone: 1 partner, 1 member, 2 events, 5 points
+	e, p := EngagementOf(fixture(), q), PointsOf(fixture(), q)
+	if e.Partners != 1 || e.Members != 1 || e.Events != 2 || p.Issued != 5 || p.Outstanding != 5 {
+		t.Errorf("engagement %+v points issued %d outstanding %d", e, p.Issued, p.Outstanding)
+	}
+}

@@ -84,6 +84,9 @@ type Query struct {
 	// Cohort selects partners by a field: "region:emea", "size:smb",
 	// "type:isv". Empty: every partner.
 	Cohort string
+	// Partners, when not nil, keeps only these partner ids (a manager's
+	// partners).
+	Partners map[string]bool
 }
 
 // ParseCohort checks a cohort filter and returns its field and value.
@@ -110,6 +113,9 @@ func (s *Snapshot) in(q Query) []bool {
 	field, value, _ := ParseCohort(q.Cohort)
 	out := make([]bool, len(s.Partners))
 	for i, p := range s.Partners {
+		if q.Partners != nil && !q.Partners[p.ID] {
+			continue
+		}
 		var v string
 		switch field {
 		case "":

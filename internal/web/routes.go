@@ -69,6 +69,8 @@ func (h *Handler) routes() {
 	m.Handle("GET /admin/accounts", admin(h.accounts))
 	m.Handle("POST /admin/accounts", admin(h.createAccount))
 	m.Handle("POST /admin/accounts/{id}/disable", admin(h.disableAccount))
+	m.Handle("GET /admin/analytics", staff(h.analyticsPage))
+	m.Handle("GET /admin/analytics/{section}", staff(h.analyticsPage))
 
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { h.fail(w, r, errNotFound) })
 }

@@ -68,6 +68,7 @@ type Handler struct {
 	mux   *http.ServeMux
 	stats *statsCache
 	desk  *registration.Desk // lead and deal registration: registrations.go
+	an    analyticsState     // analytics.go
 
 	failByEmail *limiter // failed password sign-ins per e-mail
 	failByIP    *limiter // failed sign-ins per address
