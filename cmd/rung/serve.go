@@ -135,8 +135,10 @@ func serve(ctx context.Context, ln net.Listener, svc *service.Service, iss *cred
 	}
 	defer wh.Close()
 	log = slog.New(opsmetrics.WithRequestID(log.Handler()))
+	ah := api.New(svc, log)
+	ah.UseAnalytics(wh.Analytics()) // one analytics snapshot for pages and API
 	srv := &http.Server{
-		Handler:           opsmetrics.Middleware(handler(wh.Mount(api.New(svc, log)), credential.NewHandler(iss, log)), log),
+		Handler:           opsmetrics.Middleware(handler(wh.Mount(ah), credential.NewHandler(iss, log)), log),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      2 * time.Minute,
