@@ -129,12 +129,12 @@ func publicURL(ln net.Listener) string { return env("RUNG_URL", "http://"+ln.Add
 
 // serve runs the HTTP server until ctx ends, then shuts down gracefully.
 func serve(ctx context.Context, ln net.Listener, svc *service.Service, iss *credential.Issuer, log *slog.Logger) error {
+	log = slog.New(opsmetrics.WithRequestID(log.Handler())) // records logged with a request's context carry its id
 	wh, err := web.New(svc, web.Options{Logger: log, BaseURL: publicURL(ln), SecureCookies: os.Getenv("RUNG_SECURE_COOKIES") == "1"})
 	if err != nil {
 		return err
 	}
 	defer wh.Close()
-	log = slog.New(opsmetrics.WithRequestID(log.Handler()))
 	ah := api.New(svc, log)
 	ah.UseAnalytics(wh.Analytics()) // one analytics snapshot for pages and API
 	srv := &http.Server{
