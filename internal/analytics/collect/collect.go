@@ -100,7 +100,9 @@ func (c *Collector) Refresh(ctx context.Context) (*analytics.Snapshot, error) {
 	err := c.readLog(ctx)
 	var s *analytics.Snapshot
 	if err == nil {
-		s = c.build()
+		s = build(func(fn func(*engine.Engine)) {
+			c.svc.Read(func(e *engine.Engine) error { fn(e); return nil })
+		}, c.events, c.tnames, c.Sources.Rewards)
 	}
 	c.buildMu.Unlock()
 	c.mu.Lock()
@@ -143,14 +145,36 @@ func (c *Collector) readLog(ctx context.Context) error {
 	})
 }
 
-// build makes a snapshot of the log read so far and the engine's state.
-func (c *Collector) build() *analytics.Snapshot {
-	s := &analytics.Snapshot{Loc: time.UTC, Types: slices.Clone(c.tnames)}
+// FromEngine builds a snapshot from an engine the caller owns (nothing else
+// may write to it meanwhile) and the live events given: for tests, tools
+// and benchmarks that hold the history in memory.
+func FromEngine(e *engine.Engine, events []rung.Event) *analytics.Snapshot {
+	types := map[string]uint16{}
+	var tnames []string
+	les := make([]logEvent, len(events))
+	for i := range events {
+		ev := &events[i]
+		t, ok := types[ev.Type]
+		if !ok {
+			t = uint16(len(tnames))
+			types[ev.Type] = t
+			tnames = append(tnames, ev.Type)
+		}
+		q, _ := ev.Attrs["qualified"].(bool)
+		les[i] = logEvent{at: ev.OccurredAt.UnixNano(), typ: t, partner: ev.Partner, member: ev.Member, qualified: q}
+	}
+	return build(func(fn func(*engine.Engine)) { fn(e) }, les, tnames, nil)
+}
+
+// build makes a snapshot of the events and the engine's state; read runs
+// a function with the engine (under the service's read lock).
+func build(read func(func(*engine.Engine)), events []logEvent, tnames []string, rewards analytics.RewardSource) *analytics.Snapshot {
+	s := &analytics.Snapshot{Loc: time.UTC, Types: slices.Clone(tnames)}
 	pIdx := map[string]int32{}
 	mIdx := map[string]int32{}
 	var outcomeRules map[string]bool
 	var partnerIDs []string
-	c.svc.Read(func(e *engine.Engine) error {
+	read(func(e *engine.Engine) {
 		p := e.Program()
 		if p != nil {
 			if loc, err := time.LoadLocation(p.Timezone); err == nil && p.Timezone != "" {
@@ -164,12 +188,11 @@ func (c *Collector) build() *analytics.Snapshot {
 			pIdx[id] = int32(len(s.Partners))
 			s.Partners = append(s.Partners, analytics.Partner{ID: id, Name: pt.Name, Type: pt.Type, Region: pt.Region, Size: pt.Size})
 		}
-		return nil
 	})
 	// Partner by partner, so that writers wait for one partner at most.
 	for _, id := range partnerIDs {
 		pi := pIdx[id]
-		c.svc.Read(func(e *engine.Engine) error {
+		read(func(e *engine.Engine) {
 			for _, mid := range e.MemberIDs(id) {
 				mIdx[mid] = int32(len(s.Members))
 				s.Members = append(s.Members, analytics.Member{ID: mid, Partner: pi})
@@ -201,10 +224,9 @@ func (c *Collector) build() *analytics.Snapshot {
 					s.Revenue = append(s.Revenue, analytics.Amount{At: at.UnixNano(), Partner: pi, Value: v})
 				})
 			}
-			return nil
 		})
 	}
-	if rs := c.Sources.Rewards; rs != nil {
+	if rs := rewards; rs != nil {
 		for _, d := range rs.Redemptions(time.Time{}, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)) {
 			pi, ok := pIdx[d.Partner]
 			if !ok || d.Status == "rejected" {
@@ -218,8 +240,8 @@ func (c *Collector) build() *analytics.Snapshot {
 		}
 	}
 	// an event of a member no longer listed counts for its partner alone
-	s.Events = make([]analytics.Event, 0, len(c.events))
-	for _, le := range c.events {
+	s.Events = make([]analytics.Event, 0, len(events))
+	for _, le := range events {
 		if le.dead {
 			continue
 		}
