@@ -50,7 +50,7 @@ func OutcomesOf(s *Snapshot, q Query, cs ChallengeSource) Outcomes {
 	r := Outcomes{Head: head(q), RevenueMetric: s.RevenueMetric, Correlations: []OutcomeCorr{},
 		Partners: []PartnerOutcome{}, Challenges: []ChallengeEffect{}}
 	in := s.in(q)
-	from, to := q.span()
+	from, to := q.bounds()
 	rows := s.partnerRows(in, from, to)
 	var pts, rev, regs, wrPts, wr []float64
 	for _, row := range rows {
@@ -99,16 +99,22 @@ func OutcomesOf(s *Snapshot, q Query, cs ChallengeSource) Outcomes {
 // [from, to); nil for partners outside the cohort or without events.
 func (s *Snapshot) partnerRows(in []bool, from, to int64) []*PartnerOutcome {
 	rows := make([]*PartnerOutcome, len(s.Partners))
+	store := make([]PartnerOutcome, 0, 64)
 	reg, won := s.typeSet(RegistrationTypes), s.typeSet(WonTypes)
-	for i := range s.Events {
-		ev := &s.Events[i]
-		if ev.At < from || ev.At >= to || !in[ev.Partner] {
+	evs := s.eventsIn(from, to)
+	for i := range evs {
+		ev := &evs[i]
+		if !in[ev.Partner] {
 			continue
 		}
 		row := rows[ev.Partner]
 		if row == nil {
+			if len(store) == cap(store) {
+				store = make([]PartnerOutcome, 0, 2*cap(store))
+			}
 			p := s.Partners[ev.Partner]
-			row = &PartnerOutcome{Partner: p.ID, Name: p.Name}
+			store = append(store, PartnerOutcome{Partner: p.ID, Name: p.Name})
+			row = &store[len(store)-1]
 			rows[ev.Partner] = row
 		}
 		switch {
@@ -118,17 +124,18 @@ func (s *Snapshot) partnerRows(in []bool, from, to int64) []*PartnerOutcome {
 			row.Won++
 		}
 	}
-	for i := range s.Awards {
-		a := &s.Awards[i]
-		if row := rows[a.Partner]; row != nil && a.At >= from && a.At < to {
+	aw := s.awardsIn(from, to)
+	for i := range aw {
+		a := &aw[i]
+		if row := rows[a.Partner]; row != nil {
 			row.Points += a.Points
 			if !a.Outcome {
 				row.EngagementPoints += a.Points
 			}
 		}
 	}
-	for _, a := range s.Revenue {
-		if row := rows[a.Partner]; row != nil && a.At >= from && a.At < to {
+	for _, a := range s.revenueIn(from, to) {
+		if row := rows[a.Partner]; row != nil {
 			row.Revenue += a.Value
 		}
 	}
@@ -202,16 +209,18 @@ func IndicatorsOf(s *Snapshot, q Query) Indicators {
 	for _, w := range weeks {
 		r.Weeks = append(r.Weeks, IndicatorWeek{Start: w})
 	}
-	from, to := q.span()
+	from, to := q.bounds()
 	reg, meet, won, train := s.typeSet(RegistrationTypes), s.typeSet(MeetingTypes), s.typeSet(WonTypes), s.typeSet(TrainingTypes)
 	trained := make([]bool, len(s.Members))
 	any := false
-	for i := range s.Events {
-		ev := &s.Events[i]
-		if ev.At < from || ev.At >= to || !in[ev.Partner] {
+	cur := weekCursor{weeks: wn}
+	evs := s.eventsIn(from, to)
+	for i := range evs {
+		ev := &evs[i]
+		if !in[ev.Partner] {
 			continue
 		}
-		w := weekIndex(wn, ev.At)
+		w := cur.at(ev.At)
 		if w < 0 {
 			continue
 		}

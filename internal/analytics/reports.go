@@ -1,6 +1,7 @@
 package analytics
 
 import (
+	"math"
 	"sort"
 	"time"
 )
@@ -76,7 +77,7 @@ func EngagementOf(s *Snapshot, q Query) Engagement {
 	}
 	weeks := Weeks(s.Loc, q.From, q.To)
 	wn := nanosOf(weeks)
-	from, to := q.span()
+	from, to := q.bounds()
 	byType := make([]int, len(s.Types))
 	perWeek := make([][]int, len(weeks))
 	for i := range perWeek {
@@ -95,12 +96,14 @@ func EngagementOf(s *Snapshot, q Query) Engagement {
 	mAny := make([]bool, len(s.Members))
 	wp := make([]int, len(weeks))
 	wm := make([]int, len(weeks))
-	for i := range s.Events {
-		ev := &s.Events[i]
-		if ev.At < from || ev.At >= to || !in[ev.Partner] {
+	cur := weekCursor{weeks: wn}
+	evs := s.eventsIn(from, to)
+	for i := range evs {
+		ev := &evs[i]
+		if !in[ev.Partner] {
 			continue
 		}
-		w := weekIndex(wn, ev.At)
+		w := cur.at(ev.At)
 		if w < 0 {
 			continue
 		}
@@ -191,7 +194,12 @@ type Distribution struct {
 
 // DistributionOf describes values.
 func DistributionOf(values []float64) Distribution {
-	d := Distribution{N: len(values), Gini: Gini(values), Top10Share: TopShare(values, 0.1), Histogram: Histogram(values, 12)}
+	xs := make([]float64, len(values))
+	for i, v := range values {
+		xs[i] = max(v, 0)
+	}
+	sort.Float64s(xs)
+	d := Distribution{N: len(values), Gini: giniSorted(xs), Top10Share: topShareSorted(xs, 0.1), Histogram: Histogram(values, 12)}
 	for _, v := range values {
 		d.Total += v
 	}
@@ -210,12 +218,14 @@ func PointsOf(s *Snapshot, q Query) Points {
 	for _, w := range weeks {
 		r.Weeks = append(r.Weeks, PointsWeek{Start: w})
 	}
-	from, to := q.span()
+	from, to := q.bounds()
 	byPartner := make([]float64, len(s.Partners))
 	byMember := make([]float64, len(s.Members))
-	for i := range s.Awards {
-		a := &s.Awards[i]
-		if a.At < from || a.At >= to || !in[a.Partner] {
+	cur := weekCursor{weeks: wn}
+	aw := s.awardsIn(from, to)
+	for i := range aw {
+		a := &aw[i]
+		if !in[a.Partner] {
 			continue
 		}
 		r.Issued += a.Points
@@ -223,7 +233,7 @@ func PointsOf(s *Snapshot, q Query) Points {
 		if a.Member >= 0 {
 			byMember[a.Member] += float64(a.Points)
 		}
-		if w := weekIndex(wn, a.At); w >= 0 {
+		if w := cur.at(a.At); w >= 0 {
 			r.Weeks[w].Issued += a.Points
 		}
 	}
@@ -243,7 +253,7 @@ func PointsOf(s *Snapshot, q Query) Points {
 	}
 	// An award expiring at the period's end expired in it: at `to` it is
 	// gone (SPEC §4: expired when expires_at <= t).
-	for _, lt := range s.lots(in, to) {
+	s.lots(in, to, func(lt lot) {
 		switch {
 		case lt.expires == 0 || lt.expires > to:
 			r.Outstanding += lt.left
@@ -253,7 +263,7 @@ func PointsOf(s *Snapshot, q Query) Points {
 				r.Weeks[w].Expired += lt.left
 			}
 		}
-	}
+	})
 	var pv, mv []float64
 	for i, ok := range in {
 		if ok {
@@ -280,57 +290,60 @@ type lot struct {
 
 // lots replays every selected partner's awards and debits up to end the
 // way balances are kept (SPEC §4): a debit spends the oldest-expiring
-// unexpired points first, points that never expire last. The lots it
-// returns hold what was left of each award: at its expiry, for an expired
-// one.
-func (s *Snapshot) lots(in []bool, end int64) []lot {
-	byP := make([][]lot, len(s.Partners))
-	for i := range s.Awards {
-		a := &s.Awards[i]
-		if in[a.Partner] && a.At < end {
-			byP[a.Partner] = append(byP[a.Partner], lot{at: a.At, expires: a.Expires, left: a.Points})
-		}
-	}
-	debits := make([][]Debit, len(s.Partners))
+// unexpired points first, points that never expire last. It calls fn with
+// what was left of each award (at its expiry, for an expired one). Awards
+// of partners without debits are left whole and need no replay.
+func (s *Snapshot) lots(in []bool, end int64, fn func(l lot)) {
+	debits := map[int32][]Debit{}
 	for _, d := range s.Debits {
 		if in[d.Partner] && d.At < end {
 			debits[d.Partner] = append(debits[d.Partner], d)
 		}
 	}
-	var out []lot
-	for p, ls := range byP {
-		if ds := debits[p]; len(ds) > 0 {
-			sort.SliceStable(ls, func(i, j int) bool {
-				ei, ej := ls[i].expires, ls[j].expires
-				if ei == 0 {
-					ei = 1<<63 - 1
+	byP := make(map[int32][]lot, len(debits))
+	for _, a := range s.awardsIn(math.MinInt64, end) {
+		if !in[a.Partner] {
+			continue
+		}
+		l := lot{at: a.At, expires: a.Expires, left: a.Points}
+		if _, ok := debits[a.Partner]; ok {
+			byP[a.Partner] = append(byP[a.Partner], l)
+		} else {
+			fn(l)
+		}
+	}
+	for p, ds := range debits {
+		ls := byP[p]
+		sort.SliceStable(ls, func(i, j int) bool {
+			ei, ej := ls[i].expires, ls[j].expires
+			if ei == 0 {
+				ei = math.MaxInt64
+			}
+			if ej == 0 {
+				ej = math.MaxInt64
+			}
+			if ei != ej {
+				return ei < ej
+			}
+			return ls[i].at < ls[j].at
+		})
+		for _, d := range ds {
+			need := d.Points
+			for k := range ls {
+				l := &ls[k]
+				if need == 0 {
+					break
 				}
-				if ej == 0 {
-					ej = 1<<63 - 1
+				if l.at > d.At || (l.expires != 0 && l.expires <= d.At) || l.left == 0 {
+					continue
 				}
-				if ei != ej {
-					return ei < ej
-				}
-				return ls[i].at < ls[j].at
-			})
-			sort.SliceStable(ds, func(i, j int) bool { return ds[i].At < ds[j].At })
-			for _, d := range ds {
-				need := d.Points
-				for k := range ls {
-					l := &ls[k]
-					if need == 0 {
-						break
-					}
-					if l.at > d.At || (l.expires != 0 && l.expires <= d.At) || l.left == 0 {
-						continue
-					}
-					take := min(need, l.left)
-					l.left -= take
-					need -= take
-				}
+				take := min(need, l.left)
+				l.left -= take
+				need -= take
 			}
 		}
-		out = append(out, ls...)
+		for _, l := range ls {
+			fn(l)
+		}
 	}
-	return out
 }

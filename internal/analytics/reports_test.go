@@ -11,7 +11,7 @@ func jan(d, h int) int64 { return time.Date(2026, 1, d, h, 0, 0, 0, time.UTC).Un
 // from Monday 5 January 2026. Every expected figure below is worked out by
 // hand in the tests' comments.
 func fixture() *Snapshot {
-	return &Snapshot{
+	s := &Snapshot{
 		Loc: time.UTC,
 		Partners: []Partner{
 			{ID: "A", Name: "Alpha", Region: "emea", Size: "smb", Type: "reseller"},
@@ -43,6 +43,8 @@ func fixture() *Snapshot {
 		Revenue:       []Amount{{At: jan(15, 10), Partner: 0, Value: 40000}},
 		RevenueMetric: "sourced_revenue",
 	}
+	s.Sort()
+	return s
 }
 
 var twoWeeks = Query{From: time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 1, 19, 0, 0, 0, 0, time.UTC)}

@@ -2,6 +2,7 @@ package analytics
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 )
@@ -133,8 +134,8 @@ func (s *Snapshot) in(q Query) []bool {
 	return out
 }
 
-// span returns the query's bounds in Unix nanoseconds.
-func (q Query) span() (int64, int64) {
+// bounds returns the query's bounds in Unix nanoseconds.
+func (q Query) bounds() (int64, int64) {
 	return q.From.UnixNano(), q.To.UnixNano()
 }
 
@@ -178,4 +179,53 @@ func nanosOf(ts []time.Time) []int64 {
 		out[i] = t.UnixNano()
 	}
 	return out
+}
+
+// Sort orders the events, awards, debits and revenue by time, which the
+// reports rely on to read a period as one slice; whoever builds a
+// Snapshot calls it once.
+func (s *Snapshot) Sort() {
+	sort.SliceStable(s.Events, func(i, j int) bool { return s.Events[i].At < s.Events[j].At })
+	sort.SliceStable(s.Awards, func(i, j int) bool { return s.Awards[i].At < s.Awards[j].At })
+	sort.SliceStable(s.Debits, func(i, j int) bool { return s.Debits[i].At < s.Debits[j].At })
+	sort.SliceStable(s.Revenue, func(i, j int) bool { return s.Revenue[i].At < s.Revenue[j].At })
+}
+
+// span returns the index range of the times in [from, to) of a slice
+// sorted by time.
+func span(n int, at func(int) int64, from, to int64) (int, int) {
+	lo := sort.Search(n, func(i int) bool { return at(i) >= from })
+	hi := sort.Search(n, func(i int) bool { return at(i) >= to })
+	return lo, max(lo, hi)
+}
+
+func (s *Snapshot) eventsIn(from, to int64) []Event {
+	lo, hi := span(len(s.Events), func(i int) int64 { return s.Events[i].At }, from, to)
+	return s.Events[lo:hi]
+}
+
+func (s *Snapshot) awardsIn(from, to int64) []Award {
+	lo, hi := span(len(s.Awards), func(i int) int64 { return s.Awards[i].At }, from, to)
+	return s.Awards[lo:hi]
+}
+
+func (s *Snapshot) revenueIn(from, to int64) []Amount {
+	lo, hi := span(len(s.Revenue), func(i int) int64 { return s.Revenue[i].At }, from, to)
+	return s.Revenue[lo:hi]
+}
+
+// weekCursor finds the week of times given in increasing order.
+type weekCursor struct {
+	weeks []int64
+	i     int
+}
+
+func (c *weekCursor) at(t int64) int {
+	for c.i+1 < len(c.weeks) && c.weeks[c.i+1] <= t {
+		c.i++
+	}
+	if len(c.weeks) == 0 || t < c.weeks[0] {
+		return -1
+	}
+	return c.i
 }

@@ -53,9 +53,8 @@ func (s *Snapshot) challengeEffect(in []bool, c ChallengeRun) ChallengeEffect {
 	before := start - (end - start)
 	pts := func(from, to int64) []float64 {
 		v := make([]float64, len(s.Partners))
-		for i := range s.Awards {
-			a := &s.Awards[i]
-			if a.At >= from && a.At < to && !a.Outcome {
+		for _, a := range s.awardsIn(from, to) {
+			if !a.Outcome {
 				v[a.Partner] += float64(a.Points)
 			}
 		}
@@ -63,10 +62,8 @@ func (s *Snapshot) challengeEffect(in []bool, c ChallengeRun) ChallengeEffect {
 	}
 	rev := func(from, to int64) []float64 {
 		v := make([]float64, len(s.Partners))
-		for _, a := range s.Revenue {
-			if a.At >= from && a.At < to {
-				v[a.Partner] += a.Value
-			}
+		for _, a := range s.revenueIn(from, to) {
+			v[a.Partner] += a.Value
 		}
 		return v
 	}
@@ -248,12 +245,12 @@ type GroupRevenue struct {
 func RewardsOf(s *Snapshot, q Query, rs RewardSource) Rewards {
 	r := Rewards{Head: head(q), ByReward: map[string]int{}}
 	in := s.in(q)
-	from, to := q.span()
-	for _, lt := range s.lots(in, to) {
+	from, to := q.bounds()
+	s.lots(in, to, func(lt lot) {
 		if lt.expires == 0 || lt.expires > to {
 			r.Outstanding += lt.left
 		}
-	}
+	})
 	if rs == nil {
 		r.Empty, r.Message = true, "No rewards data yet"
 		return r

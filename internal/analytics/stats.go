@@ -21,15 +21,20 @@ import (
 // It is 0 for fewer than two values or a zero sum (nothing to be unequal
 // about). Negative values are taken as 0.
 func Gini(values []float64) float64 {
-	n := len(values)
-	if n < 2 {
-		return 0
-	}
-	xs := make([]float64, n)
+	xs := make([]float64, len(values))
 	for i, v := range values {
 		xs[i] = max(v, 0)
 	}
 	sort.Float64s(xs)
+	return giniSorted(xs)
+}
+
+// giniSorted is Gini of non-negative values sorted ascending.
+func giniSorted(xs []float64) float64 {
+	n := len(xs)
+	if n < 2 {
+		return 0
+	}
 	var sum, weighted float64
 	for i, x := range xs {
 		sum += x
@@ -44,20 +49,27 @@ func Gini(values []float64) float64 {
 
 // TopShare returns the share of the total held by the top fraction of
 // values (0.1 for the top 10%), counting ceil(fraction·n) values, at least
-// one. It is 0 for no values or a zero sum.
+// one. It is 0 for no values or a zero sum. Negative values are taken as 0.
 func TopShare(values []float64, fraction float64) float64 {
-	n := len(values)
+	xs := make([]float64, len(values))
+	for i, v := range values {
+		xs[i] = max(v, 0)
+	}
+	sort.Float64s(xs)
+	return topShareSorted(xs, fraction)
+}
+
+// topShareSorted is TopShare of non-negative values sorted ascending.
+func topShareSorted(xs []float64, fraction float64) float64 {
+	n := len(xs)
 	if n == 0 {
 		return 0
 	}
-	xs := append([]float64(nil), values...)
-	sort.Sort(sort.Reverse(sort.Float64Slice(xs)))
 	k := max(1, int(math.Ceil(fraction*float64(n)-1e-9)))
 	var top, sum float64
 	for i, x := range xs {
-		x = max(x, 0)
 		sum += x
-		if i < k {
+		if i >= n-k {
 			top += x
 		}
 	}

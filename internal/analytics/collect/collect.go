@@ -11,7 +11,6 @@ import (
 	"context"
 	"log/slog"
 	"slices"
-	"sort"
 	"sync"
 	"time"
 
@@ -45,6 +44,7 @@ type Collector struct {
 	cur        *analytics.Snapshot
 	built      time.Time
 	refreshing bool
+	static     bool // Static: never refreshed
 
 	// the log as read so far, guarded by buildMu
 	buildMu sync.Mutex
@@ -71,12 +71,18 @@ func New(svc *service.Service, log *slog.Logger) *Collector {
 	return &Collector{svc: svc, log: log, slot: map[string]int32{}, types: map[string]uint16{}}
 }
 
+// Static returns a collector that always hands out s, for benchmarks and
+// tools that built their snapshot themselves (FromEngine).
+func Static(s *analytics.Snapshot) *Collector {
+	return &Collector{cur: s, built: time.Now(), static: true, log: slog.Default()}
+}
+
 // Snapshot returns the last snapshot, building the first one now and
 // starting a background refresh when the last is older than MaxAge.
 func (c *Collector) Snapshot(ctx context.Context) (*analytics.Snapshot, error) {
 	c.mu.Lock()
 	cur, built := c.cur, c.built
-	stale := cur != nil && time.Since(built) > MaxAge && !c.refreshing
+	stale := cur != nil && time.Since(built) > MaxAge && !c.refreshing && !c.static
 	if stale {
 		c.refreshing = true
 	}
@@ -257,7 +263,7 @@ func build(read func(func(*engine.Engine)), events []logEvent, tnames []string, 
 		}
 		s.Events = append(s.Events, analytics.Event{At: le.at, Type: le.typ, Partner: pi, Member: mi, Qualified: le.qualified})
 	}
-	sort.Slice(s.Events, func(i, j int) bool { return s.Events[i].At < s.Events[j].At })
+	s.Sort()
 	return s
 }
 
