@@ -88,6 +88,15 @@ func (c *Collector) Snapshot(ctx context.Context) (*analytics.Snapshot, error) {
 	}
 	c.mu.Unlock()
 	if cur == nil {
+		// the first requests wait for one build, not one each
+		c.buildMu.Lock()
+		c.mu.Lock()
+		cur = c.cur
+		c.mu.Unlock()
+		c.buildMu.Unlock()
+		if cur != nil {
+			return cur, nil
+		}
 		return c.Refresh(ctx)
 	}
 	if stale {
