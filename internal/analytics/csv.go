@@ -5,6 +5,7 @@ import (
 	"io"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -25,6 +26,15 @@ func optf(f *float64) string {
 	return ftoa(*f)
 }
 
+// cell keeps a spreadsheet from reading a text taken from the data (a
+// partner's name, an event type) as a formula.
+func cell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
 func writeAll(w io.Writer, rows [][]string) error {
 	cw := csv.NewWriter(w)
 	if err := cw.WriteAll(rows); err != nil {
@@ -42,7 +52,11 @@ func (r Engagement) WriteCSV(w io.Writer) error {
 		types = append(types, t.Type)
 	}
 	sort.Strings(types)
-	rows := [][]string{append([]string{"week", "active_partners", "active_members", "share_partners_active"}, types...)}
+	header := []string{"week", "active_partners", "active_members", "share_partners_active"}
+	for _, t := range types {
+		header = append(header, cell(t))
+	}
+	rows := [][]string{header}
 	for _, wk := range r.Weeks {
 		row := []string{day(wk.Start), itoa(int64(wk.ActivePartners)), itoa(int64(wk.ActiveMembers)), ftoa(wk.ShareActive)}
 		for _, t := range types {
@@ -66,7 +80,7 @@ func (r Points) WriteCSV(w io.Writer) error {
 func (r Outcomes) WriteCSV(w io.Writer) error {
 	rows := [][]string{{"partner", "name", "points", "engagement_points", "revenue", "registrations", "won", "win_rate"}}
 	for _, p := range r.Partners {
-		rows = append(rows, []string{p.Partner, p.Name, itoa(p.Points), itoa(p.EngagementPoints), ftoa(p.Revenue),
+		rows = append(rows, []string{cell(p.Partner), cell(p.Name), itoa(p.Points), itoa(p.EngagementPoints), ftoa(p.Revenue),
 			itoa(int64(p.Registrations)), itoa(int64(p.Won)), optf(p.WinRate)})
 	}
 	return writeAll(w, rows)
@@ -85,7 +99,7 @@ func (r Indicators) WriteCSV(w io.Writer) error {
 func (r Tiers) WriteCSV(w io.Writer) error {
 	rows := [][]string{{"quarter", "from", "to", "partners"}}
 	for _, m := range r.Mobility {
-		rows = append(rows, []string{m.Quarter, m.From, m.To, itoa(int64(m.Count))})
+		rows = append(rows, []string{cell(m.Quarter), cell(m.From), cell(m.To), itoa(int64(m.Count))})
 	}
 	return writeAll(w, rows)
 }

@@ -1,6 +1,7 @@
 package analytics
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -279,5 +280,21 @@ func TestQueryPartnersLimitsEveryReport(t *testing.T) {
 	e, p := EngagementOf(fixture(), q), PointsOf(fixture(), q)
 	if e.Partners != 1 || e.Members != 1 || e.Events != 2 || p.Issued != 5 || p.Outstanding != 5 {
 		t.Errorf("engagement %+v points issued %d outstanding %d", e, p.Issued, p.Outstanding)
+	}
+}
+
+func TestCSVKeepsFormulasOut(t *testing.T) {
+	s := fixture()
+	s.Partners[0].Name = "=HYPERLINK(\"http://evil\")"
+	var b strings.Builder
+	if err := OutcomesOf(s, twoWeeks, nil).WriteCSV(&b); err != nil {
+		t.Fatal(err)
+	}
+	// A: 700 points, 300 engagement, 40,000 revenue, 1 registration, 1 win
+	want := "partner,name,points,engagement_points,revenue,registrations,won,win_rate\n" +
+		"A,\"'=HYPERLINK(\"\"http://evil\"\")\",700,300,40000,1,1,\n" +
+		"B,Beta,5,5,0,1,0,\n"
+	if b.String() != want {
+		t.Errorf("CSV:\n%s\nwant:\n%s", b.String(), want)
 	}
 }
