@@ -52,12 +52,15 @@ func parseTime(name, s string, loc *time.Location) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	if t, err := time.ParseInLocation("2006-01-02", s, loc); err == nil {
-		return t, nil
+	t, err := time.ParseInLocation("2006-01-02", s, loc)
+	if err != nil {
+		t, err = time.Parse(time.RFC3339, s)
 	}
-	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
 		return time.Time{}, rung.Errorf(rung.EINVALID, "%s=%q is not a date: use 2026-01-31 or an RFC 3339 time such as 2026-01-31T00:00:00Z", name, s)
+	}
+	if t.Year() < 1970 || t.Year() > 2200 {
+		return time.Time{}, rung.Errorf(rung.EINVALID, "%s=%q is out of range: use a date between 1970 and 2200", name, s)
 	}
 	return t, nil
 }
