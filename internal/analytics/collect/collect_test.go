@@ -2,14 +2,21 @@ package collect
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/rung-dev/rung"
 	"github.com/rung-dev/rung/internal/analytics"
 	"github.com/rung-dev/rung/internal/service"
+	"github.com/rung-dev/rung/internal/store"
+	"github.com/rung-dev/rung/internal/store/postgres"
 	"github.com/rung-dev/rung/internal/store/sqlite"
 )
 
@@ -28,11 +35,38 @@ points:
 // partners, events, awards (the win's marked as an outcome) and revenue;
 // after a correction and a retraction, a refresh shows the new facts.
 func TestCollectorFollowsTheLog(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "rung.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		collectorFollowsTheLog(t, st)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		url := os.Getenv("RUNG_TEST_POSTGRES")
+		if url == "" {
+			t.Skip("RUNG_TEST_POSTGRES is not set")
+		}
+		ctx := context.Background()
+		b := make([]byte, 6)
+		rand.Read(b)
+		schema := "rung_test_analytics_" + hex.EncodeToString(b)
+		t.Cleanup(func() {
+			if conn, err := pgx.Connect(ctx, url); err == nil {
+				conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE")
+				conn.Close(ctx)
+			}
+		})
+		st, err := postgres.OpenSchema(ctx, url, schema)
+		if err != nil {
+			t.Fatal(err)
+		}
+		collectorFollowsTheLog(t, st)
+	})
+}
+
+func collectorFollowsTheLog(t *testing.T, st store.Store) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "rung.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 	svc, err := service.Open(ctx, st, service.Options{Clock: func() time.Time { return now }, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
