@@ -19,6 +19,7 @@ import (
 	"github.com/rung-dev/rung/internal/issuance"
 	"github.com/rung-dev/rung/internal/jobs"
 	"github.com/rung-dev/rung/internal/notify"
+	"github.com/rung-dev/rung/internal/opsmetrics"
 	"github.com/rung-dev/rung/internal/registration"
 	"github.com/rung-dev/rung/internal/service"
 	"github.com/rung-dev/rung/internal/web"
@@ -157,13 +158,16 @@ func publicURL(ln net.Listener) string { return env("RUNG_URL", "http://"+ln.Add
 
 // serve runs the HTTP server until ctx ends, then shuts down gracefully.
 func serve(ctx context.Context, ln net.Listener, svc *service.Service, iss *credential.Issuer, notes *notify.Service, log *slog.Logger) error {
+	log = slog.New(opsmetrics.WithRequestID(log.Handler())) // records logged with a request's context carry its id
 	wh, err := web.New(svc, web.Options{Logger: log, BaseURL: publicURL(ln), SecureCookies: os.Getenv("RUNG_SECURE_COOKIES") == "1", Notify: notes})
 	if err != nil {
 		return err
 	}
 	defer wh.Close()
+	ah := api.New(svc, log)
+	ah.UseAnalytics(wh.Analytics()) // one analytics snapshot for pages and API
 	srv := &http.Server{
-		Handler:           handler(wh.Mount(api.New(svc, log).WithReplies(notes)), credential.NewHandler(iss, log), notes.Handler()),
+		Handler:           opsmetrics.Middleware(handler(wh.Mount(ah.WithReplies(notes)), credential.NewHandler(iss, log), notes.Handler()), log),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      2 * time.Minute,
@@ -195,6 +199,7 @@ func handler(app, cred, notes http.Handler) http.Handler {
 	mux.Handle("/credentials/", cred)
 	mux.Handle("/.well-known/did.json", cred)
 	mux.Handle("/.well-known/jwks.json", cred)
+	mux.Handle("GET /metrics", opsmetrics.Handler(opsmetrics.Default))
 	return mux
 }
 

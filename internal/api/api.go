@@ -33,7 +33,8 @@ type Handler struct {
 
 	reg     *registration.Desk // registrations.go
 	intake  *intake
-	replier Replier // replies.go
+	replier Replier        // replies.go
+	an      analyticsState // analytics.go
 }
 
 // New returns the API handler for a service.
@@ -87,6 +88,7 @@ func (h *Handler) routes() {
 	h.rewardRoutes()
 	h.webhookRoutes()
 	h.sourceRoutes() // sources.go
+	h.analyticsRoutes()
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, rung.Errorf(rung.ENOTFOUND, "no API endpoint %s %s; see README.md for the list", r.Method, r.URL.Path))
 	})

@@ -59,6 +59,7 @@ func Generate(o Options) *Data {
 	g := &gen{
 		r:     rand.New(rand.NewPCG(uint64(o.Seed), 0x52554e47)),
 		onb:   rand.New(rand.NewPCG(uint64(o.Seed), 0x4f4e42)),
+		ref:   rand.New(rand.NewPCG(uint64(o.Seed), 0x524546)),
 		now:   now,
 		start: now.AddDate(0, -o.Months, 0),
 		d:     &Data{},
@@ -73,6 +74,7 @@ func Generate(o Options) *Data {
 type gen struct {
 	r          *rand.Rand
 	onb        *rand.Rand // onboarding's own draws: the rest is the same without it
+	ref        *rand.Rand // vendor referrals' own draws (referrals.go)
 	now, start time.Time
 	d          *Data
 	profiles   []*profile
@@ -128,6 +130,7 @@ const (
 	kindICP
 	kindDemo
 	kindPitch
+	kindReferred // a win the vendor referred (referrals.go)
 )
 
 // kinds gives each kind its type, source system and record id format.
@@ -143,6 +146,7 @@ var kinds = [...]struct{ typ, source, record string }{
 	kindICP:        {"training.icp", "lms", "icp-%06d"},
 	kindDemo:       {"demo.passed", "lms", "demo-%06d"},
 	kindPitch:      {"pitch.validated", "lms", "pitch-%06d"},
+	kindReferred:   {"deal.won", "field", "ref-%06d"},
 }
 
 func (g *gen) partners(n int) {
@@ -324,6 +328,9 @@ func (g *gen) events() {
 	}
 	for _, pr := range g.profiles {
 		g.onboarding(pr)
+	}
+	for _, pr := range g.profiles {
+		g.referrals(pr)
 	}
 	// Creation order breaks ties in time, so the order is the same on
 	// every run.
@@ -533,7 +540,7 @@ func (g *gen) deals(pr *profile, mm *member, lo time.Time, months float64, passe
 			continue // still open
 		}
 		amount := max(5000, min(400000, math.Round(estimate*lift*g.logNormal(0, 0.25)/100)*100))
-		g.add(kindWon, pr, mm, won, deal, map[string]any{"amount": amount, "sourced": g.r.Float64() < 0.6, "company": company})
+		g.add(kindWon, pr, mm, won, deal, map[string]any{"amount": amount, "sourced": g.r.Float64() < sourcedShare(pr.p.Region), "company": company})
 		wins = append(wins, won)
 	}
 	return wins

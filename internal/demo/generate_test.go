@@ -173,7 +173,7 @@ func TestEventsAreValid(t *testing.T) {
 		joinedAt[p.ID] = p.JoinedAt
 	}
 	typeRe := regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]*$`)
-	idRe := regexp.MustCompile(`^(crm|lms|portal|survey):[a-z]+-\d{6,7}:([a-z0-9_.-]+)$`)
+	idRe := regexp.MustCompile(`^(crm|field|lms|portal|survey):[a-z]+-\d{6,7}:([a-z0-9_.-]+)$`)
 	from := testNow.AddDate(0, -12, 0)
 	ids := map[string]bool{}
 	certs := map[string]bool{}
@@ -333,7 +333,7 @@ func TestFunnelRunsRegistrationMeetingWin(t *testing.T) {
 		{"qualified registrations", qualified, regs, 0.62, 0.78},
 		{"meetings per qualified registration", meetings, qualified, 0.35, 0.55},
 		{"wins per meeting", wins, meetings, 0.2, 0.4},
-		{"sourced wins", sourced, wins, 0.5, 0.7},
+		{"sourced wins", sourced, wins, 0.2, 0.4}, // 60% in EMEA, 5% elsewhere (referrals.go)
 	} {
 		if r := float64(c.num) / float64(c.den); r < c.lo || r > c.hi {
 			t.Errorf("%s: %.3f, want %.2f..%.2f", c.what, r, c.lo, c.hi)
@@ -346,7 +346,7 @@ func TestActivityIsSkewed(t *testing.T) {
 	all, scored := map[string]int{}, map[string]int{}
 	for _, e := range d.Events {
 		all[e.Partner]++
-		if e.Type != "portal.login" {
+		if e.Type != "portal.login" && e.Attrs["referred"] != true { // a vendor referral is not the partner's doing
 			scored[e.Partner]++
 		}
 	}

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/opsmetrics"
 	"github.com/rung-dev/rung/internal/store"
 )
 
@@ -212,6 +213,7 @@ func (r *Runner) runDue(ctx context.Context) {
 		}
 		r.log.Info("scheduler: job starts", "job", j.Name, "period", period)
 		err = r.runOne(ctx, j, period)
+		opsmetrics.JobRun(j.Name, err)
 		msg := ""
 		if err != nil {
 			msg = err.Error()

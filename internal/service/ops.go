@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/opsmetrics"
 	"github.com/rung-dev/rung/internal/program"
 )
 
@@ -28,6 +29,7 @@ func (s *Service) Ingest(ctx context.Context, events []*Incoming) ([]Result, err
 	out := make([]Result, len(events))
 	for i, in := range events {
 		out[i] = in.Result
+		opsmetrics.Ingested(in.Result.Status, in.Result.Error)
 	}
 	return out, nil
 }

@@ -78,8 +78,10 @@ func (h *Handler) routes() {
 	m.Handle("POST /admin/webhooks", admin(h.addWebhook))
 	m.Handle("POST /admin/webhooks/replay", admin(h.replayDelivery))
 	m.Handle("POST /admin/webhooks/{id}/delete", admin(h.deleteWebhook))
-	m.Handle("GET /admin/sources", admin(h.sourceDeliveries))            // sources.go
+	m.Handle("GET /admin/sources", admin(h.sourceDeliveries))                  // sources.go
 	m.Handle("POST /admin/sources/{id}/replay", admin(h.replaySourceDelivery)) // sources.go
+	m.Handle("GET /admin/analytics", staff(h.analyticsPage))
+	m.Handle("GET /admin/analytics/{section}", staff(h.analyticsPage))
 
 	h.tierRoutes(m)
 	h.challengeRoutes(m)

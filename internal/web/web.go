@@ -73,6 +73,7 @@ type Handler struct {
 	stats *statsCache
 	desk  *registration.Desk // lead and deal registration: registrations.go
 	notes *notify.Service    // notifications: notifications.go
+	an    analyticsState     // analytics.go
 
 	failByEmail *limiter // failed password sign-ins per e-mail
 	failByIP    *limiter // failed sign-ins per address

@@ -1,0 +1,133 @@
+package opsmetrics
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func TestExpositionFormat(t *testing.T) {
+	r := &Registry{}
+	c := r.NewCounterVec("t_total", "A counter.\nSecond line.", "reason")
+	c.Inc(`say "hi"\now`)
+	c.Add(2, "b")
+	h := r.NewHistogramVec("t_seconds", "A histogram.", []float64{0.1, 1}, "route")
+	h.Observe(0.1, "/x") // le is inclusive: in the 0.1 bucket
+	h.Observe(0.5, "/x")
+	h.Observe(7, "/x")
+	r.NewGaugeFunc("t_gauge", "A gauge.", func() float64 { return 3.5 })
+	r.NewGaugeFunc("t_unset", "Not wired.", nil)
+	var b bytes.Buffer
+	if err := r.Write(&b); err != nil {
+		t.Fatal(err)
+	}
+	want := `# HELP t_gauge A gauge.
+# TYPE t_gauge gauge
+t_gauge 3.5
+# HELP t_seconds A histogram.
+# TYPE t_seconds histogram
+t_seconds_bucket{route="/x",le="0.1"} 1
+t_seconds_bucket{route="/x",le="1"} 2
+t_seconds_bucket{route="/x",le="+Inf"} 3
+t_seconds_sum{route="/x"} 7.6
+t_seconds_count{route="/x"} 3
+# HELP t_total A counter.\nSecond line.
+# TYPE t_total counter
+t_total{reason="b"} 2
+t_total{reason="say \"hi\"\\now"} 1
+# HELP t_unset Not wired.
+# TYPE t_unset gauge
+t_unset 0
+`
+	if b.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", b.String(), want)
+	}
+}
+
+func TestRejectReasons(t *testing.T) {
+	cases := map[string]string{
+		`partner "x" does not exist: create it first with PUT /api/v1/partners/x`:      "unknown_partner",
+		"occurred_at 2027-01-01T00:00:00Z is in the future (the server's time is ...)": "future",
+		`occurred_at "yesterday" is not an RFC 3339 time`:                              "occurred_at",
+		"id is required: give every event a unique id":                                 "id",
+		`type "Deal Won" is not valid`:                                                 "type",
+		"partner is required: the id of the partner the event is for":                  "partner",
+		`member "m" belonged to p1 at 2026-01-01, not to partner "p2"`:                 "member_partner",
+		"the event is not valid JSON: unexpected end":                                  "parse",
+		"line 3: the event is not valid JSON":                                          "parse",
+		"attrs cannot be stored: too deep":                                             "attrs",
+		"something new":                                                                "other",
+	}
+	for msg, want := range cases {
+		if got := RejectReason(msg); got != want {
+			t.Errorf("%q: %s, want %s", msg, got, want)
+		}
+	}
+}
+
+func TestJobRunsCountByOutcome(t *testing.T) {
+	JobRun("test-job", nil)
+	JobRun("test-job", errors.New("boom"))
+	JobRun("test-job", nil)
+	var b bytes.Buffer
+	Default.Write(&b)
+	for _, line := range []string{`rung_job_runs_total{job="test-job",outcome="ok"} 2`, `rung_job_runs_total{job="test-job",outcome="failed"} 1`} {
+		if !strings.Contains(b.String(), line+"\n") {
+			t.Errorf("missing %s", line)
+		}
+	}
+}
+
+func TestRoutesOfPagesAreBounded(t *testing.T) {
+	cases := []struct {
+		path    string
+		pattern string
+		code    int
+		want    string
+	}{
+		{"/api/v1/events/crm:1", "GET /api/v1/events/{id...}", 200, "/api/v1/events/{id...}"},
+		{"/admin/partners/acct-0001", "/", 200, "/admin/partners/*"},
+		{"/admin/partners", "/", 200, "/admin/partners"},
+		{"/login", "/", 200, "/login"},
+		{"/wp-admin/setup.php", "/", 404, "unmatched"},
+	}
+	for _, c := range cases {
+		r := httptest.NewRequest("GET", c.path, nil)
+		r.Pattern = c.pattern
+		if got := routeOf(r, c.code); got != c.want {
+			t.Errorf("%s: %s, want %s", c.path, got, c.want)
+		}
+	}
+}
+
+// FuzzRequestID: whatever a caller sends as X-Request-Id, the id returned
+// is one the server accepts (visible ASCII, at most 128), and a sane one is
+// kept as it is.
+func FuzzRequestID(f *testing.F) {
+	for _, s := range []string{"", "abc-123", "bad\nline", strings.Repeat("x", 200), "ünïcode", "a b"} {
+		f.Add(s)
+	}
+	h := Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(RequestID(r.Context())))
+	}), slog.New(slog.DiscardHandler))
+	f.Fuzz(func(t *testing.T, id string) {
+		r := httptest.NewRequest("GET", "/x", nil)
+		r.Header["X-Request-Id"] = []string{id}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		got := w.Header().Get("X-Request-Id")
+		if !validID(got) {
+			t.Fatalf("returned id %q is not valid", got)
+		}
+		if w.Body.String() != got {
+			t.Fatalf("the handler saw id %q, the response says %q", w.Body.String(), got)
+		}
+		if validID(id) && got != id {
+			t.Fatalf("sane id %q replaced by %q", id, got)
+		}
+	})
+}

@@ -1,0 +1,242 @@
+package opsmetrics
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Default holds Rung's metrics; /metrics serves it.
+var Default = &Registry{}
+
+// Rung's metrics.
+var (
+	eventsIngested = Default.NewCounterVec("rung_events_ingested_total",
+		"Events received for ingestion, by result (accepted, duplicate, corrected, rejected).", "status")
+	eventsRejected = Default.NewCounterVec("rung_events_rejected_total",
+		"Events rejected, by reason.", "reason")
+	httpDuration = Default.NewHistogramVec("rung_http_request_duration_seconds",
+		"HTTP request latency, by route, method and status class.",
+		[]float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10},
+		"route", "method", "code")
+	jobRuns = Default.NewCounterVec("rung_job_runs_total",
+		"Scheduled job runs, by job and outcome (ok, failed).", "job", "outcome")
+	// OutboxBacklog is the notifications waiting in the outbox; 0 until
+	// the outbox sets its function (OutboxBacklog.Set).
+	OutboxBacklog = Default.NewGaugeFunc("rung_outbox_backlog",
+		"Notifications waiting in the outbox to be sent.", nil)
+)
+
+// Handler serves the registry at /metrics.
+func Handler(r *Registry) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		if err := r.Write(w); err != nil {
+			slog.Warn("metrics: writing", "err", err)
+		}
+	})
+}
+
+// Ingested counts one event's ingestion result: its status and, when
+// rejected, the reason read from its error message.
+func Ingested(status, errMsg string) {
+	eventsIngested.Inc(status)
+	if status == "rejected" {
+		eventsRejected.Inc(RejectReason(errMsg))
+	}
+}
+
+// RejectReason sorts a rejection message into a reason with few values,
+// fit for a label: parse, id, type, partner, unknown_partner,
+// occurred_at, future, member_partner, attrs, other.
+func RejectReason(msg string) string {
+	switch {
+	case strings.HasPrefix(msg, "line ") || strings.HasPrefix(msg, "the event "):
+		return "parse"
+	case strings.Contains(msg, "NUL characters"):
+		return "parse"
+	case strings.HasPrefix(msg, "id "):
+		return "id"
+	case strings.HasPrefix(msg, "type "):
+		return "type"
+	case strings.HasPrefix(msg, "partner is required"):
+		return "partner"
+	case strings.HasPrefix(msg, "partner ") && strings.Contains(msg, "does not exist"):
+		return "unknown_partner"
+	case strings.HasPrefix(msg, "occurred_at ") && strings.Contains(msg, "in the future"):
+		return "future"
+	case strings.HasPrefix(msg, "occurred_at "):
+		return "occurred_at"
+	case strings.HasPrefix(msg, "member ") && strings.Contains(msg, "belonged to"):
+		return "member_partner"
+	case strings.HasPrefix(msg, "attrs "):
+		return "attrs"
+	}
+	return "other"
+}
+
+// JobRun counts a scheduled job's run.
+func JobRun(job string, err error) {
+	outcome := "ok"
+	if err != nil {
+		outcome = "failed"
+	}
+	jobRuns.Inc(job, outcome)
+}
+
+type ctxKey struct{}
+
+// RequestID returns the id of the request ctx belongs to ("" outside one).
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(ctxKey{}).(string)
+	return id
+}
+
+// Logger returns log with the request id of ctx, when there is one.
+func Logger(ctx context.Context, log *slog.Logger) *slog.Logger {
+	if id := RequestID(ctx); id != "" {
+		return log.With("request_id", id)
+	}
+	return log
+}
+
+// validID accepts a caller's X-Request-Id: 1 to 128 visible ASCII
+// characters, so a log line cannot be forged with a newline.
+func validID(s string) bool {
+	if s == "" || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+func newID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Middleware gives each request an id (the caller's X-Request-Id when it
+// is sane, else a new one), returns it in X-Request-Id, logs the request
+// with it when it ends, and observes its latency by route. The route is
+// the pattern the API's router matched, or for pages the first two path
+// segments (/admin/partners/*); requests that match nothing count as
+// "unmatched", so scanners cannot grow the label set.
+func Middleware(next http.Handler, log *slog.Logger) http.Handler {
+	if log == nil {
+		log = slog.Default()
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get("X-Request-Id")
+		if !validID(id) {
+			id = newID()
+		}
+		w.Header().Set("X-Request-Id", id)
+		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, id))
+		rw := &recorder{ResponseWriter: w, code: http.StatusOK}
+		next.ServeHTTP(rw, r)
+		took := time.Since(start)
+		route := routeOf(r, rw.code)
+		httpDuration.Observe(took.Seconds(), route, r.Method, codeClass(rw.code))
+		level := slog.LevelInfo
+		if rw.code >= 500 {
+			level = slog.LevelError
+		}
+		if r.URL.Path == "/metrics" || r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || strings.HasPrefix(r.URL.Path, "/static/") {
+			level = slog.LevelDebug
+		}
+		log.Log(r.Context(), level, "http request", "request_id", id, "method", r.Method, "path", r.URL.Path,
+			"route", route, "status", rw.code, "bytes", rw.n, "took", took.Round(time.Microsecond))
+	})
+}
+
+// routeOf names the route of a served request for the latency label.
+func routeOf(r *http.Request, code int) string {
+	if p := r.Pattern; p != "" && p != "/" && !strings.HasSuffix(p, " /") {
+		if _, path, ok := strings.Cut(p, " "); ok {
+			return path
+		}
+		return p
+	}
+	if code == http.StatusNotFound || code == http.StatusMethodNotAllowed {
+		return "unmatched"
+	}
+	segs := strings.SplitN(strings.Trim(r.URL.Path, "/"), "/", 3)
+	switch len(segs) {
+	case 1:
+		return "/" + segs[0]
+	case 2:
+		return "/" + segs[0] + "/" + segs[1]
+	}
+	return "/" + segs[0] + "/" + segs[1] + "/*"
+}
+
+func codeClass(code int) string {
+	return string(rune('0'+code/100)) + "xx"
+}
+
+// recorder keeps the status and size of a response.
+type recorder struct {
+	http.ResponseWriter
+	code        int
+	n           int64
+	wroteHeader bool
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if !r.wroteHeader {
+		r.code, r.wroteHeader = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.wroteHeader = true
+	n, err := r.ResponseWriter.Write(b)
+	r.n += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the writer's Flush and
+// deadlines.
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// Flush passes flushes on (streamed feeds).
+func (r *recorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// WithRequestID wraps a log handler so that every record logged with a
+// request's context (InfoContext, Log(ctx, ...)) carries its request_id.
+func WithRequestID(h slog.Handler) slog.Handler { return idHandler{h} }
+
+type idHandler struct{ slog.Handler }
+
+func (h idHandler) Handle(ctx context.Context, r slog.Record) error {
+	if id := RequestID(ctx); id != "" {
+		has := false
+		r.Attrs(func(a slog.Attr) bool {
+			has = a.Key == "request_id"
+			return !has
+		})
+		if !has {
+			r = r.Clone()
+			r.AddAttrs(slog.String("request_id", id))
+		}
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h idHandler) WithAttrs(as []slog.Attr) slog.Handler { return idHandler{h.Handler.WithAttrs(as)} }
+func (h idHandler) WithGroup(name string) slog.Handler    { return idHandler{h.Handler.WithGroup(name)} }
