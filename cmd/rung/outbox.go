@@ -13,6 +13,7 @@ import (
 	"github.com/rung-dev/rung"
 	"github.com/rung-dev/rung/internal/outbox"
 	"github.com/rung-dev/rung/internal/service"
+	"github.com/rung-dev/rung/internal/store"
 )
 
 // outboxFlags are the settings of webhook delivery and CRM write-back
@@ -105,13 +106,15 @@ func checkURL(flag, s string) error {
 
 // start runs the outbox worker while leading says this instance leads the
 // job runner; the function it returns stops it and waits.
-func (o *outboxFlags) start(ctx context.Context, svc *service.Service, sinks []outbox.Sink, leading func() bool, log *slog.Logger) func() {
+func (o *outboxFlags) start(ctx context.Context, svc *service.Service, sinks []outbox.Sink, leading func() bool,
+	after func(context.Context, []store.OutboxMessage), log *slog.Logger) func() {
 	w := &outbox.Worker{
 		Producer: outbox.NewProducer(svc, len(sinks) > 0),
 		Deliverer: outbox.NewDeliverer(svc.Store(), outbox.Options{MaxAttempts: o.attempts, Timeout: o.timeout, Sinks: sinks,
 			Clock: svc.Now, Logger: log}),
 		Every: o.every, Leading: leading, Logger: log,
 	}
+	w.Producer.After = after
 	var names []string
 	for _, s := range sinks {
 		names = append(names, s.Endpoint())

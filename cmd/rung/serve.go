@@ -101,7 +101,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	for _, j := range svc.TierJobs() {
+	rl := &relay{svc: svc, notes: notes, log: log}
+	for _, j := range append(svc.TierJobs(), rl.job()) {
 		if err := runner.Add(j); err != nil {
 			return err
 		}
@@ -121,7 +122,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		<-jobsDone
 		<-jobsDone
 	}()
-	defer ob.start(ctx, svc, crm, runner.Leading, log)()
+	defer ob.start(ctx, svc, crm, runner.Leading, rl.afterProduce, log)()
 	fmt.Fprintf(stdout, "Rung is serving on http://%s\n", ln.Addr())
 	if intake.URL != "" {
 		// The intake runs beside the HTTP server; if it cannot start, the

@@ -1298,7 +1298,10 @@ func (e *Engine) dumpTiers(w io.Writer, p *partnerState) {
 	if e.tiers == nil {
 		return
 	}
-	if tl := e.tiers.lines[p]; tl != nil {
+	// A partner whose timeline is its initial tier alone may have none
+	// built yet (the live path builds them as events need them, a rebuild
+	// builds them all): the two read the same, so they dump the same.
+	if tl := e.tiers.lines[p]; tl != nil && !(len(tl.segs) == 1 && tl.segs[0].kind == "initial") {
 		for _, s := range tl.segs {
 			fmt.Fprintf(w, "  tier %d %s %s\n", s.at, s.tier, s.kind)
 		}

@@ -33,6 +33,10 @@ type Producer struct {
 	st  store.Store
 	crm bool
 
+	// After, when set, is called with the messages of each step once they
+	// are stored (rung serve hands tier changes on to notifications).
+	After func(ctx context.Context, msgs []store.OutboxMessage)
+
 	// cache is the stored state at position at, to spare reading it back.
 	at    int64
 	cache map[string]engine.SubjectState
@@ -309,6 +313,9 @@ func (p *Producer) Step(ctx context.Context) (int, error) {
 		p.cache[k] = s
 	}
 	p.at = to
+	if p.After != nil {
+		p.After(ctx, msgs)
+	}
 	return len(msgs), nil
 }
 
@@ -339,6 +346,13 @@ func diff(key string, old, s engine.SubjectState, gen int64, now time.Time) ([]s
 	}
 	if old.Level != s.Level && s.Level != "" {
 		if err := add(LevelChanged, "", LevelPayload{Subject: s.ID, Kind: s.Kind, Partner: s.Partner, Level: s.Level, Previous: old.Level}); err != nil {
+			return nil, err
+		}
+	}
+	if old.Tier != s.Tier && old.Tier != "" && s.Tier != "" {
+		// Whatever moved it: a published review, an auto-upgrade, an
+		// override or an appeal decision.
+		if err := add(TierChanged, "", LevelPayload{Subject: s.ID, Kind: s.Kind, Level: s.Tier, Previous: old.Tier}); err != nil {
 			return nil, err
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -174,12 +175,25 @@ func TestDecisionsAndPointsBack(t *testing.T) {
 		t.Errorf("audit actions = %v, want 3 requests, 1 approve, 1 reject", actions)
 	}
 	// A rebuild from the store gives the same balances.
-	before := digest(s)
+	before, beforeDump := digest(s), dump(s)
 	if _, _, err := s.Rebuild(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if after := digest(s); after != before {
-		t.Errorf("rebuild changed the state")
+		bl, al := strings.Split(beforeDump, "\n"), strings.Split(dump(s), "\n")
+		for i := 0; i < len(bl) || i < len(al); i++ {
+			var b, a string
+			if i < len(bl) {
+				b = bl[i]
+			}
+			if i < len(al) {
+				a = al[i]
+			}
+			if a != b {
+				t.Errorf("rebuild changed the state at line %d:\n before %q\n after  %q", i, b, a)
+				break
+			}
+		}
 	}
 }
 
@@ -309,4 +323,14 @@ func TestDemoRedemptionsInEveryState(t *testing.T) {
 	if len(rs) != n || states[rung.RedemptionPending] == 0 || states[rung.RedemptionFulfilled] == 0 || states[rung.RedemptionRejected] == 0 {
 		t.Errorf("demo redemptions by state = %v of %d, want some in every state", states, n)
 	}
+}
+
+// dump is the engine's state as text, to show where two states differ.
+func dump(s *Service) string {
+	var b strings.Builder
+	s.Read(func(e *engine.Engine) error {
+		e.Dump(&b, now)
+		return nil
+	})
+	return b.String()
 }

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rung-dev/rung/internal/engine"
+	"github.com/rung-dev/rung/internal/jobs"
+	"github.com/rung-dev/rung/internal/notify"
+	"github.com/rung-dev/rung/internal/outbox"
+	"github.com/rung-dev/rung/internal/service"
+	"github.com/rung-dev/rung/internal/store"
+)
+
+// relay tells the world what the tiers and challenges did: tier changes
+// the outbox's producer found become notifications, and recorded nudges
+// and finished challenges become outbox messages (for webhooks) and
+// notifications (for people). Every message and notification has an id
+// that derives from its cause, so handing one on twice sends it once.
+type relay struct {
+	svc   *service.Service
+	notes *notify.Service
+	log   *slog.Logger
+}
+
+// afterProduce is the outbox producer's hook: tier.changed messages,
+// whatever moved the tier (a review, an auto-upgrade, an override, an
+// appeal), are told to the partner.
+func (r *relay) afterProduce(ctx context.Context, msgs []store.OutboxMessage) {
+	var ts []notify.Trigger
+	for _, m := range msgs {
+		if m.Type != outbox.TierChanged {
+			continue
+		}
+		var p outbox.LevelPayload
+		if err := json.Unmarshal(m.Payload, &p); err != nil {
+			r.log.Error("relay: tier.changed payload", "id", m.ID, "err", err)
+			continue
+		}
+		ts = append(ts, notify.Trigger{ID: m.ID, Kind: notify.KindTierChange, Partner: p.Subject,
+			Data: map[string]any{"from": p.Previous, "to": p.Level, "partner_name": r.partnerName(p.Subject)}})
+	}
+	if err := r.notes.Enqueue(ctx, ts...); err != nil {
+		r.log.Error("relay: tier change notifications", "err", err)
+	}
+}
+
+func (r *relay) partnerName(id string) string {
+	name := id
+	r.svc.Read(func(e *engine.Engine) error {
+		if p, ok := e.Partner(id); ok && p.Name != "" {
+			name = p.Name
+		}
+		return nil
+	})
+	return name
+}
+
+// job hands on the nudges the tier job recorded this quarter and the
+// challenges that became final, once a minute on the leading instance.
+func (r *relay) job() jobs.Job {
+	return jobs.Job{Name: "relay.tiers-challenges", Every: time.Minute, Run: func(ctx context.Context, _ time.Time) error {
+		return r.step(ctx)
+	}}
+}
+
+func (r *relay) step(ctx context.Context) error {
+	now := r.svc.Now()
+	var quarter string
+	var finals []engine.ChallengeStandings
+	r.svc.Read(func(e *engine.Engine) error {
+		quarter = e.Calendar().QuarterLabel(now)
+		for _, c := range e.Challenges(now) {
+			if c.Status != engine.ChallengeFinal || c.Kind != "challenge" || now.Sub(c.FinalizesAt) > 7*24*time.Hour {
+				continue // quests reward as they are completed; old results were told then
+			}
+			if st, err := e.Challenge(c.ID, engine.ChallengeQuery{Limit: 1000}); err == nil {
+				finals = append(finals, st)
+			}
+		}
+		return nil
+	})
+	nudges, err := r.svc.Nudges(ctx, "")
+	if err != nil {
+		return err
+	}
+	var msgs []store.OutboxMessage
+	var ts []notify.Trigger
+	for _, n := range nudges {
+		if n.Quarter != quarter {
+			continue
+		}
+		m, err := outbox.NudgeMessage(n.Tier+":"+n.Quarter, outbox.NudgePayload{Subject: n.Partner, Kind: "partner", Toward: n.Tier, Text: n.Message}, n.At)
+		if err != nil {
+			return err
+		}
+		msgs = append(msgs, m)
+		ts = append(ts, notify.Trigger{ID: n.ID, Kind: notify.KindNudge, Partner: n.Partner,
+			Data: map[string]any{"next": n.Tier, "missing": strings.Join(n.Missing, "; "), "partner_name": r.partnerName(n.Partner)}})
+	}
+	for _, c := range finals {
+		p := outbox.ChallengePayload{Challenge: c.ID, Name: c.Name, Ended: c.Ends}
+		for _, en := range c.Entries {
+			if !en.Winner {
+				continue
+			}
+			p.Results = append(p.Results, outbox.ChallengeSpot{Rank: en.Place, Subject: en.Subject, Kind: c.For, Value: en.Value})
+			t := notify.Trigger{ID: fmt.Sprintf("challenge:%s:%s", c.ID, en.Subject), Kind: notify.KindChallengeResult,
+				Data: map[string]any{"name": c.Name, "rank": strconv.Itoa(en.Place)}}
+			if c.For == "member" {
+				t.Member, t.Partner = en.Subject, en.Partner
+			} else {
+				t.Partner = en.Subject
+			}
+			ts = append(ts, t)
+		}
+		m, err := outbox.ChallengeMessage(p, c.FinalizesAt)
+		if err != nil {
+			return err
+		}
+		msgs = append(msgs, m)
+	}
+	if err := outbox.Emit(ctx, r.svc.Store(), msgs...); err != nil {
+		return err
+	}
+	return r.notes.Enqueue(ctx, ts...)
+}
