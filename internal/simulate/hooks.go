@@ -9,10 +9,15 @@ import (
 	"github.com/rung-dev/rung/internal/store"
 )
 
-// PointValue is the money value of one point under a program, for the
-// reward liability of a simulation. Programs carry no point value yet, so
-// it reports none; it is the one place to read it once they do.
-func PointValue(p *program.Program) (float64, bool) { return 0, false }
+// PointValue is the money value of one point under a program (its
+// point_value, in its currency), for the reward liability of a
+// simulation; false when the program gives none.
+func PointValue(p *program.Program) (float64, bool) {
+	if p == nil || p.PointValue <= 0 {
+		return 0, false
+	}
+	return p.PointValue, true
+}
 
 // turn lets one simulation run at a time in a process: each one holds two
 // engines of the whole history.

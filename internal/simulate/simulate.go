@@ -85,8 +85,9 @@ type Options struct {
 	// Now is the current time (the default end of the period).
 	Now time.Time
 	// PointValue gives the money value of one point under a program, for
-	// the reward liability (outstanding balance × value); nil or !ok: the
-	// report has no liability.
+	// the reward liability (outstanding balance × value); nil means the
+	// program's point_value (PointValue); !ok for both programs: the report
+	// has no liability.
 	PointValue func(p *program.Program) (value float64, ok bool)
 	// Live, when set, runs fn with the live engine (under its read lock).
 	// It is used as the baseline instead of a second replay when the live
@@ -106,6 +107,9 @@ func Run(ctx context.Context, h *History, draft []byte, o Options) (*Report, err
 	}
 	if o.Now.IsZero() {
 		o.Now = time.Now()
+	}
+	if o.PointValue == nil {
+		o.PointValue = PointValue
 	}
 	to := o.To
 	if to.IsZero() {

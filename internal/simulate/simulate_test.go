@@ -512,3 +512,20 @@ func TestDraftWithoutTiersOrLevels(t *testing.T) {
 		t.Fatalf("totals: %+v", r.Totals)
 	}
 }
+
+// TestLiabilityAtThePointValue gives the draft a point value of 0.5 where
+// the active program has none: the liability before is nothing, after it
+// is half the partners' balances (250 + 350 points: 300), and each
+// partner's row says its share.
+func TestLiabilityAtThePointValue(t *testing.T) {
+	r, err := Run(context.Background(), small(t), []byte(smallProgram+"point_value: 0.5\n"), Options{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := r.Totals.Liability; l == nil || *l != (Money{Before: 0, After: 300, Delta: 300}) {
+		t.Fatalf("total liability = %+v, want 0 → 300", l)
+	}
+	if p2 := row(t, r.Partners, "p2"); p2.Liability == nil || p2.Liability.After != 175 {
+		t.Errorf("p2's liability = %+v, want 175 after", p2.Liability)
+	}
+}

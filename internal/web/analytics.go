@@ -73,7 +73,10 @@ func fieldLabel(L *Locale, f string) string {
 
 // Analytics returns the collector the pages read, for the API to share.
 func (h *Handler) Analytics() *collect.Collector {
-	h.an.once.Do(func() { h.an.c = collect.New(h.svc, h.log) })
+	h.an.once.Do(func() {
+		h.an.c = collect.New(h.svc, h.log)
+		h.an.c.Sources = collect.ServiceSources(h.svc)
+	})
 	return h.an.c
 }
 
