@@ -5,6 +5,7 @@ import (
 	"context"
 	"flag"
 	"log/slog"
+	"math"
 	"net/url"
 	"os"
 	"strconv"
@@ -130,4 +131,21 @@ func (o *outboxFlags) start(ctx context.Context, svc *service.Service, sinks []o
 		cancel()
 		<-done
 	}
+}
+
+// outboxBacklog counts what waits in the outbox: messages not yet handed
+// to every endpoint and deliveries not yet made (dead letters left out),
+// up to 100,000 of each, for /metrics.
+func outboxBacklog(st store.Store) float64 {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	ms, err := st.OutboxMessages(ctx, 0, 100_000, true)
+	if err != nil {
+		return math.NaN()
+	}
+	ds, err := st.DueDeliveries(ctx, time.Now().AddDate(100, 0, 0), 100_000)
+	if err != nil {
+		return math.NaN()
+	}
+	return float64(len(ms) + len(ds))
 }

@@ -123,6 +123,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		<-jobsDone
 	}()
 	defer ob.start(ctx, svc, crm, runner.Leading, rl.afterProduce, log)()
+	opsmetrics.OutboxBacklog.Set(func() float64 { return outboxBacklog(st) })
 	fmt.Fprintf(stdout, "Rung is serving on http://%s\n", ln.Addr())
 	if intake.URL != "" {
 		// The intake runs beside the HTTP server; if it cannot start, the
