@@ -228,15 +228,17 @@ func (r *Runner) runDue(ctx context.Context) {
 		// Recorded even when the lease was lost meanwhile: the run
 		// happened.
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		if err := r.st.FinishJobRun(fctx, j.Name, period, r.clock(), msg); err != nil {
-			r.log.Error("scheduler: cannot record the end of a job run", "job", j.Name, "err", err)
-		} else if msg == "" {
+		if msg == "" {
 			// Only the current period is ever started, so older finished
 			// runs are history: keep KeepRuns of it, not a row a minute
-			// forever.
+			// forever. Pruned before the run is marked finished, so whoever
+			// sees it finished sees the history already trimmed.
 			if _, err := r.st.PruneJobRuns(fctx, j.Name, period.Add(-KeepRuns)); err != nil {
 				r.log.Error("scheduler: cannot prune old job runs", "job", j.Name, "err", err)
 			}
+		}
+		if err := r.st.FinishJobRun(fctx, j.Name, period, r.clock(), msg); err != nil {
+			r.log.Error("scheduler: cannot record the end of a job run", "job", j.Name, "err", err)
 		}
 		cancel()
 	}
