@@ -39,13 +39,27 @@ func TestAnalyticsPagesRenderChartsTablesAndCSV(t *testing.T) {
 	if !strings.Contains(body, `<polyline class="line s0"`) || strings.Contains(body, "No data for this period") {
 		t.Errorf("engagement without data")
 	}
-	_, body = admin.get("/admin/analytics/outcomes")
-	if !strings.Contains(body, `id="correlations"`) || !strings.Contains(body, "No challenge data yet") {
-		t.Errorf("outcomes page lacks its correlation table or the challenge notice")
+	// The November sprint is running: its participants against the others.
+	_, body = admin.get("/admin/analytics/outcomes?from=2026-10-01&to=2026-11-20")
+	if !strings.Contains(body, `id="correlations"`) || !strings.Contains(body, "30-day sourced-pipeline sprint") {
+		t.Errorf("outcomes page lacks its correlation table or the sprint")
 	}
-	_, body = admin.get("/admin/analytics/tiers")
-	if !strings.Contains(body, "No tier data yet") {
-		t.Errorf("tiers page without a source should say so")
+	// No review is published yet: the period has no tier data; once the
+	// third quarter's is, the mobility table counts every partner.
+	_, body = admin.get("/admin/analytics/tiers?from=2026-07-01&to=2026-11-20")
+	if !strings.Contains(body, "No data for this period") {
+		t.Errorf("tiers page before any review should say it has no data")
+	}
+	review, err := e.svc.ReviewTiers(context.Background(), "2026-Q3", false, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.web.Analytics().Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	_, body = admin.get("/admin/analytics/tiers?from=2026-07-01&to=2026-11-20")
+	if !strings.Contains(body, `id="mobility"`) {
+		t.Errorf("tiers page after the 2026-Q3 review (%d decisions) lacks the mobility table", len(review.Decisions))
 	}
 }
 
