@@ -61,8 +61,10 @@ func (r *relay) partnerName(id string) string {
 	return name
 }
 
-// job hands on the nudges the tier job recorded this quarter and the
-// challenges that became final, once a minute on the leading instance.
+// job hands on the nudges the tier job recorded this quarter, the
+// challenges that started (to every partner, in their first week) and
+// those that became final, once a minute on the leading instance. Where
+// a running challenge stands goes out in the weekly digest.
 func (r *relay) job() jobs.Job {
 	return jobs.Job{Name: "relay.tiers-challenges", Every: time.Minute, Run: func(ctx context.Context, _ time.Time) error {
 		return r.step(ctx)
@@ -73,9 +75,19 @@ func (r *relay) step(ctx context.Context) error {
 	now := r.svc.Now()
 	var quarter string
 	var finals []engine.ChallengeStandings
+	var started []notify.Trigger
 	r.svc.Read(func(e *engine.Engine) error {
 		quarter = e.Calendar().QuarterLabel(now)
 		for _, c := range e.Challenges(now) {
+			if c.Status == engine.ChallengeRunning && c.Kind == "challenge" && now.Sub(c.Starts) < 7*24*time.Hour {
+				// Each partner's team hears of a new challenge once, in its
+				// first week.
+				last := c.Ends.Add(-time.Nanosecond).In(e.Calendar().Loc).Format(time.DateOnly)
+				for _, pid := range e.PartnerIDs() {
+					started = append(started, notify.Trigger{ID: "challenge-start:" + c.ID + ":" + pid, Kind: notify.KindChallengeStart,
+						Partner: pid, Data: map[string]any{"name": c.Name, "ends": last}})
+				}
+			}
 			if c.Status != engine.ChallengeFinal || c.Kind != "challenge" || now.Sub(c.FinalizesAt) > 7*24*time.Hour {
 				continue // quests reward as they are completed; old results were told then
 			}
@@ -90,7 +102,7 @@ func (r *relay) step(ctx context.Context) error {
 		return err
 	}
 	var msgs []store.OutboxMessage
-	var ts []notify.Trigger
+	ts := started
 	for _, n := range nudges {
 		if n.Quarter != quarter {
 			continue

@@ -70,6 +70,9 @@ func TestRelayHandsOnNudgesChallengesAndTierChanges(t *testing.T) {
 	if msgs[outbox.ChallengeFinished] == 0 || kinds[notify.KindChallengeResult] == 0 {
 		t.Errorf("the final sprint: %d challenge.finished messages, %d challenge_result notifications; want both", msgs[outbox.ChallengeFinished], kinds[notify.KindChallengeResult])
 	}
+	if kinds[notify.KindChallengeStart] != 0 {
+		t.Errorf("December: %d challenge_start notifications for a sprint that ended in November", kinds[notify.KindChallengeStart])
+	}
 	nudges, err := svc.Nudges(ctx, "")
 	if err != nil {
 		t.Fatal(err)
@@ -106,5 +109,50 @@ func TestRelayHandsOnNudgesChallengesAndTierChanges(t *testing.T) {
 	if msgs2[outbox.Nudge] != msgs[outbox.Nudge] || msgs2[outbox.ChallengeFinished] != msgs[outbox.ChallengeFinished] ||
 		kinds2[notify.KindNudge] != kinds[notify.KindNudge] || kinds2[notify.KindTierChange] != 1 || kinds2[notify.KindChallengeResult] != kinds[notify.KindChallengeResult] {
 		t.Errorf("handing on again added messages or notifications: %v %v, before %v %v", msgs2, kinds2, msgs, kinds)
+	}
+}
+
+// TestRelayAnnouncesAChallengeInItsFirstWeek loads the demo on 3 November
+// 2026, two days into its November sprint: every partner is told once.
+func TestRelayAnnouncesAChallengeInItsFirstWeek(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "rung.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 3, 10, 0, 0, 0, time.UTC)
+	log := slog.New(slog.DiscardHandler)
+	svc, err := service.Open(ctx, st, service.Options{Logger: log, Clock: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { svc.Close(); st.Close() })
+	if _, _, err := loadDemo(ctx, svc, demo.Options{Seed: 3, Partners: 12, Members: 60, Months: 3, Now: now.Add(-time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	notes := notify.New(svc, notify.Options{Mail: &notify.Mailbox{}, From: "p@acme.example", BaseURL: "http://127.0.0.1", Logger: log})
+	rl := &relay{svc: svc, notes: notes, log: log}
+	for range 2 {
+		if err := rl.step(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ns, err := st.ListNotifications(ctx, store.NotificationFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	per := map[string]int{}
+	for _, n := range ns {
+		if n.Kind == notify.KindChallengeStart {
+			per[n.Partner]++
+		}
+	}
+	if len(per) != 12 {
+		t.Errorf("challenge_start reached %d partners, want all 12", len(per))
+	}
+	for p, k := range per {
+		if k != 1 {
+			t.Errorf("partner %s told %d times", p, k)
+		}
 	}
 }
