@@ -114,6 +114,71 @@ type tierFacts struct {
 	// aggs caches, per partner, the aggregates auto-upgrades test, so that
 	// events arriving in order each cost O(1) to test.
 	aggs map[*partnerState]*windowAggs
+	// reads are the metric series the newest program's tier criteria
+	// read (by metricIdx), for the program readsOf; readsAll is set when
+	// a criterion reads the built-in points, which every award moves.
+	readsOf  *program.Program
+	reads    []bool
+	readsAll bool
+}
+
+// tierReads returns which metric series the tier criteria read, and
+// whether they read points (then every event may matter).
+func (e *Engine) tierReads() (reads []bool, all bool) {
+	tf := e.tierFacts()
+	if tf.readsOf == e.cur && e.cur != nil {
+		return tf.reads, tf.readsAll
+	}
+	tf.readsOf, tf.reads, tf.readsAll = e.cur, nil, false
+	tp := e.tierProgram()
+	if tp == nil {
+		return nil, false
+	}
+	tf.reads = make([]bool, len(e.metricIdx))
+	mark := func(name string) {
+		if i, ok := e.metricIdx[name]; ok && i < len(tf.reads) {
+			tf.reads[i] = true
+		} else {
+			tf.readsAll = true // points, or a name this index does not know: be safe
+		}
+	}
+	read := func(cs []program.Criterion) {
+		for _, c := range cs {
+			if m := e.cur.Metric(c.Metric); m != nil && m.Kind == program.MetricRatio {
+				mark(m.Num)
+				mark(m.Den)
+				continue
+			}
+			mark(c.Metric)
+		}
+	}
+	for _, cs := range tp.Criteria {
+		read(cs)
+	}
+	for _, byTier := range tp.ByType {
+		for _, cs := range byTier {
+			read(cs)
+		}
+	}
+	return tf.reads, tf.readsAll
+}
+
+// movesTiers reports whether an event's contributions feed a metric the
+// tier criteria read: only such an event can be an auto-upgrade.
+func (e *Engine) movesTiers(ev *eventState) bool {
+	if len(ev.contribs) == 0 {
+		return false
+	}
+	reads, all := e.tierReads()
+	if all {
+		return true
+	}
+	for _, c := range ev.contribs {
+		if c.metric < len(reads) && reads[c.metric] {
+			return true
+		}
+	}
+	return false
 }
 
 // windowAggs are a partner's metric aggregates over [from, upTo] of one
@@ -325,7 +390,7 @@ func (e *Engine) buildTimeline(p *partnerState, old *timeline, from int64, cands
 			}
 		} else {
 			for _, ev := range p.events {
-				if ev.live() && ev.at >= from && len(ev.contribs) > 0 {
+				if ev.live() && ev.at >= from && e.movesTiers(ev) {
 					pts = append(pts, changePoint{at: ev.at, ord: 2})
 					tl.lastEv = max(tl.lastEv, ev.at)
 				}
@@ -527,10 +592,14 @@ func (e *Engine) tiersEventMoved(p *partnerState, at int64, ev *eventState) {
 	if p == nil || tp == nil || !tp.AutoUpgrade || e.bulk != nil {
 		return
 	}
+	if ev != nil && !e.movesTiers(ev) && e.tierFacts().lines[p] != nil {
+		// Nothing a criterion reads changed: the timeline stands.
+		return
+	}
 	if tl := e.tierFacts().lines[p]; tl != nil && at > tl.lastEv {
 		// In order: the newest event is the only new candidate.
 		cands := []int64{}
-		if ev != nil && ev.live() && ev.partner == p && ev.at == at && len(ev.contribs) > 0 {
+		if ev != nil && ev.live() && ev.partner == p && ev.at == at && e.movesTiers(ev) {
 			cands = append(cands, at)
 		}
 		e.refreshTimelineWith(p, at, cands)
