@@ -349,13 +349,19 @@ type changePoint struct {
 
 // buildTimeline computes a partner's underlying timeline, reusing old's
 // segments before from (math.MinInt64: everything anew).
-func (e *Engine) buildTimeline(p *partnerState, old *timeline, from int64, cands []int64) *timeline {
+//
+// With a horizon (not math.MaxInt64), only candidates before it are
+// tested: the caller knows nothing at or after it can qualify otherwise.
+// If the tier entering the horizon is the old timeline's, the old
+// segments from the horizon on are kept as they are; if not, it returns
+// nil and the caller builds again without a horizon.
+func (e *Engine) buildTimeline(p *partnerState, old *timeline, from int64, cands []int64, horizon int64) *timeline {
 	tp := e.tierProgram()
 	tf := e.tierFacts()
 	tl := &timeline{lastEv: math.MinInt64}
 	var pts []changePoint
 	if old == nil {
-		from = math.MinInt64
+		from, horizon = math.MinInt64, math.MaxInt64
 	}
 	if from != math.MinInt64 {
 		tl.lastEv = old.lastEv
@@ -390,7 +396,7 @@ func (e *Engine) buildTimeline(p *partnerState, old *timeline, from int64, cands
 			}
 		} else {
 			for _, ev := range p.events {
-				if ev.live() && ev.at >= from && e.movesTiers(ev) {
+				if ev.live() && ev.at >= from && ev.at < horizon && e.movesTiers(ev) {
 					pts = append(pts, changePoint{at: ev.at, ord: 2})
 					tl.lastEv = max(tl.lastEv, ev.at)
 				}
@@ -422,6 +428,18 @@ func (e *Engine) buildTimeline(p *partnerState, old *timeline, from int64, cands
 	}
 	var lastCand int64 = math.MinInt64
 	for _, c := range pts {
+		if c.at >= horizon && old != nil {
+			if u != old.tierBefore(horizon) {
+				return nil
+			}
+			for _, sg := range old.segs {
+				if sg.at >= horizon {
+					tl.segs = append(tl.segs, sg)
+				}
+			}
+			tl.lastEv = max(tl.lastEv, old.lastEv)
+			return tl
+		}
 		switch c.ord {
 		case 0:
 			kind := "partner"
@@ -459,7 +477,56 @@ func (e *Engine) buildTimeline(p *partnerState, old *timeline, from int64, cands
 			}
 		}
 	}
+	if horizon != math.MaxInt64 && old != nil {
+		// No point at or after the horizon: the old segments there, if
+		// any, came from candidates this build did not test.
+		if u != old.tierBefore(horizon) {
+			return nil
+		}
+		for _, sg := range old.segs {
+			if sg.at >= horizon {
+				tl.segs = append(tl.segs, sg)
+			}
+		}
+		tl.lastEv = max(tl.lastEv, old.lastEv)
+	}
 	return tl
+}
+
+// tierBefore is the timeline's tier just before t ("" before its first
+// segment).
+func (tl *timeline) tierBefore(t int64) string {
+	u := ""
+	for _, sg := range tl.segs {
+		if sg.at >= t {
+			break
+		}
+		u = sg.tier
+	}
+	return u
+}
+
+// tierHorizon returns the first instant from which no tier window holds
+// an event at at: the criteria tested from then on do not see it. It is
+// math.MaxInt64 when there is none near (a window over all time, or one
+// that slides by days over many of them).
+func (e *Engine) tierHorizon(at int64) int64 {
+	tp := e.tierProgram()
+	if tp == nil {
+		return math.MaxInt64
+	}
+	t := unixTime(at)
+	for range 16 {
+		from, to := e.Calendar().Window(tp.Window, t)
+		if nanos(from) > at {
+			return nanos(t)
+		}
+		if !to.After(t) || !to.Before(program.MaxTime) {
+			return math.MaxInt64
+		}
+		t = to
+	}
+	return math.MaxInt64
 }
 
 // qualifiedAbove returns the highest tier above rank r whose criteria all
@@ -553,14 +620,23 @@ func (e *Engine) refreshTimeline(p *partnerState, from int64) {
 // refreshTimelineWith is refreshTimeline with the auto-upgrade candidates
 // after from known (nil: every contributing event from then on).
 func (e *Engine) refreshTimelineWith(p *partnerState, from int64, cands []int64) {
+	e.refreshTimelineUpTo(p, from, cands, math.MaxInt64)
+}
+
+// refreshTimelineUpTo is refreshTimelineWith for a change whose effect on
+// the criteria ends at horizon (see buildTimeline).
+func (e *Engine) refreshTimelineUpTo(p *partnerState, from int64, cands []int64, horizon int64) {
 	if e.tierProgram() == nil {
 		return
 	}
 	tf := e.tierFacts()
 	for round := 0; round < 4; round++ {
 		old := tf.lines[p]
-		tl := e.buildTimeline(p, old, from, cands)
-		cands = nil
+		tl := e.buildTimeline(p, old, from, cands, horizon)
+		if tl == nil {
+			tl = e.buildTimeline(p, old, from, cands, math.MaxInt64)
+		}
+		cands, horizon = nil, math.MaxInt64
 		d, changed := firstDiff(old, tl)
 		tf.lines[p] = tl
 		if !changed {
@@ -603,6 +679,12 @@ func (e *Engine) tiersEventMoved(p *partnerState, at int64, ev *eventState) {
 			cands = append(cands, at)
 		}
 		e.refreshTimelineWith(p, at, cands)
+		return
+	}
+	if ev != nil {
+		// A new event out of order: it counts only in the windows that
+		// hold its time.
+		e.refreshTimelineUpTo(p, at, nil, e.tierHorizon(at))
 		return
 	}
 	e.refreshTimeline(p, at)
