@@ -116,6 +116,14 @@ Press Ctrl-C to stop%s.
 		key, key, url, key, url, stats.topPartner, key, url, stats.topMember, keepNote)
 	notes, stopNotes := demoNotifications(ctx, svc, url, log)
 	defer stopNotes()
+	// What the scheduler of rung serve would hand on by now: this
+	// quarter's nudges and the running challenge, so the mailbox and the
+	// portal show them.
+	if _, err := svc.RecordNudges(ctx); err != nil {
+		log.Warn("demo: nudges not recorded", "err", err)
+	} else if err := (&relay{svc: svc, notes: notes, log: log}).step(ctx); err != nil {
+		log.Warn("demo: nudges and challenges not handed on", "err", err)
+	}
 	return serve(ctx, ln, svc, iss, notes, log)
 }
 
