@@ -1031,3 +1031,28 @@ func TestOnlyTheLeaderDelivers(t *testing.T) {
 		t.Fatalf("the leader sent %d messages; want 1", len(got))
 	}
 }
+
+// TestUnsubscribeTokenRefusesEveryOtherSpelling changes each character of
+// a token's MAC in turn, to every other base64url character, and checks
+// none of the results is accepted — not even one that decodes to the same
+// bytes through bits a lenient decoder ignores.
+func TestUnsubscribeTokenRefusesEveryOtherSpelling(t *testing.T) {
+	key := []byte("k3y")
+	tok := UnsubscribeToken(key, "m1", "email:badge")
+	if m, s, err := ParseUnsubscribeToken(key, tok); err != nil || m != "m1" || s != "email:badge" {
+		t.Fatalf("the token itself: %q %q %v", m, s, err)
+	}
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	dot := strings.IndexByte(tok, '.')
+	for i := dot + 1; i < len(tok); i++ {
+		for _, c := range alphabet {
+			if byte(c) == tok[i] {
+				continue
+			}
+			bad := tok[:i] + string(c) + tok[i+1:]
+			if _, _, err := ParseUnsubscribeToken(key, bad); err == nil {
+				t.Fatalf("accepted %q (character %d changed to %c)", bad, i, c)
+			}
+		}
+	}
+}

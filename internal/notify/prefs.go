@@ -149,11 +149,13 @@ func ParseUnsubscribeToken(key []byte, tok string) (member, scope string, err er
 	if !ok || len(tok) > 2048 {
 		return "", "", bad
 	}
-	got, err := base64.RawURLEncoding.DecodeString(mac)
+	// Strict: a MAC spelled another way (unused bits set in its last
+	// character) is not the one Rung wrote.
+	got, err := base64.RawURLEncoding.Strict().DecodeString(mac)
 	if err != nil || !hmac.Equal(got, sign(key, body)) {
 		return "", "", bad
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(body)
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(body)
 	if err != nil {
 		return "", "", bad
 	}
