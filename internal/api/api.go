@@ -187,6 +187,19 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 }
 
 // asOf reads the as_of parameter (RFC 3339); zero when absent.
+// pageQuery reads what a paged read takes: as_of, limit (default 20) and
+// offset.
+func pageQuery(r *http.Request) (at time.Time, limit, offset int, err error) {
+	if at, err = asOf(r); err != nil {
+		return
+	}
+	if limit, err = intParam(r, "limit", 20); err != nil {
+		return
+	}
+	offset, err = intParam(r, "offset", 0)
+	return
+}
+
 func asOf(r *http.Request) (time.Time, error) {
 	return timeParam(r, "as_of")
 }

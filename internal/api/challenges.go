@@ -30,17 +30,7 @@ func (h *Handler) listChallenges(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) getChallenge(w http.ResponseWriter, r *http.Request) {
-	t, err := asOf(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	limit, err := intParam(r, "limit", 20)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	offset, err := intParam(r, "offset", 0)
+	t, limit, offset, err := pageQuery(r)
 	if err != nil {
 		writeError(w, err)
 		return
