@@ -429,16 +429,7 @@ func (e *Engine) buildTimeline(p *partnerState, old *timeline, from int64, cands
 	var lastCand int64 = math.MinInt64
 	for _, c := range pts {
 		if c.at >= horizon && old != nil {
-			if u != old.tierBefore(horizon) {
-				return nil
-			}
-			for _, sg := range old.segs {
-				if sg.at >= horizon {
-					tl.segs = append(tl.segs, sg)
-				}
-			}
-			tl.lastEv = max(tl.lastEv, old.lastEv)
-			return tl
+			return keepFrom(tl, old, u, horizon)
 		}
 		switch c.ord {
 		case 0:
@@ -480,16 +471,24 @@ func (e *Engine) buildTimeline(p *partnerState, old *timeline, from int64, cands
 	if horizon != math.MaxInt64 && old != nil {
 		// No point at or after the horizon: the old segments there, if
 		// any, came from candidates this build did not test.
-		if u != old.tierBefore(horizon) {
-			return nil
-		}
-		for _, sg := range old.segs {
-			if sg.at >= horizon {
-				tl.segs = append(tl.segs, sg)
-			}
-		}
-		tl.lastEv = max(tl.lastEv, old.lastEv)
+		return keepFrom(tl, old, u, horizon)
 	}
+	return tl
+}
+
+// keepFrom ends a timeline built up to horizon, whose tier entering it
+// is u, with the old timeline's segments from horizon on; nil when u is
+// not the old tier there, so those segments cannot be kept.
+func keepFrom(tl, old *timeline, u string, horizon int64) *timeline {
+	if u != old.tierBefore(horizon) {
+		return nil
+	}
+	for _, sg := range old.segs {
+		if sg.at >= horizon {
+			tl.segs = append(tl.segs, sg)
+		}
+	}
+	tl.lastEv = max(tl.lastEv, old.lastEv)
 	return tl
 }
 
@@ -668,14 +667,16 @@ func (e *Engine) tiersEventMoved(p *partnerState, at int64, ev *eventState) {
 	if p == nil || tp == nil || !tp.AutoUpgrade || e.bulk != nil {
 		return
 	}
-	if ev != nil && !e.movesTiers(ev) && e.tierFacts().lines[p] != nil {
+	moves := ev != nil && e.movesTiers(ev)
+	tl := e.tierFacts().lines[p]
+	if ev != nil && !moves && tl != nil {
 		// Nothing a criterion reads changed: the timeline stands.
 		return
 	}
-	if tl := e.tierFacts().lines[p]; tl != nil && at > tl.lastEv {
+	if tl != nil && at > tl.lastEv {
 		// In order: the newest event is the only new candidate.
 		cands := []int64{}
-		if ev != nil && ev.live() && ev.partner == p && ev.at == at && e.movesTiers(ev) {
+		if moves && ev.live() && ev.partner == p && ev.at == at {
 			cands = append(cands, at)
 		}
 		e.refreshTimelineWith(p, at, cands)
