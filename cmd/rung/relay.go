@@ -33,6 +33,7 @@ type relay struct {
 // appeal), are told to the partner.
 func (r *relay) afterProduce(ctx context.Context, msgs []store.OutboxMessage) {
 	var ts []notify.Trigger
+	var ids []string
 	for _, m := range msgs {
 		if m.Type != outbox.TierChanged {
 			continue
@@ -43,22 +44,35 @@ func (r *relay) afterProduce(ctx context.Context, msgs []store.OutboxMessage) {
 			continue
 		}
 		ts = append(ts, notify.Trigger{ID: m.ID, Kind: notify.KindTierChange, Partner: p.Subject,
-			Data: map[string]any{"from": p.Previous, "to": p.Level, "partner_name": r.partnerName(p.Subject)}})
+			Data: map[string]any{"from": p.Previous, "to": p.Level}})
+		ids = append(ids, p.Subject)
+	}
+	if len(ts) == 0 {
+		return
+	}
+	names := r.partnerNames(ids)
+	for _, t := range ts {
+		t.Data["partner_name"] = names[t.Partner]
 	}
 	if err := r.notes.Enqueue(ctx, ts...); err != nil {
 		r.log.Error("relay: tier change notifications", "err", err)
 	}
 }
 
-func (r *relay) partnerName(id string) string {
-	name := id
+// partnerNames names the partners of ids (a name is its id when the
+// partner has none), under one read of the engine.
+func (r *relay) partnerNames(ids []string) map[string]string {
+	names := make(map[string]string, len(ids))
 	r.svc.Read(func(e *engine.Engine) error {
-		if p, ok := e.Partner(id); ok && p.Name != "" {
-			name = p.Name
+		for _, id := range ids {
+			names[id] = id
+			if p, ok := e.Partner(id); ok && p.Name != "" {
+				names[id] = p.Name
+			}
 		}
 		return nil
 	})
-	return name
+	return names
 }
 
 // job hands on the nudges the tier job recorded this quarter, the
@@ -103,6 +117,13 @@ func (r *relay) step(ctx context.Context) error {
 	}
 	var msgs []store.OutboxMessage
 	ts := started
+	var ids []string
+	for _, n := range nudges {
+		if n.Quarter == quarter {
+			ids = append(ids, n.Partner)
+		}
+	}
+	names := r.partnerNames(ids)
 	for _, n := range nudges {
 		if n.Quarter != quarter {
 			continue
@@ -113,7 +134,7 @@ func (r *relay) step(ctx context.Context) error {
 		}
 		msgs = append(msgs, m)
 		ts = append(ts, notify.Trigger{ID: n.ID, Kind: notify.KindNudge, Partner: n.Partner,
-			Data: map[string]any{"next": n.Tier, "missing": strings.Join(n.Missing, "; "), "partner_name": r.partnerName(n.Partner)}})
+			Data: map[string]any{"next": n.Tier, "missing": strings.Join(n.Missing, "; "), "partner_name": names[n.Partner]}})
 	}
 	for _, c := range finals {
 		p := outbox.ChallengePayload{Challenge: c.ID, Name: c.Name, Ended: c.Ends}

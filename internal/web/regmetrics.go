@@ -84,7 +84,7 @@ func (h *Handler) registrationMetrics(w http.ResponseWriter, r *http.Request) {
 	rs = visibleRegistrations(viewerFrom(r), rs)
 	now := h.svc.Now()
 	d := &regMetricsData{Period: label, Quarters: quarters, Segment: r.URL.Query().Get("segment"),
-		Overall: registration.Measure(rs, now), Currency: h.currency()}
+		Overall: registration.Measure(rs, now)}
 	by, err := registration.MeasureBy(rs, now, d.Segment, func(id string) rung.Partner { p, _ := h.desk.Partner(id); return p })
 	if err != nil {
 		h.fail(w, r, err)
@@ -104,6 +104,9 @@ func (h *Handler) registrationMetrics(w http.ResponseWriter, r *http.Request) {
 		return 1
 	})
 	p := h.newPage(w, r, "Registration metrics", "registrations", d)
+	if p.L.prog != nil {
+		d.Currency = p.L.prog.Currency
+	}
 	d.Segments = regSegments(p.L)
 	for _, sg := range d.Segments {
 		if sg.Key == d.Segment {
@@ -136,18 +139,6 @@ func (h *Handler) attributionCSV(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="registration-attribution.csv"`)
 	w.Write(buf.Bytes())
-}
-
-// currency is the program's currency code, "" when it names none.
-func (h *Handler) currency() string {
-	var c string
-	h.svc.Read(func(e *engine.Engine) error {
-		if p := e.Program(); p != nil {
-			c = p.Currency
-		}
-		return nil
-	})
-	return c
 }
 
 // Hours formats a duration in hours, as the registration metrics give it.
