@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -10,6 +12,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rung-dev/rung/internal/outbox"
+	"github.com/rung-dev/rung/internal/store"
+	"github.com/rung-dev/rung/internal/store/sqlite"
 )
 
 // sample is one line of the Prometheus text format.
@@ -181,7 +187,46 @@ func TestMetricsEndpointCountsIngestRequestsAndJobs(t *testing.T) {
 	if v := value(after, "rung_job_runs_total", "job", "credential-issuance", "outcome", "ok"); v < 1 {
 		t.Errorf("job runs of credential-issuance: %v", v)
 	}
-	if v := value(after, "rung_outbox_backlog"); v != 0 {
-		t.Errorf("outbox backlog before it is wired: %v", v)
+	// The backlog moves as the outbox works (TestOutboxBacklogCounts
+	// checks the count); here it must be reported, as a count.
+	found := false
+	for _, s := range after {
+		if s.name == "rung_outbox_backlog" {
+			found = true
+			if s.value < 0 || s.value != s.value || s.value != float64(int64(s.value)) {
+				t.Errorf("outbox backlog %v is not a count", s.value)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no rung_outbox_backlog")
+	}
+}
+
+// TestOutboxBacklogCounts checks what /metrics reports as the outbox
+// backlog: messages not yet handed to every endpoint.
+func TestOutboxBacklogCounts(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "rung.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if v := outboxBacklog(st); v != 0 {
+		t.Fatalf("empty outbox: backlog %v", v)
+	}
+	var msgs []store.OutboxMessage
+	for i := range 3 {
+		m, err := outbox.New(outbox.PointsChanged, "member:m1", fmt.Sprintf("points.changed:member:m1:%d", i), map[string]int{"balance": i}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs = append(msgs, m)
+	}
+	if err := st.EnqueueOutbox(ctx, msgs); err != nil {
+		t.Fatal(err)
+	}
+	if v := outboxBacklog(st); v != 3 {
+		t.Errorf("three messages waiting: backlog %v", v)
 	}
 }
