@@ -58,6 +58,7 @@ func main() {
 			defer pprof.StopCPUProfile()
 		}
 	}
+	limitMemory()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	pprof.StopCPUProfile()
 	stop()

@@ -68,7 +68,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	gc := tuneGC()
-	log.Info("starting", "db", redact(*db), "addr", *addr, "gogc", gc, "follow_every", *followEvery)
+	log.Info("starting", "db", redact(*db), "addr", *addr, "gogc", gc, "memory_limit_mib", debug.SetMemoryLimit(-1)>>20, "follow_every", *followEvery)
 	st, err := openStore(ctx, *db)
 	if err != nil {
 		return err
