@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rung-dev/rung/internal/engine"
@@ -26,6 +28,15 @@ type relay struct {
 	svc   *service.Service
 	notes *notify.Service
 	log   *slog.Logger
+
+	// handed holds the ids of the messages and notifications this process
+	// has handed on, so the minute job writes only what is new instead of
+	// every partner's challenge announcement and every nudge of the
+	// quarter again (ids keep a restarted process from sending twice). It
+	// starts afresh each quarter, so it holds one quarter's ids at most.
+	mu      sync.Mutex
+	handed  map[string]bool
+	quarter string
 }
 
 // afterProduce is the outbox producer's hook: tier.changed messages,
@@ -86,6 +97,15 @@ func (r *relay) job() jobs.Job {
 }
 
 func (r *relay) step(ctx context.Context) error {
+	_, err := r.handOn(ctx)
+	return err
+}
+
+// handOn writes what is new since the last step and returns how many
+// messages and notifications that was.
+func (r *relay) handOn(ctx context.Context) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	now := r.svc.Now()
 	var quarter string
 	var finals []engine.ChallengeStandings
@@ -111,26 +131,29 @@ func (r *relay) step(ctx context.Context) error {
 		}
 		return nil
 	})
+	if quarter != r.quarter {
+		r.handed, r.quarter = map[string]bool{}, quarter
+	}
 	nudges, err := r.svc.Nudges(ctx, "")
 	if err != nil {
-		return err
+		return 0, err
 	}
 	var msgs []store.OutboxMessage
 	ts := started
 	var ids []string
 	for _, n := range nudges {
-		if n.Quarter == quarter {
+		if n.Quarter == quarter && !r.handed[n.ID] {
 			ids = append(ids, n.Partner)
 		}
 	}
 	names := r.partnerNames(ids)
 	for _, n := range nudges {
-		if n.Quarter != quarter {
+		if n.Quarter != quarter || r.handed[n.ID] {
 			continue
 		}
 		m, err := outbox.NudgeMessage(n.Tier+":"+n.Quarter, outbox.NudgePayload{Subject: n.Partner, Kind: "partner", Toward: n.Tier, Text: n.Message}, n.At)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		msgs = append(msgs, m)
 		ts = append(ts, notify.Trigger{ID: n.ID, Kind: notify.KindNudge, Partner: n.Partner,
@@ -154,12 +177,23 @@ func (r *relay) step(ctx context.Context) error {
 		}
 		m, err := outbox.ChallengeMessage(p, c.FinalizesAt)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		msgs = append(msgs, m)
 	}
+	msgs = slices.DeleteFunc(msgs, func(m store.OutboxMessage) bool { return r.handed[m.ID] })
+	ts = slices.DeleteFunc(ts, func(t notify.Trigger) bool { return r.handed[t.ID] })
 	if err := outbox.Emit(ctx, r.svc.Store(), msgs...); err != nil {
-		return err
+		return 0, err
 	}
-	return r.notes.Enqueue(ctx, ts...)
+	if err := r.notes.Enqueue(ctx, ts...); err != nil {
+		return 0, err
+	}
+	for _, m := range msgs {
+		r.handed[m.ID] = true
+	}
+	for _, t := range ts {
+		r.handed[t.ID] = true
+	}
+	return len(msgs) + len(ts), nil
 }

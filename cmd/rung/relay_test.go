@@ -100,9 +100,15 @@ func TestRelayHandsOnNudgesChallengesAndTierChanges(t *testing.T) {
 		t.Errorf("a tier.changed message: %d tier_change notifications, want 1", kinds[notify.KindTierChange])
 	}
 
-	// Again: the same causes, the same ids, nothing new.
-	if err := rl.step(ctx); err != nil {
-		t.Fatal(err)
+	// Again: the same causes, the same ids, nothing new; this process
+	// does not even write them again.
+	if n, err := rl.handOn(ctx); err != nil || n != 0 {
+		t.Fatalf("the next minute handed on %d messages and notifications (%v), want 0", n, err)
+	}
+	// A new process writes them again, and the ids keep them single.
+	rl = &relay{svc: svc, notes: notes, log: log}
+	if n, err := rl.handOn(ctx); err != nil || n == 0 {
+		t.Fatalf("a new process handed on %d (%v), want everything again", n, err)
 	}
 	rl.afterProduce(ctx, []store.OutboxMessage{{ID: "tier.changed:partner:acct-0001:7", Type: outbox.TierChanged, Payload: payload}})
 	msgs2, kinds2 := count()
