@@ -254,12 +254,28 @@ func (s *Service) followRedemptions(ctx context.Context, ids []string) error {
 
 // Redemptions lists redemptions, newest first.
 func (s *Service) Redemptions(ctx context.Context, f store.RedemptionFilter) ([]rung.Redemption, error) {
-	switch f.Status {
-	case "", rung.RedemptionPending, rung.RedemptionFulfilled, rung.RedemptionRejected:
-	default:
-		return nil, rung.Errorf(rung.EINVALID, "status=%q: use pending, fulfilled or rejected", f.Status)
+	if err := checkRedemptionStatus(f.Status); err != nil {
+		return nil, err
 	}
 	return s.st.ListRedemptions(ctx, f)
+}
+
+// CountRedemptions counts the redemptions a filter selects, its paging
+// aside.
+func (s *Service) CountRedemptions(ctx context.Context, f store.RedemptionFilter) (int, error) {
+	if err := checkRedemptionStatus(f.Status); err != nil {
+		return 0, err
+	}
+	return s.st.CountRedemptions(ctx, f)
+}
+
+// checkRedemptionStatus accepts a redemption status filter ("" for all).
+func checkRedemptionStatus(st string) error {
+	switch st {
+	case "", rung.RedemptionPending, rung.RedemptionFulfilled, rung.RedemptionRejected:
+		return nil
+	}
+	return rung.Errorf(rung.EINVALID, "status=%q: use pending, fulfilled or rejected", st)
 }
 
 // CatalogItem is a reward as one member (or partner) sees it: whether it

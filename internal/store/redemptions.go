@@ -14,10 +14,17 @@ const ChangeRedemption ChangeKind = "redemption"
 // RedemptionFilter selects redemptions; zero fields match everything.
 type RedemptionFilter struct {
 	Partner string
-	Member  string
-	Reward  string
-	Status  string
-	Limit   int // 0: all
+	// Partners, when not nil, keeps the redemptions of these partners
+	// only (none when empty): a manager's book.
+	Partners []string
+	Member   string
+	Reward   string
+	Status   string
+	// Oldest lists the oldest request first (a queue) instead of the
+	// newest.
+	Oldest bool
+	Offset int // how many to skip, in the order listed
+	Limit  int // 0: all
 }
 
 // Redemptions keeps the rewards redemptions (SPEC §4 Rewards), the manual
@@ -36,8 +43,12 @@ type Redemptions interface {
 	// at t, by whom and why, and returns it. ENOTFOUND for an unknown id;
 	// ECONFLICT when it was decided already.
 	DecideRedemption(ctx context.Context, id, status, by, reason string, t time.Time) (rung.Redemption, error)
-	// ListRedemptions returns redemptions, newest request first.
+	// ListRedemptions returns redemptions, newest request first (oldest
+	// first with f.Oldest).
 	ListRedemptions(ctx context.Context, f RedemptionFilter) ([]rung.Redemption, error)
+	// CountRedemptions counts the redemptions f selects (its Offset and
+	// Limit aside).
+	CountRedemptions(ctx context.Context, f RedemptionFilter) (int, error)
 	// RedemptionsByID returns the redemptions that exist, in no set order.
 	RedemptionsByID(ctx context.Context, ids []string) ([]rung.Redemption, error)
 	// PutRedemption stores a redemption as it is, decided or not, for

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -210,7 +211,12 @@ type redemptionQueueData struct {
 	Rows    []redemptionRow
 	Status  string // the filter: pending, fulfilled, rejected or "" (all)
 	CanDo   bool   // admins decide; managers look
-	Pending int
+	Pending int    // how many wait for a decision, on every page
+	// Offset is the first row's place in the queue; Prev and Next are the
+	// offsets of the neighbouring pages, More whether there is a next.
+	Offset, Prev, Next int
+	More               bool
+	StatusParam        string // the status filter as asked, for the pager's links
 }
 
 // redemptionQueue lists redemptions, pending ones by default, oldest
@@ -233,23 +239,40 @@ func (h *Handler) redemptionQueuePage(w http.ResponseWriter, r *http.Request, st
 		h.fail(w, r, rung.Errorf(rung.EINVALID, "status"))
 		return
 	}
-	rs, err := h.svc.Redemptions(r.Context(), store.RedemptionFilter{Status: st, Limit: 1000})
+	d := &redemptionQueueData{Status: st, CanDo: v.Admin(), StatusParam: r.URL.Query().Get("status")}
+	d.Offset, _ = strconv.Atoi(r.URL.Query().Get("offset"))
+	d.Offset = max(0, d.Offset)
+	// The queue is read a page at a time, oldest request first, from the
+	// viewer's partners only: a long queue shows its longest waiting, and
+	// a manager's page is full of their own partners'.
+	f := store.RedemptionFilter{Status: st, Oldest: true, Offset: d.Offset, Limit: pageSize + 1}
+	switch {
+	case v.Admin():
+	case v.Account.Role == store.RoleManager:
+		f.Partners = keys(v.partners)
+	default:
+		f.Partner = v.Partner
+		if f.Partner == "" {
+			f.Partners = []string{}
+		}
+	}
+	rs, err := h.svc.Redemptions(r.Context(), f)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	d := &redemptionQueueData{Status: st, CanDo: v.Admin()}
+	pending := f
+	pending.Status = rung.RedemptionPending
+	if d.Pending, err = h.svc.CountRedemptions(r.Context(), pending); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if d.More = len(rs) > pageSize; d.More {
+		rs = rs[:pageSize]
+	}
+	d.Prev, d.Next = max(0, d.Offset-pageSize), d.Offset+len(rs)
 	p := h.newPage(w, r, "Redemptions", "redemptions", d)
-	rows := h.redemptionRows(p.L, rs, func(x rung.Redemption) bool { return v.seesPartner(x.Partner) })
-	for i, j := 0, len(rows)-1; i < j; i, j = i+1, j-1 {
-		rows[i], rows[j] = rows[j], rows[i]
-	}
-	d.Rows = rows
-	for _, x := range rows {
-		if x.R.Status == rung.RedemptionPending {
-			d.Pending++
-		}
-	}
+	d.Rows = h.redemptionRows(p.L, rs, func(x rung.Redemption) bool { return v.seesPartner(x.Partner) })
 	if n := r.URL.Query().Get("done"); n != "" {
 		p.Notice = p.L.Tf("Redemption %s: %s.", n, redemptionStatus(p.L, r.URL.Query().Get("to")))
 	}

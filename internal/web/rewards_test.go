@@ -3,10 +3,12 @@ package web
 import (
 	"context"
 	"encoding/csv"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rung-dev/rung"
 	"github.com/rung-dev/rung/internal/engine"
@@ -227,5 +229,59 @@ func TestRewardPagesAnswerEachRole(t *testing.T) {
 	}
 	if _, body := roles["padmin"].get("/portal/rewards"); strings.Contains(body, "Certification exam voucher</td>") {
 		t.Errorf("partner A's admin sees partner B's redemption")
+	}
+}
+
+// TestRedemptionQueuePagesOldestFirst fills the queue past one page: the
+// first page holds the longest waiting, the count is of the whole queue,
+// and a manager's pages hold their partners' requests only.
+func TestRedemptionQueuePagesOldestFirst(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	ctx := context.Background()
+	mA, _ := e.member(0)
+	var mB rung.Member
+	for _, m := range e.data.Members {
+		if m.Partner != mA.Partner {
+			mB = m
+			break
+		}
+	}
+	base := envNow.Add(-100 * time.Hour)
+	put := func(id string, m rung.Member, at time.Time) {
+		t.Helper()
+		r := rung.Redemption{ID: id, Reward: "exam-voucher", Partner: m.Partner, Member: m.ID, Points: 1500,
+			Status: rung.RedemptionPending, RequestedAt: at, RequestedBy: "test"}
+		if err := e.st.PutRedemption(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 60 of partner B's, requested hour after hour, then partner A's
+	// newest of all.
+	for i := range 60 {
+		put(fmt.Sprintf("rd_b%02d", i), mB, base.Add(time.Duration(i)*time.Hour))
+	}
+	put("rd_a00", mA, base.Add(99*time.Hour))
+
+	admin := e.staff(adminEmail, adminPassword)
+	_, body := admin.get("/admin/redemptions")
+	if !strings.Contains(body, "61 waiting for a decision") {
+		t.Errorf("page 1 does not count the whole queue (61)")
+	}
+	if !strings.Contains(body, `id="rd-rd_b00"`) || !strings.Contains(body, `id="rd-rd_b49"`) || strings.Contains(body, `id="rd-rd_b50"`) || strings.Contains(body, `id="rd-rd_a00"`) {
+		t.Errorf("page 1 does not hold exactly the 50 longest waiting")
+	}
+	if strings.Index(body, `id="rd-rd_b00"`) > strings.Index(body, `id="rd-rd_b01"`) {
+		t.Errorf("page 1 is not oldest first")
+	}
+	if !strings.Contains(body, `href="/admin/redemptions?status=&offset=50"`) {
+		t.Errorf("page 1 has no link to the next page")
+	}
+	_, body = admin.get("/admin/redemptions?status=&offset=50")
+	if !strings.Contains(body, `id="rd-rd_b50"`) || !strings.Contains(body, `id="rd-rd_a00"`) || strings.Contains(body, `id="rd-rd_b49"`) || strings.Contains(body, "offset=100") {
+		t.Errorf("page 2 does not hold the other 11, or links further")
+	}
+	_, body = e.manager(mA.Partner).get("/admin/redemptions")
+	if !strings.Contains(body, "1 waiting for a decision") || !strings.Contains(body, `id="rd-rd_a00"`) || strings.Contains(body, "rd_b") {
+		t.Errorf("partner A's manager does not see exactly partner A's one request")
 	}
 }

@@ -100,8 +100,9 @@ func (s *Store) DecideRedemption(ctx context.Context, id, status, by, reason str
 	return out, err
 }
 
-// ListRedemptions returns redemptions, newest request first.
-func (s *Store) ListRedemptions(ctx context.Context, f store.RedemptionFilter) ([]rung.Redemption, error) {
+// redemptionWhere is the WHERE clause (with its leading space, "" for
+// none) and arguments of a filter.
+func redemptionWhere(f store.RedemptionFilter) (string, []any) {
 	var where []string
 	var args []any
 	for _, c := range []struct{ col, v string }{{"partner", f.Partner}, {"member", f.Member}, {"reward", f.Reward}, {"status", f.Status}} {
@@ -110,15 +111,47 @@ func (s *Store) ListRedemptions(ctx context.Context, f store.RedemptionFilter) (
 			where = append(where, fmt.Sprintf("%s = $%d", c.col, len(args)))
 		}
 	}
-	q := `SELECT ` + redemptionColumns + ` FROM redemptions`
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, " AND ")
+	if f.Partners != nil {
+		args = append(args, f.Partners)
+		where = append(where, fmt.Sprintf("partner = ANY($%d)", len(args)))
 	}
-	q += ` ORDER BY requested_at DESC, id DESC`
+	if len(where) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(where, " AND "), args
+}
+
+// ListRedemptions returns redemptions, newest request first (oldest first
+// with f.Oldest).
+func (s *Store) ListRedemptions(ctx context.Context, f store.RedemptionFilter) ([]rung.Redemption, error) {
+	where, args := redemptionWhere(f)
+	q := `SELECT ` + redemptionColumns + ` FROM redemptions` + where
+	if f.Oldest {
+		q += ` ORDER BY requested_at, id`
+	} else {
+		q += ` ORDER BY requested_at DESC, id DESC`
+	}
 	if f.Limit > 0 {
 		q += fmt.Sprintf(` LIMIT %d`, f.Limit)
 	}
+	if f.Offset > 0 {
+		if f.Limit <= 0 {
+			q += ` LIMIT ALL`
+		}
+		q += fmt.Sprintf(` OFFSET %d`, f.Offset)
+	}
 	return queryRedemptions(ctx, s.pool, q, args...)
+}
+
+// CountRedemptions counts the redemptions a filter selects.
+func (s *Store) CountRedemptions(ctx context.Context, f store.RedemptionFilter) (int, error) {
+	where, args := redemptionWhere(f)
+	q := `SELECT count(*) FROM redemptions` + where
+	var n int
+	if err := s.pool.QueryRow(ctx, q, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("postgres: count redemptions: %w", err)
+	}
+	return n, nil
 }
 
 // RedemptionsByID returns the redemptions that exist.

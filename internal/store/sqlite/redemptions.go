@@ -103,8 +103,9 @@ func (s *Store) DecideRedemption(ctx context.Context, id, status, by, reason str
 	return out, err
 }
 
-// ListRedemptions returns redemptions, newest request first.
-func (s *Store) ListRedemptions(ctx context.Context, f store.RedemptionFilter) ([]rung.Redemption, error) {
+// redemptionWhere is the WHERE clause (with its leading space, "" for
+// none) and arguments of a filter.
+func redemptionWhere(f store.RedemptionFilter) (string, []any) {
 	var where []string
 	var args []any
 	for _, c := range []struct{ col, v string }{{"partner", f.Partner}, {"member", f.Member}, {"reward", f.Reward}, {"status", f.Status}} {
@@ -113,15 +114,53 @@ func (s *Store) ListRedemptions(ctx context.Context, f store.RedemptionFilter) (
 			args = append(args, c.v)
 		}
 	}
-	q := `SELECT ` + redemptionColumns + ` FROM redemptions`
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, " AND ")
+	if f.Partners != nil {
+		if len(f.Partners) == 0 {
+			where = append(where, "0")
+		} else {
+			where = append(where, "partner IN (?"+strings.Repeat(", ?", len(f.Partners)-1)+")")
+			for _, p := range f.Partners {
+				args = append(args, p)
+			}
+		}
 	}
-	q += ` ORDER BY requested_at DESC, id DESC`
+	if len(where) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(where, " AND "), args
+}
+
+// ListRedemptions returns redemptions, newest request first (oldest first
+// with f.Oldest).
+func (s *Store) ListRedemptions(ctx context.Context, f store.RedemptionFilter) ([]rung.Redemption, error) {
+	where, args := redemptionWhere(f)
+	q := `SELECT ` + redemptionColumns + ` FROM redemptions` + where
+	if f.Oldest {
+		q += ` ORDER BY requested_at, id`
+	} else {
+		q += ` ORDER BY requested_at DESC, id DESC`
+	}
 	if f.Limit > 0 {
 		q += fmt.Sprintf(` LIMIT %d`, f.Limit)
 	}
+	if f.Offset > 0 {
+		if f.Limit <= 0 {
+			q += ` LIMIT -1`
+		}
+		q += fmt.Sprintf(` OFFSET %d`, f.Offset)
+	}
 	return queryRedemptions(ctx, s.read, q, args...)
+}
+
+// CountRedemptions counts the redemptions a filter selects.
+func (s *Store) CountRedemptions(ctx context.Context, f store.RedemptionFilter) (int, error) {
+	where, args := redemptionWhere(f)
+	q := `SELECT count(*) FROM redemptions` + where
+	var n int
+	if err := s.read.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlite: count redemptions: %w", err)
+	}
+	return n, nil
 }
 
 // RedemptionsByID returns the redemptions that exist.

@@ -73,6 +73,15 @@ func testRedemptionRoundTrips(t *testing.T, s store.Store) {
 		{store.RedemptionFilter{Status: rung.RedemptionPending}, []string{"rd-1"}},
 		{store.RedemptionFilter{Status: rung.RedemptionFulfilled}, nil},
 		{store.RedemptionFilter{Limit: 1}, []string{"rd-1"}},
+		{store.RedemptionFilter{Oldest: true}, []string{"rd-0", "rd-1"}},
+		{store.RedemptionFilter{Oldest: true, Limit: 1}, []string{"rd-0"}},
+		{store.RedemptionFilter{Oldest: true, Offset: 1}, []string{"rd-1"}},
+		{store.RedemptionFilter{Offset: 1, Limit: 5}, []string{"rd-0"}},
+		{store.RedemptionFilter{Offset: 2}, nil},
+		{store.RedemptionFilter{Partners: []string{"p2", "p9"}}, []string{"rd-0"}},
+		{store.RedemptionFilter{Partners: []string{"p1", "p2"}}, []string{"rd-1", "rd-0"}},
+		{store.RedemptionFilter{Partners: []string{}}, nil},
+		{store.RedemptionFilter{Partners: []string{"p1"}, Status: rung.RedemptionRejected}, nil},
 	} {
 		rs, err := s.ListRedemptions(ctx, tc.f)
 		var ids []string
@@ -81,6 +90,13 @@ func testRedemptionRoundTrips(t *testing.T, s store.Store) {
 		}
 		if err != nil || fmt.Sprint(ids) != fmt.Sprint(tc.want) {
 			t.Errorf("ListRedemptions(%+v) = %v, %v; want %v", tc.f, ids, err, tc.want)
+		}
+		// A count is of what the filter selects, its paging aside.
+		all := tc.f
+		all.Offset, all.Limit = 0, 0
+		want, _ := s.ListRedemptions(ctx, all)
+		if n, err := s.CountRedemptions(ctx, tc.f); err != nil || n != len(want) {
+			t.Errorf("CountRedemptions(%+v) = %d, %v; want %d", tc.f, n, err, len(want))
 		}
 	}
 	bad := newRedemption("rd-bad", "mug", "p1", "m1", 0, base)
