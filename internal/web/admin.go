@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html/template"
 	"net/http"
 	"sort"
 	"strconv"
@@ -107,7 +108,7 @@ type partnersData struct {
 	Total                        int
 	Offset, Next, Prev           int
 	More                         bool
-	Query                        string // the filters, for paging links
+	Query                        template.URL // the filters, for paging links
 }
 
 const pageSize = 50
@@ -153,7 +154,8 @@ func (h *Handler) partners(w http.ResponseWriter, r *http.Request) {
 	d.Sizes, d.Regions, d.Types = keys(sizes), keys(regions), keys(types)
 	d.Total = len(d.Rows)
 	d.Rows, d.Prev, d.Next, d.More = window(d.Rows, d.Offset)
-	d.Query = "q=" + urlq(d.Q) + "&tier=" + urlq(d.Tier) + "&size=" + urlq(d.Size) + "&region=" + urlq(d.Region) + "&type=" + urlq(d.Type)
+	// Each value is escaped; the whole is a URL query, not a value.
+	d.Query = template.URL("q=" + urlq(d.Q) + "&tier=" + urlq(d.Tier) + "&size=" + urlq(d.Size) + "&region=" + urlq(d.Region) + "&type=" + urlq(d.Type))
 	h.render(w, http.StatusOK, "partners", h.newPage(w, r, "Partners", "partners", d))
 }
 
@@ -249,7 +251,7 @@ type membersData struct {
 	Total              int
 	Offset, Next, Prev int
 	More               bool
-	Query              string
+	Query              template.URL
 }
 
 // members lists the members the viewer sees, with search.
@@ -297,7 +299,7 @@ func (h *Handler) members(w http.ResponseWriter, r *http.Request) {
 		}
 		return nil
 	})
-	d.Query = "q=" + urlq(d.Q) + "&partner=" + urlq(d.Partner)
+	d.Query = template.URL("q=" + urlq(d.Q) + "&partner=" + urlq(d.Partner))
 	h.render(w, http.StatusOK, "members", h.newPage(w, r, "Members", "members", d))
 }
 

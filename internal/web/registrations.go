@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -30,7 +31,7 @@ type regQueueData struct {
 	Waiting, Overdue, Total int
 	All                     bool // closed registrations shown too
 	Page, Pages             int  // 1-based; Rows is one page
-	Query                   string
+	Query                   template.URL
 }
 
 // regQueuePage is how many registrations one page of the queue shows.

@@ -1,0 +1,46 @@
+package web
+
+import (
+	"fmt"
+	"html"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestListPagersLinkToTheNextPage follows the partners', members' and
+// registrations' "Next" links: each leads to the next page of the same
+// search (the filters were once escaped into one meaningless parameter).
+func TestListPagersLinkToTheNextPage(t *testing.T) {
+	e := newEnv(t, envOptions{partners: 60, members: 120, months: 2})
+	admin := e.staff(adminEmail, adminPassword)
+	next := regexp.MustCompile(`<a href="([^"]*offset=50)">Next`)
+	for _, list := range []string{"/admin/partners", "/admin/members"} {
+		_, body := admin.get(list)
+		m := next.FindStringSubmatch(body)
+		if m == nil {
+			t.Errorf("%s: no Next link on page 1", list)
+			continue
+		}
+		link := html.UnescapeString(m[1])
+		if !strings.HasPrefix(link, list+"?q=&") {
+			t.Errorf("%s: Next links to %q, want the same search's next page", list, link)
+		}
+		res, page2 := admin.get(link)
+		if res.StatusCode != 200 || page2 == body || !strings.Contains(page2, "Previous") {
+			t.Errorf("%s: following %q: %d, a page 2 with a Previous link wanted", list, link, res.StatusCode)
+		}
+	}
+	m0, _ := e.member(0)
+	for i := range regQueuePage + 1 {
+		e.register(m0, fmt.Sprintf("Company %03d", i), fmt.Sprintf("company%03d.io", i))
+	}
+	_, body := admin.get("/admin/registrations?all=1")
+	m := regexp.MustCompile(`<a href="([^"]*page=2)" rel="next">`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("registrations: no Next link on page 1 of everything")
+	}
+	if link := html.UnescapeString(m[1]); link != "/admin/registrations?all=1&page=2" {
+		t.Errorf("registrations: Next links to %q, want page 2 of everything", link)
+	}
+}
