@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"maps"
+	"runtime/debug"
 	"testing"
 )
 
@@ -39,5 +40,22 @@ func TestLoadIndexAgreesWithEngine(t *testing.T) {
 	}
 	if e := r.idx.events["w1"]; e.version != 2 {
 		t.Errorf("w1 in the index: %+v, want version 2", e)
+	}
+}
+
+// TestPauseGCNests checks that overlapping loads resume the collector when
+// the last one ends, with the setting from before the first.
+func TestPauseGCNests(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(150))
+	a := pauseGC()
+	b := pauseGC()
+	a()
+	a() // a second call changes nothing
+	if got := debug.SetGCPercent(-1); got != -1 {
+		t.Errorf("after one of two loads ended: GC percent %d, want -1 (off)", got)
+	}
+	b()
+	if got := debug.SetGCPercent(150); got != 150 {
+		t.Errorf("after both loads ended: GC percent %d, want 150", got)
 	}
 }

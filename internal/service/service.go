@@ -107,12 +107,15 @@ func Open(ctx context.Context, st store.Store, o Options) (*Service, error) {
 		s.followEvery = 100 * time.Millisecond
 	}
 	start := time.Now()
+	resume := pauseGC()
 	n, err := s.load(ctx)
 	if err != nil {
+		resume()
 		return nil, err
 	}
 	mark := time.Now()
 	s.idx = newIndex(s.eng, s.base)
+	resume()
 	s.loadParts.index = time.Since(mark)
 	s.loaded, s.loadTook = n, time.Since(start)
 	p, m, ev := s.eng.Counts()
@@ -216,6 +219,43 @@ func (p loadParts) String() string {
 		r(p.facts), r(p.replay), r(p.rest), r(p.endBulk), r(p.index))
 }
 
+// pauseGC stops the collector until the function it returns is called.
+// Loading allocates the whole state at once, and what it allocates stays:
+// a collection while it runs finds little garbage and marks all of the
+// state built so far. Without any, the heap holds the state plus about
+// half as much garbage when loading ends (a memory limit set with
+// GOMEMLIMIT still holds); the first collection after it marks the whole
+// state once, while the instance already serves. On 1M demo records the
+// collections of a load cost 1.1 s of CPU at GOGC=400; on 10M, tens.
+// Loads that overlap (instances in one process) resume the collector when
+// the last one ends; a setting changed meanwhile by someone else stays.
+func pauseGC() (resume func()) {
+	gcPause.Lock()
+	if gcPause.n == 0 {
+		gcPause.saved = debug.SetGCPercent(-1)
+	}
+	gcPause.n++
+	gcPause.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			gcPause.Lock()
+			defer gcPause.Unlock()
+			if gcPause.n--; gcPause.n == 0 {
+				if cur := debug.SetGCPercent(gcPause.saved); cur != -1 {
+					debug.SetGCPercent(cur)
+				}
+			}
+		})
+	}
+}
+
+var gcPause struct {
+	sync.Mutex
+	n     int
+	saved int
+}
+
 // errStop ends a read of the log early.
 var errStop = errors.New("stop")
 
@@ -268,14 +308,6 @@ func (s *Service) load(ctx context.Context) (int, error) {
 			return 0, err
 		}
 	}
-	// The replay allocates the whole state at once, and what it allocates
-	// stays: a collection while it runs finds little garbage and marks all
-	// of the state built so far. So none runs until it is done (the heap
-	// then holds the state plus about half as much garbage; a memory limit
-	// set with GOMEMLIMIT still holds). On 1M demo records the replay's
-	// collections cost 1.1 s of CPU at GOGC=400, more at 10M (each marks
-	// up to a fifth of the final heap).
-	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	if err := s.loadTiers(ctx); err != nil {
 		return 0, err
 	}
@@ -383,6 +415,8 @@ func (s *Service) Rebuild(ctx context.Context) (int, time.Duration, error) {
 	done := make(chan result, 1)
 	var n int
 	s.submit(&request{kind: kindCustom, custom: func() error {
+		resume := pauseGC()
+		defer resume()
 		var err error
 		n, err = fresh.load(ctx)
 		if err != nil {

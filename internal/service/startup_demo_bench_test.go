@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -102,18 +103,22 @@ func BenchmarkStartupDemoPostgres(b *testing.B) {
 		cpu := cputime.Process()
 		var ms0 runtime.MemStats
 		runtime.ReadMemStats(&ms0)
+		var ru0, ru1 syscall.Rusage
+		syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 		s, err := Open(ctx, st, Options{Logger: slog.New(slog.DiscardHandler), Clock: func() time.Time { return now }})
 		if err != nil {
 			b.Fatal(err)
 		}
 		cpu = cputime.Since(cpu)
+		syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
 		loaded, took := s.Loaded()
 		b.StopTimer()
 		var ms runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&ms)
-		b.Logf("start: %d records in %v, %v CPU; %s; %d GCs, live heap %d MiB, peak RSS %d MiB", loaded,
-			took.Round(time.Millisecond), cpu.Round(time.Millisecond), s.loadParts, ms.NumGC-ms0.NumGC-1, ms.HeapAlloc>>20, peakRSS()>>20)
+		b.Logf("start: %d records in %v, %v CPU (%v system, %d page faults); %s; %d GCs, live heap %d MiB, peak RSS %d MiB", loaded,
+			took.Round(time.Millisecond), cpu.Round(time.Millisecond),
+			time.Duration(syscall.TimevalToNsec(ru1.Stime)-syscall.TimevalToNsec(ru0.Stime)).Round(time.Millisecond), ru1.Minflt-ru0.Minflt, s.loadParts, ms.NumGC-ms0.NumGC-1, ms.HeapAlloc>>20, peakRSS()>>20)
 		s.Close()
 		b.StartTimer()
 		if int64(loaded) != records {
@@ -152,7 +157,7 @@ func fillDemoLog(b *testing.B, ctx context.Context, st *postgres.Store, url, sch
 	if err := st.Commit(ctx, program); err != nil {
 		b.Fatal(err)
 	}
-	total, members, lates := 0, 0, 0
+	total, partners, members, lates := 0, 0, 0, 0
 	for shard := 0; total < n; shard++ {
 		m := shardMembers
 		if shard > 0 {
@@ -207,16 +212,15 @@ func fillDemoLog(b *testing.B, ctx context.Context, st *postgres.Store, url, sch
 		}
 		total += len(evs)
 		members += len(d.Members)
-		b.Logf("shard %d: %d partners, %d members, %d events (%d in all, %v)", shard, len(d.Partners), len(d.Members),
-			len(evs), total, time.Since(start).Round(time.Second))
+		partners += len(d.Partners)
 	}
 	exec("SET maintenance_work_mem TO '512MB'")
 	exec("SET work_mem TO '256MB'")
 	exec(`INSERT INTO events (seq, id, version, body) SELECT row_number() OVER (ORDER BY k, id), id, 1, body FROM bench_fill`)
 	exec("DROP TABLE bench_fill")
 	exec("VACUUM ANALYZE events")
-	b.Logf("filled schema %s: %d events (%.1f%% late), %d members in %v", schema, total, 100*float64(lates)/float64(total),
-		members, time.Since(start).Round(time.Second))
+	b.Logf("filled schema %s: %d events (%.1f%% late), %d partners, %d members in %v", schema, total, 100*float64(lates)/float64(total),
+		partners, members, time.Since(start).Round(time.Second))
 }
 
 // peakRSS returns the process's peak resident set size (VmHWM), 0 when it

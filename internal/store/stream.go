@@ -13,9 +13,11 @@ import (
 type RowFunc func(seq int64, id string, version int, body []byte) error
 
 // StreamRecords is the common half of Store.Records. It runs read on a
-// goroutine of its own, while the calling goroutine decodes the rows read
-// emits, in order, into one reused rung.Record and calls fn with it: reading
-// from the database overlaps with decoding and with fn's own work.
+// goroutine of its own, which also decodes the rows read emits into
+// records, a chunk at a time, while the calling goroutine calls fn with
+// each record in order: reading from the database and decoding overlap
+// with fn's own work. The records of one call share their type and source
+// strings (codec.DecodeRecordNamed).
 //
 // read must emit rows in Seq order and stop when emit returns an error
 // (which it then returns). When fn fails, StreamRecords cancels read's
