@@ -229,6 +229,9 @@ func (p loadParts) String() string {
 // collections of a load cost 1.1 s of CPU at GOGC=400; on 10M, tens.
 // Loads that overlap (instances in one process) resume the collector when
 // the last one ends; a setting changed meanwhile by someone else stays.
+// Only Open pauses it: Rebuild runs while the instance serves, beside
+// simulations that set the percentage for their own replay and put back
+// what they found, which could be the pause.
 func pauseGC() (resume func()) {
 	gcPause.Lock()
 	if gcPause.n == 0 {
@@ -415,8 +418,6 @@ func (s *Service) Rebuild(ctx context.Context) (int, time.Duration, error) {
 	done := make(chan result, 1)
 	var n int
 	s.submit(&request{kind: kindCustom, custom: func() error {
-		resume := pauseGC()
-		defer resume()
 		var err error
 		n, err = fresh.load(ctx)
 		if err != nil {
