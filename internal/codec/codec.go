@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rung-dev/rung"
@@ -129,7 +130,38 @@ func AppendRecord(dst []byte, r *rung.Record) ([]byte, error) {
 // never a panic, and leave r's body fields unspecified; whatever the bytes,
 // decoding allocates in proportion to len(b), plus at most some 16 KB.
 func DecodeRecord(b []byte, r *rung.Record) error {
-	return decodeRecord(b, r, nil)
+	return decodeRecord(b, r, nil, nil)
+}
+
+// Names hands out one string for each event type and source a reader of
+// the log meets, for DecodeRecordNamed. It is not safe for concurrent use.
+type Names struct{ m map[string]string }
+
+// maxNames bounds a Names: past it, new names are not kept.
+const maxNames = 4096
+
+// name returns s, or the equal string met first.
+func (n *Names) name(s string) string {
+	if v, ok := n.m[s]; ok {
+		return v
+	}
+	if n.m == nil {
+		n.m = make(map[string]string)
+	}
+	if len(n.m) < maxNames {
+		s = strings.Clone(s)
+		n.m[s] = s
+	}
+	return s
+}
+
+// DecodeRecordNamed is DecodeRecord that takes the event's type and source
+// from names when it has them (and adds them when not): records decoded
+// with the same Names share those strings. DecodeRecord's strings share one
+// allocation per record, so a reader that keeps only the type (as the
+// engine keeps every event's) would keep the whole allocation alive.
+func DecodeRecordNamed(b []byte, r *rung.Record, names *Names) error {
+	return decodeRecord(b, r, nil, names)
 }
 
 // DecodeRecordReusing is DecodeRecord that clears attrs and fills it with
@@ -137,10 +169,10 @@ func DecodeRecord(b []byte, r *rung.Record) error {
 // attrs, or nil when the record has none), for a reader that is done with
 // one record's attributes before it decodes the next.
 func DecodeRecordReusing(b []byte, r *rung.Record, attrs map[string]any) error {
-	return decodeRecord(b, r, attrs)
+	return decodeRecord(b, r, attrs, nil)
 }
 
-func decodeRecord(b []byte, r *rung.Record, reuse map[string]any) error {
+func decodeRecord(b []byte, r *rung.Record, reuse map[string]any, names *Names) error {
 	if len(b) < 2 {
 		return fmt.Errorf("%w: %d bytes", ErrCorrupt, len(b))
 	}
@@ -160,6 +192,9 @@ func decodeRecord(b []byte, r *rung.Record, reuse map[string]any) error {
 	ev.Partner = d.str()
 	ev.Member = d.str()
 	ev.Source = d.str()
+	if names != nil {
+		ev.Type, ev.Source = names.name(ev.Type), names.name(ev.Source)
+	}
 	ev.OccurredAt = d.time(int(flags>>flagOccurredShift) & 3)
 	r.ReceivedAt = d.time(int(flags>>flagReceivedShift) & 3)
 	n := d.uvarint()

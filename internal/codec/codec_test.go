@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"pgregory.net/rapid"
 
@@ -356,6 +357,37 @@ func TestDecodeRecordReusing(t *testing.T) {
 		}
 		if !reflect.DeepEqual(got.Event.Attrs, want.Event.Attrs) {
 			t.Errorf("attrs %v, want %v", got.Event.Attrs, want.Event.Attrs)
+		}
+	}
+}
+
+func TestDecodeRecordNamedSharesTypeAndSource(t *testing.T) {
+	var names Names
+	var first rung.Record
+	for i := range 3 {
+		in := rung.Record{Seq: 1, Version: 1, ReceivedAt: time.Unix(100, 0).UTC(), Event: rung.Event{ID: "e", Type: "deal.won",
+			Partner: "p1", Member: "m1", Source: "crm", OccurredAt: time.Unix(50, 0).UTC(), Attrs: map[string]any{"amount": float64(i)}}}
+		b, err := EncodeRecord(nil, &in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var named, plain rung.Record
+		named.Event.ID, named.Seq, named.Version = "e", 1, 1
+		plain.Event.ID, plain.Seq, plain.Version = "e", 1, 1
+		if err := DecodeRecordNamed(b, &named, &names); err != nil {
+			t.Fatal(err)
+		}
+		if err := DecodeRecord(b, &plain); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(named, plain) || !reflect.DeepEqual(named, in) {
+			t.Fatalf("named decode %+v, plain %+v, encoded %+v", named, plain, in)
+		}
+		if i == 0 {
+			first = named
+		} else if unsafe.StringData(named.Event.Type) != unsafe.StringData(first.Event.Type) ||
+			unsafe.StringData(named.Event.Source) != unsafe.StringData(first.Event.Source) {
+			t.Errorf("record %d: type and source not shared with the first record's", i)
 		}
 	}
 }

@@ -44,11 +44,19 @@ type indexedEvent struct {
 
 // newIndex builds the index from a loaded engine and what load read.
 func newIndex(e *engine.Engine, l loaded) *index {
-	x := &index{events: map[string]indexedEvent{}, partners: map[string]rung.PartnerVersion{}, members: map[string]rung.Member{},
-		adjustments: map[string]bool{}}
-	e.EachEvent(func(id string, seq int64, version int, retracted bool) {
-		x.events[id] = indexedEvent{seq: seq, version: int32(version), retracted: retracted}
-	})
+	np, nm, nev := e.Counts()
+	if l.events != nil {
+		nev = 0
+	}
+	x := &index{events: make(map[string]indexedEvent, nev), partners: make(map[string]rung.PartnerVersion, np),
+		members: make(map[string]rung.Member, nm), adjustments: map[string]bool{}}
+	if l.events != nil {
+		x.events = l.events
+	} else {
+		e.EachEvent(func(id string, seq int64, version int, retracted bool) {
+			x.events[id] = indexedEvent{seq: seq, version: int32(version), retracted: retracted}
+		})
+	}
 	for _, id := range e.PartnerIDs() {
 		vs := e.PartnerVersions(id)
 		x.partners[id] = vs[len(vs)-1]

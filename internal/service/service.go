@@ -57,6 +57,7 @@ type Service struct {
 	maxGroup    int
 	loaded      int           // log records replayed at Open
 	loadTook    time.Duration // and how long that took
+	loadParts   loadParts     // where that time went
 	base        loaded        // where load stopped reading
 	shared      bool          // other instances write the store too
 	followEvery time.Duration
@@ -106,14 +107,20 @@ func Open(ctx context.Context, st store.Store, o Options) (*Service, error) {
 		s.followEvery = 100 * time.Millisecond
 	}
 	start := time.Now()
+	resume := pauseGC()
 	n, err := s.load(ctx)
 	if err != nil {
+		resume()
 		return nil, err
 	}
+	mark := time.Now()
+	s.idx = newIndex(s.eng, s.base)
+	resume()
+	s.loadParts.index = time.Since(mark)
 	s.loaded, s.loadTook = n, time.Since(start)
 	p, m, ev := s.eng.Counts()
-	s.log.Info("state rebuilt from the log", "records", n, "events", ev, "partners", p, "members", m, "took", s.loadTook.Round(time.Millisecond))
-	s.idx = newIndex(s.eng, s.base)
+	s.log.Info("state rebuilt from the log", "records", n, "events", ev, "partners", p, "members", m, "took", s.loadTook.Round(time.Millisecond),
+		"parts", s.loadParts.String())
 	s.stopWake = func() {}
 	if s.shared && !o.PollOnly {
 		var wctx context.Context
@@ -132,6 +139,124 @@ type loaded struct {
 	seq         int64           // the log up to here
 	change      int64           // the change feed up to here
 	adjustments map[string]bool // ids of the adjustments read
+	// events is the writer's index of the events replayed (see
+	// eventIndexer); nil when newIndex is to read it from the engine.
+	events map[string]indexedEvent
+}
+
+// eventIndexer builds the writer's index of events from the records load
+// replays, on a goroutine of its own, so that the index is ready when the
+// replay ends instead of being read from the engine after it. The engine
+// keeps, for every event, the seq, version and retraction of the newest
+// record of its id it applied, which is the last such record of the log;
+// each record overwrites its id's entry here the same way, so the two
+// agree (TestLoadIndexAgreesWithEngine).
+type eventIndexer struct {
+	batch  []indexedRecord
+	full   chan []indexedRecord
+	free   chan []indexedRecord
+	events map[string]indexedEvent
+	done   chan struct{}
+}
+
+type indexedRecord struct {
+	id string
+	ev indexedEvent
+}
+
+// indexBatch is how many records are handed over to the indexer at a time.
+const indexBatch = 4096
+
+func newEventIndexer(records int) *eventIndexer {
+	x := &eventIndexer{full: make(chan []indexedRecord, 4), free: make(chan []indexedRecord, 4), done: make(chan struct{})}
+	for range 4 {
+		x.free <- make([]indexedRecord, 0, indexBatch)
+	}
+	x.batch = <-x.free
+	go func() {
+		defer close(x.done)
+		// Made here: clearing the room for every record takes a while.
+		x.events = make(map[string]indexedEvent, records)
+		for b := range x.full {
+			for _, r := range b {
+				x.events[r.id] = r.ev
+			}
+			x.free <- b[:0]
+		}
+	}()
+	return x
+}
+
+// add notes a record the engine applied.
+func (x *eventIndexer) add(r *rung.Record) {
+	x.batch = append(x.batch, indexedRecord{r.Event.ID, indexedEvent{seq: r.Seq, version: int32(r.Version), retracted: r.Retracted}})
+	if len(x.batch) == indexBatch {
+		x.full <- x.batch
+		x.batch = <-x.free
+	}
+}
+
+// close waits for the indexer and returns the index.
+func (x *eventIndexer) close() map[string]indexedEvent {
+	x.full <- x.batch
+	close(x.full)
+	<-x.done
+	return x.events
+}
+
+// loadParts is where the time of a start went.
+type loadParts struct {
+	facts   time.Duration // partners, members, programs, tiers
+	replay  time.Duration // reading, decoding and applying the log
+	rest    time.Duration // adjustments and redemptions
+	endBulk time.Duration // the boards, the timelines
+	index   time.Duration // the writer's index
+}
+
+func (p loadParts) String() string {
+	r := func(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
+	return fmt.Sprintf("facts %v, log %v, adjustments and redemptions %v, boards %v, writer index %v",
+		r(p.facts), r(p.replay), r(p.rest), r(p.endBulk), r(p.index))
+}
+
+// pauseGC stops the collector until the function it returns is called.
+// Loading allocates the whole state at once, and what it allocates stays:
+// a collection while it runs finds little garbage and marks all of the
+// state built so far. Without any, the heap holds the state plus about
+// half as much garbage when loading ends (a memory limit set with
+// GOMEMLIMIT still holds); the first collection after it marks the whole
+// state once, while the instance already serves. On 1M demo records the
+// collections of a load cost 1.1 s of CPU at GOGC=400; on 10M, tens.
+// Loads that overlap (instances in one process) resume the collector when
+// the last one ends; a setting changed meanwhile by someone else stays.
+// Only Open pauses it: Rebuild runs while the instance serves, beside
+// simulations that set the percentage for their own replay and put back
+// what they found, which could be the pause.
+func pauseGC() (resume func()) {
+	gcPause.Lock()
+	if gcPause.n == 0 {
+		gcPause.saved = debug.SetGCPercent(-1)
+	}
+	gcPause.n++
+	gcPause.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			gcPause.Lock()
+			defer gcPause.Unlock()
+			if gcPause.n--; gcPause.n == 0 {
+				if cur := debug.SetGCPercent(gcPause.saved); cur != -1 {
+					debug.SetGCPercent(cur)
+				}
+			}
+		})
+	}
+}
+
+var gcPause struct {
+	sync.Mutex
+	n     int
+	saved int
 }
 
 // errStop ends a read of the log early.
@@ -144,6 +269,11 @@ var errStop = errors.New("stop")
 // follower then reads everything after both ends (a fact read twice
 // changes nothing).
 func (s *Service) load(ctx context.Context) (int, error) {
+	mark := time.Now()
+	lap := func(d *time.Duration) {
+		t := time.Now()
+		*d, mark = t.Sub(mark), t
+	}
 	change, err := s.st.LastChange(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("load changes: %w", err)
@@ -181,25 +311,27 @@ func (s *Service) load(ctx context.Context) (int, error) {
 			return 0, err
 		}
 	}
-	// The replay allocates the whole state at once; collecting garbage
-	// less often while it runs saves a fifth of its time.
-	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	if err := s.loadTiers(ctx); err != nil {
 		return 0, err
 	}
 	s.eng.BeginBulk(int(last))
+	lap(&s.loadParts.facts)
+	idx := newEventIndexer(int(last))
 	n := 0
 	err = s.st.Records(ctx, 0, func(r *rung.Record) error {
 		if r.Seq > last {
 			return errStop
 		}
 		s.eng.Apply(r)
+		idx.add(r)
 		n++
 		return nil
 	})
+	s.base.events = idx.close()
 	if err != nil && !errors.Is(err, errStop) {
 		return n, fmt.Errorf("load events: %w", err)
 	}
+	lap(&s.loadParts.replay)
 	adj, err := s.st.Adjustments(ctx)
 	if err != nil {
 		return n, fmt.Errorf("load adjustments: %w", err)
@@ -211,7 +343,9 @@ func (s *Service) load(ctx context.Context) (int, error) {
 	if err := s.loadRedemptions(ctx); err != nil {
 		return n, err
 	}
+	lap(&s.loadParts.rest)
 	s.eng.EndBulk(now)
+	lap(&s.loadParts.endBulk)
 	return n, nil
 }
 

@@ -13,9 +13,11 @@ import (
 type RowFunc func(seq int64, id string, version int, body []byte) error
 
 // StreamRecords is the common half of Store.Records. It runs read on a
-// goroutine of its own, while the calling goroutine decodes the rows read
-// emits, in order, into one reused rung.Record and calls fn with it: reading
-// from the database overlaps with decoding and with fn's own work.
+// goroutine of its own, which also decodes the rows read emits into
+// records, a chunk at a time, while the calling goroutine calls fn with
+// each record in order: reading from the database and decoding overlap
+// with fn's own work. The records of one call share their type and source
+// strings (codec.DecodeRecordNamed).
 //
 // read must emit rows in Seq order and stop when emit returns an error
 // (which it then returns). When fn fails, StreamRecords cancels read's
@@ -33,6 +35,7 @@ func StreamRecords(ctx context.Context, storeName string, read func(ctx context.
 	readErr := make(chan error, 1)
 	go func() {
 		var c *chunk
+		names := new(codec.Names)
 		send := func() error {
 			select {
 			case full <- c:
@@ -53,13 +56,13 @@ func StreamRecords(ctx context.Context, storeName string, read func(ctx context.
 			}
 			c.add(seq, id, version, body)
 			if len(c.seqs) == rowsPerChunk {
-				c.decode(storeName)
+				c.decode(storeName, names)
 				return send()
 			}
 			return nil
 		})
 		if err == nil && c != nil {
-			c.decode(storeName)
+			c.decode(storeName, names)
 			err = send()
 		}
 		readErr <- err
@@ -115,7 +118,7 @@ func (c *chunk) add(seq int64, id string, version int, body []byte) {
 
 // decode decodes the chunk's rows into its records, up to the first that
 // does not decode.
-func (c *chunk) decode(storeName string) {
+func (c *chunk) decode(storeName string, names *codec.Names) {
 	c.recs, c.err = c.recs[:0], nil
 	start := 0
 	for i, seq := range c.seqs {
@@ -123,7 +126,7 @@ func (c *chunk) decode(storeName string) {
 		r := &c.recs[i]
 		r.Event.ID = c.ids[i]
 		r.Raw = c.bodies[start:c.ends[i]:c.ends[i]]
-		if err := codec.DecodeRecord(r.Raw, r); err != nil {
+		if err := codec.DecodeRecordNamed(r.Raw, r, names); err != nil {
 			c.recs = c.recs[:i]
 			c.err = fmt.Errorf("%s: record seq %d (%s): %w", storeName, seq, r.Event.ID, err)
 			return

@@ -323,3 +323,33 @@ func TestCommitExclusiveHoldsOthersOut(t *testing.T) {
 		t.Errorf("seqs %v, want mine 1, theirs 2", got)
 	}
 }
+
+// Members decodes many members on several goroutines: they come back all,
+// in id order, as written.
+func TestManyMembersComeBackInOrder(t *testing.T) {
+	s := openFresh(t)
+	defer s.Close()
+	ctx := context.Background()
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	b := &store.Batch{Partners: []rung.PartnerVersion{{Version: 1, Partner: rung.Partner{ID: "p", Name: "P", JoinedAt: at}}}}
+	const n = 2500
+	for i := range n {
+		b.Members = append(b.Members, rung.Member{ID: fmt.Sprintf("m%05d", i), Partner: "p", Name: fmt.Sprintf("Member %d", i),
+			JoinedAt: at, Memberships: []rung.Membership{{Partner: "p", JoinedAt: at}}})
+	}
+	if err := s.Commit(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := s.Members(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != n {
+		t.Fatalf("%d members, want %d", len(ms), n)
+	}
+	for i, m := range ms {
+		if w := b.Members[i]; m.ID != w.ID || m.Name != w.Name || !m.JoinedAt.Equal(at) || len(m.Memberships) != 1 {
+			t.Fatalf("member %d: %+v, want %+v", i, m, w)
+		}
+	}
+}
