@@ -13,10 +13,11 @@ import (
 // of the machine's memory (or of the cgroup's limit, when lower) unless
 // GOMEMLIMIT is set, and returns the limit in force in bytes (0: none
 // known). Rung keeps its whole state in memory and runs the collector less
-// eagerly than Go's default (tuneGC; 400 % while loading or simulating):
-// with a live heap of 10 GB, GOGC=300 alone would let the heap reach 40 GB
-// before collecting. Under the limit the collector runs as often as it
-// must to stay below it instead.
+// eagerly than Go's default (tuneGC; 400 % while simulating, and not at all
+// while an instance loads its state at start): with a live heap of 10 GB,
+// GOGC=300 alone would let the heap reach 40 GB before collecting, and a
+// load with the collector paused would take what it wanted. Under the
+// limit the collector runs as often as it must to stay below it instead.
 func limitMemory() int64 {
 	if v := os.Getenv("GOMEMLIMIT"); v != "" {
 		return debug.SetMemoryLimit(-1) // the runtime read it
