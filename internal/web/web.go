@@ -179,7 +179,10 @@ func parsePages() (map[string]*template.Template, error) {
 var funcs = template.FuncMap{
 	"pct": func(f float64) string { return fmt.Sprintf("%.0f", min(1, max(0, f))*100) },
 	"add": func(a, b int) int { return a + b },
-	"q":   url.QueryEscape,
+	// q escapes a query value. Its result is marked as URL text: in an
+	// href's query html/template would escape the escapes again
+	// (a:b became a%253Ab, which the server reads as a%3Ab).
+	"q": func(s string) template.URL { return template.URL(url.QueryEscape(s)) },
 	"path": func(s string) string {
 		return url.PathEscape(s)
 	},
