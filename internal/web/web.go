@@ -259,7 +259,7 @@ type page struct {
 	Notice  string
 	Data    any
 	Unread  int  // the member's unread notifications: the bell
-	Mailbox bool // the demo's mailbox page exists
+	Mailbox bool // the demo's mailbox page exists and the viewer is an admin
 }
 
 func (h *Handler) newPage(w http.ResponseWriter, r *http.Request, title, nav string, data any) *page {
@@ -280,7 +280,7 @@ func (h *Handler) newPage(w http.ResponseWriter, r *http.Request, title, nav str
 	p.Title = p.L.T(title)
 	if v != nil {
 		p.CSRF = v.Session.CSRF
-		p.Unread, p.Mailbox = h.unread(r), h.box() != nil
+		p.Unread, p.Mailbox = h.unread(r), h.box() != nil && v.Admin()
 	} else {
 		p.CSRF = h.anonCSRF(w, r)
 	}
