@@ -275,7 +275,7 @@ func (h *Handler) newPage(w http.ResponseWriter, r *http.Request, title, nav str
 		prog = e.Program()
 		return nil
 	})
-	p := &page{L: newLocale(pickLocale(acctLocale, r), loc), V: v, Nav: nav, Path: r.URL.RequestURI(), Data: data}
+	p := &page{L: newLocale(pickLocale(acctLocale, r), loc), V: v, Nav: nav, Path: pagePath(r), Data: data}
 	p.L.prog = prog
 	p.Title = p.L.T(title)
 	if v != nil {
@@ -338,6 +338,21 @@ var (
 // redirect answers a form post or a signed-out visit with 303 See Other.
 func redirect(w http.ResponseWriter, r *http.Request, to string) {
 	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// pagePath is the address a page is shown at, for forms that come back
+// to it (the language switch). A page answering a POST (a form shown
+// again with its errors) is not at the POST's address, which has no GET:
+// it is the page the form was sent from, when the browser says so and it
+// is this site's, else none (home).
+func pagePath(r *http.Request) string {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return r.URL.RequestURI()
+	}
+	if u, err := url.Parse(r.Referer()); err == nil && u.Host == r.Host && u.Path != r.URL.Path {
+		return localPath(u.RequestURI(), "")
+	}
+	return ""
 }
 
 // localPath keeps only same-site paths, for "go back to" parameters.
