@@ -93,20 +93,19 @@ func (h *Handler) portalChallenges(w http.ResponseWriter, r *http.Request) {
 			if info.Status == engine.ChallengeFinal && now.Sub(info.FinalizesAt) > 30*24*time.Hour {
 				continue // long over
 			}
-			cs, err := e.Challenge(info.ID, engine.ChallengeQuery{Limit: 1000, AsOf: now})
-			if err != nil {
-				continue
-			}
-			cv.Total, cv.Winners = cs.Total, cs.Winners
-			for i := range cs.Entries {
-				en := cs.Entries[i]
+			cs, err := eachChallengeRow(e, info.ID, now, func(i int, en engine.ChallengeEntry) bool {
 				if en.Subject == self {
 					cv.Self = &en
 				}
 				if i < 5 {
 					cv.Top = append(cv.Top, en)
 				}
+				return cv.Self == nil || i < 5
+			})
+			if err != nil {
+				continue
 			}
+			cv.Total, cv.Winners = cs.Total, cs.Winners
 			d.Challenges = append(d.Challenges, cv)
 		}
 		return nil
@@ -116,6 +115,32 @@ func (h *Handler) portalChallenges(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.render(w, http.StatusOK, "challenges_portal", h.newPage(w, r, "Challenges", "challenges", d))
+}
+
+// eachChallengeRow passes the rows of a challenge's standings at now to fn
+// in order, until fn returns false, reading pages of 1,000 (the most one
+// read gives): a standings of more rows is read to its end, not cut at
+// the first page. It returns the first page's standings.
+func eachChallengeRow(e *engine.Engine, id string, now time.Time, fn func(i int, en engine.ChallengeEntry) bool) (engine.ChallengeStandings, error) {
+	const page = 1000
+	var first engine.ChallengeStandings
+	for off := 0; ; off += page {
+		cs, err := e.Challenge(id, engine.ChallengeQuery{Limit: page, Offset: off, AsOf: now})
+		if err != nil {
+			return first, err
+		}
+		if off == 0 {
+			first = cs
+		}
+		for i, en := range cs.Entries {
+			if !fn(off+i, en) {
+				return first, nil
+			}
+		}
+		if len(cs.Entries) < page || off+page >= cs.Total {
+			return first, nil
+		}
+	}
 }
 
 // activityLabel names an event type by its label in the program, if any.
@@ -143,16 +168,16 @@ func (h *Handler) adminChallenges(w http.ResponseWriter, r *http.Request) {
 	err := h.svc.Read(func(e *engine.Engine) error {
 		for _, info := range e.Challenges(now) {
 			row := adminChallengeRow{Info: info}
-			cs, err := e.Challenge(info.ID, engine.ChallengeQuery{Limit: 1000, AsOf: now})
+			cs, err := eachChallengeRow(e, info.ID, now, func(_ int, en engine.ChallengeEntry) bool {
+				if !en.CompletedAt.IsZero() {
+					row.Done++
+				}
+				return true
+			})
 			if err != nil {
 				return err
 			}
 			row.Total, row.Winners, row.Cohorts = cs.Total, cs.Winners, cs.CohortWinners
-			for _, en := range cs.Entries {
-				if !en.CompletedAt.IsZero() {
-					row.Done++
-				}
-			}
 			rows = append(rows, row)
 		}
 		return nil

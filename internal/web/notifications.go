@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/engine"
 	"github.com/rung-dev/rung/internal/notify"
 	"github.com/rung-dev/rung/internal/store"
 )
@@ -112,7 +113,7 @@ func (h *Handler) digestPreview(w http.ResponseWriter, r *http.Request) {
 	}
 	p := h.newPage(w, r, "Weekly digest", "digest", d)
 	if d.ID != "" && h.notes != nil {
-		m, err := h.notes.PreviewDigest(r.Context(), d.Subject, d.ID, h.svc.Now(), d.Lang)
+		m, err := h.previewDigest(r, d.Subject, d.ID, d.Lang)
 		if err != nil {
 			d.Error = err.Error()
 		} else {
@@ -130,12 +131,38 @@ func (h *Handler) digestHTML(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, errNotFound)
 		return
 	}
-	m, err := h.notes.PreviewDigest(r.Context(), q.Get("subject"), q.Get("id"), h.svc.Now(), q.Get("lang"))
+	m, err := h.previewDigest(r, q.Get("subject"), q.Get("id"), q.Get("lang"))
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	writeMailHTML(w, m.HTML)
+}
+
+// previewDigest composes the digest of a member or partner the viewer
+// may see: a manager's are those of the partners they manage; any other
+// is not found, as an unknown id is.
+func (h *Handler) previewDigest(r *http.Request, subject, id, lang string) (notify.Mail, error) {
+	v := viewerFrom(r)
+	now := h.svc.Now()
+	var hidden error
+	switch subject {
+	case "member":
+		h.svc.Read(func(e *engine.Engine) error {
+			if m, ok := e.Member(id); ok && !v.seesMember(m, now) {
+				hidden = rung.Errorf(rung.ENOTFOUND, "member %q not found", id)
+			}
+			return nil
+		})
+	case "partner":
+		if !v.seesPartner(id) {
+			hidden = rung.Errorf(rung.ENOTFOUND, "partner %q not found", id)
+		}
+	}
+	if hidden != nil {
+		return notify.Mail{}, hidden
+	}
+	return h.notes.PreviewDigest(r.Context(), subject, id, now, lang)
 }
 
 // writeMailHTML serves an e-mail's HTML for a same-origin frame, with no
@@ -199,8 +226,10 @@ func (h *Handler) notifyRoutes(m *http.ServeMux, partner, staff func(http.Handle
 	m.Handle("POST /portal/notifications/settings", partner(h.savePrefs))
 	m.Handle("GET /admin/digest", staff(h.digestPreview))
 	m.Handle("GET /admin/digest/html", staff(h.digestHTML))
-	m.Handle("GET /admin/mailbox", staff(h.mailbox))
-	m.Handle("GET /admin/mailbox/{n}/html", staff(h.mailboxHTML))
+	// The mailbox holds every member's sign-in links: admins only.
+	admin := func(fn http.HandlerFunc) http.Handler { return h.signedIn(fn, "admin") }
+	m.Handle("GET /admin/mailbox", admin(h.mailbox))
+	m.Handle("GET /admin/mailbox/{n}/html", admin(h.mailboxHTML))
 }
 
 // mailLink e-mails a sign-in link through the notifications (sent at

@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"html"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -42,5 +43,42 @@ func TestListPagersLinkToTheNextPage(t *testing.T) {
 	}
 	if link := html.UnescapeString(m[1]); link != "/admin/registrations?all=1&page=2" {
 		t.Errorf("registrations: Next links to %q, want page 2 of everything", link)
+	}
+}
+
+// TestRegistrationDecisionKeepsThePage decides from page 2 of the queue
+// with the closed registrations shown: the reviewer comes back to that
+// page and view, with the notice (they were sent to page 1 of the
+// active ones).
+func TestRegistrationDecisionKeepsThePage(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	admin := e.staff(adminEmail, adminPassword)
+	m0, _ := e.member(0)
+	for i := range regQueuePage + 2 {
+		e.register(m0, fmt.Sprintf("Company %03d", i), fmt.Sprintf("company%03d.io", i))
+	}
+	_, body := admin.get("/admin/registrations?all=1&page=2")
+	form := regexp.MustCompile(`(?s)<form method="post" action="(/admin/registrations/[^"]+/decision)" class="decide">(.*?)</form>`).FindStringSubmatch(body)
+	if form == nil {
+		t.Fatalf("no decision form on page 2")
+	}
+	values := url.Values{"decision": {"approve"}}
+	for _, f := range regexp.MustCompile(`<input type="hidden" name="([a-z]+)" value="([^"]*)">`).FindAllStringSubmatch(form[2], -1) {
+		values.Set(f[1], html.UnescapeString(f[2]))
+	}
+	res, _ := admin.post(html.UnescapeString(form[1]), values)
+	if res.StatusCode != 303 {
+		t.Fatalf("decision: %d", res.StatusCode)
+	}
+	loc, err := url.Parse(res.Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := loc.Query()
+	if loc.Path != "/admin/registrations" || q.Get("all") != "1" || q.Get("page") != "2" || q.Get("done") == "" || q.Get("status") != "approved" {
+		t.Errorf("after deciding on page 2 of everything: sent to %q", loc)
+	}
+	if _, body := admin.get(loc.String()); !strings.Contains(body, `id="notice"`) || !strings.Contains(body, "Page 2 of 2") {
+		t.Errorf("the page came back to lacks the notice or is not page 2")
 	}
 }

@@ -246,17 +246,25 @@ func (h *Handler) leaderboard(w http.ResponseWriter, r *http.Request) {
 			d.Self = v.Account.Member
 		}
 		if d.Def.Cohort != "" {
-			all, err := e.Leaderboard(id, engine.BoardQuery{Limit: 1000})
-			if err == nil {
-				seen := map[string]bool{}
-				for _, en := range all.Entries {
+			// Every row, a page of 1,000 (the most one read gives) at a
+			// time: a cohort ranked below the first page is offered too.
+			seen := map[string]bool{}
+			for off := 0; ; off += 1000 {
+				pg, err := e.Leaderboard(id, engine.BoardQuery{Limit: 1000, Offset: off})
+				if err != nil {
+					break
+				}
+				for _, en := range pg.Entries {
 					if en.Cohort != "" && !seen[en.Cohort] {
 						seen[en.Cohort] = true
 						d.Cohorts = append(d.Cohorts, en.Cohort)
 					}
 				}
-				sort.Strings(d.Cohorts)
+				if len(pg.Entries) < 1000 || off+1000 >= pg.Total {
+					break
+				}
 			}
+			sort.Strings(d.Cohorts)
 		} else {
 			d.Cohort = ""
 		}

@@ -236,8 +236,13 @@ func (h *Handler) decideRegistration(w http.ResponseWriter, r *http.Request) {
 	if !strings.HasPrefix(back, "/admin/registrations") {
 		back = "/admin/registrations"
 	}
-	if back == "/admin/registrations" {
-		back += "?done=" + url.QueryEscape(out.ID) + "&status=" + url.QueryEscape(out.Status)
+	// Back to the queue: the same page and view, with the notice.
+	if u, err := url.Parse(back); err == nil && u.Path == "/admin/registrations" {
+		q := u.Query()
+		q.Set("done", out.ID)
+		q.Set("status", out.Status)
+		u.RawQuery = q.Encode()
+		back = u.String()
 	}
 	redirect(w, r, back)
 }

@@ -42,9 +42,14 @@ type regMetricsGroup struct {
 func (h *Handler) regPeriod(r *http.Request) (label string, from, to time.Time, quarters []string, err error) {
 	var cal *program.Calendar
 	h.svc.Read(func(e *engine.Engine) error { cal = e.Calendar(); return nil })
-	now := h.svc.Now()
-	for i := range 4 {
-		quarters = append(quarters, cal.QuarterLabel(now.AddDate(0, -3*i, 0)))
+	// Each quarter from the one before the start of the last (three
+	// months back from 31 December is 1 October, the same quarter).
+	t := h.svc.Now()
+	for range 4 {
+		q := cal.QuarterLabel(t)
+		quarters = append(quarters, q)
+		start, _, _ := cal.ParseQuarter(q)
+		t = start.Add(-time.Hour)
 	}
 	label = r.URL.Query().Get("period")
 	if label == "" {

@@ -179,7 +179,10 @@ func parsePages() (map[string]*template.Template, error) {
 var funcs = template.FuncMap{
 	"pct": func(f float64) string { return fmt.Sprintf("%.0f", min(1, max(0, f))*100) },
 	"add": func(a, b int) int { return a + b },
-	"q":   url.QueryEscape,
+	// q escapes a query value. Its result is marked as URL text: in an
+	// href's query html/template would escape the escapes again
+	// (a:b became a%253Ab, which the server reads as a%3Ab).
+	"q": func(s string) template.URL { return template.URL(url.QueryEscape(s)) },
 	"path": func(s string) string {
 		return url.PathEscape(s)
 	},
@@ -256,7 +259,7 @@ type page struct {
 	Notice  string
 	Data    any
 	Unread  int  // the member's unread notifications: the bell
-	Mailbox bool // the demo's mailbox page exists
+	Mailbox bool // the demo's mailbox page exists and the viewer is an admin
 }
 
 func (h *Handler) newPage(w http.ResponseWriter, r *http.Request, title, nav string, data any) *page {
@@ -272,12 +275,12 @@ func (h *Handler) newPage(w http.ResponseWriter, r *http.Request, title, nav str
 		prog = e.Program()
 		return nil
 	})
-	p := &page{L: newLocale(pickLocale(acctLocale, r), loc), V: v, Nav: nav, Path: r.URL.RequestURI(), Data: data}
+	p := &page{L: newLocale(pickLocale(acctLocale, r), loc), V: v, Nav: nav, Path: pagePath(r), Data: data}
 	p.L.prog = prog
 	p.Title = p.L.T(title)
 	if v != nil {
 		p.CSRF = v.Session.CSRF
-		p.Unread, p.Mailbox = h.unread(r), h.box() != nil
+		p.Unread, p.Mailbox = h.unread(r), h.box() != nil && v.Admin()
 	} else {
 		p.CSRF = h.anonCSRF(w, r)
 	}
@@ -335,6 +338,21 @@ var (
 // redirect answers a form post or a signed-out visit with 303 See Other.
 func redirect(w http.ResponseWriter, r *http.Request, to string) {
 	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// pagePath is the address a page is shown at, for forms that come back
+// to it (the language switch). A page answering a POST (a form shown
+// again with its errors) is not at the POST's address, which has no GET:
+// it is the page the form was sent from, when the browser says so and it
+// is this site's, else none (home).
+func pagePath(r *http.Request) string {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return r.URL.RequestURI()
+	}
+	if u, err := url.Parse(r.Referer()); err == nil && u.Host == r.Host && u.Path != r.URL.Path {
+		return localPath(u.RequestURI(), "")
+	}
+	return ""
 }
 
 // localPath keeps only same-site paths, for "go back to" parameters.
