@@ -301,7 +301,18 @@ func (h *Handler) decideRedemption(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	redirect(w, r, "/admin/redemptions?done="+url.QueryEscape(out.ID)+"&to="+url.QueryEscape(out.Status))
+	// Back to the queue: the same page and filter, with the notice.
+	back := "/admin/redemptions"
+	if u, err := url.Parse(localPath(r.PostForm.Get("back"), back)); err == nil && u.Path == back {
+		q := u.Query()
+		q.Set("done", out.ID)
+		q.Set("to", out.Status)
+		u.RawQuery = q.Encode()
+		back = u.String()
+	} else {
+		back += "?done=" + url.QueryEscape(out.ID) + "&to=" + url.QueryEscape(out.Status)
+	}
+	redirect(w, r, back)
 }
 
 // liabilityData is the console's liability report.

@@ -285,3 +285,33 @@ func TestRedemptionQueuePagesOldestFirst(t *testing.T) {
 		t.Errorf("partner A's manager does not see exactly partner A's one request")
 	}
 }
+
+// TestRedemptionDecisionKeepsTheView decides from the "all" filter: the
+// reviewer comes back to it, with the notice, not to the pending queue; a
+// "back" that leaves the queue is not followed.
+func TestRedemptionDecisionKeepsTheView(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	m, _ := e.member(0)
+	e.grant(m, 5000)
+	admin := e.staff(adminEmail, adminPassword)
+	for i, tc := range []struct{ back, want string }{
+		{"/admin/redemptions?status=all", "/admin/redemptions?done=%s&status=all&to=fulfilled"},
+		{"https://evil.example/admin/redemptions", "/admin/redemptions?done=%s&to=fulfilled"},
+		{"/admin/members", "/admin/redemptions?done=%s&to=fulfilled"},
+	} {
+		rd, err := e.svc.Redeem(context.Background(), service.RedeemRequest{Reward: "exam-voucher", Member: m.ID, By: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			if _, body := admin.get("/admin/redemptions?status=all"); !strings.Contains(body, `name="back" value="/admin/redemptions?status=all"`) {
+				t.Fatalf("the decision form does not carry the view it is on")
+			}
+		}
+		res, _ := admin.post("/admin/redemptions/"+url.PathEscape(rd.ID)+"/decision", url.Values{"decision": {"approve"}, "back": {tc.back}})
+		want := fmt.Sprintf(tc.want, rd.ID)
+		if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || loc != want {
+			t.Errorf("decision from %q: %d to %q, want 303 to %q", tc.back, res.StatusCode, loc, want)
+		}
+	}
+}
