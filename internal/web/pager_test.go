@@ -7,6 +7,11 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/engine"
+	"github.com/rung-dev/rung/internal/program"
+	"github.com/rung-dev/rung/internal/store"
 )
 
 // TestListPagersLinkToTheNextPage follows the partners', members' and
@@ -80,5 +85,46 @@ func TestRegistrationDecisionKeepsThePage(t *testing.T) {
 	}
 	if _, body := admin.get(loc.String()); !strings.Contains(body, `id="notice"`) || !strings.Contains(body, "Page 2 of 2") {
 		t.Errorf("the page came back to lacks the notice or is not page 2")
+	}
+}
+
+// TestPortalBoardShowsTheViewersPlace signs in a member ranked below the
+// board's top 50: the page shows the top, a gap and the rows around them.
+func TestPortalBoardShowsTheViewersPlace(t *testing.T) {
+	e := newEnv(t, envOptions{partners: 30, members: 150, months: 3})
+	var board string
+	var low engine.BoardEntry
+	e.svc.Read(func(en *engine.Engine) error {
+		for _, b := range en.Program().Leaderboards {
+			if b.For != program.SubjectMember || b.Cohort != "" {
+				continue
+			}
+			pg, err := en.Leaderboard(b.ID, engine.BoardQuery{Limit: 1000})
+			if err != nil || len(pg.Entries) < 60 {
+				continue
+			}
+			board, low = b.ID, pg.Entries[57]
+			return nil
+		}
+		return nil
+	})
+	if board == "" {
+		t.Fatal("no member board ranks 60 members: the test checks nothing")
+	}
+	var m rung.Member
+	for _, x := range e.data.Members {
+		if x.ID == low.Subject {
+			m = x
+		}
+	}
+	_, body := e.signIn(m, store.RoleMember).get("/portal/leaderboards/" + board)
+	if strings.Count(body, "<tr") < 50+1+3 || !strings.Contains(body, `id="board-gap"`) || !strings.Contains(body, `id="board-me"`) {
+		t.Fatalf("a member ranked %d does not see the top, a gap and their own row", low.Rank)
+	}
+	if me := body[strings.Index(body, `id="board-me"`):]; !strings.Contains(me[:min(len(me), 200)], fmt.Sprintf(">%d<", low.Rank)) {
+		t.Errorf("the member's row does not show their rank %d", low.Rank)
+	}
+	if strings.Index(body, `id="board-gap"`) > strings.Index(body, `id="board-me"`) {
+		t.Errorf("the gap comes after the member's row")
 	}
 }

@@ -210,14 +210,24 @@ func (h *Handler) myLedger(w http.ResponseWriter, r *http.Request) {
 
 // boardPage is one leaderboard page.
 type boardPage struct {
-	Def       *program.Leaderboard
-	Page      engine.BoardPage
+	Def  *program.Leaderboard
+	Page engine.BoardPage
+	// Rows are the top of the board, then, when the viewer ranks below
+	// it, a gap and the rows around the viewer.
+	Rows      []boardRow
 	Cohorts   []string
 	Cohort    string
 	Self      string
 	ShowValue bool
 	Boards    []*program.Leaderboard
 	Base      string // the URL of this board, without query
+}
+
+// boardRow is a row of a leaderboard page, or the gap between its top and
+// the rows around the viewer.
+type boardRow struct {
+	E   engine.BoardEntry
+	Gap bool
 }
 
 // leaderboard shows a board's top and, for partner roles, the rows around
@@ -274,6 +284,37 @@ func (h *Handler) leaderboard(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		d.Page = pg
+		d.Rows = make([]boardRow, 0, len(pg.Entries)+6)
+		top := map[string]bool{}
+		for _, en := range pg.Entries {
+			d.Rows = append(d.Rows, boardRow{E: en})
+			top[en.Subject] = true
+		}
+		if d.Self != "" && !top[d.Self] && len(pg.Entries) > 0 {
+			// Ranked below the top: the viewer's place, with two rows
+			// either side, as the API's around= gives it.
+			q.Limit, q.Around = 5, d.Self
+			place := func(en engine.BoardEntry) int {
+				if d.Cohort != "" {
+					return en.CohortRank
+				}
+				return en.Rank
+			}
+			last := place(pg.Entries[len(pg.Entries)-1])
+			if near, err := e.Leaderboard(id, q); err == nil {
+				first := true
+				for _, en := range near.Entries {
+					if top[en.Subject] {
+						continue
+					}
+					if first && place(en) > last+1 {
+						d.Rows = append(d.Rows, boardRow{Gap: true})
+					}
+					first = false
+					d.Rows = append(d.Rows, boardRow{E: en})
+				}
+			}
+		}
 		return nil
 	})
 	if err != nil {
