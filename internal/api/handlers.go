@@ -390,7 +390,17 @@ func (h *Handler) getLedger(w http.ResponseWriter, r *http.Request) {
 	if !at.IsZero() && (to.IsZero() || at.Before(to)) {
 		to = at.Add(time.Nanosecond)
 	}
-	f := engine.LedgerFilter{Partner: r.URL.Query().Get("partner"), Member: r.URL.Query().Get("member"), From: from, To: to, Limit: limit}
+	// offset skips the newest entries, as limit keeps them: limit=100 then
+	// limit=100&offset=100 reads a ledger back in time a page at a time.
+	offset, err := intParam(r, "offset", 0)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	f := engine.LedgerFilter{Partner: r.URL.Query().Get("partner"), Member: r.URL.Query().Get("member"), From: from, To: to}
+	if limit > 0 {
+		f.Limit = limit + offset
+	}
 	var entries []engine.LedgerEntry
 	err = h.svc.Read(func(e *engine.Engine) error {
 		entries, err = e.Ledger(f)
@@ -400,6 +410,7 @@ func (h *Handler) getLedger(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
+	entries = entries[:max(0, len(entries)-offset)]
 	writeJSON(w, http.StatusOK, map[string]any{"entries": entries})
 }
 
@@ -465,7 +476,14 @@ func (h *Handler) getAudit(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	entries, err := h.svc.Store().Audit(r.Context(), store.AuditFilter{Target: r.URL.Query().Get("target"), Limit: limit})
+	// before (an entry id, the last page's next) reads the entries older
+	// than it: the log a page at a time, newest first.
+	before, err := intParam(r, "before", 0)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	entries, err := h.svc.Store().Audit(r.Context(), store.AuditFilter{Target: r.URL.Query().Get("target"), Limit: limit, Before: int64(before)})
 	if err != nil {
 		writeError(w, err)
 		return
@@ -474,7 +492,15 @@ func (h *Handler) getAudit(w http.ResponseWriter, r *http.Request) {
 		entries = []rung.AuditEntry{}
 	}
 	sort.SliceStable(entries, func(i, j int) bool { return entries[i].ID > entries[j].ID })
-	writeJSON(w, http.StatusOK, map[string]any{"entries": entries})
+	out := map[string]any{"entries": entries}
+	page := limit
+	if page == 0 {
+		page = 100 // the store's default
+	}
+	if n := len(entries); n > 0 && n >= page {
+		out["next"] = entries[n-1].ID // there may be more
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (h *Handler) rebuild(w http.ResponseWriter, r *http.Request) {

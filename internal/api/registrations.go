@@ -204,6 +204,10 @@ func (h *Handler) listRegistrations(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
+	// The whole selection is read, then paged: the overdue filter and the
+	// counts are of every registration the filter selects, not of a page.
+	page := f
+	f.Limit, f.Offset = 0, 0
 	now := h.svc.Now()
 	var rs []store.Registration
 	if at.IsZero() {
@@ -234,7 +238,12 @@ func (h *Handler) listRegistrations(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, v)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"registrations": out, "counts": counts})
+	total := len(out)
+	out = out[min(page.Offset, len(out)):]
+	if page.Limit > 0 && len(out) > page.Limit {
+		out = out[:page.Limit]
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"registrations": out, "counts": counts, "total": total})
 }
 
 func (h *Handler) decideRegistration(w http.ResponseWriter, r *http.Request) {

@@ -412,3 +412,37 @@ func TestAReplyByEmailAnswersNeedsInfo(t *testing.T) {
 		t.Fatalf("another partner's reply reached the case: %v", out)
 	}
 }
+
+// TestRegistrationListPagesAfterFiltering lists overdue reviews a page at a
+// time: the filter comes before the page, and total and counts are of the
+// whole selection.
+func TestRegistrationListPagesAfterFiltering(t *testing.T) {
+	c := regServer(t)
+	for i := range 5 {
+		c.do("POST", "/api/v1/registrations", rung.ScopeIngest, "", fmt.Sprintf(`{"kind": "lead", "partner": "p1", "company": {"name": "Company %d", "domain": "company%d.io"}, "contact": {"name": "Jo", "email": "jo@company%d.io"}}`, i, i, i), 201)
+	}
+	// One decided: not waiting, so never overdue.
+	first := c.do("GET", "/api/v1/registrations?limit=1", rung.ScopeRead, "", "", 200)["registrations"].([]any)[0].(map[string]any)
+	c.do("POST", "/api/v1/registrations/"+first["id"].(string)+"/decision", rung.ScopeAdmin, "", `{"decision": "approve"}`, 200)
+	later := "&as_of=2026-12-31T00:00:00Z" // past every review's due date
+	var seen []any
+	for off := 0; off < 6; off += 2 {
+		out := c.do("GET", fmt.Sprintf("/api/v1/registrations?overdue=true&limit=2&offset=%d%s", off, later), rung.ScopeRead, "", "", 200)
+		rs := out["registrations"].([]any)
+		if off < 4 && len(rs) != 2 {
+			t.Errorf("offset %d: %d overdue registrations, want a full page of 2", off, len(rs))
+		}
+		if out["total"] != 4.0 || out["counts"].(map[string]any)["overdue_reviews"] != 4.0 {
+			t.Errorf("offset %d: total %v, counts %v; want 4 overdue of the whole selection", off, out["total"], out["counts"])
+		}
+		for _, r := range rs {
+			if r.(map[string]any)["review_overdue"] != true {
+				t.Errorf("a listed registration is not overdue: %v", r)
+			}
+			seen = append(seen, r.(map[string]any)["id"])
+		}
+	}
+	if len(seen) != 4 {
+		t.Errorf("paging listed %d overdue registrations, want the 4", len(seen))
+	}
+}

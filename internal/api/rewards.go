@@ -54,8 +54,13 @@ func (h *Handler) listRedemptions(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
+	offset, err := intParam(r, "offset", 0)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
 	rs, err := h.svc.Redemptions(r.Context(), store.RedemptionFilter{Partner: q.Get("partner"), Member: q.Get("member"),
-		Reward: q.Get("reward"), Status: q.Get("status"), Limit: limit})
+		Reward: q.Get("reward"), Status: q.Get("status"), Limit: limit, Offset: offset})
 	if err != nil {
 		writeError(w, err)
 		return

@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -119,4 +120,28 @@ func TestLiabilityReportJSONAndCSV(t *testing.T) {
 			t.Errorf("CSV row %d = %v, want %v", i, rows[i], want[i])
 		}
 	}
+}
+
+// TestRedemptionsPageByOffset lists redemptions a page at a time.
+func TestRedemptionsPageByOffset(t *testing.T) {
+	c := newRewardsServer(t)
+	var ids []string
+	for range 2 {
+		red := c.do("POST", "/api/v1/rewards/mug/redeem", rung.ScopeIngest, "", `{"member": "m1"}`, 201)
+		ids = append(ids, red["id"].(string))
+		// Rejected, so the member may ask again (one mug each).
+		c.do("POST", "/api/v1/redemptions/"+red["id"].(string)+"/decision", rung.ScopeAdmin, "", `{"decision": "reject", "reason": "again"}`, 200)
+	}
+	first := c.do("GET", "/api/v1/redemptions?limit=1", rung.ScopeRead, "", "", 200)["redemptions"].([]any)
+	second := c.do("GET", "/api/v1/redemptions?limit=1&offset=1", rung.ScopeRead, "", "", 200)["redemptions"].([]any)
+	// Both at the same instant (the test clock): the id orders them.
+	if len(first) != 1 || len(second) != 1 {
+		t.Fatalf("pages %v and %v, want one redemption each", first, second)
+	}
+	got := []string{first[0].(map[string]any)["id"].(string), second[0].(map[string]any)["id"].(string)}
+	slices.Sort(ids)
+	if got[0] != ids[1] || got[1] != ids[0] {
+		t.Errorf("pages hold %v, want %s then %s", got, ids[1], ids[0])
+	}
+	c.do("GET", "/api/v1/redemptions?offset=x", rung.ScopeRead, "", "", 400)
 }
