@@ -120,6 +120,84 @@ type tierFacts struct {
 	readsOf  *program.Program
 	reads    []bool
 	readsAll bool
+	// plan is the newest program's tier criteria compiled for testing,
+	// and the tier window last asked for.
+	plan *tierPlan
+}
+
+// tierPlan is a program's tier criteria with their metrics and series
+// slots looked up once, by partner type and tier rank.
+type tierPlan struct {
+	of     *program.Program
+	cal    *program.Calendar
+	window program.Window
+	byType map[string][][]critPlan // partner types of by_type
+	def    [][]critPlan            // every other type
+	// The tier window memo: Window's bounds, in unix nanoseconds, for
+	// the instants [lo, hi) (an empty span: none yet).
+	lo, hi, from, to int64
+}
+
+// critPlan is one criterion ready to test.
+type critPlan struct {
+	c        *program.Criterion
+	m        *program.Metric // nil: a metric the program does not know, never met
+	slot     int             // the series of a count, sum, avg or distinct
+	num, den int             // the series of a ratio's parts
+}
+
+// tierPlan returns the compiled tier criteria of the newest program.
+func (e *Engine) tierPlan() *tierPlan {
+	tf := e.tierFacts()
+	if tf.plan != nil && tf.plan.of == e.cur {
+		return tf.plan
+	}
+	tp := e.tierProgram()
+	pl := &tierPlan{of: e.cur, cal: e.Calendar(), window: tp.Window, byType: map[string][][]critPlan{}}
+	compile := func(typ string, byType bool) [][]critPlan {
+		out := make([][]critPlan, len(tp.Levels))
+		for r, tier := range tp.Levels {
+			var list []program.Criterion
+			if byType {
+				list = tp.CriteriaFor(typ, tier)
+			} else {
+				list = tp.Criteria[tier]
+			}
+			for i := range list {
+				c := &list[i]
+				cp := critPlan{c: c, m: e.cur.Metric(c.Metric)}
+				if cp.m != nil {
+					cp.slot = e.metricIdx[cp.m.Name]
+					if cp.m.Kind == program.MetricRatio {
+						cp.num, cp.den = e.metricIdx[cp.m.Num], e.metricIdx[cp.m.Den]
+					}
+				}
+				out[r] = append(out[r], cp)
+			}
+		}
+		return out
+	}
+	for typ := range tp.ByType {
+		pl.byType[typ] = compile(typ, true)
+	}
+	pl.def = compile("", false)
+	tf.plan = pl
+	return pl
+}
+
+// window returns the tier window containing t, cut at t, as windowAt
+// gives it, reusing the bounds of the instant asked for before when t
+// shares them.
+func (pl *tierPlan) windowAt(e *Engine, t int64) (int64, int64) {
+	if t == 0 {
+		// unixTime(0) is the zero time: windowAt's own answer.
+		return e.windowAt(pl.window, unixTime(t))
+	}
+	if t < pl.lo || t >= pl.hi {
+		from, to, lo, hi := pl.cal.WindowSpan(pl.window, unixTime(t))
+		pl.from, pl.to, pl.lo, pl.hi = nanos(from), nanos(to), lo, hi
+	}
+	return pl.from, min(pl.to, t+1)
 }
 
 // tierReads returns which metric series the tier criteria read, and
@@ -170,6 +248,14 @@ func (e *Engine) movesTiers(ev *eventState) bool {
 		return false
 	}
 	reads, all := e.tierReads()
+	return movesReads(ev, reads, all)
+}
+
+// movesTiers with the tier reads known.
+func movesReads(ev *eventState, reads []bool, all bool) bool {
+	if len(ev.contribs) == 0 {
+		return false
+	}
 	if all {
 		return true
 	}
@@ -181,11 +267,29 @@ func (e *Engine) movesTiers(ev *eventState) bool {
 	return false
 }
 
+// candidates appends to pts the auto-upgrade candidates of a partner in
+// [from, horizon): the times of its live events that movesTiers, with
+// repeats. A live event's contributions are exactly its points in the
+// partner's series, so they are read from the series the criteria read
+// rather than from every event of the partner.
+func (e *Engine) candidates(p *partnerState, from, horizon int64, pts []changePoint) []changePoint {
+	reads, all := e.tierReads()
+	for s := range p.series {
+		if !all && (s >= len(reads) || !reads[s]) {
+			continue
+		}
+		for pt := range p.series[s].window(from, horizon) {
+			pts = append(pts, changePoint{at: pt.at, ord: 2})
+		}
+	}
+	return pts
+}
+
 // windowAggs are a partner's metric aggregates over [from, upTo] of one
 // tier window, by series slot.
 type windowAggs struct {
 	from, upTo int64
-	by         map[int]*agg
+	by         []*agg // by series slot; nil: not asked for yet
 }
 
 // touchTiers drops a partner's cached aggregates when a contribution at or
@@ -205,11 +309,14 @@ func (e *Engine) slotAgg(p *partnerState, slot int, kind program.MetricKind, fro
 	tf := e.tierFacts()
 	c := tf.aggs[p]
 	if c == nil || c.from != from || t < c.upTo {
-		c = &windowAggs{from: from, upTo: t, by: map[int]*agg{}}
+		c = &windowAggs{from: from, upTo: t, by: make([]*agg, len(p.series))}
 		tf.aggs[p] = c
 	}
 	if t > c.upTo {
 		for s, a := range c.by {
+			if a == nil {
+				continue
+			}
 			sk := e.cur.Metrics[e.cur.MetricOrder[s]].Kind
 			for pt := range p.series[s].window(c.upTo+1, t+1) {
 				a.add(pt, sk)
@@ -226,20 +333,21 @@ func (e *Engine) slotAgg(p *partnerState, slot int, kind program.MetricKind, fro
 	return a
 }
 
-// metricAt is a metric's value for a partner over the tier window
-// containing t, up to t, through the cache.
-func (e *Engine) metricAt(p *partnerState, m *program.Metric, from, to, t int64) (float64, bool) {
+// metricAt is a criterion's metric value for a partner over the tier
+// window containing t, up to t, through the cache.
+func (e *Engine) metricAt(p *partnerState, cp *critPlan, from, to, t int64) (float64, bool) {
+	m := cp.m
 	switch m.Kind {
 	case program.MetricPoints:
 		mv := e.metricValue(p, m, from, to)
 		return mv.Value, mv.OK
 	case program.MetricRatio:
 		nm, dm := e.cur.Metrics[m.Num], e.cur.Metrics[m.Den]
-		num := e.slotAgg(p, e.metricIdx[m.Num], nm.Kind, from, t)
-		den := e.slotAgg(p, e.metricIdx[m.Den], dm.Kind, from, t)
+		num := e.slotAgg(p, cp.num, nm.Kind, from, t)
+		den := e.slotAgg(p, cp.den, dm.Kind, from, t)
 		return e.ratioValue(m, num, den)
 	}
-	return e.slotAgg(p, e.metricIdx[m.Name], m.Kind, from, t).value(m.Kind)
+	return e.slotAgg(p, cp.slot, m.Kind, from, t).value(m.Kind)
 }
 
 // timeline is a partner's underlying tier over time: segments, each from
@@ -395,11 +503,10 @@ func (e *Engine) buildTimeline(p *partnerState, old *timeline, from int64, cands
 				tl.lastEv = max(tl.lastEv, at)
 			}
 		} else {
-			for _, ev := range p.events {
-				if ev.live() && ev.at >= from && ev.at < horizon && e.movesTiers(ev) {
-					pts = append(pts, changePoint{at: ev.at, ord: 2})
-					tl.lastEv = max(tl.lastEv, ev.at)
-				}
+			n := len(pts)
+			pts = e.candidates(p, from, horizon, pts)
+			for _, c := range pts[n:] {
+				tl.lastEv = max(tl.lastEv, c.at)
 			}
 		}
 	}
@@ -532,8 +639,13 @@ func (e *Engine) tierHorizon(at int64) int64 {
 // hold for the partner at t, or "".
 func (e *Engine) qualifiedAbove(p *partnerState, t int64, r int) string {
 	tp := e.tierProgram()
+	pl := e.tierPlan()
+	byRank, ok := pl.byType[p.versions[p.at(t)].Partner.Type]
+	if !ok {
+		byRank = pl.def
+	}
 	for i := len(tp.Levels) - 1; i > r; i-- {
-		if e.tierMet(p, tp.Levels[i], t) {
+		if e.tierMet(p, pl, byRank[i], t) {
 			return tp.Levels[i]
 		}
 	}
@@ -542,20 +654,18 @@ func (e *Engine) qualifiedAbove(p *partnerState, t int64, r int) string {
 
 // tierMet reports whether all of a tier's criteria hold at t. A tier
 // without criteria is never reached by them (only by hand).
-func (e *Engine) tierMet(p *partnerState, tier string, t int64) bool {
-	tp := e.tierProgram()
-	list := tp.CriteriaFor(p.versions[p.at(t)].Partner.Type, tier)
+func (e *Engine) tierMet(p *partnerState, pl *tierPlan, list []critPlan, t int64) bool {
 	if len(list) == 0 {
 		return false
 	}
-	from, to := e.windowAt(tp.Window, unixTime(t))
-	for _, c := range list {
-		m := e.cur.Metric(c.Metric)
-		if m == nil {
+	from, to := pl.windowAt(e, t)
+	for i := range list {
+		cp := &list[i]
+		if cp.m == nil {
 			return false
 		}
-		v, ok := e.metricAt(p, m, from, to, t)
-		if !criterionMet(&c, MetricValue{Value: v, OK: ok}) {
+		v, ok := e.metricAt(p, cp, from, to, t)
+		if !criterionMet(cp.c, MetricValue{Value: v, OK: ok}) {
 			return false
 		}
 	}
