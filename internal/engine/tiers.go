@@ -123,6 +123,8 @@ type tierFacts struct {
 	// plan is the newest program's tier criteria compiled for testing,
 	// and the tier window last asked for.
 	plan *tierPlan
+	// cands is buildTimeline's room for candidate times.
+	cands []int64
 }
 
 // tierPlan is a program's tier criteria with their metrics and series
@@ -267,22 +269,34 @@ func movesReads(ev *eventState, reads []bool, all bool) bool {
 	return false
 }
 
-// candidates appends to pts the auto-upgrade candidates of a partner in
-// [from, horizon): the times of its live events that movesTiers, with
-// repeats. A live event's contributions are exactly its points in the
-// partner's series, so they are read from the series the criteria read
-// rather than from every event of the partner.
-func (e *Engine) candidates(p *partnerState, from, horizon int64, pts []changePoint) []changePoint {
+// candidates appends to buf the auto-upgrade candidates of a partner in
+// [from, horizon): the times of its live events that movesTiers, in no
+// particular order and with repeats. A live event's contributions are
+// exactly its points in the partner's series, so they are read from the
+// series the criteria read rather than from every event of the partner.
+func (e *Engine) candidates(p *partnerState, from, horizon int64, buf []int64) []int64 {
 	reads, all := e.tierReads()
 	for s := range p.series {
 		if !all && (s >= len(reads) || !reads[s]) {
 			continue
 		}
-		for pt := range p.series[s].window(from, horizon) {
-			pts = append(pts, changePoint{at: pt.at, ord: 2})
+		chunks := p.series[s].c.chunks
+		i := sort.Search(len(chunks), func(i int) bool { ch := chunks[i]; return ch[len(ch)-1].at >= from })
+		for ; i < len(chunks); i++ {
+			ch := chunks[i]
+			j := 0
+			if ch[0].at < from {
+				j = sort.Search(len(ch), func(j int) bool { return ch[j].at >= from })
+			}
+			for ; j < len(ch) && ch[j].at < horizon; j++ {
+				buf = append(buf, ch[j].at)
+			}
+			if j < len(ch) {
+				break
+			}
 		}
 	}
-	return pts
+	return buf
 }
 
 // windowAggs are a partner's metric aggregates over [from, upTo] of one
@@ -496,20 +510,22 @@ func (e *Engine) buildTimeline(p *partnerState, old *timeline, from int64, cands
 			pts = append(pts, changePoint{at: at, ord: 1, d: d})
 		}
 	}
+	// The candidates (ord 2) are kept apart, as sorted times, and merged
+	// with the other points in the loop below.
+	cs := tf.cands[:0]
 	if tp != nil && tp.AutoUpgrade {
 		if cands != nil {
-			for _, at := range cands {
-				pts = append(pts, changePoint{at: at, ord: 2})
-				tl.lastEv = max(tl.lastEv, at)
-			}
+			cs = append(cs, cands...)
 		} else {
-			n := len(pts)
-			pts = e.candidates(p, from, horizon, pts)
-			for _, c := range pts[n:] {
-				tl.lastEv = max(tl.lastEv, c.at)
-			}
+			cs = e.candidates(p, from, horizon, cs)
+		}
+		slices.Sort(cs)
+		cs = slices.Compact(cs)
+		if len(cs) > 0 {
+			tl.lastEv = max(tl.lastEv, cs[len(cs)-1])
 		}
 	}
+	tf.cands = cs
 	slices.SortFunc(pts, func(a, b changePoint) int {
 		if c := cmp.Compare(a.at, b.at); c != 0 {
 			return c
@@ -534,7 +550,15 @@ func (e *Engine) buildTimeline(p *partnerState, old *timeline, from int64, cands
 		return e.cur.TierRank(t)
 	}
 	var lastCand int64 = math.MinInt64
-	for _, c := range pts {
+	for i, j := 0, 0; i < len(pts) || j < len(cs); {
+		var c changePoint
+		if j == len(cs) || (i < len(pts) && pts[i].at <= cs[j]) {
+			c = pts[i] // at the same time, before a candidate
+			i++
+		} else {
+			c = changePoint{at: cs[j], ord: 2}
+			j++
+		}
 		if c.at >= horizon && old != nil {
 			return keepFrom(tl, old, u, horizon)
 		}
