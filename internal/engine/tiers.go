@@ -331,17 +331,14 @@ func (e *Engine) slotAgg(p *partnerState, slot int, kind program.MetricKind, fro
 			if a == nil {
 				continue
 			}
-			sk := e.cur.Metrics[e.cur.MetricOrder[s]].Kind
-			for pt := range p.series[s].window(c.upTo+1, t+1) {
-				a.add(pt, sk)
-			}
+			p.series[s].addTo(a, c.upTo+1, t+1, e.cur.Metrics[e.cur.MetricOrder[s]].Kind)
 		}
 		c.upTo = t
 	}
 	a := c.by[slot]
 	if a == nil {
-		x := aggOf(p.series[slot].window(from, t+1), kind)
-		a = &x
+		a = &agg{}
+		p.series[slot].addTo(a, from, t+1, kind)
 		c.by[slot] = a
 	}
 	return a
@@ -429,6 +426,9 @@ func (e *Engine) timelineTier(p *partnerState, t int64) string {
 }
 
 func (tl *timeline) at(t int64) (string, bool) {
+	if n := len(tl.segs); n > 0 && tl.segs[n-1].at <= t {
+		return tl.segs[n-1].tier, true // the common case: now, or lately
+	}
 	i := sort.Search(len(tl.segs), func(i int) bool { return tl.segs[i].at > t })
 	if i == 0 {
 		return "", false

@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/program"
 )
 
 // scanCandidates is the auto-upgrade candidates of a partner in [from,
@@ -129,4 +131,44 @@ func TestTimelineKeptEqualsTimelineFromScratch(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestSeriesAddToEqualsWindow checks addTo, the tier criteria's way of
+// aggregating a span of a series, against aggregating what window yields,
+// on series long enough to be split in chunks.
+func TestSeriesAddToEqualsWindow(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		var s series
+		n := rapid.SampledFrom([]int{0, 1, 7, 300, 700, 1200}).Draw(t, "points")
+		for i := range n {
+			s.insert(point{at: int64(rapid.IntRange(0, 400).Draw(t, "at")), v: int64(rapid.IntRange(-3, 5).Draw(t, "v")),
+				ev: uint32(i + 1), key: uint32(rapid.IntRange(0, 6).Draw(t, "key"))})
+		}
+		if rapid.Bool().Draw(t, "remove") && n > 0 {
+			for i := range n / 3 {
+				var at int64 = -1
+				for p := range s.c.all() {
+					if p.ev == uint32(3*i+1) {
+						at = p.at
+					}
+				}
+				if at >= 0 {
+					s.remove(at, uint32(3*i+1))
+				}
+			}
+		}
+		from := int64(rapid.IntRange(-10, 410).Draw(t, "from"))
+		to := int64(rapid.IntRange(-10, 410).Draw(t, "to"))
+		if rapid.Bool().Draw(t, "open") {
+			from, to = math.MinInt64, math.MaxInt64
+		}
+		for _, kind := range []program.MetricKind{program.MetricCount, program.MetricSum, program.MetricAvg, program.MetricDistinct} {
+			want := aggOf(s.window(from, to), kind)
+			var got agg
+			s.addTo(&got, from, to, kind)
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("kind %v over [%d, %d): addTo %+v, window %+v", kind, from, to, got, want)
+			}
+		}
+	})
 }
