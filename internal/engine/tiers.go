@@ -114,6 +114,11 @@ type tierFacts struct {
 	// aggs caches, per partner, the aggregates auto-upgrades test, so that
 	// events arriving in order each cost O(1) to test.
 	aggs map[*partnerState]*windowAggs
+	// lastAggs are aggs[lastAggsOf] (nil: not known), the partner asked
+	// for last; spareAggs were dropped and may be used again.
+	lastAggsOf *partnerState
+	lastAggs   *windowAggs
+	spareAggs  *windowAggs
 	// reads are the metric series the newest program's tier criteria
 	// read (by metricIdx), for the program readsOf; readsAll is set when
 	// a criterion reads the built-in points, which every award moves.
@@ -303,7 +308,8 @@ func (e *Engine) candidates(p *partnerState, from, horizon int64, buf []int64) [
 // tier window, by series slot.
 type windowAggs struct {
 	from, upTo int64
-	by         []*agg // by series slot; nil: not asked for yet
+	by         []agg
+	kinds      []program.MetricKind // by slot; 0: not asked for yet
 }
 
 // touchTiers drops a partner's cached aggregates when a contribution at or
@@ -312,8 +318,14 @@ func (e *Engine) touchTiers(p *partnerState, at int64) {
 	if e.tiers == nil {
 		return
 	}
-	if c := e.tiers.aggs[p]; c != nil && at <= c.upTo {
-		delete(e.tiers.aggs, p)
+	tf := e.tiers
+	c := tf.lastAggs
+	if tf.lastAggsOf != p {
+		c = tf.aggs[p]
+	}
+	if c != nil && at <= c.upTo {
+		delete(tf.aggs, p)
+		tf.spareAggs, tf.lastAggsOf, tf.lastAggs = c, nil, nil
 	}
 }
 
@@ -321,25 +333,41 @@ func (e *Engine) touchTiers(p *partnerState, at int64) {
 // window containing t, up to t, from the cache when it is good.
 func (e *Engine) slotAgg(p *partnerState, slot int, kind program.MetricKind, from, t int64) *agg {
 	tf := e.tierFacts()
-	c := tf.aggs[p]
-	if c == nil || c.from != from || t < c.upTo {
-		c = &windowAggs{from: from, upTo: t, by: make([]*agg, len(p.series))}
-		tf.aggs[p] = c
+	c := tf.lastAggs
+	if tf.lastAggsOf != p {
+		c = tf.aggs[p]
 	}
-	if t > c.upTo {
-		for s, a := range c.by {
-			if a == nil {
-				continue
+	if c == nil || c.from != from || t < c.upTo {
+		if c == nil {
+			if c = tf.spareAggs; c != nil {
+				tf.spareAggs = nil
+			} else {
+				c = &windowAggs{}
 			}
-			p.series[s].addTo(a, c.upTo+1, t+1, e.cur.Metrics[e.cur.MetricOrder[s]].Kind)
+			tf.aggs[p] = c
+		}
+		n := len(p.series)
+		if cap(c.by) < n {
+			c.by, c.kinds = make([]agg, n), make([]program.MetricKind, n)
+		}
+		c.by, c.kinds = c.by[:n], c.kinds[:n]
+		clear(c.by)
+		clear(c.kinds)
+		c.from, c.upTo = from, t
+	}
+	tf.lastAggsOf, tf.lastAggs = p, c
+	if t > c.upTo {
+		for s, k := range c.kinds {
+			if k != 0 {
+				p.series[s].addTo(&c.by[s], c.upTo+1, t+1, k)
+			}
 		}
 		c.upTo = t
 	}
-	a := c.by[slot]
-	if a == nil {
-		a = &agg{}
+	a := &c.by[slot]
+	if c.kinds[slot] == 0 {
 		p.series[slot].addTo(a, from, t+1, kind)
-		c.by[slot] = a
+		c.kinds[slot] = kind
 	}
 	return a
 }
@@ -830,6 +858,7 @@ func (e *Engine) tiersEventMoved(p *partnerState, at int64, ev *eventState) {
 func (e *Engine) refreshAllTimelines() {
 	if e.tiers != nil {
 		clear(e.tiers.aggs)
+		e.tiers.lastAggsOf, e.tiers.lastAggs = nil, nil
 	}
 	if e.tierProgram() == nil {
 		if e.tiers != nil {
