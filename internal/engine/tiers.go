@@ -397,6 +397,21 @@ type timeline struct {
 	// tested: an event after it, arriving in order, is the only new
 	// candidate.
 	lastEv int64
+	// The last segment's time and tier, if any, kept beside segs so
+	// that the common read, the tier now, touches the timeline alone.
+	hasLast  bool
+	lastAt   int64
+	lastTier string
+}
+
+// sealed returns tl with its last segment noted (nil stays nil); a
+// timeline is not changed once built.
+func (tl *timeline) sealed() *timeline {
+	if tl != nil && len(tl.segs) > 0 {
+		last := tl.segs[len(tl.segs)-1]
+		tl.hasLast, tl.lastAt, tl.lastTier = true, last.at, last.tier
+	}
+	return tl
 }
 
 type tseg struct {
@@ -454,8 +469,8 @@ func (e *Engine) timelineTier(p *partnerState, t int64) string {
 }
 
 func (tl *timeline) at(t int64) (string, bool) {
-	if n := len(tl.segs); n > 0 && tl.segs[n-1].at <= t {
-		return tl.segs[n-1].tier, true // the common case: now, or lately
+	if tl.hasLast && tl.lastAt <= t {
+		return tl.lastTier, true // the common case: now, or lately
 	}
 	i := sort.Search(len(tl.segs), func(i int) bool { return tl.segs[i].at > t })
 	if i == 0 {
@@ -506,6 +521,11 @@ type changePoint struct {
 // segments from the horizon on are kept as they are; if not, it returns
 // nil and the caller builds again without a horizon.
 func (e *Engine) buildTimeline(p *partnerState, old *timeline, from int64, cands []int64, horizon int64) *timeline {
+	return e.buildSegs(p, old, from, cands, horizon).sealed()
+}
+
+// buildSegs is buildTimeline but for noting the last segment.
+func (e *Engine) buildSegs(p *partnerState, old *timeline, from int64, cands []int64, horizon int64) *timeline {
 	tp := e.tierProgram()
 	tf := e.tierFacts()
 	tl := &timeline{lastEv: math.MinInt64}

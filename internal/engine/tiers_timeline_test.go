@@ -65,6 +65,25 @@ func checkTimelines(t *rapid.T, e *Engine, step string) {
 		if !slices.Equal(keptSegs, fresh.segs) {
 			t.Fatalf("%s: partner %s timeline kept %+v, built from scratch %+v", step, p.id, keptSegs, fresh.segs)
 		}
+		if kept == nil {
+			continue
+		}
+		// The tier at a time is the last segment's at or before it.
+		probes := []int64{math.MinInt64, math.MaxInt64, 0}
+		for _, sg := range keptSegs {
+			probes = append(probes, sg.at, sg.at-1, sg.at+1)
+		}
+		for _, at := range probes {
+			want, wok := "", false
+			for _, sg := range keptSegs {
+				if sg.at <= at {
+					want, wok = sg.tier, true
+				}
+			}
+			if got, ok := kept.at(at); got != want || ok != wok {
+				t.Fatalf("%s: partner %s tier at %d is %q %v, want %q %v", step, p.id, at, got, ok, want, wok)
+			}
+		}
 	}
 }
 
