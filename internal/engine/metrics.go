@@ -281,7 +281,7 @@ func (e *Engine) windowAt(w program.Window, asOf time.Time) (int64, int64) {
 
 func (e *Engine) addContrib(ev *eventState, c contrib) {
 	p := point{at: ev.at, v: toMicro(c.v), ev: ev.h, key: e.intern(c.key)}
-	e.touchTiers(ev.partner, ev.at)
+	e.touchTiers(ev.partner, c.metric, ev.at)
 	ev.partner.series[c.metric].insert(p)
 	e.boardDelta(ev.partner, c.metric, p, +1)
 	if ev.member != nil {
@@ -292,7 +292,7 @@ func (e *Engine) addContrib(ev *eventState, c contrib) {
 
 func (e *Engine) removeContrib(ev *eventState, c contrib) {
 	p := point{at: ev.at, v: toMicro(c.v), ev: ev.h, key: e.intern(c.key)}
-	e.touchTiers(ev.partner, ev.at)
+	e.touchTiers(ev.partner, c.metric, ev.at)
 	ev.partner.series[c.metric].remove(p.at, p.ev)
 	e.boardDelta(ev.partner, c.metric, p, -1)
 	if ev.member != nil {

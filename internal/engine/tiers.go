@@ -114,11 +114,10 @@ type tierFacts struct {
 	// aggs caches, per partner, the aggregates auto-upgrades test, so that
 	// events arriving in order each cost O(1) to test.
 	aggs map[*partnerState]*windowAggs
-	// lastAggs are aggs[lastAggsOf] (nil: not known), the partner asked
-	// for last; spareAggs were dropped and may be used again.
+	// lastAggs are aggs[lastAggsOf] (nil: not known), of the partner
+	// asked for last.
 	lastAggsOf *partnerState
 	lastAggs   *windowAggs
-	spareAggs  *windowAggs
 	// reads are the metric series the newest program's tier criteria
 	// read (by metricIdx), for the program readsOf; readsAll is set when
 	// a criterion reads the built-in points, which every award moves.
@@ -310,11 +309,15 @@ type windowAggs struct {
 	from, upTo int64
 	by         []agg
 	kinds      []program.MetricKind // by slot; 0: not asked for yet
+	// stale is set when a contribution they cover changed: they are
+	// computed anew (in the same room) when next asked for.
+	stale bool
 }
 
-// touchTiers drops a partner's cached aggregates when a contribution at or
-// before what they cover changes.
-func (e *Engine) touchTiers(p *partnerState, at int64) {
+// touchTiers marks a partner's cached aggregates stale when a
+// contribution to a series slot they hold changes at or before what they
+// cover.
+func (e *Engine) touchTiers(p *partnerState, slot int, at int64) {
 	if e.tiers == nil {
 		return
 	}
@@ -323,9 +326,8 @@ func (e *Engine) touchTiers(p *partnerState, at int64) {
 	if tf.lastAggsOf != p {
 		c = tf.aggs[p]
 	}
-	if c != nil && at <= c.upTo {
-		delete(tf.aggs, p)
-		tf.spareAggs, tf.lastAggsOf, tf.lastAggs = c, nil, nil
+	if c != nil && at <= c.upTo && slot < len(c.kinds) && c.kinds[slot] != 0 {
+		c.stale = true
 	}
 }
 
@@ -337,23 +339,24 @@ func (e *Engine) slotAgg(p *partnerState, slot int, kind program.MetricKind, fro
 	if tf.lastAggsOf != p {
 		c = tf.aggs[p]
 	}
-	if c == nil || c.from != from || t < c.upTo {
-		if c == nil {
-			if c = tf.spareAggs; c != nil {
-				tf.spareAggs = nil
-			} else {
-				c = &windowAggs{}
-			}
-			tf.aggs[p] = c
-		}
+	if c == nil {
+		c = &windowAggs{stale: true}
+		tf.aggs[p] = c
+	}
+	if c.stale || c.from != from || t < c.upTo {
 		n := len(p.series)
 		if cap(c.by) < n {
 			c.by, c.kinds = make([]agg, n), make([]program.MetricKind, n)
 		}
 		c.by, c.kinds = c.by[:n], c.kinds[:n]
-		clear(c.by)
+		for i := range c.by {
+			// A distinct count's key map is emptied for use again.
+			keys := c.by[i].keys
+			clear(keys)
+			c.by[i] = agg{keys: keys}
+		}
 		clear(c.kinds)
-		c.from, c.upTo = from, t
+		c.from, c.upTo, c.stale = from, t, false
 	}
 	tf.lastAggsOf, tf.lastAggs = p, c
 	if t > c.upTo {

@@ -53,7 +53,13 @@ func checkTimelines(t *rapid.T, e *Engine, step string) {
 		if cands == nil {
 			cands = []int64{}
 		}
+		// Built with caches of its own, so that the engine's cached
+		// aggregates are neither used nor mended by the check.
+		tf := e.tierFacts()
+		aggs, lastOf, last := tf.aggs, tf.lastAggsOf, tf.lastAggs
+		tf.aggs, tf.lastAggsOf, tf.lastAggs = map[*partnerState]*windowAggs{}, nil, nil
 		fresh := e.buildTimeline(p, nil, math.MinInt64, cands, math.MaxInt64)
+		tf.aggs, tf.lastAggsOf, tf.lastAggs = aggs, lastOf, last
 		kept := e.tierFacts().lines[p]
 		var keptSegs []tseg
 		if kept != nil {
