@@ -254,14 +254,6 @@ func (e *Engine) movesTiers(ev *eventState) bool {
 		return false
 	}
 	reads, all := e.tierReads()
-	return movesReads(ev, reads, all)
-}
-
-// movesTiers with the tier reads known.
-func movesReads(ev *eventState, reads []bool, all bool) bool {
-	if len(ev.contribs) == 0 {
-		return false
-	}
 	if all {
 		return true
 	}
