@@ -191,8 +191,8 @@ func (e *Engine) tierPlan() *tierPlan {
 	return pl
 }
 
-// window returns the tier window containing t, cut at t, as windowAt
-// gives it, reusing the bounds of the instant asked for before when t
+// windowAt returns the tier window containing t, cut at t, as
+// Engine.windowAt gives it, reusing the bounds of the instant asked for before when t
 // shares them.
 func (pl *tierPlan) windowAt(e *Engine, t int64) (int64, int64) {
 	if t == 0 {
