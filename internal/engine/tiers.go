@@ -142,6 +142,8 @@ type tierPlan struct {
 	// The tier window memo: Window's bounds, in unix nanoseconds, for
 	// the instants [lo, hi) (an empty span: none yet).
 	lo, hi, from, to int64
+	// hz is tierHorizon's memo.
+	hz horizonMemo
 }
 
 // critPlan is one criterion ready to test.
@@ -684,22 +686,74 @@ func (tl *timeline) tierBefore(t int64) string {
 // math.MaxInt64 when there is none near (a window over all time, or one
 // that slides by days over many of them).
 func (e *Engine) tierHorizon(at int64) int64 {
-	tp := e.tierProgram()
-	if tp == nil {
+	if e.tierProgram() == nil {
 		return math.MaxInt64
 	}
+	return e.tierPlan().horizon(at)
+}
+
+// horizon is tierHorizon for the plan's calendar and window. The windows
+// it walks after the first depend only on the first's end, so they are
+// kept for every at whose window is the same (hz).
+func (pl *tierPlan) horizon(at int64) int64 {
 	t := unixTime(at)
-	for range 16 {
-		from, to := e.Calendar().Window(tp.Window, t)
-		if nanos(from) > at {
-			return nanos(t)
+	hz := &pl.hz
+	if at == 0 || !hz.ok || at < hz.lo || at >= hz.hi {
+		from, to, lo, hi := pl.cal.WindowSpan(pl.window, t)
+		if at == 0 {
+			// unixTime(0) is the zero time, outside the nanosecond range
+			// WindowSpan's span is for: its window alone is right.
+			from, to = pl.cal.Window(pl.window, t)
+			lo, hi = 1, 0 // kept for no other at
 		}
-		if !to.After(t) || !to.Before(program.MaxTime) {
+		*hz = horizonMemo{ok: true, lo: lo, hi: hi, from0: from, to0: to, steps: hz.steps[:0]}
+		// The steps depend on the first window's end alone, not on
+		// whether this at's walk goes on to them.
+		if to.Before(program.MaxTime) {
+			for u := to; len(hz.steps) < 15; {
+				from, to := pl.cal.Window(pl.window, u)
+				stop := !to.After(u) || !to.Before(program.MaxTime)
+				hz.steps = append(hz.steps, horizonStep{from: nanos(from), t: nanos(u), stop: stop})
+				if stop {
+					break
+				}
+				u = to
+			}
+		}
+	}
+	// The walk of the first window on, as a loop over Calendar.Window
+	// would take it (16 windows at most).
+	if nanos(hz.from0) > at {
+		return nanos(t)
+	}
+	if !hz.to0.After(t) || !hz.to0.Before(program.MaxTime) {
+		return math.MaxInt64
+	}
+	for _, st := range hz.steps {
+		if st.from > at {
+			return st.t
+		}
+		if st.stop {
 			return math.MaxInt64
 		}
-		t = to
 	}
 	return math.MaxInt64
+}
+
+// horizonMemo is the walk of tier windows from the first window of the
+// instants [lo, hi): that window's bounds, then the windows after it.
+type horizonMemo struct {
+	ok         bool
+	lo, hi     int64
+	from0, to0 time.Time
+	steps      []horizonStep
+}
+
+// horizonStep is a window of the walk: its start, the instant it was
+// taken at, and whether the walk ends after it.
+type horizonStep struct {
+	from, t int64
+	stop    bool
 }
 
 // qualifiedAbove returns the highest tier above rank r whose criteria all

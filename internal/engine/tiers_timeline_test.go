@@ -197,3 +197,65 @@ func TestSeriesAddToEqualsWindow(t *testing.T) {
 		}
 	})
 }
+
+// TestTierHorizonMemoEqualsWalk checks the memo of tierHorizon against
+// walking Calendar.Window for each instant, for every window kind, in
+// zones with midnight DST changes, asked in random and in sorted order.
+func TestTierHorizonMemoEqualsWalk(t *testing.T) {
+	walk := func(c *program.Calendar, w program.Window, at int64) int64 {
+		tt := unixTime(at)
+		for range 16 {
+			from, to := c.Window(w, tt)
+			if nanos(from) > at {
+				return nanos(tt)
+			}
+			if !to.After(tt) || !to.Before(program.MaxTime) {
+				return math.MaxInt64
+			}
+			tt = to
+		}
+		return math.MaxInt64
+	}
+	windows := []program.Window{{Kind: program.WindowQuarter}, {Kind: program.WindowQuarters, N: 4}, {Kind: program.WindowYear},
+		{Kind: program.WindowMonth}, {Kind: program.WindowWeek}, {Kind: program.WindowDays, N: 1}, {Kind: program.WindowDays, N: 10},
+		{Kind: program.WindowDays, N: 90}, {Kind: program.WindowAll}}
+	// In São Paulo the 4th of November 2018 began at 01:00 and the day
+	// window of the 3rd ends (time.Date's midnight of the 4th) at 23:00
+	// on the 3rd: an instant after that end shares the 3rd's window, and
+	// one asked for first must not keep the walk from the next.
+	sp, err := program.NewCalendar("America/Sao_Paulo", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl := &tierPlan{cal: sp, window: program.Window{Kind: program.WindowDays, N: 1}}
+	for _, at := range []time.Time{time.Date(2018, 11, 4, 2, 30, 0, 0, time.UTC), time.Date(2018, 11, 3, 15, 0, 0, 0, time.UTC)} {
+		if got, want := pl.horizon(at.UnixNano()), walk(sp, pl.window, at.UnixNano()); got != want {
+			t.Errorf("São Paulo day window at %v: memo %d, walk %d", at.In(sp.Loc), got, want)
+		}
+	}
+	for _, tz := range []string{"UTC", "Europe/Berlin", "America/Sao_Paulo", "Pacific/Apia"} {
+		c, err := program.NewCalendar(tz, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range windows {
+			rapid.Check(t, func(t *rapid.T) {
+				pl := &tierPlan{cal: c, window: w}
+				base := time.Date(2018, 11, 3, 0, 0, 0, 0, time.UTC).UnixNano()
+				ats := rapid.SliceOfN(rapid.Int64Range(-3*int64(time.Hour), 400*24*int64(time.Hour)), 1, 40).Draw(t, "ats")
+				if rapid.Bool().Draw(t, "sorted") {
+					slices.Sort(ats)
+				}
+				for _, d := range ats {
+					at := base + d
+					if rapid.IntRange(0, 20).Draw(t, "zero") == 0 {
+						at = 0
+					}
+					if got, want := pl.horizon(at), walk(c, w, at); got != want {
+						t.Fatalf("%s %+v at %v: memo %d, walk %d", tz, w, unixTime(at), got, want)
+					}
+				}
+			})
+		}
+	}
+}
