@@ -3,6 +3,7 @@ package engine
 import (
 	"iter"
 	"math"
+	"sort"
 	"time"
 
 	"github.com/rung-dev/rung/internal/program"
@@ -50,6 +51,26 @@ func (s *series) remove(at int64, ev uint32) {
 // window yields the contributions with at in [from, to), in order.
 func (s *series) window(from, to int64) iter.Seq[point] {
 	return s.c.from(func(p point) bool { return p.at >= from }, func(p point) bool { return p.at < to })
+}
+
+// addTo adds the contributions with at in [from, to) to an aggregate: the
+// same as adding those window yields, without an iterator.
+func (s *series) addTo(a *agg, from, to int64, kind program.MetricKind) {
+	chunks := s.c.chunks
+	i := sort.Search(len(chunks), func(i int) bool { ch := chunks[i]; return ch[len(ch)-1].at >= from })
+	for ; i < len(chunks); i++ {
+		ch := chunks[i]
+		j := 0
+		if ch[0].at < from {
+			j = sort.Search(len(ch), func(j int) bool { return ch[j].at >= from })
+		}
+		for ; j < len(ch); j++ {
+			if ch[j].at >= to {
+				return
+			}
+			a.add(ch[j], kind)
+		}
+	}
 }
 
 // agg is an aggregate of contributions: what a metric needs to give a
@@ -260,7 +281,7 @@ func (e *Engine) windowAt(w program.Window, asOf time.Time) (int64, int64) {
 
 func (e *Engine) addContrib(ev *eventState, c contrib) {
 	p := point{at: ev.at, v: toMicro(c.v), ev: ev.h, key: e.intern(c.key)}
-	e.touchTiers(ev.partner, ev.at)
+	e.touchTiers(ev.partner, c.metric, ev.at)
 	ev.partner.series[c.metric].insert(p)
 	e.boardDelta(ev.partner, c.metric, p, +1)
 	if ev.member != nil {
@@ -271,7 +292,7 @@ func (e *Engine) addContrib(ev *eventState, c contrib) {
 
 func (e *Engine) removeContrib(ev *eventState, c contrib) {
 	p := point{at: ev.at, v: toMicro(c.v), ev: ev.h, key: e.intern(c.key)}
-	e.touchTiers(ev.partner, ev.at)
+	e.touchTiers(ev.partner, c.metric, ev.at)
 	ev.partner.series[c.metric].remove(p.at, p.ev)
 	e.boardDelta(ev.partner, c.metric, p, -1)
 	if ev.member != nil {

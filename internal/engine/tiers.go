@@ -114,12 +114,98 @@ type tierFacts struct {
 	// aggs caches, per partner, the aggregates auto-upgrades test, so that
 	// events arriving in order each cost O(1) to test.
 	aggs map[*partnerState]*windowAggs
+	// lastAggs are aggs[lastAggsOf] (nil: not known), of the partner
+	// asked for last.
+	lastAggsOf *partnerState
+	lastAggs   *windowAggs
 	// reads are the metric series the newest program's tier criteria
 	// read (by metricIdx), for the program readsOf; readsAll is set when
 	// a criterion reads the built-in points, which every award moves.
 	readsOf  *program.Program
 	reads    []bool
 	readsAll bool
+	// plan is the newest program's tier criteria compiled for testing,
+	// and the tier window last asked for.
+	plan *tierPlan
+	// cands is buildTimeline's room for candidate times.
+	cands []int64
+}
+
+// tierPlan is a program's tier criteria with their metrics and series
+// slots looked up once, by partner type and tier rank.
+type tierPlan struct {
+	of     *program.Program
+	cal    *program.Calendar
+	window program.Window
+	byType map[string][][]critPlan // partner types of by_type
+	def    [][]critPlan            // every other type
+	// The tier window memo: Window's bounds, in unix nanoseconds, for
+	// the instants [lo, hi) (an empty span: none yet).
+	lo, hi, from, to int64
+	// hz is tierHorizon's memo.
+	hz horizonMemo
+}
+
+// critPlan is one criterion ready to test.
+type critPlan struct {
+	c        *program.Criterion
+	m        *program.Metric // nil: a metric the program does not know, never met
+	slot     int             // the series of a count, sum, avg or distinct
+	num, den int             // the series of a ratio's parts
+}
+
+// tierPlan returns the compiled tier criteria of the newest program.
+func (e *Engine) tierPlan() *tierPlan {
+	tf := e.tierFacts()
+	if tf.plan != nil && tf.plan.of == e.cur {
+		return tf.plan
+	}
+	tp := e.tierProgram()
+	pl := &tierPlan{of: e.cur, cal: e.Calendar(), window: tp.Window, byType: map[string][][]critPlan{}}
+	compile := func(typ string, byType bool) [][]critPlan {
+		out := make([][]critPlan, len(tp.Levels))
+		for r, tier := range tp.Levels {
+			var list []program.Criterion
+			if byType {
+				list = tp.CriteriaFor(typ, tier)
+			} else {
+				list = tp.Criteria[tier]
+			}
+			for i := range list {
+				c := &list[i]
+				cp := critPlan{c: c, m: e.cur.Metric(c.Metric)}
+				if cp.m != nil {
+					cp.slot = e.metricIdx[cp.m.Name]
+					if cp.m.Kind == program.MetricRatio {
+						cp.num, cp.den = e.metricIdx[cp.m.Num], e.metricIdx[cp.m.Den]
+					}
+				}
+				out[r] = append(out[r], cp)
+			}
+		}
+		return out
+	}
+	for typ := range tp.ByType {
+		pl.byType[typ] = compile(typ, true)
+	}
+	pl.def = compile("", false)
+	tf.plan = pl
+	return pl
+}
+
+// windowAt returns the tier window containing t, cut at t, as
+// Engine.windowAt gives it, reusing the bounds of the instant asked for before when t
+// shares them.
+func (pl *tierPlan) windowAt(e *Engine, t int64) (int64, int64) {
+	if t == 0 {
+		// unixTime(0) is the zero time: windowAt's own answer.
+		return e.windowAt(pl.window, unixTime(t))
+	}
+	if t < pl.lo || t >= pl.hi {
+		from, to, lo, hi := pl.cal.WindowSpan(pl.window, unixTime(t))
+		pl.from, pl.to, pl.lo, pl.hi = nanos(from), nanos(to), lo, hi
+	}
+	return pl.from, min(pl.to, t+1)
 }
 
 // tierReads returns which metric series the tier criteria read, and
@@ -181,21 +267,61 @@ func (e *Engine) movesTiers(ev *eventState) bool {
 	return false
 }
 
+// candidates appends to buf the auto-upgrade candidates of a partner in
+// [from, horizon): the times of its live events that movesTiers, in no
+// particular order and with repeats. A live event's contributions are
+// exactly its points in the partner's series, so they are read from the
+// series the criteria read rather than from every event of the partner.
+func (e *Engine) candidates(p *partnerState, from, horizon int64, buf []int64) []int64 {
+	reads, all := e.tierReads()
+	for s := range p.series {
+		if !all && (s >= len(reads) || !reads[s]) {
+			continue
+		}
+		chunks := p.series[s].c.chunks
+		i := sort.Search(len(chunks), func(i int) bool { ch := chunks[i]; return ch[len(ch)-1].at >= from })
+		for ; i < len(chunks); i++ {
+			ch := chunks[i]
+			j := 0
+			if ch[0].at < from {
+				j = sort.Search(len(ch), func(j int) bool { return ch[j].at >= from })
+			}
+			for ; j < len(ch) && ch[j].at < horizon; j++ {
+				buf = append(buf, ch[j].at)
+			}
+			if j < len(ch) {
+				break
+			}
+		}
+	}
+	return buf
+}
+
 // windowAggs are a partner's metric aggregates over [from, upTo] of one
 // tier window, by series slot.
 type windowAggs struct {
 	from, upTo int64
-	by         map[int]*agg
+	by         []agg
+	kinds      []program.MetricKind // by slot; 0: not asked for yet
+	// stale is set when a contribution they cover changed: they are
+	// computed anew (in the same room) when next asked for.
+	stale bool
 }
 
-// touchTiers drops a partner's cached aggregates when a contribution at or
-// before what they cover changes.
-func (e *Engine) touchTiers(p *partnerState, at int64) {
+// touchTiers marks a partner's cached aggregates stale when a
+// contribution to a series slot they hold changes at or before what they
+// cover.
+func (e *Engine) touchTiers(p *partnerState, slot int, at int64) {
 	if e.tiers == nil {
 		return
 	}
-	if c := e.tiers.aggs[p]; c != nil && at <= c.upTo {
-		delete(e.tiers.aggs, p)
+	tf := e.tiers
+	c := tf.lastAggs
+	if tf.lastAggsOf != p {
+		c = tf.aggs[p]
+	}
+	if c != nil && at <= c.upTo && slot < len(c.kinds) && c.kinds[slot] != 0 {
+		c.stale = true
 	}
 }
 
@@ -203,43 +329,61 @@ func (e *Engine) touchTiers(p *partnerState, at int64) {
 // window containing t, up to t, from the cache when it is good.
 func (e *Engine) slotAgg(p *partnerState, slot int, kind program.MetricKind, from, t int64) *agg {
 	tf := e.tierFacts()
-	c := tf.aggs[p]
-	if c == nil || c.from != from || t < c.upTo {
-		c = &windowAggs{from: from, upTo: t, by: map[int]*agg{}}
+	c := tf.lastAggs
+	if tf.lastAggsOf != p {
+		c = tf.aggs[p]
+	}
+	if c == nil {
+		c = &windowAggs{stale: true}
 		tf.aggs[p] = c
 	}
+	if c.stale || c.from != from || t < c.upTo {
+		n := len(p.series)
+		if cap(c.by) < n {
+			c.by, c.kinds = make([]agg, n), make([]program.MetricKind, n)
+		}
+		c.by, c.kinds = c.by[:n], c.kinds[:n]
+		for i := range c.by {
+			// A distinct count's key map is emptied for use again.
+			keys := c.by[i].keys
+			clear(keys)
+			c.by[i] = agg{keys: keys}
+		}
+		clear(c.kinds)
+		c.from, c.upTo, c.stale = from, t, false
+	}
+	tf.lastAggsOf, tf.lastAggs = p, c
 	if t > c.upTo {
-		for s, a := range c.by {
-			sk := e.cur.Metrics[e.cur.MetricOrder[s]].Kind
-			for pt := range p.series[s].window(c.upTo+1, t+1) {
-				a.add(pt, sk)
+		for s, k := range c.kinds {
+			if k != 0 {
+				p.series[s].addTo(&c.by[s], c.upTo+1, t+1, k)
 			}
 		}
 		c.upTo = t
 	}
-	a := c.by[slot]
-	if a == nil {
-		x := aggOf(p.series[slot].window(from, t+1), kind)
-		a = &x
-		c.by[slot] = a
+	a := &c.by[slot]
+	if c.kinds[slot] == 0 {
+		p.series[slot].addTo(a, from, t+1, kind)
+		c.kinds[slot] = kind
 	}
 	return a
 }
 
-// metricAt is a metric's value for a partner over the tier window
-// containing t, up to t, through the cache.
-func (e *Engine) metricAt(p *partnerState, m *program.Metric, from, to, t int64) (float64, bool) {
+// metricAt is a criterion's metric value for a partner over the tier
+// window containing t, up to t, through the cache.
+func (e *Engine) metricAt(p *partnerState, cp *critPlan, from, to, t int64) (float64, bool) {
+	m := cp.m
 	switch m.Kind {
 	case program.MetricPoints:
 		mv := e.metricValue(p, m, from, to)
 		return mv.Value, mv.OK
 	case program.MetricRatio:
 		nm, dm := e.cur.Metrics[m.Num], e.cur.Metrics[m.Den]
-		num := e.slotAgg(p, e.metricIdx[m.Num], nm.Kind, from, t)
-		den := e.slotAgg(p, e.metricIdx[m.Den], dm.Kind, from, t)
+		num := e.slotAgg(p, cp.num, nm.Kind, from, t)
+		den := e.slotAgg(p, cp.den, dm.Kind, from, t)
 		return e.ratioValue(m, num, den)
 	}
-	return e.slotAgg(p, e.metricIdx[m.Name], m.Kind, from, t).value(m.Kind)
+	return e.slotAgg(p, cp.slot, m.Kind, from, t).value(m.Kind)
 }
 
 // timeline is a partner's underlying tier over time: segments, each from
@@ -250,6 +394,21 @@ type timeline struct {
 	// tested: an event after it, arriving in order, is the only new
 	// candidate.
 	lastEv int64
+	// The last segment's time and tier, if any, kept beside segs so
+	// that the common read, the tier now, touches the timeline alone.
+	hasLast  bool
+	lastAt   int64
+	lastTier string
+}
+
+// sealed returns tl with its last segment noted (nil stays nil); a
+// timeline is not changed once built.
+func (tl *timeline) sealed() *timeline {
+	if tl != nil && len(tl.segs) > 0 {
+		last := tl.segs[len(tl.segs)-1]
+		tl.hasLast, tl.lastAt, tl.lastTier = true, last.at, last.tier
+	}
+	return tl
 }
 
 type tseg struct {
@@ -307,6 +466,9 @@ func (e *Engine) timelineTier(p *partnerState, t int64) string {
 }
 
 func (tl *timeline) at(t int64) (string, bool) {
+	if tl.hasLast && tl.lastAt <= t {
+		return tl.lastTier, true // the common case: now, or lately
+	}
 	i := sort.Search(len(tl.segs), func(i int) bool { return tl.segs[i].at > t })
 	if i == 0 {
 		return "", false
@@ -356,6 +518,11 @@ type changePoint struct {
 // segments from the horizon on are kept as they are; if not, it returns
 // nil and the caller builds again without a horizon.
 func (e *Engine) buildTimeline(p *partnerState, old *timeline, from int64, cands []int64, horizon int64) *timeline {
+	return e.buildSegs(p, old, from, cands, horizon).sealed()
+}
+
+// buildSegs is buildTimeline but for noting the last segment.
+func (e *Engine) buildSegs(p *partnerState, old *timeline, from int64, cands []int64, horizon int64) *timeline {
 	tp := e.tierProgram()
 	tf := e.tierFacts()
 	tl := &timeline{lastEv: math.MinInt64}
@@ -388,21 +555,22 @@ func (e *Engine) buildTimeline(p *partnerState, old *timeline, from int64, cands
 			pts = append(pts, changePoint{at: at, ord: 1, d: d})
 		}
 	}
+	// The candidates (ord 2) are kept apart, as sorted times, and merged
+	// with the other points in the loop below.
+	cs := tf.cands[:0]
 	if tp != nil && tp.AutoUpgrade {
 		if cands != nil {
-			for _, at := range cands {
-				pts = append(pts, changePoint{at: at, ord: 2})
-				tl.lastEv = max(tl.lastEv, at)
-			}
+			cs = append(cs, cands...)
 		} else {
-			for _, ev := range p.events {
-				if ev.live() && ev.at >= from && ev.at < horizon && e.movesTiers(ev) {
-					pts = append(pts, changePoint{at: ev.at, ord: 2})
-					tl.lastEv = max(tl.lastEv, ev.at)
-				}
-			}
+			cs = e.candidates(p, from, horizon, cs)
+		}
+		slices.Sort(cs)
+		cs = slices.Compact(cs)
+		if len(cs) > 0 {
+			tl.lastEv = max(tl.lastEv, cs[len(cs)-1])
 		}
 	}
+	tf.cands = cs
 	slices.SortFunc(pts, func(a, b changePoint) int {
 		if c := cmp.Compare(a.at, b.at); c != 0 {
 			return c
@@ -427,7 +595,15 @@ func (e *Engine) buildTimeline(p *partnerState, old *timeline, from int64, cands
 		return e.cur.TierRank(t)
 	}
 	var lastCand int64 = math.MinInt64
-	for _, c := range pts {
+	for i, j := 0, 0; i < len(pts) || j < len(cs); {
+		var c changePoint
+		if j == len(cs) || (i < len(pts) && pts[i].at <= cs[j]) {
+			c = pts[i] // at the same time, before a candidate
+			i++
+		} else {
+			c = changePoint{at: cs[j], ord: 2}
+			j++
+		}
 		if c.at >= horizon && old != nil {
 			return keepFrom(tl, old, u, horizon)
 		}
@@ -510,30 +686,87 @@ func (tl *timeline) tierBefore(t int64) string {
 // math.MaxInt64 when there is none near (a window over all time, or one
 // that slides by days over many of them).
 func (e *Engine) tierHorizon(at int64) int64 {
-	tp := e.tierProgram()
-	if tp == nil {
+	if e.tierProgram() == nil {
 		return math.MaxInt64
 	}
+	return e.tierPlan().horizon(at)
+}
+
+// horizon is tierHorizon for the plan's calendar and window. The windows
+// it walks after the first depend only on the first's end, so they are
+// kept for every at whose window is the same (hz).
+func (pl *tierPlan) horizon(at int64) int64 {
 	t := unixTime(at)
-	for range 16 {
-		from, to := e.Calendar().Window(tp.Window, t)
-		if nanos(from) > at {
-			return nanos(t)
+	hz := &pl.hz
+	if at == 0 || !hz.ok || at < hz.lo || at >= hz.hi {
+		from, to, lo, hi := pl.cal.WindowSpan(pl.window, t)
+		if at == 0 {
+			// unixTime(0) is the zero time, outside the nanosecond range
+			// WindowSpan's span is for: its window alone is right.
+			from, to = pl.cal.Window(pl.window, t)
+			lo, hi = 1, 0 // kept for no other at
 		}
-		if !to.After(t) || !to.Before(program.MaxTime) {
+		*hz = horizonMemo{ok: true, lo: lo, hi: hi, from0: from, to0: to, steps: hz.steps[:0]}
+		// The steps depend on the first window's end alone, not on
+		// whether this at's walk goes on to them.
+		if to.Before(program.MaxTime) {
+			for u := to; len(hz.steps) < 15; {
+				from, to := pl.cal.Window(pl.window, u)
+				stop := !to.After(u) || !to.Before(program.MaxTime)
+				hz.steps = append(hz.steps, horizonStep{from: nanos(from), t: nanos(u), stop: stop})
+				if stop {
+					break
+				}
+				u = to
+			}
+		}
+	}
+	// The walk of the first window on, as a loop over Calendar.Window
+	// would take it (16 windows at most).
+	if nanos(hz.from0) > at {
+		return nanos(t)
+	}
+	if !hz.to0.After(t) || !hz.to0.Before(program.MaxTime) {
+		return math.MaxInt64
+	}
+	for _, st := range hz.steps {
+		if st.from > at {
+			return st.t
+		}
+		if st.stop {
 			return math.MaxInt64
 		}
-		t = to
 	}
 	return math.MaxInt64
+}
+
+// horizonMemo is the walk of tier windows from the first window of the
+// instants [lo, hi): that window's bounds, then the windows after it.
+type horizonMemo struct {
+	ok         bool
+	lo, hi     int64
+	from0, to0 time.Time
+	steps      []horizonStep
+}
+
+// horizonStep is a window of the walk: its start, the instant it was
+// taken at, and whether the walk ends after it.
+type horizonStep struct {
+	from, t int64
+	stop    bool
 }
 
 // qualifiedAbove returns the highest tier above rank r whose criteria all
 // hold for the partner at t, or "".
 func (e *Engine) qualifiedAbove(p *partnerState, t int64, r int) string {
 	tp := e.tierProgram()
+	pl := e.tierPlan()
+	byRank, ok := pl.byType[p.versions[p.at(t)].Partner.Type]
+	if !ok {
+		byRank = pl.def
+	}
 	for i := len(tp.Levels) - 1; i > r; i-- {
-		if e.tierMet(p, tp.Levels[i], t) {
+		if e.tierMet(p, pl, byRank[i], t) {
 			return tp.Levels[i]
 		}
 	}
@@ -542,20 +775,18 @@ func (e *Engine) qualifiedAbove(p *partnerState, t int64, r int) string {
 
 // tierMet reports whether all of a tier's criteria hold at t. A tier
 // without criteria is never reached by them (only by hand).
-func (e *Engine) tierMet(p *partnerState, tier string, t int64) bool {
-	tp := e.tierProgram()
-	list := tp.CriteriaFor(p.versions[p.at(t)].Partner.Type, tier)
+func (e *Engine) tierMet(p *partnerState, pl *tierPlan, list []critPlan, t int64) bool {
 	if len(list) == 0 {
 		return false
 	}
-	from, to := e.windowAt(tp.Window, unixTime(t))
-	for _, c := range list {
-		m := e.cur.Metric(c.Metric)
-		if m == nil {
+	from, to := pl.windowAt(e, t)
+	for i := range list {
+		cp := &list[i]
+		if cp.m == nil {
 			return false
 		}
-		v, ok := e.metricAt(p, m, from, to, t)
-		if !criterionMet(&c, MetricValue{Value: v, OK: ok}) {
+		v, ok := e.metricAt(p, cp, from, to, t)
+		if !criterionMet(cp.c, MetricValue{Value: v, OK: ok}) {
 			return false
 		}
 	}
@@ -696,6 +927,7 @@ func (e *Engine) tiersEventMoved(p *partnerState, at int64, ev *eventState) {
 func (e *Engine) refreshAllTimelines() {
 	if e.tiers != nil {
 		clear(e.tiers.aggs)
+		e.tiers.lastAggsOf, e.tiers.lastAggs = nil, nil
 	}
 	if e.tierProgram() == nil {
 		if e.tiers != nil {

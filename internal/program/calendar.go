@@ -2,6 +2,7 @@ package program
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"time"
@@ -81,25 +82,37 @@ func (c *Calendar) fiscalMonth(m time.Month) int {
 // PeriodStart returns the start of the period containing t. Unknown periods
 // are treated as a day.
 func (c *Calendar) PeriodStart(p Period, t time.Time) time.Time {
-	y, m, d := t.In(c.loc()).Date()
+	y, m, d := c.periodStartDate(p, t.In(c.loc()))
+	return c.Date(y, m, d)
+}
+
+// periodStartDate is the local date (not normalized) on which the period
+// containing the local time lt starts.
+func (c *Calendar) periodStartDate(p Period, lt time.Time) (int, time.Month, int) {
+	y, m, d := lt.Date()
 	switch p {
 	case PerWeek:
-		back := (int(t.In(c.loc()).Weekday()) + 6) % 7 // days since Monday
-		return c.Date(y, m, d-back)
+		back := (int(lt.Weekday()) + 6) % 7 // days since Monday
+		return y, m, d - back
 	case PerMonth:
-		return c.Date(y, m, 1)
+		return y, m, 1
 	case PerQuarter:
-		return c.Date(y, m-time.Month(c.fiscalMonth(m)%3), 1)
+		return y, m - time.Month(c.fiscalMonth(m)%3), 1
 	case PerYear:
-		return c.Date(y, m-time.Month(c.fiscalMonth(m)), 1)
+		return y, m - time.Month(c.fiscalMonth(m)), 1
 	}
-	return c.Date(y, m, d)
+	return y, m, d
 }
 
 // PeriodEnd returns the end (exclusive: the next period's start) of the
 // period containing t.
 func (c *Calendar) PeriodEnd(p Period, t time.Time) time.Time {
-	y, m, d := c.PeriodStart(p, t).Date()
+	return c.periodEndAfter(p, c.PeriodStart(p, t))
+}
+
+// periodEndAfter returns the end of the period that starts at start.
+func (c *Calendar) periodEndAfter(p Period, start time.Time) time.Time {
+	y, m, d := start.Date()
 	switch p {
 	case PerWeek:
 		return c.Date(y, m, d+7)
@@ -111,6 +124,12 @@ func (c *Calendar) PeriodEnd(p Period, t time.Time) time.Time {
 		return c.Date(y, m+12, d)
 	}
 	return c.Date(y, m, d+1)
+}
+
+// periodBounds is PeriodStart and PeriodEnd at once.
+func (c *Calendar) periodBounds(p Period, t time.Time) (start, end time.Time) {
+	start = c.PeriodStart(p, t)
+	return start, c.periodEndAfter(p, start)
 }
 
 // QuarterLabel names the fiscal quarter containing t, like "2026-Q4"; the
@@ -157,21 +176,96 @@ func (c *Calendar) Window(w Window, t time.Time) (from, to time.Time) {
 	}
 	switch w.Kind {
 	case WindowQuarter:
-		return c.PeriodStart(PerQuarter, t), c.PeriodEnd(PerQuarter, t)
+		return c.periodBounds(PerQuarter, t)
 	case WindowYear:
-		return c.PeriodStart(PerYear, t), c.PeriodEnd(PerYear, t)
+		return c.periodBounds(PerYear, t)
 	case WindowMonth:
-		return c.PeriodStart(PerMonth, t), c.PeriodEnd(PerMonth, t)
+		return c.periodBounds(PerMonth, t)
 	case WindowWeek:
-		return c.PeriodStart(PerWeek, t), c.PeriodEnd(PerWeek, t)
+		return c.periodBounds(PerWeek, t)
 	case WindowQuarters:
-		y, m, d := c.PeriodStart(PerQuarter, t).Date()
-		return c.Date(y, m-time.Month(3*(n-1)), d), c.PeriodEnd(PerQuarter, t)
+		start, end := c.periodBounds(PerQuarter, t)
+		y, m, d := start.Date()
+		return c.Date(y, m-time.Month(3*(n-1)), d), end
 	case WindowDays:
 		y, m, d := t.In(c.loc()).Date()
 		return c.Date(y, m, d-(n-1)), c.Date(y, m, d+1)
 	}
 	return time.Time{}, MaxTime
+}
+
+// WindowSpan is Window with the span of instants [lo, hi), in unix
+// nanoseconds and holding t, for which Window returns the same bounds:
+// a caller asking for many instants in order can reuse one answer. The
+// span may be shorter than the largest such span (it ends where the
+// zone's UTC offset changes), never longer. t must be within the range
+// of unix nanoseconds (years 1678 to 2261).
+func (c *Calendar) WindowSpan(w Window, t time.Time) (from, to time.Time, lo, hi int64) {
+	from, to = c.Window(w, t)
+	// Window depends on t only through its local date: the span is the
+	// instants whose local date lies in the same period of dates (a day
+	// for a window of days, a quarter for one of quarters, the window's
+	// own period otherwise), taken where the zone's offset is t's so
+	// that local dates and instants are in step.
+	var p Period
+	switch w.Kind {
+	case WindowQuarter, WindowQuarters:
+		p = PerQuarter
+	case WindowYear:
+		p = PerYear
+	case WindowMonth:
+		p = PerMonth
+	case WindowWeek:
+		p = PerWeek
+	case WindowDays:
+		p = PerDay
+	default:
+		return from, to, math.MinInt64, math.MaxInt64
+	}
+	lt := t.In(c.loc())
+	y, m, d := c.periodStartDate(p, lt)
+	start := time.Date(y, m, d, 0, 0, 0, 0, time.UTC) // the dates as civil days
+	end := c.civilEndAfter(p, start)
+	_, off := lt.Zone()
+	lo, hi = civilNanos(start, off), civilNanos(end, off)
+	zs, ze := lt.ZoneBounds()
+	if !zs.IsZero() {
+		lo = max(lo, civilNanos(zs, 0))
+	}
+	if !ze.IsZero() {
+		hi = min(hi, civilNanos(ze, 0))
+	}
+	return from, to, lo, hi
+}
+
+// civilEndAfter is periodEndAfter on civil days in UTC.
+func (c *Calendar) civilEndAfter(p Period, start time.Time) time.Time {
+	y, m, d := start.Date()
+	switch p {
+	case PerWeek:
+		return time.Date(y, m, d+7, 0, 0, 0, 0, time.UTC)
+	case PerMonth:
+		return time.Date(y, m+1, d, 0, 0, 0, 0, time.UTC)
+	case PerQuarter:
+		return time.Date(y, m+3, d, 0, 0, 0, 0, time.UTC)
+	case PerYear:
+		return time.Date(y, m+12, d, 0, 0, 0, 0, time.UTC)
+	}
+	return time.Date(y, m, d+1, 0, 0, 0, 0, time.UTC)
+}
+
+// civilNanos is the instant, in unix nanoseconds, at which a UTC wall
+// time is reached in a zone offset off seconds east of UTC; saturated
+// to the int64 range.
+func civilNanos(t time.Time, off int) int64 {
+	s := t.Unix() - int64(off)
+	switch {
+	case s <= math.MinInt64/int64(time.Second):
+		return math.MinInt64
+	case s >= math.MaxInt64/int64(time.Second):
+		return math.MaxInt64
+	}
+	return s*int64(time.Second) + int64(t.Nanosecond())
 }
 
 // ExpiresAt returns when points awarded at t expire, or the zero time for
