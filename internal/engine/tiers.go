@@ -805,15 +805,6 @@ func criterionMet(c *program.Criterion, mv MetricValue) bool {
 	return false
 }
 
-// qualifiedAt returns the highest tier whose criteria hold at t (the
-// lowest tier when none does).
-func (e *Engine) qualifiedAt(p *partnerState, t int64) string {
-	if q := e.qualifiedAbove(p, t, 0); q != "" {
-		return q
-	}
-	return e.tierProgram().Levels[0]
-}
-
 // firstDiff returns the first time two timelines differ, and false when
 // they are the same.
 func firstDiff(a, b *timeline) (int64, bool) {
