@@ -379,12 +379,21 @@ func (s *Service) apply(j *applyJob) {
 	for _, rec := range j.followed {
 		s.eng.Apply(rec)
 	}
-	for _, r := range j.group {
+	answered := 0
+	for k, r := range j.group {
 		for i, rec := range r.batch.records {
 			notes := s.eng.Apply(rec)
 			if res := r.batch.notes[i]; res != nil && len(notes) > 0 {
 				res.Notes = append([]string(nil), notes...)
 			}
+		}
+		if r.kind == kindEvents && answered == k {
+			// An ingest request is answered as soon as its own events are
+			// applied, not after the whole group's: its answer needs
+			// nothing later, and a read it makes next waits for the lock
+			// held here, so it still sees the whole group.
+			r.done <- r.out
+			answered++
 		}
 	}
 	for _, a := range b.Adjustments {
@@ -399,7 +408,7 @@ func (s *Service) apply(j *applyJob) {
 		s.eng.SetNow(j.now)
 	}
 	s.mu.Unlock()
-	for _, r := range j.group {
+	for _, r := range j.group[answered:] {
 		r.done <- r.out
 	}
 }
