@@ -8,7 +8,10 @@
 //	loadgen --url ... --key KEY ceiling                          GET /healthz: what HTTP alone allows here
 //
 // Every run is bounded by --duration and --count and stops by itself; it
-// only targets loopback addresses. It prints one JSON line on stdout (the
+// only targets loopback addresses. Each simulated client has a keep-alive
+// connection of its own, driven by the lean HTTP/1.1 client of
+// bench/internal/h1 (or, with --http net, by net/http's client, which costs
+// about twice the CPU per request). It prints one JSON line on stdout (the
 // figure a script takes the median of is "rate") and one sentence on
 // stderr. The exit status is 1 when any item failed.
 package main
