@@ -21,6 +21,10 @@
 #   BENCH_DB         a postgres:// URL to run Rung on PostgreSQL instead of a
 #                    fresh SQLite file; the run uses a new schema of its own
 #                    (bench_<pid>) and drops it at the end
+#   BENCH_HTTP       the load generator's HTTP client: lean (default; one keep-alive
+#                    connection per client, requests and answers handled by hand, as
+#                    wrk does) or net (net/http's client, what figures before
+#                    2026-11-23 05:00 UTC used)
 #   BENCH_CPUPROFILE a file for the server's CPU profile over the whole run (setup
 #                    included), written when the server stops; read it with
 #                    `go tool pprof -top FILE`
@@ -38,6 +42,7 @@ scenarios=${BENCH_SCENARIOS:-batch single leaderboard ceiling}
 partners=${BENCH_PARTNERS:-1000}
 members=${BENCH_MEMBERS:-100000}
 redis_addr=${BENCH_REDIS:-127.0.0.1:6379}
+http_client=${BENCH_HTTP:-lean}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/rung-bench.XXXXXX")
 server_pid=""
@@ -122,7 +127,7 @@ say "rung serve (pid $server_pid) on $url, database $db"
 
 results="$work/results.jsonl"
 : >"$results"
-common=(--url "$url" --key "$key" --partners "$partners" --members "$members")
+common=(--url "$url" --key "$key" --partners "$partners" --members "$members" --http "$http_client")
 
 redis_pid=""
 if [ "$redis_addr" != off ]; then
@@ -149,10 +154,11 @@ snap() {
 # record runs one tool invocation and appends its JSON line, with
 # other_cpu_pct: the share of the machine's CPU that processes other than
 # the server, Redis and the tool used meanwhile (another tenant's build, say;
-# runs with a large share are disturbed). A run with failures still counts
-# (the table says so); an error stops the script.
+# runs with a large share are disturbed), and server_cpu_s: the CPU seconds
+# the server (Rung, or Redis for the Redis tool) used meanwhile. A run with
+# failures still counts (the table says so); an error stops the script.
 record() {
-	local out rc=0 before after client other
+	local out rc=0 before after client other server
 	before=$(snap)
 	out=$("$@") || rc=$?
 	after=$(snap)
@@ -169,8 +175,12 @@ record() {
 		o = ((y[2] - x[2]) - (y[3] - x[3]) - (y[4] - x[4])) / hz - c
 		if (o < 0) o = 0
 		printf "%.1f", 100 * o / (n * wall) }')
-	say "  other processes used ${other}% of the CPU during this run"
-	echo "${out%\}},\"other_cpu_pct\":$other}" >>"$results"
+	server=$(awk -v a="$before" -v b="$after" -v hz="$hz" -v tool="$1" 'BEGIN {
+		split(a, x, " "); split(b, y, " ")
+		i = (tool ~ /redisbench$/) ? 4 : 3
+		printf "%.2f", (y[i] - x[i]) / hz }')
+	say "  other processes used ${other}% of the CPU during this run; the server ${server} s"
+	echo "${out%\}},\"other_cpu_pct\":$other,\"server_cpu_s\":$server}" >>"$results"
 }
 
 say "setup: $partners partners, $members members"
@@ -189,6 +199,15 @@ done
 # field TOOL SCENARIO NAME prints NAME of every run of TOOL's SCENARIO.
 field() {
 	{ grep "\"tool\":\"$1\",\"scenario\":\"$2\"" "$results" || true; } | sed -n "s/.*\"$3\":\([-0-9.e+]*\).*/\1/p"
+}
+
+# per_item TOOL SCENARIO NAME prints, for every run, NAME (CPU seconds)
+# in microseconds per item.
+per_item() {
+	{ grep "\"tool\":\"$1\",\"scenario\":\"$2\"" "$results" || true; } | awk -v f="$3" '{
+		v = $0; sub(".*\"" f "\":", "", v); sub("[,}].*", "", v)
+		n = $0; sub(".*\"items\":", "", n); sub("[,}].*", "", n)
+		if (n > 0) printf "%.1f\n", 1e6 * v / n }'
 }
 
 # median reads numbers, one a line, and prints their median.
@@ -215,8 +234,8 @@ events=$(awk -F'"items":' '/"tool":"rung","scenario":"(batch|single)"/ { split($
 
 {
 	echo
-	echo "| scenario | Rung median | runs (rate) | Rung p50 / p99 ms (median) | target | Redis median | Rung ÷ Redis | failed | other CPU % (Rung / Redis runs) |"
-	echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+	echo "| scenario | Rung median | runs (rate) | Rung p50 / p99 ms (median) | target | Redis median | Rung ÷ Redis | failed | CPU µs per item, server / load generator (median) | other CPU % (Rung / Redis runs) |"
+	echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 	for sc in setup $scenarios; do
 		rates=$(field rung "$sc" rate | xargs -n1 printf '%.0f\n' | paste -sd/ -)
 		med=$(field rung "$sc" rate | median)
@@ -235,8 +254,9 @@ events=$(awk -F'"items":' '/"tool":"rung","scenario":"(batch|single)"/ { split($
 			tgt="≥ $(num "$tgt") ($verdict)"
 		fi
 		oth="$(field rung "$sc" other_cpu_pct | paste -sd/ -) / $(field redis "$sc" other_cpu_pct | paste -sd/ -)"
-		printf '| %s | %s %s | %s | %s / %s | %s | %s | %s | %s | %s |\n' \
-			"$sc" "$(num "$med")" "$(unit "$sc")" "$rates" "$p50" "$p99" "${tgt:-–}" "$(num "$rmed")" "$ratio" "$failed" "$oth"
+		cpu="$(per_item rung "$sc" server_cpu_s | median) / $(per_item rung "$sc" client_cpu_s | median)"
+		printf '| %s | %s %s | %s | %s / %s | %s | %s | %s | %s | %s | %s |\n' \
+			"$sc" "$(num "$med")" "$(unit "$sc")" "$rates" "$p50" "$p99" "${tgt:-–}" "$(num "$rmed")" "$ratio" "$failed" "$cpu" "$oth"
 	done
 	echo
 	echo "- load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -244,7 +264,7 @@ events=$(awk -F'"items":' '/"tool":"rung","scenario":"(batch|single)"/ { split($
 		echo "- CPU pressure at end: $(head -1 /proc/pressure/cpu)"
 	fi
 	echo "- events accepted by the server in all runs: $(num "$events"); its resident memory at the end: $((${rss_kb:-0} / 1024)) MiB"
-	echo "- duration per run: $duration; $partners partners, $members members; clients: setup 32, batch 4, single 64, leaderboard 8, ceiling 8"
+	echo "- duration per run: $duration; $partners partners, $members members; clients: setup 32, batch 4, single 64, leaderboard 8, ceiling 8; load generator's HTTP client: $http_client"
 } >"$work/table.md"
 
 cat "$work/machine.md" "$work/table.md"

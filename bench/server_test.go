@@ -1,7 +1,10 @@
 // Package bench holds benchmarks of the whole Rung server in one process:
 // a SQLite store in a temporary directory, the service and the JSON API
-// behind a real HTTP listener on loopback, driven by HTTP clients in the
-// same process. They exist to profile the server end to end:
+// behind the request middleware of `rung serve` (request ids, latency
+// metrics, a log line per request, to a file) and a real HTTP listener on
+// loopback, driven by the load generator's lean HTTP/1.1 client
+// (bench/internal/h1) in the same process. They exist to profile the server
+// end to end:
 //
 //	go test ./bench -run '^$' -bench ServerIngestBatch -benchtime 40x -cpuprofile cpu.out
 //	go tool pprof -top -nodecount 40 cpu.out
@@ -19,7 +22,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -36,9 +38,11 @@ import (
 	"time"
 
 	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/bench/internal/h1"
 	"github.com/rung-dev/rung/bench/internal/workload"
 	"github.com/rung-dev/rung/internal/api"
 	"github.com/rung-dev/rung/internal/demo"
+	"github.com/rung-dev/rung/internal/opsmetrics"
 	"github.com/rung-dev/rung/internal/service"
 	"github.com/rung-dev/rung/internal/store/sqlite"
 )
@@ -50,7 +54,6 @@ type server struct {
 	key      string
 	partners int
 	members  int
-	http     *http.Client
 	run      string
 	streams  atomic.Int64 // generator streams handed out, so event ids never repeat
 	seedOnce sync.Once
@@ -104,17 +107,23 @@ func build() (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	// The server logs as `rung serve` does: a line per request, to a file.
+	logf, err := os.Create(filepath.Join(dir, "server.log"))
+	if err != nil {
+		return nil, err
+	}
+	log := slog.New(opsmetrics.WithRequestID(slog.NewTextHandler(logf, nil)))
 	svc, err := service.Open(ctx, st, service.Options{Logger: log})
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	ts := httptest.NewServer(api.New(svc, log))
+	ts := httptest.NewServer(opsmetrics.Middleware(api.New(svc, log), log))
 	closeAll = func() {
 		ts.Close()
 		svc.Close()
 		st.Close()
+		logf.Close()
 	}
 	if _, err := svc.ApplyProgram(ctx, demo.Program, time.Time{}, "bench"); err != nil {
 		return nil, fmt.Errorf("apply the demo program: %w", err)
@@ -127,9 +136,6 @@ func build() (*server, error) {
 		url: ts.URL, key: secret, run: workload.RunID(),
 		partners: envInt("RUNG_BENCH_PARTNERS", 1000),
 		members:  envInt("RUNG_BENCH_MEMBERS", 100000),
-		http: &http.Client{Transport: &http.Transport{
-			MaxIdleConns: 256, MaxIdleConnsPerHost: 256, DisableCompression: true,
-		}},
 	}
 	joined := time.Now().AddDate(-1, 0, 0)
 	if err := parallel(64, s.partners, func(i int) error {
@@ -184,46 +190,41 @@ func (s *server) generator() *workload.Generator {
 	return workload.NewGenerator(s.run, int(s.streams.Add(1)), s.partners, s.members, from, to)
 }
 
-// post sends one ingest body and checks that all n events were accepted.
-func (s *server) post(body []byte, n int, buf *bytes.Buffer) error {
-	req, err := http.NewRequest(http.MethodPost, s.url+"/api/v1/events", bytes.NewReader(body))
+// conn returns a new client connection to the server (bench/loadgen's
+// lean HTTP/1.1 client); the caller closes it.
+func (s *server) conn(b *testing.B) *h1.Conn {
+	c, err := h1.New(s.url, s.key)
 	if err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+// post sends one ingest body and checks that all n events were accepted.
+func (s *server) post(c *h1.Conn, body []byte, n int, buf *bytes.Buffer) error {
+	if err := s.send(c, http.MethodPost, "/api/v1/events", body, buf); err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+s.key)
-	req.Header.Set("Content-Type", "application/json")
-	return s.send(req, buf, func() error {
-		if got := bytes.Count(buf.Bytes(), []byte(`"status":"accepted"`)); got != n {
-			return fmt.Errorf("%d of %d events accepted: %.300s", got, n, buf.String())
-		}
-		return nil
-	})
+	if got := bytes.Count(buf.Bytes(), []byte(`"status":"accepted"`)); got != n {
+		return fmt.Errorf("%d of %d events accepted: %.300s", got, n, buf.String())
+	}
+	return nil
 }
 
 // get reads path and checks it answered 200.
-func (s *server) get(path string, buf *bytes.Buffer) error {
-	req, err := http.NewRequest(http.MethodGet, s.url+path, nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+s.key)
-	return s.send(req, buf, func() error { return nil })
+func (s *server) get(c *h1.Conn, path string, buf *bytes.Buffer) error {
+	return s.send(c, http.MethodGet, path, nil, buf)
 }
 
-func (s *server) send(req *http.Request, buf *bytes.Buffer, check func() error) error {
-	resp, err := s.http.Do(req)
+func (s *server) send(c *h1.Conn, method, path string, body []byte, buf *bytes.Buffer) error {
+	code, err := c.Do(method, path, body, buf)
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
-	buf.Reset()
-	if _, err := buf.ReadFrom(resp.Body); err != nil {
-		return err
+	if code != http.StatusOK {
+		return fmt.Errorf("%s %s: status %d: %.300s", method, path, code, buf.String())
 	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s %s: status %d: %.300s", req.Method, req.URL.Path, resp.StatusCode, buf.String())
-	}
-	return check()
+	return nil
 }
 
 // batchBody builds {"events": [...]} with n events.
@@ -245,9 +246,11 @@ func (s *server) seed(b *testing.B) {
 		g := s.generator()
 		var body []byte
 		var buf bytes.Buffer
+		c := s.conn(b)
+		defer c.Close()
 		for range (2*s.members + 4999) / 5000 {
 			body = batchBody(g, 5000, body)
-			if s.seedErr = s.post(body, 5000, &buf); s.seedErr != nil {
+			if s.seedErr = s.post(c, body, 5000, &buf); s.seedErr != nil {
 				return
 			}
 		}
@@ -304,28 +307,31 @@ func BenchmarkServerIngestBatch(b *testing.B) {
 		g := s.generator()
 		var body []byte
 		var buf bytes.Buffer
+		c := s.conn(b)
+		defer c.Close()
 		for pb.Next() {
 			body = batchBody(g, 5000, body)
-			if err := s.post(body, 5000, &buf); err != nil {
+			if err := s.post(c, body, 5000, &buf); err != nil {
 				b.Error(err)
 				return
 			}
 		}
 	})
 	b.ReportMetric(float64(b.N)*5000/b.Elapsed().Seconds(), "events/s")
-	reportCPU(b, cpu0, b.N*5000)
+	reportCPU(b, cpu0, b.N*5000, "event")
 }
 
 // reportCPU reports the process's CPU time (server and client, every
-// goroutine, the collector included) per event since cpu0. On a machine
-// shared with other work the wall-clock rate varies from run to run; the
-// CPU a event costs varies much less, and 2 cores ÷ it bounds the rate.
-func reportCPU(b *testing.B, cpu0 float64, events int) {
-	if events == 0 {
+// goroutine, the collector included) per item (an event, a request) since
+// cpu0. On a machine shared with other work the wall-clock rate varies
+// from run to run; the CPU an item costs varies much less, and 2 cores ÷
+// it bounds the rate.
+func reportCPU(b *testing.B, cpu0 float64, items int, unit string) {
+	if items == 0 {
 		return
 	}
-	us := (workload.ProcessCPU() - cpu0) * 1e6 / float64(events)
-	b.ReportMetric(us, "cpu-µs/event")
+	us := (workload.ProcessCPU() - cpu0) * 1e6 / float64(items)
+	b.ReportMetric(us, "cpu-µs/"+unit)
 }
 
 // BenchmarkServerIngestSingle posts one event per request from 64 clients.
@@ -337,16 +343,18 @@ func BenchmarkServerIngestSingle(b *testing.B) {
 		g := s.generator()
 		var body []byte
 		var buf bytes.Buffer
+		c := s.conn(b)
+		defer c.Close()
 		for pb.Next() {
 			body, _ = g.Append(body[:0])
-			if err := s.post(body, 1, &buf); err != nil {
+			if err := s.post(c, body, 1, &buf); err != nil {
 				b.Error(err)
 				return
 			}
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
-	reportCPU(b, cpu0, b.N)
+	reportCPU(b, cpu0, b.N, "event")
 }
 
 // BenchmarkServerLeaderboardTop100 reads the top 100 of the members'
@@ -355,16 +363,20 @@ func BenchmarkServerLeaderboardTop100(b *testing.B) {
 	s := start(b)
 	s.seed(b)
 	b.ResetTimer()
+	cpu0 := workload.ProcessCPU()
 	clients(b, 8, func(pb *testing.PB) {
 		var buf bytes.Buffer
+		c := s.conn(b)
+		defer c.Close()
 		for pb.Next() {
-			if err := s.get("/api/v1/leaderboards/quarter-points?limit=100", &buf); err != nil {
+			if err := s.get(c, "/api/v1/leaderboards/quarter-points?limit=100", &buf); err != nil {
 				b.Error(err)
 				return
 			}
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "requests/s")
+	reportCPU(b, cpu0, b.N, "request")
 }
 
 // BenchmarkServerLeaderboardAround reads one member's rank
@@ -376,26 +388,53 @@ func BenchmarkServerLeaderboardAround(b *testing.B) {
 	s.seed(b)
 	var buf bytes.Buffer
 	var onBoard []string
+	c := s.conn(b)
 	for i := 0; len(onBoard) < 1000 && i < s.members; i++ {
 		id := workload.MemberID(i)
-		if s.get("/api/v1/leaderboards/quarter-points?limit=1&around="+id, &buf) == nil {
+		if s.get(c, "/api/v1/leaderboards/quarter-points?limit=1&around="+id, &buf) == nil {
 			onBoard = append(onBoard, id)
 		}
 	}
+	c.Close()
 	if len(onBoard) == 0 {
 		b.Fatal("no member is on the board")
 	}
 	b.ResetTimer()
+	cpu0 := workload.ProcessCPU()
 	clients(b, 8, func(pb *testing.PB) {
 		g := s.generator()
 		var buf bytes.Buffer
+		c := s.conn(b)
+		defer c.Close()
 		for pb.Next() {
 			id := onBoard[g.Intn(len(onBoard))]
-			if err := s.get("/api/v1/leaderboards/quarter-points?limit=1&around="+id, &buf); err != nil {
+			if err := s.get(c, "/api/v1/leaderboards/quarter-points?limit=1&around="+id, &buf); err != nil {
 				b.Error(err)
 				return
 			}
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "requests/s")
+	reportCPU(b, cpu0, b.N, "request")
+}
+
+// BenchmarkServerHealthz reads /healthz from 8 clients: what HTTP alone
+// costs here (bench/run.sh's "ceiling").
+func BenchmarkServerHealthz(b *testing.B) {
+	s := start(b)
+	b.ResetTimer()
+	cpu0 := workload.ProcessCPU()
+	clients(b, 8, func(pb *testing.PB) {
+		var buf bytes.Buffer
+		c := s.conn(b)
+		defer c.Close()
+		for pb.Next() {
+			if err := s.get(c, "/healthz", &buf); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "requests/s")
+	reportCPU(b, cpu0, b.N, "request")
 }

@@ -8,7 +8,10 @@
 //	loadgen --url ... --key KEY ceiling                          GET /healthz: what HTTP alone allows here
 //
 // Every run is bounded by --duration and --count and stops by itself; it
-// only targets loopback addresses. It prints one JSON line on stdout (the
+// only targets loopback addresses. Each simulated client has a keep-alive
+// connection of its own, driven by the lean HTTP/1.1 client of
+// bench/internal/h1 (or, with --http net, by net/http's client, which costs
+// about twice the CPU per request). It prints one JSON line on stdout (the
 // figure a script takes the median of is "rate") and one sentence on
 // stderr. The exit status is 1 when any item failed.
 package main
@@ -31,6 +34,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/rung-dev/rung/bench/internal/h1"
 	"github.com/rung-dev/rung/bench/internal/workload"
 )
 
@@ -63,6 +67,7 @@ type config struct {
 	run      string
 	wait     time.Duration
 	maxTime  time.Duration
+	http     string
 }
 
 func main() {
@@ -90,19 +95,25 @@ func run(ctx context.Context, args []string) (*workload.Report, error) {
 	if err := c.waitReady(ctx, cfg.wait); err != nil {
 		return nil, err
 	}
+	var rep *workload.Report
 	switch cfg.scenario {
 	case "setup":
-		return c.setup(ctx)
+		rep, err = c.setup(ctx)
 	case "batch":
-		return c.ingest(ctx, cfg.batch)
+		rep, err = c.ingest(ctx, cfg.batch)
 	case "single":
-		return c.ingest(ctx, 0)
+		rep, err = c.ingest(ctx, 0)
 	case "leaderboard":
-		return c.leaderboard(ctx)
+		rep, err = c.leaderboard(ctx)
 	case "ceiling":
-		return c.ceiling(ctx)
+		rep, err = c.ceiling(ctx)
+	default:
+		return nil, fmt.Errorf("unknown scenario %q: use setup, batch, single, leaderboard or ceiling", cfg.scenario)
 	}
-	return nil, fmt.Errorf("unknown scenario %q: use setup, batch, single, leaderboard or ceiling", cfg.scenario)
+	if rep != nil {
+		rep.HTTP = cfg.http
+	}
+	return rep, err
 }
 
 func parseFlags(args []string) (config, error) {
@@ -126,6 +137,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.run, "run", "", "run id that makes event ids unique (default: from the clock)")
 	fs.DurationVar(&cfg.wait, "wait", 30*time.Second, "how long to wait for the server to answer /healthz")
 	fs.DurationVar(&cfg.maxTime, "max-time", 10*time.Minute, "hard limit on the whole invocation")
+	fs.StringVar(&cfg.http, "http", "lean", "HTTP client: lean (one keep-alive connection per client, requests written and answers parsed by hand, as wrk does) or net (net/http's client, as before)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -157,6 +169,9 @@ func parseFlags(args []string) (config, error) {
 	if cfg.duration <= 0 || cfg.maxTime <= 0 {
 		return cfg, errors.New("--duration and --max-time must be positive")
 	}
+	if cfg.http != "lean" && cfg.http != "net" {
+		return cfg, fmt.Errorf("--http %q: use lean or net", cfg.http)
+	}
 	if cfg.reads != "mix" && cfg.reads != "top" && cfg.reads != "around" {
 		return cfg, fmt.Errorf("--reads %q: use top, around or mix", cfg.reads)
 	}
@@ -173,41 +188,73 @@ func envOr(name, def string) string {
 	return def
 }
 
-// client is the HTTP side: one keep-alive transport for all clients of a
-// run, with an idle pool large enough that no client ever redials.
+// client is the HTTP side. Each simulated client has a keep-alive
+// connection of its own (a conn); --http says which client code drives it.
 type client struct {
 	cfg  config
 	base string
-	http *http.Client
+	std  *http.Client // --http net
+}
+
+// conn is one simulated client's connection: Do sends a request (a body,
+// when not nil, as JSON) and reads the whole answer into buf.
+type conn interface {
+	Do(method, path string, body []byte, buf *bytes.Buffer) (int, error)
+	Close() error
 }
 
 func newClient(cfg config) *client {
-	tr := &http.Transport{
-		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConns:        cfg.clients + 16,
-		MaxIdleConnsPerHost: max(64, cfg.clients+16),
-		IdleConnTimeout:     90 * time.Second,
-		DisableCompression:  true,
-		ForceAttemptHTTP2:   false,
+	c := &client{cfg: cfg, base: cfg.url}
+	if cfg.http == "net" {
+		tr := &http.Transport{
+			DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			MaxIdleConns:        cfg.clients + 16,
+			MaxIdleConnsPerHost: max(64, cfg.clients+16),
+			IdleConnTimeout:     90 * time.Second,
+			DisableCompression:  true,
+			ForceAttemptHTTP2:   false,
+		}
+		c.std = &http.Client{Transport: tr, Timeout: h1.Timeout}
 	}
-	return &client{cfg: cfg, base: cfg.url, http: &http.Client{Transport: tr, Timeout: 2 * time.Minute}}
+	return c
 }
 
-// do sends one request and reads the whole answer into buf.
-func (c *client) do(ctx context.Context, method, path string, body []byte, buf *bytes.Buffer) (int, error) {
+// conn returns a new connection for one simulated client; the caller
+// closes it.
+func (c *client) conn(ctx context.Context) conn {
+	if c.std != nil {
+		return &stdConn{ctx: ctx, c: c}
+	}
+	hc, err := h1.New(c.base, c.cfg.key)
+	if err != nil {
+		panic(err) // the URL was checked when the flags were read
+	}
+	return hc
+}
+
+// stdConn is a conn through net/http's client (--http net), the load
+// generator's client before the lean one: kept to compare the two.
+type stdConn struct {
+	ctx context.Context
+	c   *client
+}
+
+func (s *stdConn) Close() error { return nil }
+
+func (s *stdConn) Do(method, path string, body []byte, buf *bytes.Buffer) (int, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	req, err := http.NewRequestWithContext(s.ctx, method, s.c.base+path, rd)
 	if err != nil {
 		return 0, err
 	}
-	req.Header.Set("Authorization", "Bearer "+c.cfg.key)
+	req.Header.Set("Authorization", "Bearer "+s.c.cfg.key)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := c.http.Do(req)
+	resp, err := s.c.std.Do(req)
 	if err != nil {
 		return 0, err
 	}
@@ -224,7 +271,9 @@ func (c *client) waitReady(ctx context.Context, d time.Duration) error {
 	deadline := time.Now().Add(d)
 	var buf bytes.Buffer
 	for {
-		code, err := c.do(ctx, http.MethodGet, "/healthz", nil, &buf)
+		hc := c.conn(ctx)
+		code, err := hc.Do(http.MethodGet, "/healthz", nil, &buf)
+		hc.Close()
 		if err == nil && code == http.StatusOK {
 			return nil
 		}
@@ -248,6 +297,8 @@ func (c *client) setup(ctx context.Context) (*workload.Report, error) {
 		var next atomic.Int64
 		workload.Drive(cfg.clients, func(cl int) {
 			var buf bytes.Buffer
+			hc := c.conn(ctx)
+			defer hc.Close()
 			for ctx.Err() == nil {
 				i := int(next.Add(1)) - 1
 				if i >= n {
@@ -255,7 +306,7 @@ func (c *client) setup(ctx context.Context) (*workload.Report, error) {
 				}
 				path, body := put(i)
 				t := time.Now()
-				code, err := c.do(ctx, http.MethodPut, path, body, &buf)
+				code, err := hc.Do(http.MethodPut, path, body, &buf)
 				lats[cl].Add(time.Since(t))
 				requests.Add(1)
 				switch {
@@ -324,6 +375,8 @@ func (c *client) ingest(ctx context.Context, size int) (*workload.Report, error)
 		gen := workload.NewGenerator(cfg.run, cl, cfg.partners, cfg.members, from, to)
 		var body []byte
 		var buf bytes.Buffer
+		hc := c.conn(ctx)
+		defer hc.Close()
 		for ctx.Err() == nil {
 			n := budget.Take(per)
 			if n == 0 {
@@ -343,7 +396,7 @@ func (c *client) ingest(ctx context.Context, size int) (*workload.Report, error)
 				body = append(body, "]}"...)
 			}
 			t := time.Now()
-			code, err := c.do(ctx, http.MethodPost, "/api/v1/events", body, &buf)
+			code, err := hc.Do(http.MethodPost, "/api/v1/events", body, &buf)
 			lats[cl].Add(time.Since(t))
 			requests.Add(1)
 			switch {
@@ -420,6 +473,8 @@ func (c *client) leaderboard(ctx context.Context) (*workload.Report, error) {
 	took := workload.Drive(cfg.clients, func(cl int) {
 		gen := workload.NewGenerator(cfg.run, cl, 1, 1, time.Now(), time.Now())
 		var buf bytes.Buffer
+		hc := c.conn(ctx)
+		defer hc.Close()
 		for i := 0; ctx.Err() == nil; i++ {
 			if budget.Take(1) == 0 {
 				return
@@ -429,7 +484,7 @@ func (c *client) leaderboard(ctx context.Context) (*workload.Report, error) {
 				q, lat = "?limit=1&around="+url.QueryEscape(subjects[gen.Intn(len(subjects))]), &around[cl]
 			}
 			t := time.Now()
-			code, err := c.do(ctx, http.MethodGet, path+q, nil, &buf)
+			code, err := hc.Do(http.MethodGet, path+q, nil, &buf)
 			lat.Add(time.Since(t))
 			switch {
 			case err != nil:
@@ -469,11 +524,13 @@ func (c *client) sampleBoard(ctx context.Context, path string) ([]string, int, e
 			Subject string `json:"subject"`
 		} `json:"entries"`
 	}
+	hc := c.conn(ctx)
+	defer hc.Close()
 	get := func(offset, limit int) (page, error) {
 		var buf bytes.Buffer
 		var p page
 		q := path + "?limit=" + strconv.Itoa(limit) + "&offset=" + strconv.Itoa(offset)
-		code, err := c.do(ctx, http.MethodGet, q, nil, &buf)
+		code, err := hc.Do(http.MethodGet, q, nil, &buf)
 		if err != nil {
 			return p, err
 		}
@@ -513,9 +570,11 @@ func (c *client) ceiling(ctx context.Context) (*workload.Report, error) {
 	lats := make([]workload.Latencies, cfg.clients)
 	took := workload.Drive(cfg.clients, func(cl int) {
 		var buf bytes.Buffer
+		hc := c.conn(ctx)
+		defer hc.Close()
 		for ctx.Err() == nil && budget.Take(1) > 0 {
 			t := time.Now()
-			code, err := c.do(ctx, http.MethodGet, "/healthz", nil, &buf)
+			code, err := hc.Do(http.MethodGet, "/healthz", nil, &buf)
 			lats[cl].Add(time.Since(t))
 			if err != nil || code != http.StatusOK {
 				failed.Add(1)

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -205,7 +206,7 @@ func asOf(r *http.Request) (time.Time, error) {
 }
 
 func timeParam(r *http.Request, name string) (time.Time, error) {
-	v := r.URL.Query().Get(name)
+	v := queryValue(r, name)
 	if v == "" {
 		return time.Time{}, nil
 	}
@@ -217,7 +218,7 @@ func timeParam(r *http.Request, name string) (time.Time, error) {
 }
 
 func intParam(r *http.Request, name string, def int) (int, error) {
-	v := r.URL.Query().Get(name)
+	v := queryValue(r, name)
 	if v == "" {
 		return def, nil
 	}
@@ -228,8 +229,50 @@ func intParam(r *http.Request, name string, def int) (int, error) {
 	return n, nil
 }
 
+// queryValue returns r.URL.Query().Get(name) without building the whole
+// url.Values map each time: a paged read asks for four parameters, and
+// parsing the query for each was a tenth of a rank-of-one read's CPU. Long
+// queries go the standard way (it also limits how many parameters count).
+func queryValue(r *http.Request, name string) string {
+	q := r.URL.RawQuery
+	if len(q) > 1024 {
+		return r.URL.Query().Get(name)
+	}
+	for q != "" {
+		var pair string
+		pair, q, _ = strings.Cut(q, "&")
+		if pair == "" || strings.Contains(pair, ";") {
+			continue // url.ParseQuery skips these too
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		if strings.ContainsAny(k, "%+") {
+			var err error
+			if k, err = url.QueryUnescape(k); err != nil {
+				continue
+			}
+		}
+		if k != name {
+			continue
+		}
+		if strings.ContainsAny(v, "%+") {
+			var err error
+			if v, err = url.QueryUnescape(v); err != nil {
+				continue
+			}
+		}
+		return v
+	}
+	return ""
+}
+
+// healthzBody is what writeJSON writes for {"status": "ok"}, written as is:
+// load balancers and the benchmarks' HTTP ceiling ask for it often.
+var healthzBody = []byte("{\"status\":\"ok\"}\n")
+
 func (h *Handler) healthz(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	w.Write(healthzBody)
 }
 
 func (h *Handler) readyz(w http.ResponseWriter, r *http.Request) {

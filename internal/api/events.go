@@ -108,7 +108,10 @@ func (h *Handler) postEvents(w http.ResponseWriter, r *http.Request) {
 // parseEvents reads an ingest body: NDJSON by content type, else a JSON
 // object that is one event or {"events": [...]}, or a JSON array.
 func parseEvents(contentType string, body []byte) ([]*service.Incoming, error) {
-	mt, _, _ := mime.ParseMediaType(contentType)
+	mt := contentType
+	if mt != "application/json" {
+		mt, _, _ = mime.ParseMediaType(contentType)
+	}
 	if mt == "application/x-ndjson" || mt == "application/ndjson" || mt == "application/jsonl" {
 		return parseNDJSON(body)
 	}

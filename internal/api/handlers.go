@@ -351,8 +351,7 @@ func (h *Handler) getLeaderboard(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	qs := r.URL.Query()
-	q := engine.BoardQuery{Cohort: qs.Get("cohort"), Limit: limit, Offset: offset, Around: qs.Get("around"), AsOf: t}
+	q := engine.BoardQuery{Cohort: queryValue(r, "cohort"), Limit: limit, Offset: offset, Around: queryValue(r, "around"), AsOf: t}
 	var page engine.BoardPage
 	err = h.svc.Read(func(e *engine.Engine) error {
 		page, err = e.Leaderboard(r.PathValue("id"), q)

@@ -154,8 +154,9 @@ func Middleware(next http.Handler, log *slog.Logger) http.Handler {
 		if r.URL.Path == "/metrics" || r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || strings.HasPrefix(r.URL.Path, "/static/") {
 			level = slog.LevelDebug
 		}
-		log.Log(r.Context(), level, "http request", "request_id", id, "method", r.Method, "path", r.URL.Path,
-			"route", route, "status", rw.code, "bytes", rw.n, "took", took.Round(time.Microsecond))
+		log.LogAttrs(r.Context(), level, "http request", slog.String("request_id", id), slog.String("method", r.Method),
+			slog.String("path", r.URL.Path), slog.String("route", route), slog.Int("status", rw.code), slog.Int64("bytes", rw.n),
+			slog.Duration("took", took.Round(time.Microsecond)))
 	})
 }
 

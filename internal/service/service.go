@@ -455,14 +455,16 @@ func (s *Service) CreateAPIKey(ctx context.Context, name string, scope rung.Scop
 // Authenticate finds the key for a secret.
 func (s *Service) Authenticate(ctx context.Context, secret string) (rung.APIKey, error) {
 	sum := sha256.Sum256([]byte(secret))
-	h := hex.EncodeToString(sum[:])
+	var hx [2 * sha256.Size]byte
+	hex.Encode(hx[:], sum[:])
 	s.keysMu.RLock()
-	k, ok := s.keys[h]
+	k, ok := s.keys[string(hx[:])] // a lookup by string(bytes) does not allocate
 	gen := s.keysGen
 	s.keysMu.RUnlock()
 	if ok {
 		return k, nil
 	}
+	h := string(hx[:])
 	k, err := s.st.APIKeyByHash(ctx, sum[:])
 	if err != nil {
 		if rung.ErrorCode(err) == rung.ENOTFOUND {

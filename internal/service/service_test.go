@@ -299,3 +299,46 @@ func TestUnstorableAttrsRejectOnlyTheirEvent(t *testing.T) {
 		t.Fatalf("NUL in partner attrs: %v", err)
 	}
 }
+
+// Ingest answers once the request's own events are applied, possibly
+// before the rest of its group: a read made right after the answer must
+// still see the event, and every other request of the group (a partner
+// update among them) must be answered too.
+func TestIngestAnswerIsReadableAtOnceUnderGroupCommit(t *testing.T) {
+	s, _ := setup(t)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for c := range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 25 {
+				if c%8 == 0 && i%5 == 0 {
+					if _, err := s.PutPartner(ctx, rung.Partner{ID: fmt.Sprintf("q%d-%d", c, i), Name: "Q"}); err != nil {
+						errs <- err
+						return
+					}
+				}
+				id := fmt.Sprintf("g%d-%d", c, i)
+				res, err := s.Ingest(ctx, []*Incoming{win(id, "p1", fmt.Sprintf("gm%d", c), 1000)})
+				if err != nil || res[0].Status != "accepted" {
+					errs <- fmt.Errorf("%s: %v %+v", id, err, res)
+					return
+				}
+				if err := s.Read(func(e *engine.Engine) error {
+					_, err := e.EventEffects(id)
+					return err
+				}); err != nil {
+					errs <- fmt.Errorf("%s answered but not readable: %v", id, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}

@@ -71,6 +71,8 @@ type Report struct {
 	MaxMs    float64 `json:"max_ms"`
 	// ClientCPU is the CPU seconds the tool itself used, setup included.
 	ClientCPU float64 `json:"client_cpu_s"`
+	// HTTP names the load generator's HTTP client (loadgen's --http).
+	HTTP string `json:"http,omitempty"`
 	// Extra holds scenario-specific figures (per-kind latencies of reads).
 	Extra map[string]float64 `json:"extra,omitempty"`
 	// Errors holds the first few failures, verbatim.
