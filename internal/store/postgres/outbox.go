@@ -24,18 +24,32 @@ type execer interface {
 
 // insertOutbox writes msgs in tx; an ID already stored is left as it is.
 func insertOutbox(ctx context.Context, tx execer, msgs []store.OutboxMessage) error {
-	for _, m := range msgs {
+	if len(msgs) == 0 {
+		return nil
+	}
+	// One statement for them all, in order (their seqs follow it), instead
+	// of a round trip a message.
+	ids, subjects, types, payloads := make([]string, len(msgs)), make([]string, len(msgs)), make([]string, len(msgs)), make([]string, len(msgs))
+	created := make([]*int64, len(msgs)) // nil: NULL, refused as before
+	for i, m := range msgs {
 		if err := store.CheckOutboxMessage(m); err != nil {
 			return err
 		}
-		created, err := store.UnixNanos(m.CreatedAt)
+		c, err := store.UnixNanos(m.CreatedAt)
 		if err != nil {
 			return rung.Errorf(rung.EINVALID, "outbox message %q: created_at: %v", m.ID, err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO outbox (id, subject, type, payload, created_at) VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (id) DO NOTHING`, m.ID, m.Subject, m.Type, string(m.Payload), created); err != nil {
-			return userError(err, "outbox message %q", m.ID)
+		if n, ok := c.(int64); ok {
+			created[i] = &n
 		}
+		ids[i], subjects[i], types[i], payloads[i] = m.ID, m.Subject, m.Type, string(m.Payload)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO outbox (id, subject, type, payload, created_at)
+		SELECT id, subject, type, payload, created_at
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) WITH ORDINALITY AS m(id, subject, type, payload, created_at, n)
+		ORDER BY n
+		ON CONFLICT (id) DO NOTHING`, ids, subjects, types, payloads, created); err != nil {
+		return userError(err, "outbox messages (%d, the first %q)", len(msgs), msgs[0].ID)
 	}
 	return nil
 }
@@ -69,10 +83,15 @@ func (s *Store) ProduceOutbox(ctx context.Context, p store.OutboxProduction) err
 			ON CONFLICT (name) DO UPDATE SET position = excluded.position`, p.Cursor, p.To); err != nil {
 			return failed(err, "outbox cursor")
 		}
-		for subj, st := range p.Subjects {
-			if _, err := tx.Exec(ctx, `INSERT INTO outbox_subjects (subject, state) VALUES ($1, $2)
-				ON CONFLICT (subject) DO UPDATE SET state = excluded.state`, subj, string(st)); err != nil {
-				return userError(err, "outbox subject %q", subj)
+		if len(p.Subjects) > 0 {
+			subjects, states := make([]string, 0, len(p.Subjects)), make([]string, 0, len(p.Subjects))
+			for subj, st := range p.Subjects {
+				subjects, states = append(subjects, subj), append(states, string(st))
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO outbox_subjects (subject, state)
+				SELECT * FROM unnest($1::text[], $2::text[])
+				ON CONFLICT (subject) DO UPDATE SET state = excluded.state`, subjects, states); err != nil {
+				return userError(err, "outbox subjects (%d)", len(subjects))
 			}
 		}
 		return insertOutbox(ctx, tx, p.Messages)

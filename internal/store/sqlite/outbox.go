@@ -19,6 +19,7 @@ type execer interface {
 
 // insertOutbox writes msgs in tx; an ID already stored is left as it is.
 func insertOutbox(ctx context.Context, tx execer, msgs []store.OutboxMessage) error {
+	rows := make([][]any, 0, len(msgs))
 	for _, m := range msgs {
 		if err := store.CheckOutboxMessage(m); err != nil {
 			return err
@@ -27,10 +28,39 @@ func insertOutbox(ctx context.Context, tx execer, msgs []store.OutboxMessage) er
 		if err != nil {
 			return rung.Errorf(rung.EINVALID, "outbox message %q: created_at: %v", m.ID, err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (id, subject, type, payload, created_at) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (id) DO NOTHING`, m.ID, m.Subject, m.Type, string(m.Payload), created); err != nil {
-			return fmt.Errorf("sqlite: outbox message %q: %w", m.ID, err)
+		rows = append(rows, []any{m.ID, m.Subject, m.Type, string(m.Payload), created})
+	}
+	if err := insertRows(ctx, tx, `INSERT INTO outbox (id, subject, type, payload, created_at) VALUES `, `ON CONFLICT (id) DO NOTHING`, rows); err != nil {
+		return fmt.Errorf("sqlite: outbox messages: %w", err)
+	}
+	return nil
+}
+
+// insertRows writes rows (each the same number of values, at most 5) with
+// INSERT statements of up to rowsPerInsert rows each: head, the rows'
+// VALUES lists, then tail. A producer step of thousands of subjects is a
+// few statements, not a statement (and a compilation of it) a row.
+func insertRows(ctx context.Context, tx execer, head, tail string, rows [][]any) error {
+	for len(rows) > 0 {
+		n := min(len(rows), rowsPerInsert)
+		var q strings.Builder
+		q.WriteString(head)
+		args := make([]any, 0, n*len(rows[0]))
+		for i, r := range rows[:n] {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?")
+			q.WriteString(strings.Repeat(", ?", len(r)-1))
+			q.WriteString(")")
+			args = append(args, r...)
 		}
+		q.WriteString(" ")
+		q.WriteString(tail)
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return err
+		}
+		rows = rows[n:]
 	}
 	return nil
 }
@@ -76,11 +106,13 @@ func (s *Store) ProduceOutbox(ctx context.Context, p store.OutboxProduction) err
 			ON CONFLICT (name) DO UPDATE SET position = excluded.position`, p.Cursor, p.To); err != nil {
 			return fmt.Errorf("sqlite: outbox cursor: %w", err)
 		}
+		rows := make([][]any, 0, len(p.Subjects))
 		for subj, st := range p.Subjects {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO outbox_subjects (subject, state) VALUES (?, ?)
-				ON CONFLICT (subject) DO UPDATE SET state = excluded.state`, subj, string(st)); err != nil {
-				return fmt.Errorf("sqlite: outbox subject: %w", err)
-			}
+			rows = append(rows, []any{subj, string(st)})
+		}
+		if err := insertRows(ctx, tx, `INSERT INTO outbox_subjects (subject, state) VALUES `,
+			`ON CONFLICT (subject) DO UPDATE SET state = excluded.state`, rows); err != nil {
+			return fmt.Errorf("sqlite: outbox subjects: %w", err)
 		}
 		return insertOutbox(ctx, tx, p.Messages)
 	})

@@ -25,6 +25,7 @@ var outboxTests = []struct {
 	{"OutboxDeadAndReplay", testOutboxDeadAndReplay},
 	{"OutboxSubscriptions", testOutboxSubscriptions},
 	{"OutboxExportImport", testOutboxExportImport},
+	{"OutboxLargeProduction", testOutboxLargeProduction},
 	{"OutboxPruneKeepsWhatIsNotDone", testOutboxPruneKeepsWhatIsNotDone},
 }
 
@@ -403,5 +404,44 @@ func testOutboxPruneKeepsWhatIsNotDone(t *testing.T, s store.Store) {
 	equal(t, "left", messageIDs(left), []string{"open", "dead", "new", "waiting"})
 	if dead, _ := s.Deliveries(ctx, store.DeliveryFilter{Dead: true}); len(dead) != 1 {
 		t.Errorf("dead letters after pruning: %v", deliveryKeys(dead))
+	}
+}
+
+// testOutboxLargeProduction writes a producer step of more subjects and
+// messages than one statement holds, twice: every subject's state is the
+// newest, and a message id already stored is kept, not doubled.
+func testOutboxLargeProduction(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	const n = 457
+	step := func(from, to int64, state string, ids int) {
+		t.Helper()
+		p := store.OutboxProduction{Cursor: "producer", From: from, To: to, Subjects: map[string][]byte{}}
+		for i := range n {
+			p.Subjects[fmt.Sprintf("s%03d", i)] = []byte(fmt.Sprintf(`{"v":%q,"i":%d}`, state, i))
+		}
+		for i := range ids {
+			p.Messages = append(p.Messages, outMsg(fmt.Sprintf("m%04d", i), fmt.Sprintf("s%03d", i%n), "points.changed", base))
+		}
+		if err := s.ProduceOutbox(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	step(0, 10, "old", n)
+	step(10, 20, "new", n+250) // the first n ids again, 250 more
+	subj, err := s.OutboxSubjects(ctx)
+	if err != nil || len(subj) != n {
+		t.Fatalf("OutboxSubjects: %d subjects, %v; want %d", len(subj), err, n)
+	}
+	for i := range n {
+		if want := fmt.Sprintf(`{"v":"new","i":%d}`, i); string(subj[fmt.Sprintf("s%03d", i)]) != want {
+			t.Fatalf("subject s%03d = %s, want %s", i, subj[fmt.Sprintf("s%03d", i)], want)
+		}
+	}
+	msgs, err := s.OutboxMessages(ctx, 0, 10000, false)
+	if err != nil || len(msgs) != n+250 {
+		t.Fatalf("OutboxMessages: %d, %v; want %d (each id once)", len(msgs), err, n+250)
+	}
+	if at, _ := s.OutboxCursor(ctx, "producer"); at != 20 {
+		t.Errorf("cursor at %d, want 20", at)
 	}
 }
