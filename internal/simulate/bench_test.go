@@ -47,33 +47,7 @@ func syntheticHistory(b *testing.B, n int) *History {
 		events[i] = syn.Next()
 	}
 	slices.SortFunc(events, func(a, b rung.Event) int { return a.OccurredAt.Compare(b.OccurredAt) })
-	ids := make([]string, n)
-	ends := make([]int, n)
-	var log []byte
-	for i := range events {
-		ids[i] = events[i].ID
-		var err error
-		if log, err = codec.EncodeRecord(log, &rung.Record{Event: events[i]}); err != nil {
-			b.Fatal(err)
-		}
-		ends[i] = len(log)
-	}
-	events = nil
-	h.Records = func(ctx context.Context, fn func(*rung.Record) error) error {
-		start := 0
-		for i := range ids {
-			r := rung.Record{Seq: int64(i + 1), Version: 1, Raw: log[start:ends[i]:ends[i]]}
-			if err := codec.DecodeRecord(r.Raw, &r); err != nil {
-				return err
-			}
-			r.Event.ID = ids[i]
-			if err := fn(&r); err != nil {
-				return err
-			}
-			start = ends[i]
-		}
-		return nil
-	}
+	h.Records = encodedLog(b, events)
 	return h
 }
 
@@ -181,6 +155,14 @@ func encodedHistory(b *testing.B, partners []rung.Partner, members []rung.Member
 	b.Helper()
 	h := memoryHistory(b, partners, members, nil, progs...)
 	h.Size = len(events)
+	h.Records = encodedLog(b, events)
+	return h
+}
+
+// encodedLog encodes events, in order, into one buffer and returns a
+// reader of it that decodes each record as the store's log reader does.
+func encodedLog(b *testing.B, events []rung.Event) func(context.Context, func(*rung.Record) error) error {
+	b.Helper()
 	ids := make([]string, len(events))
 	ends := make([]int, len(events))
 	var log []byte
@@ -192,7 +174,7 @@ func encodedHistory(b *testing.B, partners []rung.Partner, members []rung.Member
 		}
 		ends[i] = len(log)
 	}
-	h.Records = func(ctx context.Context, fn func(*rung.Record) error) error {
+	return func(ctx context.Context, fn func(*rung.Record) error) error {
 		start := 0
 		for i := range ids {
 			r := rung.Record{Seq: int64(i + 1), Version: 1, Raw: log[start:ends[i]:ends[i]]}
@@ -207,7 +189,6 @@ func encodedHistory(b *testing.B, partners []rung.Partner, members []rung.Member
 		}
 		return nil
 	}
-	return h
 }
 
 // bulkEngine loads a history into an engine as the service does at start.
