@@ -57,13 +57,8 @@ func (s *series) window(from, to int64) iter.Seq[point] {
 // same as adding those window yields, without an iterator.
 func (s *series) addTo(a *agg, from, to int64, kind program.MetricKind) {
 	chunks := s.c.chunks
-	i := sort.Search(len(chunks), func(i int) bool { ch := chunks[i]; return ch[len(ch)-1].at >= from })
-	for ; i < len(chunks); i++ {
+	for i, j := s.seek(from); i < len(chunks); i, j = i+1, 0 {
 		ch := chunks[i]
-		j := 0
-		if ch[0].at < from {
-			j = sort.Search(len(ch), func(j int) bool { return ch[j].at >= from })
-		}
 		for ; j < len(ch); j++ {
 			if ch[j].at >= to {
 				return
@@ -71,6 +66,19 @@ func (s *series) addTo(a *agg, from, to int64, kind program.MetricKind) {
 			a.add(ch[j], kind)
 		}
 	}
+}
+
+// seek returns where the first contribution at or after from is: chunk i,
+// place j in it (i is the number of chunks when there is none). A walk of
+// the chunks from there reads a span without an iterator.
+func (s *series) seek(from int64) (i, j int) {
+	chunks := s.c.chunks
+	i = sort.Search(len(chunks), func(i int) bool { ch := chunks[i]; return ch[len(ch)-1].at >= from })
+	if i < len(chunks) && chunks[i][0].at < from {
+		ch := chunks[i]
+		j = sort.Search(len(ch), func(j int) bool { return ch[j].at >= from })
+	}
+	return i, j
 }
 
 // agg is an aggregate of contributions: what a metric needs to give a

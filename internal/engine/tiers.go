@@ -279,13 +279,8 @@ func (e *Engine) candidates(p *partnerState, from, horizon int64, buf []int64) [
 			continue
 		}
 		chunks := p.series[s].c.chunks
-		i := sort.Search(len(chunks), func(i int) bool { ch := chunks[i]; return ch[len(ch)-1].at >= from })
-		for ; i < len(chunks); i++ {
+		for i, j := p.series[s].seek(from); i < len(chunks); i, j = i+1, 0 {
 			ch := chunks[i]
-			j := 0
-			if ch[0].at < from {
-				j = sort.Search(len(ch), func(j int) bool { return ch[j].at >= from })
-			}
 			for ; j < len(ch) && ch[j].at < horizon; j++ {
 				buf = append(buf, ch[j].at)
 			}
