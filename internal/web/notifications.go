@@ -65,10 +65,10 @@ func (h *Handler) notifications(w http.ResponseWriter, r *http.Request) {
 		}
 		title, line := notify.Describe(p.L.Lang, n.Kind, n.Data)
 		d.Rows = append(d.Rows, noteRow{ID: n.ID, Title: title, Line: line, At: n.CreatedAt, Read: !n.ReadAt.IsZero()})
-		if n.ReadAt.IsZero() {
-			d.Unread++
-		}
 	}
+	// All the unread, as the bell counts them: older ones beyond the
+	// newest 100 listed can still be marked read.
+	d.Unread = h.unread(r)
 	if h.notes != nil {
 		d.Prefs, d.HasPrefs = newPrefsForm(p.L, h.notes.Prefs(r.Context(), v.Account.Member)), true
 	}

@@ -2,10 +2,12 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rung-dev/rung/internal/notify"
 	"github.com/rung-dev/rung/internal/store"
@@ -161,5 +163,29 @@ func TestMemberSwitchesEmailPerKindAndSetsQuietHours(t *testing.T) {
 	}
 	if p2 := e.web.notes.Prefs(context.Background(), m.ID); p2.TimeZone != "Europe/Berlin" {
 		t.Errorf("a refused form changed the settings: %+v", p2)
+	}
+}
+
+// TestMarkAllReadCountsBeyondTheList keeps "Mark all as read" while unread
+// notifications wait beyond the newest 100 the page lists.
+func TestMarkAllReadCountsBeyondTheList(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	m, _ := e.member(0)
+	now := e.svc.Now()
+	var ns []store.Notification
+	for i := range 101 {
+		n := store.Notification{ID: fmt.Sprintf("n%03d", i), Kind: "badge", Partner: m.Partner, Member: m.ID,
+			Data: []byte(`{"badge":"Deal Maker"}`), CreatedAt: now.Add(time.Duration(i) * time.Minute), DueAt: now}
+		if i > 0 {
+			n.ReadAt = now // all but the oldest read
+		}
+		ns = append(ns, n)
+	}
+	if _, err := e.st.AddNotifications(context.Background(), ns); err != nil {
+		t.Fatal(err)
+	}
+	c := e.signIn(m, store.RoleMember)
+	if _, body := c.get("/portal/notifications"); !strings.Contains(body, "Mark all as read") {
+		t.Errorf("one unread notification beyond the newest 100: no Mark all as read")
 	}
 }

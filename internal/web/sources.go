@@ -11,13 +11,19 @@ import (
 type sourcesData struct {
 	All        bool // every delivery, not only the rejected ones
 	Deliveries []store.SourceDelivery
+	More       bool // older deliveries exist beyond the newest listLimit
+	Shown      int
 }
+
+// listLimit is how many of the newest source deliveries and dead letters
+// the console lists; the page says when there are more.
+const listLimit = 200
 
 // sourceDeliveries lists the source deliveries the program could not map,
 // with their reasons and a replay button (admins; docs/sources.md).
 func (h *Handler) sourceDeliveries(w http.ResponseWriter, r *http.Request) {
 	d := &sourcesData{All: r.URL.Query().Get("status") == "all"}
-	f := store.SourceDeliveryFilter{Status: store.DeliveryRejected, Limit: 200}
+	f := store.SourceDeliveryFilter{Status: store.DeliveryRejected, Limit: listLimit + 1}
 	if d.All {
 		f.Status = ""
 	}
@@ -26,7 +32,10 @@ func (h *Handler) sourceDeliveries(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	d.Deliveries = ds
+	if d.More = len(ds) > listLimit; d.More {
+		ds = ds[:listLimit]
+	}
+	d.Deliveries, d.Shown = ds, len(ds)
 	p := h.newPage(w, r, "Sources", "sources", d)
 	switch r.URL.Query().Get("replayed") {
 	case store.DeliveryApplied:
@@ -46,5 +55,10 @@ func (h *Handler) replaySourceDelivery(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	redirect(w, r, "/admin/sources?replayed="+urlq(res.Status))
+	// Back to the list it was replayed from, rejected or all.
+	back := "/admin/sources?replayed=" + urlq(res.Status)
+	if r.PostForm.Get("status") == "all" {
+		back += "&status=all"
+	}
+	redirect(w, r, back)
 }

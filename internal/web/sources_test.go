@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/rung-dev/rung/internal/demo"
 	"github.com/rung-dev/rung/internal/source"
+	"github.com/rung-dev/rung/internal/store"
 )
 
 // rejectedDelivery sends a signed LMS delivery that the demo program's
@@ -116,5 +118,36 @@ func TestBrowserAdminReplaysARejectedDelivery(t *testing.T) {
 	}
 	if _, ev, err := e.svc.EventEffects(context.Background(), "webhook:course:enr-1:training.completed"); err != nil || ev.Partner != e.data.Partners[0].ID {
 		t.Errorf("the replayed delivery's event: %+v, %v", ev, err)
+	}
+}
+
+// TestSourcesPageKeepsTheViewAndSaysWhenItIsCut replays from the "All"
+// view and comes back to it, and lists the newest 200 of 201 deliveries
+// saying older ones are kept.
+func TestSourcesPageKeepsTheViewAndSaysWhenItIsCut(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	id := rejectedDelivery(t, e)
+	admin := e.staff(adminEmail, adminPassword)
+	if _, body := admin.get("/admin/sources?status=all"); !strings.Contains(body, `name="status" value="all"`) {
+		t.Fatalf("the replay form on All does not carry the view")
+	}
+	res, _ := admin.post("/admin/sources/"+id+"/replay", url.Values{"status": {"all"}})
+	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || loc != "/admin/sources?replayed=rejected&status=all" {
+		t.Errorf("replay from All: %d to %q, want back to All", res.StatusCode, loc)
+	}
+	if _, body := admin.get("/admin/sources"); strings.Contains(body, `id="more"`) {
+		t.Errorf("one delivery: the page says older ones are not listed")
+	}
+	for i := range listLimit {
+		at := e.svc.Now().Add(time.Duration(i-listLimit) * time.Minute)
+		d := store.SourceDelivery{ID: fmt.Sprintf("del_x%03d", i), Source: "webhook", ReceivedAt: at, Method: "POST", URI: "/api/v1/sources/webhook",
+			Body: []byte(`{}`), Status: store.DeliveryRejected, Reason: "test", Attempts: 1, UpdatedAt: at}
+		if err := e.st.PutSourceDelivery(context.Background(), d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, body := admin.get("/admin/sources")
+	if n := strings.Count(body, `<tr id="delivery-`); n != listLimit || !strings.Contains(body, `id="more"`) || !strings.Contains(body, "The newest 200 are listed") {
+		t.Errorf("201 rejected deliveries: %d rows listed, want %d and a line saying older ones are kept", n, listLimit)
 	}
 }

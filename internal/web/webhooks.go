@@ -18,6 +18,8 @@ type webhooksData struct {
 	Secret   string // of the endpoint just added, shown once
 	Error    string
 	Replayed string // the message id just replayed
+	More     bool   // older dead letters exist beyond the newest listLimit
+	Shown    int
 }
 
 type webhookRow struct {
@@ -39,10 +41,14 @@ func (h *Handler) webhooksPage(w http.ResponseWriter, r *http.Request, d *webhoo
 	for _, s := range subs {
 		d.Hooks = append(d.Hooks, webhookRow{Subscription: s, TypeList: strings.Join(s.Types, ", ")})
 	}
-	if d.Dead, err = h.st.Deliveries(r.Context(), store.DeliveryFilter{Dead: true, Limit: 200}); err != nil {
+	if d.Dead, err = h.st.Deliveries(r.Context(), store.DeliveryFilter{Dead: true, Limit: listLimit + 1}); err != nil {
 		h.fail(w, r, err)
 		return
 	}
+	if d.More = len(d.Dead) > listLimit; d.More {
+		d.Dead = d.Dead[:listLimit]
+	}
+	d.Shown = len(d.Dead)
 	d.Types = outbox.Types
 	h.render(w, status, "webhooks", h.newPage(w, r, "Webhooks", "webhooks", d))
 }
