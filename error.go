@@ -24,6 +24,12 @@ type Error struct {
 	Code    string   `json:"code"`
 	Message string   `json:"message"`
 	Details []Detail `json:"details,omitempty"`
+
+	// Format and Args, set by Errorf, are the English format of Message
+	// and its arguments, kept so a user interface can show the message in
+	// the user's language. They are not part of the API.
+	Format string `json:"-"`
+	Args   []any  `json:"-"`
 }
 
 // Detail is one problem in a larger input, such as one line of a program
@@ -65,7 +71,7 @@ func (e *Error) Error() string {
 
 // Errorf returns an *Error with the code and a formatted message.
 func Errorf(code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Format: format, Args: args}
 }
 
 // ErrorCode returns the code of the first *Error in err's chain, or

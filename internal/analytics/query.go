@@ -43,7 +43,7 @@ func ParseQuery(from, to, cohort string, now time.Time, loc *time.Location) (Que
 		return q, rung.Errorf(rung.EINVALID, "the period is longer than five years: choose a later from or an earlier to")
 	}
 	if _, _, err := ParseCohort(cohort); err != nil {
-		return q, rung.Errorf(rung.EINVALID, "%s", err.Error())
+		return q, err
 	}
 	return q, nil
 }

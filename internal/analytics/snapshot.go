@@ -1,10 +1,11 @@
 package analytics
 
 import (
-	"fmt"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/rung-dev/rung"
 )
 
 // Snapshot is the program's facts as the analytics read them, in compact
@@ -99,13 +100,13 @@ func ParseCohort(s string) (field, value string, err error) {
 	field = strings.ToLower(strings.TrimSpace(field))
 	value = strings.TrimSpace(value)
 	if !ok || value == "" {
-		return "", "", fmt.Errorf("cohort %q: write it as field:value, for example region:emea, size:smb or type:isv", s)
+		return "", "", rung.Errorf(rung.EINVALID, "cohort %q: write it as field:value, for example region:emea, size:smb or type:isv", s)
 	}
 	switch field {
 	case "region", "size", "type":
 		return field, value, nil
 	}
-	return "", "", fmt.Errorf("cohort %q: the field %q is not one of region, size, type", s, field)
+	return "", "", rung.Errorf(rung.EINVALID, "cohort %q: the field %q is not one of region, size, type", s, field)
 }
 
 // in returns, per partner index, whether the partner is in the query's

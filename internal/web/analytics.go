@@ -159,7 +159,7 @@ func (h *Handler) analyticsPage(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, rung.ErrorMessage(err), http.StatusBadRequest)
 			return
 		}
-		d.Problem = rung.ErrorMessage(err)
+		d.Problem = requestLocale(r).Err(err)
 		q, _ = analytics.ParseQuery("", "", "", now, snap.Loc)
 	}
 	if v.Account.Role == store.RoleManager {

@@ -115,7 +115,7 @@ func (h *Handler) digestPreview(w http.ResponseWriter, r *http.Request) {
 	if d.ID != "" && h.notes != nil {
 		m, err := h.previewDigest(r, d.Subject, d.ID, d.Lang)
 		if err != nil {
-			d.Error = err.Error()
+			d.Error = p.L.Err(err)
 		} else {
 			d.Title, d.Text, d.Previewd = m.Subject, m.Text, true
 		}

@@ -56,7 +56,7 @@ func (h *Handler) importRegistrations(w http.ResponseWriter, r *http.Request) {
 	defer f.Close()
 	rows, err := registration.ReadCSV(f)
 	if rung.ErrorCode(err) == rung.EINVALID {
-		d.Import.Error = rung.ErrorMessage(err)
+		d.Import.Error = requestLocale(r).Err(err)
 		h.portalRegistrationsPage(w, r, d, http.StatusBadRequest)
 		return
 	}

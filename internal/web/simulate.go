@@ -83,7 +83,7 @@ func (h *Handler) postSimulate(w http.ResponseWriter, r *http.Request) {
 			h.postProgram(w, r)
 			return
 		}
-		d.Problem = re.Message
+		d.Problem = p.L.Err(re)
 		h.render(w, http.StatusUnprocessableEntity, "simulate", p)
 		return
 	}

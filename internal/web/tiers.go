@@ -97,7 +97,7 @@ func (h *Handler) consoleTiers(w http.ResponseWriter, r *http.Request) {
 	}
 	rev, err := h.svc.ReviewTiers(r.Context(), d.Quarter, true, "")
 	if err != nil {
-		d.Error = err.Error()
+		d.Error = p.L.Err(err)
 		d.Quarter = d.Quarters[1]
 		rev, _ = h.svc.ReviewTiers(r.Context(), d.Quarter, true, "")
 	}
@@ -136,15 +136,16 @@ func (h *Handler) backToTiers(w http.ResponseWriter, r *http.Request, quarter st
 			h.fail(w, r, err)
 			return
 		}
-		q.Set("error", errText(err))
+		q.Set("error", errText(requestLocale(r), err))
 	} else {
 		q.Set("done", "1")
 	}
 	redirect(w, r, "/admin/tiers?"+q.Encode())
 }
 
-// errText is an error's message with its details.
-func errText(err error) string {
+// errText is an error's message, in the locale's language, with its
+// details.
+func errText(l *Locale, err error) string {
 	var re *rung.Error
 	if e, ok := err.(*rung.Error); ok {
 		re = e
@@ -152,7 +153,7 @@ func errText(err error) string {
 	if re == nil {
 		return err.Error()
 	}
-	s := re.Message
+	s := l.Err(re)
 	for _, d := range re.Details {
 		s += "; " + d.Key + ": " + d.Message
 	}
@@ -316,7 +317,7 @@ func (h *Handler) portalAppeal(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, err)
 			return
 		}
-		q.Set("error", errText(err))
+		q.Set("error", errText(requestLocale(r), err))
 	} else {
 		q.Set("done", "1")
 	}

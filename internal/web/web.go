@@ -327,6 +327,9 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	p := h.newPage(w, r, "Error", "", nil)
 	p.Notice = p.L.T(msg)
+	if status == http.StatusBadRequest {
+		p.Notice += " " + p.L.Err(err) // what was wrong, in the user's language
+	}
 	h.render(w, status, "error", p)
 }
 
