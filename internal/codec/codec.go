@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/rung-dev/rung"
 )
@@ -155,6 +156,21 @@ func (n *Names) name(s string) string {
 	return s
 }
 
+// owned is name for a string that may point into memory written later: a
+// name that is not kept is copied.
+func (n *Names) owned(s string) string {
+	if v, ok := n.m[s]; ok {
+		return v
+	}
+	if s = strings.Clone(s); n.m == nil {
+		n.m = make(map[string]string)
+	}
+	if len(n.m) < maxNames {
+		n.m[s] = s
+	}
+	return s
+}
+
 // DecodeRecordNamed is DecodeRecord that takes the event's type and source
 // from names when it has them (and adds them when not): records decoded
 // with the same Names share those strings. DecodeRecord's strings share one
@@ -170,6 +186,52 @@ func DecodeRecordNamed(b []byte, r *rung.Record, names *Names) error {
 // one record's attributes before it decodes the next.
 func DecodeRecordReusing(b []byte, r *rung.Record, attrs map[string]any) error {
 	return decodeRecord(b, r, attrs, nil)
+}
+
+// DecodeRecordHead is DecodeRecordNamed for a reader that needs a record's
+// head but not its attributes (start-up hands the engine the encoded body,
+// which it keeps and decodes again when it evaluates the event): it checks
+// the whole record as DecodeRecord does, and fails alike, but leaves Attrs
+// nil and allocates nothing but new names. Partner and Member point into b:
+// they are valid only as long as b is not written.
+func DecodeRecordHead(b []byte, r *rung.Record, names *Names) error {
+	if names == nil {
+		names = new(Names)
+	}
+	return decodeHead(b, r, names)
+}
+
+func decodeHead(b []byte, r *rung.Record, names *Names) error {
+	if len(b) < 2 {
+		return fmt.Errorf("%w: %d bytes", ErrCorrupt, len(b))
+	}
+	if b[0] != codecVersion {
+		return fmt.Errorf("%w: unknown format version %d", ErrCorrupt, b[0])
+	}
+	flags := b[1]
+	if flags&^flagKnown != 0 {
+		return fmt.Errorf("%w: unknown flags %#x", ErrCorrupt, flags)
+	}
+	var d decoder
+	if len(b) > 2 {
+		d.s = unsafe.String(&b[2], len(b)-2)
+	}
+	ev := &r.Event
+	r.Retracted = flags&flagRetracted != 0
+	ev.Type = names.owned(d.str())
+	ev.Partner = d.str()
+	ev.Member = d.str()
+	ev.Source = names.owned(d.str())
+	ev.OccurredAt = d.time(int(flags>>flagOccurredShift) & 3)
+	r.ReceivedAt = d.time(int(flags>>flagReceivedShift) & 3)
+	ev.Attrs = nil
+	if n := d.uvarint(); n > 0 && d.err == nil {
+		d.skipObject(n-1, 1)
+	}
+	if d.err == nil && d.pos != len(d.s) {
+		d.fail("%d trailing bytes", len(d.s)-d.pos)
+	}
+	return d.err
 }
 
 func decodeRecord(b []byte, r *rung.Record, reuse map[string]any, names *Names) error {
@@ -452,6 +514,58 @@ func (d *decoder) fill(m map[string]any, n uint64, depth int) map[string]any {
 		m[k] = d.value(depth)
 	}
 	return m
+}
+
+// skipObject checks n key-value pairs as fill reads them, keeping nothing.
+func (d *decoder) skipObject(n uint64, depth int) {
+	if n > uint64(len(d.s)-d.pos) {
+		d.fail("count %d exceeds the %d bytes left", n, len(d.s)-d.pos)
+		return
+	}
+	for i := uint64(0); i < n && d.err == nil; i++ {
+		d.str()
+		d.skipValue(depth)
+	}
+}
+
+// skipValue checks a value as value reads it, keeping nothing.
+func (d *decoder) skipValue(depth int) {
+	if d.pos >= len(d.s) {
+		d.fail("truncated value")
+		return
+	}
+	tag := d.s[d.pos]
+	d.pos++
+	switch tag {
+	case tagNil, tagFalse, tagTrue:
+	case tagFloat:
+		if len(d.s)-d.pos < 8 {
+			d.fail("truncated float")
+			return
+		}
+		d.pos += 8
+	case tagInt:
+		d.varint()
+	case tagString:
+		d.str()
+	case tagArray:
+		if depth >= maxDepth {
+			d.fail("nested deeper than %d levels", maxDepth)
+			return
+		}
+		n := d.count()
+		for i := 0; i < n && d.err == nil; i++ {
+			d.skipValue(depth + 1)
+		}
+	case tagObject:
+		if depth >= maxDepth {
+			d.fail("nested deeper than %d levels", maxDepth)
+			return
+		}
+		d.skipObject(d.uvarint(), depth+1)
+	default:
+		d.fail("unknown value tag %d", tag)
+	}
 }
 
 func (d *decoder) value(depth int) any {

@@ -219,12 +219,21 @@ func FuzzDecodeRecord(f *testing.F) {
 	f.Add(nested)
 	f.Add([]byte{1, 0, 0, 0, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var r rung.Record
-		if err := DecodeRecord(b, &r); err != nil {
+		var r, head rung.Record
+		err := DecodeRecord(b, &r)
+		// The head decoder checks the same bytes alike.
+		herr := DecodeRecordHead(b, &head, nil)
+		if (err == nil) != (herr == nil) || (err != nil && err.Error() != herr.Error()) {
+			t.Fatalf("DecodeRecord: %v; DecodeRecordHead: %v", err, herr)
+		}
+		if err != nil {
 			if !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("error %v does not wrap ErrCorrupt", err)
 			}
 			return
+		}
+		if want := attrsNoNaN(r); !reflect.DeepEqual(head, want) {
+			t.Fatalf("head %#v, want %#v", head, want)
 		}
 		// What decodes, encodes; and that decodes to the same record.
 		b2, err := EncodeRecord(nil, &r)
@@ -389,5 +398,43 @@ func TestDecodeRecordNamedSharesTypeAndSource(t *testing.T) {
 			unsafe.StringData(named.Event.Source) != unsafe.StringData(first.Event.Source) {
 			t.Errorf("record %d: type and source not shared with the first record's", i)
 		}
+	}
+}
+
+// The head decoder sets what DecodeRecord sets but the attributes, checks
+// them, allocates nothing once it knows the names, and its type and source
+// stay valid when the bytes are written again.
+func TestDecodeRecordHead(t *testing.T) {
+	in := typicalRecord()
+	b, err := EncodeRecord(nil, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var full rung.Record
+	if err := DecodeRecord(b, &full); err != nil {
+		t.Fatal(err)
+	}
+	var names Names
+	var head rung.Record
+	if err := DecodeRecordHead(b, &head, &names); err != nil {
+		t.Fatal(err)
+	}
+	full.Event.Attrs = nil
+	if !reflect.DeepEqual(head, full) {
+		t.Errorf("head %#v, want %#v", head, full)
+	}
+	if n := testing.AllocsPerRun(100, func() { DecodeRecordHead(b, &head, &names) }); n != 0 {
+		t.Errorf("%v allocations a record, want 0", n)
+	}
+	typ, src := head.Event.Type, head.Event.Source
+	clear(b)
+	if typ != in.Event.Type || src != in.Event.Source {
+		t.Errorf("type %q and source %q changed with the bytes", typ, src)
+	}
+	// damaged attributes fail as they do for DecodeRecord
+	b, _ = EncodeRecord(nil, in)
+	bad := b[:len(b)-1]
+	if err1, err2 := DecodeRecord(bad, &full), DecodeRecordHead(bad, &head, &names); err1 == nil || err2 == nil || err1.Error() != err2.Error() {
+		t.Errorf("truncated: %v / %v", err1, err2)
 	}
 }

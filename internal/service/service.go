@@ -318,7 +318,13 @@ func (s *Service) load(ctx context.Context) (int, error) {
 	lap(&s.loadParts.facts)
 	idx := newEventIndexer(int(last))
 	n := 0
-	err = s.st.Records(ctx, 0, func(r *rung.Record) error {
+	// A deferred bulk load keeps the encoded body and decodes it when it
+	// places the event, so the log is read without the attributes.
+	records := s.st.Records
+	if s.eng.Deferred() {
+		records = s.st.RecordHeads
+	}
+	err = records(ctx, 0, func(r *rung.Record) error {
 		if r.Seq > last {
 			return errStop
 		}

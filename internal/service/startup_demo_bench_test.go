@@ -88,14 +88,23 @@ func BenchmarkStartupDemoPostgres(b *testing.B) {
 
 	if os.Getenv("RUNG_BENCH_STARTUP_READ") != "" {
 		// Reading and decoding alone, for the breakdown.
-		readStart, readCPU := time.Now(), cputime.Process()
-		read := 0
-		if err := st.Records(ctx, 0, func(*rung.Record) error { read++; return nil }); err != nil {
-			b.Fatal(err)
+		for _, r := range []struct {
+			name string
+			read func(context.Context, int64, func(*rung.Record) error) error
+		}{{"records", st.Records}, {"heads", st.RecordHeads}} {
+			var m0, m1 runtime.MemStats
+			runtime.ReadMemStats(&m0)
+			readStart, readCPU := time.Now(), cputime.Process()
+			read := 0
+			if err := r.read(ctx, 0, func(*rung.Record) error { read++; return nil }); err != nil {
+				b.Fatal(err)
+			}
+			runtime.ReadMemStats(&m1)
+			b.Logf("read and decode alone (%s): %d records in %v (%v CPU), %d bytes allocated a record", r.name, read,
+				time.Since(readStart).Round(time.Millisecond), cputime.Since(readCPU).Round(time.Millisecond),
+				(m1.TotalAlloc-m0.TotalAlloc)/uint64(max(read, 1)))
+			runtime.GC()
 		}
-		b.Logf("read and decode alone: %d records in %v (%v CPU)", read, time.Since(readStart).Round(time.Millisecond),
-			cputime.Since(readCPU).Round(time.Millisecond))
-		runtime.GC()
 	}
 
 	b.ResetTimer()

@@ -65,6 +65,13 @@ type Store interface {
 	// Records calls fn for each log record with Seq > after, in Seq order.
 	// The record passed to fn is only valid during the call.
 	Records(ctx context.Context, after int64, fn func(*rung.Record) error) error
+	// RecordHeads is Records for a reader that keeps the encoded body but
+	// not the decoded event (start-up: the engine keeps Raw and decodes it
+	// again when it evaluates the event). Each record is checked as Records
+	// checks it, but its Attrs is nil, and its Raw, Partner and Member are
+	// valid only during the call: the memory behind them is reused, so a
+	// replay of millions of records does not touch fresh memory for each.
+	RecordHeads(ctx context.Context, after int64, fn func(*rung.Record) error) error
 	// RecordsBySeq returns the records with the given Seqs, in the order
 	// given; a Seq not in the log is ENOTFOUND. The engine keeps only the
 	// Seqs of an event's versions in memory and reads them back from here.

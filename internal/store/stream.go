@@ -25,12 +25,23 @@ type RowFunc func(seq int64, id string, version int, body []byte) error
 // store's name: read's own, and for a record that does not decode, one
 // wrapping codec.ErrCorrupt that names the record's seq and id.
 func StreamRecords(ctx context.Context, storeName string, read func(ctx context.Context, emit RowFunc) error, fn func(*rung.Record) error) error {
+	return stream(ctx, storeName, read, fn, false)
+}
+
+// StreamHeads is StreamRecords for Store.RecordHeads: records are decoded
+// with codec.DecodeRecordHead, and a chunk's memory is reused once fn has
+// seen its records.
+func StreamHeads(ctx context.Context, storeName string, read func(ctx context.Context, emit RowFunc) error, fn func(*rung.Record) error) error {
+	return stream(ctx, storeName, read, fn, true)
+}
+
+func stream(ctx context.Context, storeName string, read func(ctx context.Context, emit RowFunc) error, fn func(*rung.Record) error, heads bool) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	full := make(chan *chunk, chunksInFlight)
 	free := make(chan *chunk, chunksInFlight)
 	for range chunksInFlight {
-		free <- new(chunk)
+		free <- &chunk{heads: heads}
 	}
 	readErr := make(chan error, 1)
 	go func() {
@@ -100,10 +111,15 @@ type chunk struct {
 	bodies   []byte
 	recs     []rung.Record
 	err      error // the first record that does not decode; recs stop before it
+	heads    bool  // decode heads only, and reuse the bodies' memory
 }
 
 func (c *chunk) reset() {
 	c.seqs, c.ids, c.versions, c.ends = c.seqs[:0], c.ids[:0], c.versions[:0], c.ends[:0]
+	if c.heads {
+		c.bodies = c.bodies[:0]
+		return
+	}
 	// The bodies get new memory, not the last chunk's: records' Raw point
 	// into it, and a caller that keeps a copy of a record keeps a Raw that
 	// must stay what it was.
@@ -120,13 +136,17 @@ func (c *chunk) add(seq int64, id string, version int, body []byte) {
 // does not decode.
 func (c *chunk) decode(storeName string, names *codec.Names) {
 	c.recs, c.err = c.recs[:0], nil
+	decode := codec.DecodeRecordNamed
+	if c.heads {
+		decode = codec.DecodeRecordHead
+	}
 	start := 0
 	for i, seq := range c.seqs {
 		c.recs = append(c.recs, rung.Record{Seq: seq, Version: c.versions[i]})
 		r := &c.recs[i]
 		r.Event.ID = c.ids[i]
 		r.Raw = c.bodies[start:c.ends[i]:c.ends[i]]
-		if err := codec.DecodeRecordNamed(r.Raw, r, names); err != nil {
+		if err := decode(r.Raw, r, names); err != nil {
 			c.recs = c.recs[:i]
 			c.err = fmt.Errorf("%s: record seq %d (%s): %w", storeName, seq, r.Event.ID, err)
 			return

@@ -24,7 +24,17 @@ const recordsPerPage = 20000
 // the caller's goroutine decodes them and runs fn (see store.StreamRecords).
 // Unlike SQLite's, it may include records committed while it runs.
 func (s *Store) Records(ctx context.Context, after int64, fn func(*rung.Record) error) error {
-	return store.StreamRecords(ctx, "postgres", func(ctx context.Context, emit store.RowFunc) error {
+	return store.StreamRecords(ctx, "postgres", s.readLog(after), fn)
+}
+
+// RecordHeads is Records without the events' attributes (see store.Store).
+func (s *Store) RecordHeads(ctx context.Context, after int64, fn func(*rung.Record) error) error {
+	return store.StreamHeads(ctx, "postgres", s.readLog(after), fn)
+}
+
+// readLog reads the rows of the log after a seq, a page at a time.
+func (s *Store) readLog(after int64) func(ctx context.Context, emit store.RowFunc) error {
+	return func(ctx context.Context, emit store.RowFunc) error {
 		for {
 			n, last, err := s.readPage(ctx, after, emit)
 			if err != nil || n < s.pageSize {
@@ -32,7 +42,7 @@ func (s *Store) Records(ctx context.Context, after int64, fn func(*rung.Record) 
 			}
 			after = last
 		}
-	}, fn)
+	}
 }
 
 // binary asks for every result column in binary format, read raw below.

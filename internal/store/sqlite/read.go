@@ -20,7 +20,17 @@ import (
 // Each record is decoded into the same rung.Record; its strings and attrs
 // are fresh for every record.
 func (s *Store) Records(ctx context.Context, after int64, fn func(*rung.Record) error) error {
-	return store.StreamRecords(ctx, "sqlite", func(ctx context.Context, emit store.RowFunc) error {
+	return store.StreamRecords(ctx, "sqlite", s.readLog(after), fn)
+}
+
+// RecordHeads is Records without the events' attributes (see store.Store).
+func (s *Store) RecordHeads(ctx context.Context, after int64, fn func(*rung.Record) error) error {
+	return store.StreamHeads(ctx, "sqlite", s.readLog(after), fn)
+}
+
+// readLog reads the rows of the log after a seq, in one query.
+func (s *Store) readLog(after int64) func(ctx context.Context, emit store.RowFunc) error {
+	return func(ctx context.Context, emit store.RowFunc) error {
 		rows, err := s.read.QueryContext(ctx, `SELECT seq, id, version, body FROM events WHERE seq > ? ORDER BY seq`, after)
 		if err != nil {
 			return err
@@ -39,7 +49,7 @@ func (s *Store) Records(ctx context.Context, after int64, fn func(*rung.Record) 
 			}
 		}
 		return rows.Err()
-	}, fn)
+	}
 }
 
 // RecordsBySeq returns the records with the given Seqs, in that order.

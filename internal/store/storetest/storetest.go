@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"RecordsStreamsAfterSeqInOrder", testRecordsStreamsAfterSeqInOrder},
 		{"RecordsStopsOnError", testRecordsStopsOnError},
 		{"RecordsKeptKeepTheirRaw", testRecordsKeptKeepTheirRaw},
+		{"RecordHeadsMatchRecords", testRecordHeadsMatchRecords},
 		{"RecordsBySeq", testRecordsBySeq},
 		{"FailedCommitWritesNothing", testFailedCommitWritesNothing},
 		{"ProgramVersionConflict", testProgramVersionConflict},
@@ -845,5 +846,70 @@ func testRecordsKeptKeepTheirRaw(t *testing.T, s store.Store) {
 		if got := d.Event.Attrs["n"]; got != float64(i) {
 			t.Fatalf("record %d: kept Raw now holds attrs.n = %v: its memory was reused", i, got)
 		}
+	}
+}
+
+// testRecordHeadsMatchRecords reads a log of several chunks, with
+// corrections and a retraction, with Records and with RecordHeads: each
+// head is its record without the attributes, its Raw (copied during the
+// call, as RecordHeads' memory is reused) the same bytes, and both stop
+// alike on an error of fn.
+func testRecordHeadsMatchRecords(t *testing.T, s store.Store) {
+	const n = 2000
+	b := &store.Batch{}
+	for i := range n {
+		r := record(fmt.Sprintf("ev-%d", i), 1, base.Add(time.Duration(i)*time.Minute))
+		r.Event.Attrs["n"] = float64(i)
+		b.Records = append(b.Records, r)
+	}
+	mustCommit(t, s, b)
+	fix := record("ev-7", 2, base.Add(time.Hour))
+	gone := record("ev-8", 2, base.Add(time.Hour))
+	gone.Retracted, gone.Event.Attrs = true, nil
+	mustCommit(t, s, &store.Batch{Records: []*rung.Record{fix, gone}})
+	ctx := context.Background()
+	var want []rung.Record
+	if err := s.Records(ctx, 10, func(r *rung.Record) error {
+		c := *r
+		c.Raw = slices.Clone(r.Raw)
+		c.Event.Attrs = nil
+		want = append(want, c)
+		return nil
+	}); err != nil {
+		t.Fatalf("Records: %v", err)
+	}
+	var got []rung.Record
+	if err := s.RecordHeads(ctx, 10, func(r *rung.Record) error {
+		if r.Event.Attrs != nil {
+			t.Fatalf("record %d: a head has attrs %v", r.Seq, r.Event.Attrs)
+		}
+		c := *r
+		c.Raw = slices.Clone(r.Raw)
+		c.Event.Partner, c.Event.Member = strings.Clone(r.Event.Partner), strings.Clone(r.Event.Member)
+		got = append(got, c)
+		return nil
+	}); err != nil {
+		t.Fatalf("RecordHeads: %v", err)
+	}
+	if len(got) != n+2-10 || len(want) != len(got) {
+		t.Fatalf("RecordHeads gave %d records, Records %d, want %d", len(got), len(want), n+2-10)
+	}
+	for i := range got {
+		if !reflect.DeepEqual(got[i], want[i]) {
+			t.Fatalf("record %d: head %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if !got[len(got)-1].Retracted || got[len(got)-2].Version != 2 {
+		t.Errorf("the correction and the retraction are not the last heads: %+v", got[len(got)-2:])
+	}
+	stop := errors.New("stop")
+	seen := 0
+	if err := s.RecordHeads(ctx, 0, func(*rung.Record) error {
+		if seen++; seen == 600 {
+			return stop
+		}
+		return nil
+	}); !errors.Is(err, stop) || seen != 600 {
+		t.Errorf("RecordHeads after fn failed: %v after %d records", err, seen)
 	}
 }
