@@ -1,5 +1,7 @@
 package engine
 
+import "github.com/rung-dev/rung"
+
 // What a change about to be applied may touch, for the outbox producer: it
 // compares only the subjects whose state a write may have moved. Each
 // reports the subjects as they are before the change; the change's own
@@ -52,4 +54,46 @@ func (e *Engine) MemberSubjects(id string, fn func(partner string)) {
 			fn(ev.partner.id)
 		}
 	}
+}
+
+// subjectPoints is points' balance and lifetime without the expiring lots
+// it also lists: when no redemption spends and no adjustment deducts,
+// nothing is charged to a lot, and the balance is what has not expired,
+// summed without a lot an award or a sort. The outbox computes it for
+// every subject a write touched.
+func (e *Engine) subjectPoints(awards *awardList, adjusts []rung.Adjustment, t int64) (balance, lifetime int64) {
+	if len(e.redeemed.spent[awards]) > 0 {
+		p := e.points(awards, adjusts, t)
+		return p.Balance, p.Lifetime
+	}
+	for _, a := range adjusts {
+		if a.Points < 0 {
+			p := e.points(awards, adjusts, t)
+			return p.Balance, p.Lifetime
+		}
+	}
+	for a := range awards.all() {
+		if a.At > t {
+			break
+		}
+		lifetime += a.Points
+		if a.Expires == 0 || a.Expires > t {
+			balance += a.Points
+		}
+	}
+	for _, a := range adjusts {
+		at := a.OccurredAt.UnixNano()
+		if at > t || a.Points == 0 {
+			continue
+		}
+		lifetime += a.Points
+		var exp int64
+		if e.cur != nil {
+			exp = expiresAt(e.versionAt(at), at)
+		}
+		if exp == 0 || exp > t {
+			balance += a.Points
+		}
+	}
+	return balance, max(0, lifetime)
 }
