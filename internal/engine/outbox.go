@@ -73,9 +73,9 @@ func heldRefs(holds []*holding) []BadgeRef {
 }
 
 func (e *Engine) memberSubjectState(id string, m *memberState) SubjectState {
-	p := e.points(&m.awards, m.adjusts, e.now.UnixNano())
-	s := SubjectState{ID: id, Kind: "member", Name: m.m.Name, Partner: m.m.PartnerAt(e.now), Balance: p.Balance, Lifetime: p.Lifetime, Badges: heldRefs(m.holds)}
-	if lc := e.level(p.Lifetime); lc != nil {
+	balance, lifetime := e.subjectPoints(&m.awards, m.adjusts, e.now.UnixNano())
+	s := SubjectState{ID: id, Kind: "member", Name: m.m.Name, Partner: m.m.PartnerAt(e.now), Balance: balance, Lifetime: lifetime, Badges: heldRefs(m.holds)}
+	if lc := e.level(lifetime); lc != nil {
 		s.Level = lc.Name
 	}
 	return s
@@ -83,8 +83,8 @@ func (e *Engine) memberSubjectState(id string, m *memberState) SubjectState {
 
 func (e *Engine) partnerSubjectState(id string, ps *partnerState) SubjectState {
 	t := e.now.UnixNano()
-	p := e.points(&ps.awards, ps.adjusts, t)
-	s := SubjectState{ID: id, Kind: "partner", Name: ps.latest().Name, Balance: p.Balance, Lifetime: p.Lifetime, Badges: heldRefs(ps.holds)}
+	balance, lifetime := e.subjectPoints(&ps.awards, ps.adjusts, t)
+	s := SubjectState{ID: id, Kind: "partner", Name: ps.latest().Name, Balance: balance, Lifetime: lifetime, Badges: heldRefs(ps.holds)}
 	if e.cur != nil && e.cur.Tiers != nil && len(e.cur.Tiers.Levels) > 0 {
 		s.Tier = e.tierAt(ps, t)
 	}

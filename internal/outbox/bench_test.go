@@ -2,14 +2,26 @@ package outbox_test
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
+	"log/slog"
+	mrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/cputime"
+	"github.com/rung-dev/rung/internal/demo"
 	"github.com/rung-dev/rung/internal/outbox"
+	"github.com/rung-dev/rung/internal/service"
+	"github.com/rung-dev/rung/internal/store"
+	"github.com/rung-dev/rung/internal/store/postgres"
 )
 
 // BenchmarkProducerStep measures one producer step that finds one change
@@ -69,4 +81,84 @@ func BenchmarkDeliver(b *testing.B) {
 		b.Fatalf("delivered %d of %d: %v", n, b.N, err)
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// BenchmarkProducerStepAfterBatchPostgres measures a producer step after
+// a batch of 5,000 demo events over 20,000 members of 1,000 partners on
+// PostgreSQL (RUNG_TEST_POSTGRES), as `rung serve` takes one every second
+// under batch ingest: the CPU of this process per event of the batch.
+func BenchmarkProducerStepAfterBatchPostgres(b *testing.B) {
+	url := os.Getenv("RUNG_TEST_POSTGRES")
+	if url == "" {
+		b.Skip("RUNG_TEST_POSTGRES is not set")
+	}
+	ctx := context.Background()
+	s, _ := openPostgresB(b, url)
+	now := time.Now()
+	if _, err := s.ApplyProgram(ctx, demo.Program, time.Time{}, "bench"); err != nil {
+		b.Fatal(err)
+	}
+	const partners, members = 1000, 20000
+	for i := range partners {
+		s.PutPartner(ctx, rung.Partner{ID: fmt.Sprintf("p%d", i), Name: "P", Size: []string{"smb", "mid", "enterprise"}[i%3], Region: "emea"})
+	}
+	syn := demo.Synthetic{Rand: mrand.New(mrand.NewPCG(1, 2)), Partners: partners, Members: members,
+		From: now.AddDate(0, 0, -40), Span: 40 * 24 * time.Hour}
+	batch := func() {
+		in := make([]*service.Incoming, 5000)
+		for i := range in {
+			in[i] = &service.Incoming{Event: syn.Next()}
+		}
+		if _, err := s.Ingest(ctx, in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for range 20 {
+		batch()
+	}
+	p := outbox.NewProducer(s, false)
+	if _, err := p.Step(ctx); err != nil {
+		b.Fatal(err)
+	}
+	var cpu time.Duration
+	msgs := 0
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		batch()
+		b.StartTimer()
+		c := cputime.Process()
+		n, err := p.Step(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		cpu += cputime.Since(c)
+		msgs += n
+	}
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N*5000), "cpu-µs/event")
+	b.ReportMetric(float64(msgs)/float64(b.N), "msgs/step")
+}
+
+func openPostgresB(b *testing.B, url string) (*service.Service, store.Store) {
+	ctx := context.Background()
+	buf := make([]byte, 6)
+	rand.Read(buf)
+	schema := "rung_bench_" + hex.EncodeToString(buf)
+	st, err := postgres.OpenSchema(ctx, url, schema)
+	if err != nil {
+		b.Fatal(err)
+	}
+	svc, err := service.Open(ctx, st, service.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		svc.Close()
+		st.Close()
+		if conn, err := pgx.Connect(ctx, url); err == nil {
+			conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE")
+			conn.Close(ctx)
+		}
+	})
+	return svc, st
 }

@@ -40,13 +40,13 @@ type Producer struct {
 	at    int64
 	cache map[string]engine.SubjectState
 
-	// mark is the store's last record and change at the last step: the
-	// next compares only the subjects that what came after touched, and
-	// again those the step before touched (the engine applies a commit a
-	// moment after the store has it). swept is the last full comparison.
-	mark   [2]int64
+	// track collects the members and partners that the writes the
+	// engine applied touched (its own and those it followed): a step
+	// compares only those. eng is the engine the last step read (a rebuild
+	// swaps it). swept is the last full comparison.
+	track  *service.TouchTracker
+	eng    *engine.Engine
 	marked bool
-	again  touched
 	swept  time.Time
 }
 
@@ -54,78 +54,11 @@ type Producer struct {
 // alone changes (points expiring, tiers taking effect).
 const Sweep = 10 * time.Minute
 
-// touched is the members and partners some writes were about.
-type touched struct {
-	members, partners map[string]bool
-}
-
-func newTouched() touched { return touched{members: map[string]bool{}, partners: map[string]bool{}} }
-
-func (t touched) empty() bool { return len(t.members) == 0 && len(t.partners) == 0 }
-
-// touchedSince reads what was written after mark: the subjects of new log
-// records and of the change feed. full is set when that cannot be told
-// (a program was applied, a record names no partner).
-func (p *Producer) touchedSince(ctx context.Context, mark [2]int64) (t touched, full bool, err error) {
-	t = newTouched()
-	err = p.st.Records(ctx, mark[0], func(r *rung.Record) error {
-		// A correction may have moved the event from another subject,
-		// which its record does not name.
-		if r.Event.Partner == "" || (r.Version > 1 && !r.Retracted) {
-			full = true
-		}
-		t.partners[r.Event.Partner] = true
-		if r.Event.Member != "" {
-			t.members[r.Event.Member] = true
-		}
-		return nil
-	})
-	if err != nil || full {
-		return t, full, err
-	}
-	var adjustments []string
-	for after := mark[1]; ; {
-		cs, err := p.st.Changes(ctx, after, 1000)
-		if err != nil {
-			return t, false, err
-		}
-		if len(cs) == 0 {
-			break
-		}
-		for _, c := range cs {
-			switch c.Kind {
-			case store.ChangePartner:
-				t.partners[c.Key] = true
-			case store.ChangeMember:
-				t.members[c.Key] = true
-			case store.ChangeAdjustment:
-				adjustments = append(adjustments, c.Key)
-			case store.ChangeProgram:
-				full = true
-			}
-		}
-		after = cs[len(cs)-1].Seq
-	}
-	if len(adjustments) > 0 && !full {
-		as, err := p.st.AdjustmentsByID(ctx, adjustments)
-		if err != nil {
-			return t, false, err
-		}
-		for _, a := range as {
-			t.partners[a.Partner] = true
-			if a.Member != "" {
-				t.members[a.Member] = true
-			}
-		}
-	}
-	return t, full, nil
-}
-
 // NewProducer returns a Producer over a running service. With crm set it
 // also writes a crm.sync message for every partner whose tier, points,
 // level or badges changed, for the CRM write-back sinks.
 func NewProducer(svc *service.Service, crm bool) *Producer {
-	return &Producer{svc: svc, st: svc.Store(), crm: crm, at: -1}
+	return &Producer{svc: svc, st: svc.Store(), crm: crm, at: -1, track: svc.TrackTouched()}
 }
 
 // PointsPayload is the data of points.changed.
@@ -192,25 +125,8 @@ func (p *Producer) Step(ctx context.Context) (int, error) {
 		p.at = from
 	}
 	now := p.svc.Now().UTC()
-	seq, err := p.st.LastSeq(ctx)
-	if err != nil {
-		return 0, err
-	}
-	chg, err := p.st.LastChange(ctx)
-	if err != nil {
-		return 0, err
-	}
-	mark := [2]int64{seq, chg}
 	full := !p.marked || now.Sub(p.swept) >= Sweep || now.Before(p.swept)
-	var t touched
-	if !full {
-		if mark == p.mark && p.again.empty() {
-			return 0, nil
-		}
-		if t, full, err = p.touchedSince(ctx, p.mark); err != nil {
-			return 0, err
-		}
-	}
+	var t service.Touched
 	cur := map[string]engine.SubjectState{}
 	attrs := map[string]map[string]string{}
 	keep := func(e *engine.Engine) func(engine.SubjectState) {
@@ -224,34 +140,53 @@ func (p *Producer) Step(ctx context.Context) (int, error) {
 		}
 	}
 	p.svc.Read(func(e *engine.Engine) error {
-		if full {
+		// Taken with the engine read, so it names exactly what the
+		// states read have seen.
+		t = p.track.Take()
+		if e != p.eng {
+			full, p.eng = true, e
+		}
+		if full || t.All {
+			full = true
 			e.EachSubjectState(keep(e))
 			return nil
 		}
-		ms := slices.Collect(maps.Keys(t.members))
-		ms = append(ms, slices.Collect(maps.Keys(p.again.members))...)
+		if t.Empty() {
+			return nil
+		}
+		ms := slices.Collect(maps.Keys(t.Members))
 		e.SubjectStates(ms, nil, keep(e))
 		// A member's points count for its partner, before and after a move.
-		ps := t.partners
+		ps := t.Partners
+		if ps == nil {
+			ps = map[string]struct{}{}
+		}
 		for _, id := range ms {
 			if s, ok := cur[Subject("member", id)]; ok && s.Partner != "" {
-				ps[s.Partner] = true
+				ps[s.Partner] = struct{}{}
 			}
 			if s, ok := p.cache[Subject("member", id)]; ok && s.Partner != "" {
-				ps[s.Partner] = true
+				ps[s.Partner] = struct{}{}
 			}
-		}
-		for id := range p.again.partners {
-			ps[id] = true
 		}
 		e.SubjectStates(nil, slices.Collect(maps.Keys(ps)), keep(e))
 		return nil
 	})
-	p.mark, p.marked = mark, true
+	if !full && t.Empty() {
+		return 0, nil
+	}
+	// Until the step is stored, what it took is still to report.
+	stored := false
+	defer func() {
+		if !stored {
+			if full {
+				t = service.Touched{All: true}
+			}
+			p.track.Put(t)
+		}
+	}()
 	if full {
-		p.swept, p.again = now, touched{}
-	} else {
-		p.again = t
+		p.marked, p.swept = true, now
 	}
 	to := from + 1
 	baseline := from == 0 && len(p.cache) == 0
@@ -296,6 +231,7 @@ func (p *Producer) Step(ctx context.Context) (int, error) {
 		}
 	}
 	if len(changed) == 0 && !baseline {
+		stored = true // nothing to store: the states are as stored
 		return 0, nil
 	}
 	err = p.st.ProduceOutbox(ctx, store.OutboxProduction{Cursor: ProducerCursor, From: from, To: to, Messages: msgs, Subjects: changed})
@@ -306,6 +242,7 @@ func (p *Producer) Step(ctx context.Context) (int, error) {
 		}
 		return 0, err
 	}
+	stored = true
 	for k := range changed {
 		p.cache[k] = cur[k]
 	}

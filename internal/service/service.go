@@ -16,6 +16,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"time"
+	"weak"
 
 	"github.com/rung-dev/rung"
 	"github.com/rung-dev/rung/internal/engine"
@@ -74,6 +75,8 @@ type Service struct {
 	keysMu  sync.RWMutex
 	keys    map[string]rung.APIKey // by hex SHA-256
 	keysGen uint64                 // bumped by every revocation
+
+	trackers []weak.Pointer[TouchTracker] // touched.go; under mu
 }
 
 // Open loads every fact from the store, rebuilds the derived state and

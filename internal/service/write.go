@@ -370,6 +370,7 @@ func (s *Service) applier() {
 func (s *Service) apply(j *applyJob) {
 	b := j.batch
 	s.mu.Lock()
+	s.noteTouched(j) // touched.go: what the outbox producer compares
 	for _, pv := range b.Partners {
 		s.eng.PutPartner(pv)
 	}

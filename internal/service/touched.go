@@ -1,0 +1,190 @@
+package service
+
+import (
+	"sync"
+	"weak"
+
+	"github.com/rung-dev/rung"
+)
+
+// Touched is the members and partners whose reported state (points,
+// level, tier, badges) the writes applied to the engine may have changed.
+// All is set when that cannot be told: a program was applied, the engine
+// was rebuilt, or too many were touched to list.
+type Touched struct {
+	Members, Partners map[string]struct{}
+	All               bool
+}
+
+// Empty reports whether nothing was touched.
+func (t *Touched) Empty() bool { return !t.All && len(t.Members) == 0 && len(t.Partners) == 0 }
+
+// maxTouched bounds a tracker's lists; past it, it says All.
+const maxTouched = 1 << 17
+
+// A TouchTracker collects what the writes applied since its last Take
+// touched: the applier notes every write of this instance and every one
+// it follows from others, as it applies them. The outbox producer takes
+// it each step instead of reading the log back.
+type TouchTracker struct {
+	mu sync.Mutex
+	t  Touched
+}
+
+// TrackTouched returns a tracker of what writes from now on touch. It
+// starts with All set. The service holds it weakly: it stops tracking
+// once the tracker is no longer referenced.
+func (s *Service) TrackTouched() *TouchTracker {
+	k := &TouchTracker{t: Touched{All: true}}
+	s.mu.Lock()
+	s.trackers = append(s.trackers, weak.Make(k))
+	s.mu.Unlock()
+	return k
+}
+
+// Take returns what was touched since the last Take and starts afresh.
+// Called inside Service.Read, what it returns matches the engine read.
+func (k *TouchTracker) Take() Touched {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	t := k.t
+	k.t = Touched{}
+	return t
+}
+
+// Put adds t back, for a step that did not get to report it.
+func (k *TouchTracker) Put(t Touched) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.add(t)
+}
+
+func (k *TouchTracker) add(t Touched) {
+	if k.t.All || t.All {
+		k.t = Touched{All: true}
+		return
+	}
+	for id := range t.Members {
+		k.member(id)
+	}
+	for id := range t.Partners {
+		k.partner(id)
+	}
+	k.cap()
+}
+
+func (k *TouchTracker) member(id string) {
+	if k.t.Members == nil {
+		k.t.Members = map[string]struct{}{}
+	}
+	k.t.Members[id] = struct{}{}
+}
+
+func (k *TouchTracker) partner(id string) {
+	if k.t.Partners == nil {
+		k.t.Partners = map[string]struct{}{}
+	}
+	k.t.Partners[id] = struct{}{}
+}
+
+func (k *TouchTracker) cap() {
+	if len(k.t.Members)+len(k.t.Partners) > maxTouched {
+		k.t = Touched{All: true}
+	}
+}
+
+// noteTouched tells the trackers what a job is about to change. It runs
+// in apply, holding s.mu, before the engine applies the job: a correction
+// or a retraction touches the subjects its event counted for before, a
+// member's new record the partners it counted for, a partner's new version
+// the members of its events.
+func (s *Service) noteTouched(j *applyJob) {
+	if len(s.trackers) == 0 {
+		return
+	}
+	live := s.trackers[:0]
+	var ks []*TouchTracker
+	for _, w := range s.trackers {
+		if k := w.Value(); k != nil {
+			live = append(live, w)
+			ks = append(ks, k)
+		}
+	}
+	clear(s.trackers[len(live):])
+	s.trackers = live
+	if len(ks) == 0 {
+		return
+	}
+	b, e := j.batch, s.eng
+	for _, k := range ks {
+		k.mu.Lock()
+	}
+	defer func() {
+		for _, k := range ks {
+			k.cap()
+			k.mu.Unlock()
+		}
+	}()
+	member := func(id string) {
+		if id != "" {
+			for _, k := range ks {
+				if !k.t.All {
+					k.member(id)
+				}
+			}
+		}
+	}
+	lastPartner := "\x00"
+	partner := func(id string) {
+		if id == lastPartner {
+			return // the same as the record before, as in most batches
+		}
+		lastPartner = id
+		if id != "" {
+			for _, k := range ks {
+				if !k.t.All {
+					k.partner(id)
+				}
+			}
+		}
+	}
+	if len(j.compiled) > 0 {
+		for _, k := range ks {
+			k.t = Touched{All: true}
+		}
+		return
+	}
+	if b != nil {
+		for _, pv := range b.Partners {
+			partner(pv.Partner.ID)
+			e.PartnerSubjects(pv.Partner.ID, member)
+		}
+		for _, m := range b.Members {
+			member(m.ID)
+			partner(m.Partner)
+			for _, x := range m.Memberships {
+				partner(x.Partner)
+			}
+			e.MemberSubjects(m.ID, partner)
+		}
+		for _, a := range b.Adjustments {
+			partner(a.Partner)
+			member(a.Member)
+		}
+	}
+	record := func(rec *rung.Record) {
+		partner(rec.Event.Partner)
+		member(rec.Event.Member)
+		if rec.Version > 1 {
+			e.EventSubjects(rec.Event.ID, func(p, m string) { partner(p); member(m) })
+		}
+	}
+	for _, rec := range j.followed {
+		record(rec)
+	}
+	for _, r := range j.group {
+		for _, rec := range r.batch.records {
+			record(rec)
+		}
+	}
+}
