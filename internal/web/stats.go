@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -33,6 +34,7 @@ type statsCache struct {
 	after   int64
 	quarter string
 	events  map[string]eventInfo
+	names   map[string]string // partner and member ids, one string each
 }
 
 type eventInfo struct {
@@ -71,7 +73,7 @@ type feedItem struct {
 
 func newStatsCache(svc *service.Service, log *slog.Logger) *statsCache {
 	c := &statsCache{svc: svc, log: log, stop: make(chan struct{}), done: make(chan struct{}), kick: make(chan struct{}, 1),
-		events: map[string]eventInfo{}}
+		events: map[string]eventInfo{}, names: map[string]string{}}
 	go c.run()
 	return c
 }
@@ -138,16 +140,26 @@ func (c *statsCache) refresh(ctx context.Context) error {
 	})
 	from, to := cal.PeriodStart(program.PerQuarter, now), cal.PeriodEnd(program.PerQuarter, now)
 	if q := cal.QuarterLabel(now); q != c.quarter {
-		c.quarter, c.after, c.events = q, 0, map[string]eventInfo{}
+		c.quarter, c.after, c.events, c.names = q, 0, map[string]eventInfo{}, map[string]string{}
 	}
-	err := c.svc.Store().Records(ctx, c.after, func(r *rung.Record) error {
+	// Heads are enough (no attributes); their partner and member point into
+	// memory the reader reuses, so they are copied, once per id.
+	name := func(s string) string {
+		if v, ok := c.names[s]; ok {
+			return v
+		}
+		s = strings.Clone(s)
+		c.names[s] = s
+		return s
+	}
+	err := c.svc.Store().RecordHeads(ctx, c.after, func(r *rung.Record) error {
 		c.after = r.Seq
 		ev := &r.Event
 		if r.Retracted || ev.OccurredAt.Before(from) || !ev.OccurredAt.Before(to) {
 			delete(c.events, ev.ID)
 			return nil
 		}
-		c.events[ev.ID] = eventInfo{typ: ev.Type, partner: ev.Partner, member: ev.Member}
+		c.events[ev.ID] = eventInfo{typ: ev.Type, partner: name(ev.Partner), member: name(ev.Member)}
 		return nil
 	})
 	if err != nil {
