@@ -1,6 +1,7 @@
 package api
 
 import (
+	"math"
 	"net/http"
 	"strconv"
 	"sync"
@@ -16,16 +17,30 @@ import (
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
 
-func writeBoardPage(w http.ResponseWriter, p *engine.BoardPage) {
-	bp := bufPool.Get().(*[]byte)
-	b := appendBoardPage((*bp)[:0], p)
+// boardBuf is what one leaderboard read reuses: the page's rows as the
+// engine hands them over and the JSON they become.
+type boardBuf struct {
+	rows []engine.BoardEntry
+	json []byte
+}
+
+var boardPool = sync.Pool{New: func() any { return &boardBuf{json: make([]byte, 0, 16<<10)} }}
+
+// jsonContentType is the Content-Type header's value, set without
+// allocating a slice for it each time (nothing changes a header's values in
+// place).
+var jsonContentType = []string{"application/json"}
+
+// writeBoardJSON writes a page's JSON with b as the buffer, and returns it.
+func writeBoardJSON(w http.ResponseWriter, p *engine.BoardPage, b []byte) []byte {
+	b = appendBoardPage(b, p)
 	b = append(b, '\n')
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	hd := w.Header()
+	hd["Content-Type"] = jsonContentType
+	hd["Content-Length"] = []string{strconv.Itoa(len(b))}
 	w.WriteHeader(http.StatusOK)
 	w.Write(b)
-	*bp = b
-	bufPool.Put(bp)
+	return b
 }
 
 func appendBoardPage(b []byte, p *engine.BoardPage) []byte {
@@ -89,6 +104,12 @@ func appendTime(b []byte, t time.Time) []byte {
 
 // appendFloat writes a float as encoding/json does.
 func appendFloat(b []byte, f float64) []byte {
+	// Whole numbers below 2^53 (points mostly are) print as their digits:
+	// the shortest decimal that reads back is the integer itself. -0 is
+	// left to strconv ("-0").
+	if f == math.Trunc(f) && f > -1<<53 && f < 1<<53 && (f != 0 || !math.Signbit(f)) {
+		return strconv.AppendInt(b, int64(f), 10)
+	}
 	abs := f
 	if abs < 0 {
 		abs = -abs
