@@ -37,7 +37,12 @@ func writeBoardJSON(w http.ResponseWriter, p *engine.BoardPage, b []byte) []byte
 	b = append(b, '\n')
 	hd := w.Header()
 	hd["Content-Type"] = jsonContentType
-	hd["Content-Length"] = []string{strconv.Itoa(len(b))}
+	// net/http adds the Content-Length of an answer that fits its 2 KiB
+	// buffer without allocating (a rank of one, ~300 bytes); a longer one
+	// would go chunked without it.
+	if len(b) >= 2048 {
+		hd["Content-Length"] = []string{strconv.Itoa(len(b))}
+	}
 	w.WriteHeader(http.StatusOK)
 	w.Write(b)
 	return b
@@ -138,6 +143,14 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Eight bytes at a time while none needs a second look (names and
+		// ids are mostly plain ASCII).
+		for i+8 <= len(s) && plain8(s[i:i+8]) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {
@@ -184,4 +197,17 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// plain8 reports whether none of the 8 bytes of s is a control character,
+// '"', '\\' or outside ASCII: what appendString copies as it is.
+func plain8(s string) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+	q := x ^ ('"' * ones)   // a zero byte where s has '"'
+	bs := x ^ ('\\' * ones) // a zero byte where s has '\\'
+	// A byte below 0x20, or zero in q or bs, sets its high bit in the
+	// subtraction where it was clear; x itself must have no high bit set.
+	return (x|(x-0x20*ones)|(q-ones)&^q|(bs-ones)&^bs)&highs == 0
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,6 +62,41 @@ func TestAppendFloatIsEncodingJSON(t *testing.T) {
 		}
 		if got := appendFloat(nil, f); !bytes.Equal(got, want) {
 			t.Fatalf("%v (%x): got %s, want %s", f, math.Float64bits(f), got, want)
+		}
+	}
+}
+
+// appendString writes what encoding/json writes (HTML escaping off) for
+// any string: plain runs of every length around its eight-byte steps, with
+// quotes, backslashes, control characters, DEL, multi-byte and invalid
+// UTF-8, U+2028 and U+2029 at every offset.
+func TestAppendStringIsEncodingJSON(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	pieces := []string{"a", "Z", " ", "~", "\x7f", "\"", "\\", "\x00", "\x1f", "\n", "\t", "é", "€", "😀", "\u2028", "\u2029", "\xff", "\xe2\x82", "<", ">", "&"}
+	strs := []string{"", "plain", "Bench Member 12345", "exactly8", "sixteen-bytes-ab"}
+	for range 20000 {
+		var sb strings.Builder
+		for n := r.IntN(40); n > 0; n-- {
+			if r.IntN(4) == 0 {
+				sb.WriteString(pieces[r.IntN(len(pieces))])
+			} else {
+				sb.WriteByte(byte(0x20 + r.IntN(0x5f)))
+			}
+		}
+		strs = append(strs, sb.String())
+	}
+	for i := 0; i < 256; i++ { // each byte value alone and after seven plain ones
+		strs = append(strs, string([]byte{byte(i)}), "abcdefg"+string([]byte{byte(i)})+"hijklmnopq")
+	}
+	for _, s := range strs {
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(s); err != nil {
+			t.Fatal(err)
+		}
+		if got := appendString(nil, s); !bytes.Equal(append(got, '\n'), want.Bytes()) {
+			t.Fatalf("%q: got %s, want %s", s, got, want.Bytes())
 		}
 	}
 }
