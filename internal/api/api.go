@@ -72,7 +72,7 @@ func (h *Handler) routes() {
 	m.Handle("POST /api/v1/program/simulate", h.auth(rung.ScopeAdmin, h.simulateProgram))
 
 	m.Handle("GET /api/v1/leaderboards", h.auth(rung.ScopeRead, h.listLeaderboards))
-	m.Handle("GET /api/v1/leaderboards/{id}", h.auth(rung.ScopeRead, h.getLeaderboard))
+	m.Handle("GET /api/v1/leaderboards/{id}", h.authAnon(rung.ScopeRead, h.getLeaderboard))
 	m.Handle("GET /api/v1/ledger", h.auth(rung.ScopeRead, h.getLedger))
 	m.Handle("GET /api/v1/feed", h.auth(rung.ScopeRead, h.getFeed))
 	m.Handle("POST /api/v1/adjustments", h.auth(rung.ScopeAdmin, h.postAdjustment))
@@ -111,22 +111,41 @@ func KeyFrom(ctx context.Context) rung.APIKey {
 // auth checks the bearer key has the scope needed.
 func (h *Handler) auth(need rung.Scope, fn http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || tok == "" {
-			writeError(w, rung.Errorf(rung.EUNAUTHORIZED, "missing API key: send the header \"Authorization: Bearer <key>\" (create a key with `rung apikey create --scope %s`)", need))
-			return
+		if k, ok := h.authenticate(w, r, need); ok {
+			fn(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, k)))
 		}
-		k, err := h.svc.Authenticate(r.Context(), strings.TrimSpace(tok))
-		if err != nil {
-			writeError(w, err)
-			return
-		}
-		if !k.Scope.Allows(need) {
-			writeError(w, rung.Errorf(rung.EFORBIDDEN, "this API key has scope %q; %s %s needs scope %q", k.Scope, r.Method, r.URL.Path, need))
-			return
-		}
-		fn(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, k)))
 	})
+}
+
+// authAnon is auth for handlers that never ask which key it was (KeyFrom,
+// actor): it spares the hottest reads the copy of the request that
+// carrying the key costs.
+func (h *Handler) authAnon(need rung.Scope, fn http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := h.authenticate(w, r, need); ok {
+			fn(w, r)
+		}
+	})
+}
+
+// authenticate returns the request's key, or writes why it may not do
+// what it asks.
+func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, need rung.Scope) (rung.APIKey, bool) {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || tok == "" {
+		writeError(w, rung.Errorf(rung.EUNAUTHORIZED, "missing API key: send the header \"Authorization: Bearer <key>\" (create a key with `rung apikey create --scope %s`)", need))
+		return rung.APIKey{}, false
+	}
+	k, err := h.svc.Authenticate(r.Context(), strings.TrimSpace(tok))
+	if err != nil {
+		writeError(w, err)
+		return rung.APIKey{}, false
+	}
+	if !k.Scope.Allows(need) {
+		writeError(w, rung.Errorf(rung.EFORBIDDEN, "this API key has scope %q; %s %s needs scope %q", k.Scope, r.Method, r.URL.Path, need))
+		return rung.APIKey{}, false
+	}
+	return k, true
 }
 
 func actor(r *http.Request) string {

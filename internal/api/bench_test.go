@@ -48,8 +48,14 @@ func BenchmarkLeaderboardHandler(b *testing.B) {
 	_, key, _ := svc.CreateAPIKey(ctx, "b", rung.ScopeRead, "b")
 	log := slog.New(opsmetrics.WithRequestID(slog.NewTextHandler(io.Discard, nil)))
 	h := opsmetrics.Middleware(New(svc, log), log)
-	for _, path := range []string{"/api/v1/leaderboards/q?limit=100", "/api/v1/leaderboards/q?around=m777&limit=1", "/healthz"} {
-		b.Run(path, func(b *testing.B) {
+	for _, c := range []struct{ name, path string }{
+		{"top100", "/api/v1/leaderboards/q?limit=100"},
+		{"around", "/api/v1/leaderboards/q?around=m777&limit=1"},
+		{"healthz", "/healthz"},
+	} {
+		path := c.path
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
 			req := httptest.NewRequest("GET", path, nil)
 			req.Header.Set("Authorization", "Bearer "+key)
 			b.RunParallel(func(pb *testing.PB) {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"math"
 	"net/http"
 	"strconv"
 	"sync"
@@ -16,16 +17,35 @@ import (
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
 
-func writeBoardPage(w http.ResponseWriter, p *engine.BoardPage) {
-	bp := bufPool.Get().(*[]byte)
-	b := appendBoardPage((*bp)[:0], p)
+// boardBuf is what one leaderboard read reuses: the page's rows as the
+// engine hands them over and the JSON they become.
+type boardBuf struct {
+	rows []engine.BoardEntry
+	json []byte
+}
+
+var boardPool = sync.Pool{New: func() any { return &boardBuf{json: make([]byte, 0, 16<<10)} }}
+
+// jsonContentType is the Content-Type header's value, set without
+// allocating a slice for it each time (nothing changes a header's values in
+// place).
+var jsonContentType = []string{"application/json"}
+
+// writeBoardJSON writes a page's JSON with b as the buffer, and returns it.
+func writeBoardJSON(w http.ResponseWriter, p *engine.BoardPage, b []byte) []byte {
+	b = appendBoardPage(b, p)
 	b = append(b, '\n')
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	hd := w.Header()
+	hd["Content-Type"] = jsonContentType
+	// net/http adds the Content-Length of an answer that fits its 2 KiB
+	// buffer without allocating (a rank of one, ~300 bytes); a longer one
+	// would go chunked without it.
+	if len(b) >= 2048 {
+		hd["Content-Length"] = []string{strconv.Itoa(len(b))}
+	}
 	w.WriteHeader(http.StatusOK)
 	w.Write(b)
-	*bp = b
-	bufPool.Put(bp)
+	return b
 }
 
 func appendBoardPage(b []byte, p *engine.BoardPage) []byte {
@@ -89,6 +109,12 @@ func appendTime(b []byte, t time.Time) []byte {
 
 // appendFloat writes a float as encoding/json does.
 func appendFloat(b []byte, f float64) []byte {
+	// Whole numbers below 2^53 (points mostly are) print as their digits:
+	// the shortest decimal that reads back is the integer itself. -0 is
+	// left to strconv ("-0").
+	if f == math.Trunc(f) && f > -1<<53 && f < 1<<53 && (f != 0 || !math.Signbit(f)) {
+		return strconv.AppendInt(b, int64(f), 10)
+	}
 	abs := f
 	if abs < 0 {
 		abs = -abs
@@ -117,6 +143,14 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Eight bytes at a time while none needs a second look (names and
+		// ids are mostly plain ASCII).
+		for i+8 <= len(s) && plain8(s[i:i+8]) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {
@@ -163,4 +197,17 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// plain8 reports whether none of the 8 bytes of s is a control character,
+// '"', '\\' or outside ASCII: what appendString copies as it is.
+func plain8(s string) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+	q := x ^ ('"' * ones)   // a zero byte where s has '"'
+	bs := x ^ ('\\' * ones) // a zero byte where s has '\\'
+	// A byte below 0x20, or zero in q or bs, sets its high bit in the
+	// subtraction where it was clear; x itself must have no high bit set.
+	return (x|(x-0x20*ones)|(q-ones)&^q|(bs-ones)&^bs)&highs == 0
 }

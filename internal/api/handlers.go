@@ -352,16 +352,22 @@ func (h *Handler) getLeaderboard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := engine.BoardQuery{Cohort: queryValue(r, "cohort"), Limit: limit, Offset: offset, Around: queryValue(r, "around"), AsOf: t}
+	bb := boardPool.Get().(*boardBuf)
+	defer boardPool.Put(bb)
 	var page engine.BoardPage
+	id := r.PathValue("id")
 	err = h.svc.Read(func(e *engine.Engine) error {
-		page, err = e.Leaderboard(r.PathValue("id"), q)
+		page, err = e.LeaderboardInto(id, q, bb.rows)
 		return err
 	})
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	writeBoardPage(w, &page)
+	if cap(page.Entries) <= 1000 { // keep what a page may need, no more
+		bb.rows = page.Entries[:0]
+	}
+	bb.json = writeBoardJSON(w, &page, bb.json[:0])
 }
 
 func (h *Handler) getLedger(w http.ResponseWriter, r *http.Request) {

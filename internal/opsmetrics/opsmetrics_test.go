@@ -131,3 +131,31 @@ func FuzzRequestID(f *testing.F) {
 		}
 	})
 }
+
+// Observations with the same label values land in one series, with
+// different ones in another, whatever the values hold; status classes are
+// the code's first digit and "xx".
+func TestHistogramSeriesByLabelValuesAndCodeClasses(t *testing.T) {
+	r := &Registry{}
+	h := r.NewHistogramVec("t_seconds", "test", []float64{1}, "route", "method")
+	h.Observe(0.5, "/a", "GET")
+	h.Observe(2, "/a", "GET")
+	h.Observe(0.5, "/a\xffGET", "")
+	h.Observe(0.5, "/b", "GET")
+	if got := len(h.series); got != 3 {
+		t.Fatalf("%d series, want 3", got)
+	}
+	for _, vs := range [][]string{{"/a", "GET"}, {"/a\xffGET", ""}, {"/b", "GET"}} {
+		if string(appendKey(nil, vs)) != key(vs) {
+			t.Fatalf("appendKey(%q) differs from key", vs)
+		}
+	}
+	if s := h.series[key([]string{"/a", "GET"})]; s == nil || s.count != 2 || s.counts[0] != 1 || s.counts[1] != 1 {
+		t.Fatalf("series /a GET: %+v", s)
+	}
+	for code, want := range map[int]string{101: "1xx", 200: "2xx", 204: "2xx", 302: "3xx", 404: "4xx", 500: "5xx", 503: "5xx", 600: "6xx", 99: "0xx"} {
+		if got := codeClass(code); got != want {
+			t.Errorf("codeClass(%d) = %q, want %q", code, got, want)
+		}
+	}
+}

@@ -103,6 +103,19 @@ func formatFloat(f float64) string {
 // them unescaped.
 func key(values []string) string { return strings.Join(values, "\xff") }
 
+// appendKey appends key(values) to b: a lookup by string(appendKey(...))
+// into a stack buffer does not allocate, and a histogram is observed on
+// every request.
+func appendKey(b []byte, values []string) []byte {
+	for i, v := range values {
+		if i > 0 {
+			b = append(b, 0xff)
+		}
+		b = append(b, v...)
+	}
+	return b
+}
+
 // CounterVec is a counter per combination of label values.
 type CounterVec struct {
 	n, help string
@@ -192,13 +205,14 @@ func (h *HistogramVec) Observe(v float64, values ...string) {
 		panic(fmt.Sprintf("opsmetrics: %s takes %d label values, got %d", h.n, len(h.labels), len(values)))
 	}
 	i := sort.SearchFloat64s(h.bounds, v) // first bound >= v: le is inclusive
-	k := key(values)
+	var buf [128]byte
+	k := appendKey(buf[:0], values)
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	s := h.series[k]
+	s := h.series[string(k)]
 	if s == nil {
 		s = &histSeries{values: append([]string(nil), values...), counts: make([]uint64, len(h.bounds)+1)}
-		h.series[k] = s
+		h.series[string(k)] = s
 	}
 	s.counts[i]++
 	s.sum += v

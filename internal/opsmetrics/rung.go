@@ -182,8 +182,13 @@ func routeOf(r *http.Request, code int) string {
 }
 
 func codeClass(code int) string {
+	if c := code / 100; c >= 1 && c <= 5 {
+		return codeClasses[c] // every request: no new string
+	}
 	return string(rune('0'+code/100)) + "xx"
 }
+
+var codeClasses = [...]string{"", "1xx", "2xx", "3xx", "4xx", "5xx"}
 
 // recorder keeps the status and size of a response.
 type recorder struct {
