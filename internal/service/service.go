@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rung-dev/rung"
@@ -55,6 +56,7 @@ type Service struct {
 	applyc      chan *applyJob
 	applierDone chan struct{}
 	maxGroup    int
+	groups      atomic.Int64  // groups committed, for benchmarks
 	loaded      int           // log records replayed at Open
 	loadTook    time.Duration // and how long that took
 	loadParts   loadParts     // where that time went

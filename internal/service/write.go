@@ -323,6 +323,7 @@ func (s *Service) process(group []*request) {
 		}
 		s.log.Info("commit failed; prepared again after reading what other instances wrote", "err", err, "attempt", attempt)
 	}
+	s.groups.Add(1)
 	s.idx.merge(pd, b)
 	s.applyc <- &applyJob{group: group, batch: b, compiled: pd.compiled, now: now}
 }
