@@ -57,6 +57,8 @@ type Service struct {
 	applierDone chan struct{}
 	maxGroup    int
 	groups      atomic.Int64  // groups committed, for benchmarks
+	launched    atomic.Int64  // commits started without waiting (store not shared), for tests
+	stacked     atomic.Int64  // requests prepared on top of a group in flight, for tests
 	loaded      int           // log records replayed at Open
 	loadTook    time.Duration // and how long that took
 	loadParts   loadParts     // where that time went
