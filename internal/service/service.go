@@ -419,9 +419,8 @@ func (s *Service) Rebuild(ctx context.Context) (int, time.Duration, error) {
 	start := time.Now()
 	fresh := &Service{st: s.st, eng: engine.New(), clock: s.clock, log: s.log}
 	// Hold the writer out while replaying, so nothing lands in between.
-	done := make(chan result, 1)
 	var n int
-	s.submit(&request{kind: kindCustom, custom: func() error {
+	r := &request{kind: kindCustom, custom: func() error {
 		var err error
 		n, err = fresh.load(ctx)
 		if err != nil {
@@ -432,9 +431,10 @@ func (s *Service) Rebuild(ctx context.Context) (int, time.Duration, error) {
 		s.mu.Unlock()
 		s.idx = newIndex(fresh.eng, fresh.base)
 		return nil
-	}, done: done})
-	r := <-done
-	return n, time.Since(start), r.err
+	}, done: make(chan struct{}, 1)}
+	s.submit(r)
+	<-r.done
+	return n, time.Since(start), r.out.err
 }
 
 // CreateAPIKey makes a new key with a scope and returns it with its secret,

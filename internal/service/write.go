@@ -43,7 +43,8 @@ type request struct {
 	ownID   bool // adjust.ID was made here, not sent
 	custom  func() error
 
-	done chan result
+	// done is signalled once out holds the answer.
+	done chan struct{}
 
 	// filled by prepare
 	out   result
@@ -134,25 +135,25 @@ var errClosing = rung.Errorf(rung.EUNAVAILABLE, "the server is shutting down; se
 
 func (s *Service) submit(r *request) {
 	if r.done == nil {
-		r.done = make(chan result, 1)
+		r.done = make(chan struct{}, 1)
 	}
 	// Close takes the write side of closeMu before it stops the writer, so
 	// nothing is queued after the writer's last look at the queue.
 	s.closeMu.RLock()
 	defer s.closeMu.RUnlock()
 	if s.closed {
-		r.done <- result{err: errClosing}
+		r.fail(errClosing)
 		return
 	}
 	s.reqs <- r
 }
 
 func (s *Service) do(ctx context.Context, r *request) result {
-	r.done = make(chan result, 1)
+	r.done = make(chan struct{}, 1)
 	s.submit(r)
 	select {
-	case res := <-r.done:
-		return res
+	case <-r.done:
+		return r.out
 	case <-ctx.Done():
 		// The request may still be applied; the writer finishes it. The
 		// caller can send it again: events are idempotent.
@@ -302,9 +303,13 @@ func onlyEvents(group []*request) bool {
 	return true
 }
 
+// answer tells r's sender that r.out holds the answer.
+func (r *request) answer() { r.done <- struct{}{} }
+
 // fail answers r with err.
 func (r *request) fail(err error) {
-	r.done <- result{err: err}
+	r.out = result{err: err}
+	r.answer()
 }
 
 // prepared is a group validated and turned into a batch.
@@ -425,7 +430,7 @@ func (s *Service) process(group []*request) {
 	if len(group) == 1 && group[0].kind == kindCustom {
 		// Custom work (a rebuild) runs with nothing in flight.
 		s.drain()
-		group[0].done <- result{err: group[0].custom()}
+		group[0].fail(group[0].custom())
 		return
 	}
 	var b *store.Batch
@@ -562,7 +567,7 @@ func (s *Service) apply(j *applyJob) {
 			// applied, not after the whole group's: its answer needs
 			// nothing later, and a read it makes next waits for the lock
 			// held here, so it still sees the whole group.
-			r.done <- r.out
+			r.answer()
 			answered++
 		}
 	}
@@ -579,7 +584,7 @@ func (s *Service) apply(j *applyJob) {
 	}
 	s.mu.Unlock()
 	for _, r := range j.group[answered:] {
-		r.done <- r.out
+		r.answer()
 	}
 }
 
