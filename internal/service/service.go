@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 	"weak"
 
@@ -57,6 +58,9 @@ type Service struct {
 	applyc      chan *applyJob
 	applierDone chan struct{}
 	maxGroup    int
+	groups      atomic.Int64  // groups committed, for benchmarks
+	launched    atomic.Int64  // commits started without waiting (store not shared), for tests
+	stacked     atomic.Int64  // requests prepared on top of a group in flight, for tests
 	loaded      int           // log records replayed at Open
 	loadTook    time.Duration // and how long that took
 	loadParts   loadParts     // where that time went
@@ -425,9 +429,8 @@ func (s *Service) Rebuild(ctx context.Context) (int, time.Duration, error) {
 	start := time.Now()
 	fresh := &Service{st: s.st, eng: engine.New(), clock: s.clock, log: s.log}
 	// Hold the writer out while replaying, so nothing lands in between.
-	done := make(chan result, 1)
 	var n int
-	s.submit(&request{kind: kindCustom, custom: func() error {
+	r := &request{kind: kindCustom, custom: func() error {
 		var err error
 		n, err = fresh.load(ctx)
 		if err != nil {
@@ -438,9 +441,10 @@ func (s *Service) Rebuild(ctx context.Context) (int, time.Duration, error) {
 		s.mu.Unlock()
 		s.idx = newIndex(fresh.eng, fresh.base)
 		return nil
-	}, done: done})
-	r := <-done
-	return n, time.Since(start), r.err
+	}, done: make(chan struct{}, 1)}
+	s.submit(r)
+	<-r.done
+	return n, time.Since(start), r.out.err
 }
 
 // CreateAPIKey makes a new key with a scope and returns it with its secret,

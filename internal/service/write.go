@@ -43,7 +43,8 @@ type request struct {
 	ownID   bool // adjust.ID was made here, not sent
 	custom  func() error
 
-	done chan result
+	// done is signalled once out holds the answer.
+	done chan struct{}
 
 	// filled by prepare
 	out   result
@@ -134,25 +135,25 @@ var errClosing = rung.Errorf(rung.EUNAVAILABLE, "the server is shutting down; se
 
 func (s *Service) submit(r *request) {
 	if r.done == nil {
-		r.done = make(chan result, 1)
+		r.done = make(chan struct{}, 1)
 	}
 	// Close takes the write side of closeMu before it stops the writer, so
 	// nothing is queued after the writer's last look at the queue.
 	s.closeMu.RLock()
 	defer s.closeMu.RUnlock()
 	if s.closed {
-		r.done <- result{err: errClosing}
+		r.fail(errClosing)
 		return
 	}
 	s.reqs <- r
 }
 
 func (s *Service) do(ctx context.Context, r *request) result {
-	r.done = make(chan result, 1)
+	r.done = make(chan struct{}, 1)
 	s.submit(r)
 	select {
-	case res := <-r.done:
-		return res
+	case <-r.done:
+		return r.out
 	case <-ctx.Done():
 		// The request may still be applied; the writer finishes it. The
 		// caller can send it again: events are idempotent.
@@ -163,8 +164,25 @@ func (s *Service) do(ctx context.Context, r *request) result {
 // writer validates and commits requests one group at a time, and hands
 // each committed group to the applier. While the applier updates the
 // engine, the writer prepares and commits the next group.
+//
+// On a store of its own (not shared), the commit runs on a goroutine of its
+// own: while group N is being committed, the writer already prepares the
+// next group of events on top of N's pending changes (validation, dedupe,
+// encoding), and once N's commit returns, adds the events that arrived
+// meanwhile. N is merged into the index and handed to the applier before
+// the next group's commit starts, so commits, their seqs and the answers
+// stay in order, and one group at most is in flight. If N's commit fails,
+// its requests and those of the group prepared on top of it are answered
+// with the error: nothing of either is stored, applied or acknowledged, and
+// the index never took them. Groups with anything but events, and every
+// group on a shared store (whose commits are retried after reading what
+// other instances wrote), are prepared with nothing in flight.
 func (s *Service) writer() {
+	var fl *flight // the group being committed; nil when none
 	defer func() {
+		if fl != nil {
+			s.land(fl, <-fl.done)
+		}
 		s.stopWake()
 		close(s.applyc)
 		<-s.applierDone
@@ -176,24 +194,36 @@ func (s *Service) writer() {
 		defer t.Stop()
 		tick = t.C
 	}
+	var next *request // taken from the queue, not yet in a group
 	for {
-		var first *request
-		select {
-		case first = <-s.reqs:
-		case <-tick:
-			s.followNow()
-			continue
-		case <-s.wake:
-			s.followNow()
-			continue
-		case <-s.stop:
-			// Answer what is still queued; nothing more can arrive.
-			for {
-				select {
-				case r := <-s.reqs:
-					r.done <- result{err: errClosing}
-				default:
-					return
+		first := next
+		next = nil
+		if first == nil {
+			var landed <-chan error
+			if fl != nil {
+				landed = fl.done
+			}
+			select {
+			case first = <-s.reqs:
+			case err := <-landed:
+				s.land(fl, err)
+				fl = nil
+				continue
+			case <-tick:
+				s.followNow()
+				continue
+			case <-s.wake:
+				s.followNow()
+				continue
+			case <-s.stop:
+				// Answer what is still queued; nothing more can arrive.
+				for {
+					select {
+					case r := <-s.reqs:
+						r.fail(errClosing)
+					default:
+						return
+					}
 				}
 			}
 		}
@@ -204,8 +234,7 @@ func (s *Service) writer() {
 			select {
 			case r := <-s.reqs:
 				if r.kind == kindCustom {
-					s.process(group)
-					group = []*request{r}
+					next = r
 					break drain
 				}
 				group = append(group, r)
@@ -214,8 +243,155 @@ func (s *Service) writer() {
 				break drain
 			}
 		}
-		s.process(group)
+		if s.shared || first.kind == kindCustom {
+			if fl != nil {
+				s.land(fl, <-fl.done)
+				fl = nil
+			}
+			s.process(group)
+			continue
+		}
+		if fl == nil || !onlyEvents(group) {
+			// Partners, members, programs and the like are prepared
+			// against the committed index only.
+			if fl != nil {
+				s.land(fl, <-fl.done)
+				fl = nil
+			}
+			fl = s.launch(group, nil)
+			continue
+		}
+		// Prepare on top of the group in flight; once it is stored, take
+		// in the events that arrived meanwhile.
+		g := s.prepareGroup(group, fl.pd)
+		s.stacked.Add(int64(len(group)))
+		err := <-fl.done
+		s.land(fl, err)
+		fl = nil
+		g.pd.base = nil
+		if err != nil {
+			// Prepared on top of what was not stored: nothing of it may be.
+			g.fail(err)
+			continue
+		}
+	more:
+		for next == nil && n < s.maxGroup {
+			select {
+			case r := <-s.reqs:
+				if r.kind != kindEvents {
+					next = r
+					break more
+				}
+				s.prepare(r, g.b, g.pd, g.now)
+				g.group = append(g.group, r)
+				n += len(r.events)
+			default:
+				break more
+			}
+		}
+		fl = s.commitAsync(g)
 	}
+}
+
+// onlyEvents reports whether every request of group ingests events.
+func onlyEvents(group []*request) bool {
+	for _, r := range group {
+		if r.kind != kindEvents {
+			return false
+		}
+	}
+	return true
+}
+
+// answer tells r's sender that r.out holds the answer.
+func (r *request) answer() { r.done <- struct{}{} }
+
+// fail answers r with err.
+func (r *request) fail(err error) {
+	r.out = result{err: err}
+	r.answer()
+}
+
+// prepared is a group validated and turned into a batch.
+type prepared struct {
+	group []*request
+	b     *store.Batch
+	pd    *pending
+	now   time.Time
+}
+
+// flight is a prepared group whose commit is under way; done gets the
+// commit's outcome.
+type flight struct {
+	*prepared
+	done chan error
+}
+
+// prepareGroup prepares group against the index and, when base is not nil,
+// the pending changes of the group in flight.
+func (s *Service) prepareGroup(group []*request, base *pending) *prepared {
+	n := 0
+	for _, r := range group {
+		n += len(r.events)
+	}
+	g := &prepared{group: group, now: s.clock(), b: &store.Batch{}}
+	g.pd = &pending{events: make(map[string]*pendingEvent, n), partners: map[string]rung.PartnerVersion{}, members: map[string]rung.Member{},
+		evSlab: make([]pendingEvent, 0, n), chunk: encodeChunk(n), base: base}
+	for _, r := range group {
+		r.out, r.batch.records, r.batch.notes = result{}, nil, nil
+		s.prepare(r, g.b, g.pd, g.now)
+	}
+	return g
+}
+
+// launch prepares group against the index and starts its commit.
+func (s *Service) launch(group []*request, base *pending) *flight {
+	return s.commitAsync(s.prepareGroup(group, base))
+}
+
+// commitAsync starts committing g on a goroutine of its own.
+func (s *Service) commitAsync(g *prepared) *flight {
+	fl := &flight{prepared: g, done: make(chan error, 1)}
+	s.launched.Add(1)
+	if g.b.Empty() {
+		fl.done <- nil
+		return fl
+	}
+	go func() { fl.done <- s.st.Commit(context.Background(), g.b) }()
+	return fl
+}
+
+// land finishes a group whose commit returned err: on success it enters the
+// index and goes to the applier, which answers it; on failure its requests
+// are answered with the error.
+func (s *Service) land(fl *flight, err error) {
+	if err != nil {
+		s.log.Error("commit failed", "err", err, "attempts", 1)
+		fl.fail(err)
+		return
+	}
+	if fl.b.Empty() {
+		// Nothing to store (duplicates, rejections, no-op updates): still
+		// answered by the applier, in order.
+		s.applyc <- &applyJob{group: fl.group, batch: fl.b, now: fl.now}
+		return
+	}
+	s.groups.Add(1)
+	s.idx.merge(fl.pd, fl.b)
+	s.applyc <- &applyJob{group: fl.group, batch: fl.b, compiled: fl.pd.compiled, now: fl.now}
+}
+
+// fail answers every request of g with the failed commit's error.
+func (g *prepared) fail(err error) {
+	err = commitError(err)
+	for _, r := range g.group {
+		r.fail(err)
+	}
+}
+
+// commitError is what a request whose group could not be stored is told.
+func commitError(err error) error {
+	return rung.Errorf(rung.EUNAVAILABLE, "could not store the change (%s); nothing was applied — send it again", rung.ErrorMessage(err))
 }
 
 // pending is what a group has prepared but not yet committed, so later
@@ -233,8 +409,14 @@ type pending struct {
 	encoded []byte
 	chunk   int
 	// evSlab holds the group's pending events, sized for all of them up
-	// front so pointers into it stay valid.
+	// front (events taken in later make it grow; pointers into the old
+	// array stay valid, its entries are never changed).
 	evSlab []pendingEvent
+	// base is the group in flight this one is prepared on top of, nil when
+	// none: what it adds counts as committed. Only events are prepared on
+	// top of another group, so only events, partners and members are
+	// looked up in it.
+	base *pending
 }
 
 type pendingEvent struct {
@@ -248,25 +430,15 @@ func (s *Service) process(group []*request) {
 	if len(group) == 1 && group[0].kind == kindCustom {
 		// Custom work (a rebuild) runs with nothing in flight.
 		s.drain()
-		group[0].done <- result{err: group[0].custom()}
+		group[0].fail(group[0].custom())
 		return
 	}
 	var b *store.Batch
 	var pd *pending
 	var now time.Time
-	n := 0
-	for _, r := range group {
-		n += len(r.events)
-	}
 	prepare := func() {
-		now = s.clock()
-		b = &store.Batch{}
-		pd = &pending{events: make(map[string]*pendingEvent, n), partners: map[string]rung.PartnerVersion{}, members: map[string]rung.Member{},
-			evSlab: make([]pendingEvent, 0, n), chunk: encodeChunk(n)}
-		for _, r := range group {
-			r.out, r.batch.records, r.batch.notes = result{}, nil, nil
-			s.prepare(r, b, pd, now)
-		}
+		g := s.prepareGroup(group, nil)
+		b, pd, now = g.b, g.pd, g.now
 	}
 	// Member records are last-writer-wins in the store, and a member's
 	// new record (its membership history) is built from the one in the
@@ -315,13 +487,16 @@ func (s *Service) process(group []*request) {
 		}
 		if !retry {
 			s.log.Error("commit failed", "err", err, "attempts", attempt)
-			err = rung.Errorf(rung.EUNAVAILABLE, "could not store the change (%s); nothing was applied — send it again", rung.ErrorMessage(err))
+			err = commitError(err)
 			for _, r := range group {
-				r.done <- result{err: err}
+				r.fail(err)
 			}
 			return
 		}
 		s.log.Info("commit failed; prepared again after reading what other instances wrote", "err", err, "attempt", attempt)
+	}
+	if !b.Empty() {
+		s.groups.Add(1)
 	}
 	s.idx.merge(pd, b)
 	s.applyc <- &applyJob{group: group, batch: b, compiled: pd.compiled, now: now}
@@ -393,7 +568,7 @@ func (s *Service) apply(j *applyJob) {
 			// applied, not after the whole group's: its answer needs
 			// nothing later, and a read it makes next waits for the lock
 			// held here, so it still sees the whole group.
-			r.done <- r.out
+			r.answer()
 			answered++
 		}
 	}
@@ -410,7 +585,7 @@ func (s *Service) apply(j *applyJob) {
 	}
 	s.mu.Unlock()
 	for _, r := range j.group[answered:] {
-		r.done <- r.out
+		r.answer()
 	}
 }
 
@@ -437,6 +612,11 @@ func (s *Service) partnerExists(id string, pd *pending) bool {
 	if _, ok := pd.partners[id]; ok {
 		return true
 	}
+	if pd.base != nil {
+		if _, ok := pd.base.partners[id]; ok {
+			return true
+		}
+	}
 	_, ok := s.idx.partners[id]
 	return ok
 }
@@ -444,6 +624,11 @@ func (s *Service) partnerExists(id string, pd *pending) bool {
 func (s *Service) memberOf(id string, pd *pending) (rung.Member, bool) {
 	if m, ok := pd.members[id]; ok {
 		return m, true
+	}
+	if pd.base != nil {
+		if m, ok := pd.base.members[id]; ok {
+			return m, true
+		}
 	}
 	m, ok := s.idx.members[id]
 	return m, ok
@@ -521,6 +706,9 @@ func (s *Service) prepareEvents(r *request, b *store.Batch, pd *pending, now tim
 func (s *Service) classify(ev *rung.Event, pd *pending) (engine.Status, int, uint64) {
 	h := engine.Hash(ev)
 	p := pd.events[ev.ID]
+	if p == nil && pd.base != nil {
+		p = pd.base.events[ev.ID]
+	}
 	if p == nil {
 		x, ok := s.idx.events[ev.ID]
 		if ok && !x.retracted && x.hash == 0 {

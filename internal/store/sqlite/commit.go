@@ -31,7 +31,7 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) (err error) {
 		return nil
 	}
 	// Encode everything before taking the write lock.
-	bodies, ends, err := encodeRecords(b.Records)
+	bodies, err := encodeRecords(b.Records)
 	if err != nil {
 		return err
 	}
@@ -40,6 +40,10 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) (err error) {
 	full, rest, err := s.insertStmts(ctx, len(b.Records))
 	if err != nil {
 		return fmt.Errorf("sqlite: commit: prepare insert: %w", err)
+	}
+	lastSeq, err := s.lastSeqStmt(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite: commit: prepare: %w", err)
 	}
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
@@ -53,7 +57,7 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) (err error) {
 	if err := insertPrograms(ctx, tx, b.Programs); err != nil {
 		return err
 	}
-	first, err := insertRecords(ctx, tx, full, rest, b.Records, bodies, ends)
+	first, err := insertRecords(ctx, tx, lastSeq, full, rest, b.Records, bodies)
 	if err != nil {
 		return err
 	}
@@ -88,22 +92,31 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) (err error) {
 	return nil
 }
 
-// encodeRecords encodes the bodies of rs into one buffer; record i's body
-// ends at ends[i].
-func encodeRecords(rs []*rung.Record) ([]byte, []int, error) {
+// encodeRecords returns the bodies of rs: each record's Raw when it has
+// one (the writer encoded it already), else its encoding, made into one
+// buffer for all.
+func encodeRecords(rs []*rung.Record) ([][]byte, error) {
 	if len(rs) == 0 {
-		return nil, nil, nil
+		return nil, nil
 	}
-	buf := make([]byte, 0, 160*len(rs))
-	ends := make([]int, len(rs))
-	var err error
+	bodies := make([][]byte, len(rs))
+	var buf []byte
 	for i, r := range rs {
-		if buf, err = codec.AppendRecord(buf, r); err != nil {
-			return nil, nil, err
+		if r.Raw != nil {
+			bodies[i] = r.Raw
+			continue
 		}
-		ends[i] = len(buf)
+		if buf == nil {
+			buf = make([]byte, 0, 160*(len(rs)-i))
+		}
+		start := len(buf)
+		var err error
+		if buf, err = codec.EncodeRecord(buf, r); err != nil {
+			return nil, err
+		}
+		bodies[i] = buf[start:len(buf):len(buf)]
 	}
-	return buf, ends, nil
+	return bodies, nil
 }
 
 // insertStmts returns the writer's prepared statements that insert n
@@ -146,28 +159,41 @@ func (s *Store) insertStmt(ctx context.Context, n int) (*sql.Stmt, error) {
 	return st, nil
 }
 
+// lastSeqStmt returns the writer's prepared statement that reads the last
+// seq of the log, preparing it the first time: prepared once, it saves a
+// parse on every commit.
+func (s *Store) lastSeqStmt(ctx context.Context) (*sql.Stmt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lastSeq == nil {
+		st, err := s.write.PrepareContext(ctx, `SELECT coalesce(max(seq), 0) FROM events`)
+		if err != nil {
+			return nil, err
+		}
+		s.lastSeq = st
+	}
+	return s.lastSeq, nil
+}
+
 // insertRecords appends rs to the log and returns the Seq of the first.
 // SQLite gives a row inserted without a rowid (seq) the largest one in the
 // table plus one; with one writer, rs get consecutive Seqs after the last.
 // Each statement's last rowid is checked against that all the same.
-func insertRecords(ctx context.Context, tx *sql.Tx, full, rest *sql.Stmt, rs []*rung.Record, bodies []byte, ends []int) (int64, error) {
+func insertRecords(ctx context.Context, tx *sql.Tx, lastSeq, full, rest *sql.Stmt, rs []*rung.Record, bodies [][]byte) (int64, error) {
 	if len(rs) == 0 {
 		return 0, nil
 	}
 	var last int64
-	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM events`).Scan(&last); err != nil {
+	if err := tx.StmtContext(ctx, lastSeq).QueryRowContext(ctx).Scan(&last); err != nil {
 		return 0, fmt.Errorf("sqlite: commit: last seq: %w", err)
 	}
 	first := last + 1
 	args := make([]any, 0, 3*min(len(rs), rowsPerInsert))
-	start := 0
 	for i := 0; i < len(rs); i += rowsPerInsert {
 		chunk := rs[i:min(i+rowsPerInsert, len(rs))]
 		args = args[:0]
 		for j, r := range chunk {
-			k := i + j
-			args = append(args, r.Event.ID, int64(r.Version), bodies[start:ends[k]])
-			start = ends[k]
+			args = append(args, r.Event.ID, int64(r.Version), bodies[i+j])
 		}
 		st := full
 		if len(chunk) < rowsPerInsert {

@@ -46,9 +46,10 @@ type Store struct {
 	lockFile *os.File
 
 	// insertRows caches the multi-row insert statements of the writer by
-	// row count.
+	// row count; lastSeq is the writer's query of the last seq.
 	mu         sync.Mutex
 	insertRows map[int]*sql.Stmt
+	lastSeq    *sql.Stmt // the last seq of the log; nil until prepared
 }
 
 var _ store.Store = (*Store)(nil)
@@ -294,6 +295,10 @@ func (s *Store) Close() error {
 	for n, st := range s.insertRows {
 		errs = append(errs, st.Close())
 		delete(s.insertRows, n)
+	}
+	if s.lastSeq != nil {
+		errs = append(errs, s.lastSeq.Close())
+		s.lastSeq = nil
 	}
 	s.mu.Unlock()
 	if s.write != nil {
