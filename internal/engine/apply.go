@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rung-dev/rung"
@@ -17,27 +18,90 @@ import (
 
 // eventState is what the engine keeps of an event: its identity, the Seqs of
 // its versions in the log, and its evaluated effects. The body itself stays
-// in the store.
+// in the store. It is kept small, since the engine holds one per event of
+// the log and a replay touches each: what few events need (notes, badge
+// marks, the Seqs of later versions) is in more.
 type eventState struct {
 	id        string
 	h         uint32 // a number of the event's own, never reused
-	typ       string
+	typ       uint32 // the event type, interned: Engine.types
+	version   uint32
+	retracted bool
+	queued    bool // in Engine.bulk, waiting for EndBulk
 	partner   *partnerState
 	member    *memberState
 	at        int64 // occurred_at, unix nanos
 	recv      int64 // received_at of the event's first record, unix nanos; 0 unknown
-	version   int
-	retracted bool
-	queued    bool    // in Engine.bulk, waiting for EndBulk
-	seqs      []int64 // every log record of this id, oldest first
+	seq       int64 // the Seq of the event's first record
 	// body is the current version in the log's compact encoding: a tenth
 	// of the memory of a decoded event, and one pointer for the collector.
 	body []byte
 
 	evals    []ruleEval
 	contribs []contrib
-	notes    []string   // why rules awarded nothing, when they failed
-	marks    []*holding // the event and step badge holdings the event is in
+	more     *eventMore // nil until the event has any of it
+}
+
+// eventMore is what an event keeps beyond its core, when it has any.
+type eventMore struct {
+	seqs  []int64    // the Seqs of the records after the first, oldest first
+	notes []string   // why rules awarded nothing, when they failed
+	marks []*holding // the event and step badge holdings the event is in
+}
+
+func (ev *eventState) extra() *eventMore {
+	if ev.more == nil {
+		ev.more = &eventMore{}
+	}
+	return ev.more
+}
+
+// notes returns why rules awarded the event nothing, when they failed.
+func (ev *eventState) notes() []string {
+	if ev.more == nil {
+		return nil
+	}
+	return ev.more.notes
+}
+
+func (ev *eventState) setNotes(ns []string) {
+	if ev.more == nil && len(ns) == 0 {
+		return
+	}
+	ev.extra().notes = ns
+}
+
+func (ev *eventState) addNote(n string) { ev.setNotes(append(ev.notes(), n)) }
+
+// marks returns the event and step badge holdings the event is in.
+func (ev *eventState) marks() []*holding {
+	if ev.more == nil {
+		return nil
+	}
+	return ev.more.marks
+}
+
+func (ev *eventState) setMarks(hs []*holding) {
+	if ev.more == nil && len(hs) == 0 {
+		return
+	}
+	ev.extra().marks = hs
+}
+
+// seqs returns the Seqs of every log record of the event, oldest first.
+func (ev *eventState) seqs() []int64 {
+	if ev.more == nil || len(ev.more.seqs) == 0 {
+		return []int64{ev.seq}
+	}
+	return append([]int64{ev.seq}, ev.more.seqs...)
+}
+
+// lastSeq returns the Seq of the event's newest record.
+func (ev *eventState) lastSeq() int64 {
+	if ev.more == nil || len(ev.more.seqs) == 0 {
+		return ev.seq
+	}
+	return ev.more.seqs[len(ev.more.seqs)-1]
 }
 
 func (ev *eventState) live() bool { return !ev.retracted && ev.partner != nil }
@@ -92,11 +156,11 @@ func (e *Engine) Classify(ev *rung.Event) (Status, int, uint64) {
 	case old == nil:
 		return StatusAccepted, 1, h
 	case old.retracted:
-		return StatusAccepted, old.version + 1, h
+		return StatusAccepted, int(old.version) + 1, h
 	case Hash(old.event()) == h:
-		return StatusDuplicate, old.version, h
+		return StatusDuplicate, int(old.version), h
 	default:
-		return StatusCorrected, old.version + 1, h
+		return StatusCorrected, int(old.version) + 1, h
 	}
 }
 
@@ -107,7 +171,7 @@ func (e *Engine) Known(id string) (known, retracted bool, version int) {
 	if ev == nil {
 		return false, false, 0
 	}
-	return true, ev.retracted, ev.version
+	return true, ev.retracted, int(ev.version)
 }
 
 // Hash returns a hash of an event's content (everything but its id).
@@ -213,25 +277,24 @@ func (e *Engine) Apply(rec *rung.Record) []Note {
 		}
 		e.nextEvent++
 		ev.h = e.nextEvent
+		ev.seq = rec.Seq
 		e.events[ev.id] = ev
-	} else if ev.live() {
-		e.unapply(ev)
-		// The tier timeline may move where the old version was.
-		defer e.tiersEventMoved(ev.partner, ev.at, nil)
-	}
-	if ev.seqs == nil {
-		ev.seqs = e.slab.seq(rec.Seq)
 	} else {
-		ev.seqs = append(ev.seqs, rec.Seq)
+		if ev.live() {
+			e.unapply(ev)
+			// The tier timeline may move where the old version was.
+			defer e.tiersEventMoved(ev.partner, ev.at, nil)
+		}
+		ev.extra().seqs = append(ev.extra().seqs, rec.Seq)
 	}
-	ev.version = rec.Version
+	ev.version = uint32(rec.Version)
 	if rec.Retracted {
 		ev.retracted = true
 		return nil
 	}
 	ev.retracted = false
 	ev.body = e.keepBody(rec)
-	ev.typ = rec.Event.Type
+	ev.typ = e.types.intern(rec.Event.Type)
 	ev.at = rec.Event.OccurredAt.UnixNano()
 	if e.bulk != nil {
 		// Placed and evaluated by EndBulk, in occurred order.
@@ -254,8 +317,8 @@ func (e *Engine) place(ev *eventState, body *rung.Event) []Note {
 		// Validation keeps this from happening; a log from an older
 		// build could still hold such an event. It counts for nothing.
 		ev.partner = nil
-		ev.notes = []string{fmt.Sprintf("partner %q is unknown", body.Partner)}
-		return ev.notes
+		ev.setNotes([]string{fmt.Sprintf("partner %q is unknown", body.Partner)})
+		return ev.notes()
 	}
 	if ev.partner != p {
 		if ev.partner != nil {
@@ -278,7 +341,7 @@ func (e *Engine) place(ev *eventState, body *rung.Event) []Note {
 	}
 	ev.member = m
 	e.evaluateWith(ev, body)
-	return ev.notes
+	return ev.notes()
 }
 
 // evaluate recomputes an event's effects from its current version.
@@ -289,17 +352,19 @@ func (e *Engine) evaluate(ev *eventState) {
 // evaluateWith evaluates the event's rules and metrics and applies the
 // resulting awards and contributions.
 func (e *Engine) evaluateWith(ev *eventState, body *rung.Event) {
-	if len(ev.evals) > 0 || len(ev.contribs) > 0 || len(ev.marks) > 0 {
+	if len(ev.evals) > 0 || len(ev.contribs) > 0 || len(ev.marks()) > 0 {
 		// Never count an event twice: take its effects out first.
 		e.unapply(ev)
 	}
 	ev.evals = ev.evals[:0]
 	ev.contribs = ev.contribs[:0]
-	ev.notes = ev.notes[:0]
+	if ev.more != nil {
+		ev.more.notes = ev.more.notes[:0]
+	}
 	if e.cur == nil {
 		return
 	}
-	reads := e.scored[ev.typ]
+	reads := e.scored[e.types.name(ev.typ)]
 	var vars *program.Vars
 	if reads.reads&readsScore != 0 {
 		vars = e.score(ev, body, reads.vanity)
@@ -317,19 +382,20 @@ func (e *Engine) score(ev *eventState, body *rung.Event, vanity bool) *program.V
 	vars := e.varsFor(ev, body)
 	v := e.versionAt(ev.at)
 	p := v.Program
+	typ := e.types.name(ev.typ)
 	ruleVanity := vanity
 	if p != e.cur {
-		ruleVanity = p.Vanity(ev.typ) // rules follow their version
+		ruleVanity = p.Vanity(typ) // rules follow their version
 	}
 	if !ruleVanity {
 		tier := ""
 		for _, r := range p.Points.Rules {
-			if !slices.Contains(r.On, ev.typ) {
+			if !slices.Contains(r.On, typ) {
 				continue
 			}
 			re, ok, note := e.evalRule(ev, r, v, vars, &tier)
 			if note != "" {
-				ev.notes = append(ev.notes, note)
+				ev.addNote(note)
 			}
 			if ok {
 				evals = append(evals, re)
@@ -340,12 +406,12 @@ func (e *Engine) score(ev *eventState, body *rung.Event, vanity bool) *program.V
 	if !vanity {
 		for i, name := range e.cur.MetricOrder {
 			m := e.cur.Metrics[name]
-			if m.Kind == program.MetricRatio || !slices.Contains(m.Types, ev.typ) {
+			if m.Kind == program.MetricRatio || !slices.Contains(m.Types, typ) {
 				continue
 			}
 			c, ok, note := evalMetric(m, vars)
 			if note != "" {
-				ev.notes = append(ev.notes, fmt.Sprintf("metric %s: %s", name, note))
+				ev.addNote(fmt.Sprintf("metric %s: %s", name, note))
 			}
 			if ok {
 				c.metric = i
@@ -509,7 +575,7 @@ func (e *Engine) unapply(ev *eventState) {
 	if e.badges.metric && len(ev.contribs) > 0 {
 		e.metricBadges(ev, -1)
 	}
-	if len(ev.marks) > 0 {
+	if len(ev.marks()) > 0 {
 		e.unmarkBadges(ev)
 	}
 	ev.evals = ev.evals[:0]
@@ -601,4 +667,36 @@ func (ev *eventState) event() *rung.Event {
 	}
 	r.Event.ID = ev.id
 	return &r.Event
+}
+
+// typeNames interns event types: an event keeps its type as a number, 0
+// for none yet.
+type typeNames struct {
+	ids   map[string]uint32
+	names []string
+}
+
+func (t *typeNames) intern(name string) uint32 {
+	if id, ok := t.ids[name]; ok {
+		return id
+	}
+	if t.ids == nil {
+		t.ids = map[string]uint32{"": 0}
+		t.names = []string{""}
+		if name == "" {
+			return 0
+		}
+	}
+	id := uint32(len(t.names))
+	name = strings.Clone(name) // not the record's memory
+	t.names = append(t.names, name)
+	t.ids[name] = id
+	return id
+}
+
+func (t *typeNames) name(id uint32) string {
+	if int(id) >= len(t.names) {
+		return ""
+	}
+	return t.names[id]
 }

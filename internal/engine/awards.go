@@ -187,7 +187,7 @@ func (e *Engine) streamGrant(s *stream, ev *eventState, re *ruleEval) {
 	} else {
 		re.award = nil
 		if note != "" {
-			ev.notes = appendNote(ev.notes, note)
+			ev.setNotes(appendNote(ev.notes(), note))
 		}
 	}
 }
@@ -254,12 +254,12 @@ func (e *Engine) streamRecompute(s *stream) {
 			e.removeAward(re.award)
 			re.award = nil
 		}
-		ev.notes = dropStreamNotes(ev.notes, re.rule.ID)
+		ev.setNotes(dropStreamNotes(ev.notes(), re.rule.ID))
 		if points > 0 {
 			re.award = e.newAward(ev, re, points, re.amount, note)
 			e.addAward(re.award)
 		} else if note != "" {
-			ev.notes = appendNote(ev.notes, note)
+			ev.setNotes(appendNote(ev.notes(), note))
 		}
 	}
 }

@@ -215,7 +215,7 @@ func (e *Engine) markBadges(ev *eventState, body *rung.Event, vars *program.Vars
 			if b.When != nil {
 				ok, err := b.When.Bool(getVars())
 				if err != nil {
-					ev.notes = append(ev.notes, fmt.Sprintf("badge %s: when: %v", b.ID, err))
+					ev.addNote(fmt.Sprintf("badge %s: when: %v", b.ID, err))
 					continue
 				}
 				if !ok {
@@ -223,7 +223,7 @@ func (e *Engine) markBadges(ev *eventState, body *rung.Event, vars *program.Vars
 				}
 			}
 			if b.For == program.SubjectMember && ev.member == nil {
-				ev.notes = append(ev.notes, fmt.Sprintf("badge %s: awarded to the member, but the event has none", b.ID))
+				ev.addNote(fmt.Sprintf("badge %s: awarded to the member, but the event has none", b.ID))
 				continue
 			}
 			s, err := b.Evidence.Key(getVars())
@@ -231,7 +231,7 @@ func (e *Engine) markBadges(ev *eventState, body *rung.Event, vars *program.Vars
 				err = fmt.Errorf("%s is empty", b.Evidence.Source)
 			}
 			if err != nil {
-				ev.notes = append(ev.notes, fmt.Sprintf("badge %s: not awarded without evidence: %v", b.ID, err))
+				ev.addNote(fmt.Sprintf("badge %s: not awarded without evidence: %v", b.ID, err))
 				continue
 			}
 			c.evidence = s
@@ -259,13 +259,13 @@ func (e *Engine) markBadges(ev *eventState, body *rung.Event, vars *program.Vars
 				continue // outside the window after joining: cannot count
 			}
 			for si, s := range b.Steps {
-				if si >= 64 || s.Type != ev.typ {
+				if si >= 64 || s.Type != e.types.name(ev.typ) {
 					continue
 				}
 				if s.Where != nil {
 					ok, err := s.Where.Bool(getVars())
 					if err != nil {
-						ev.notes = append(ev.notes, fmt.Sprintf("badge %s: steps[%d].where: %v", b.ID, si, err))
+						ev.addNote(fmt.Sprintf("badge %s: steps[%d].where: %v", b.ID, si, err))
 						continue
 					}
 					if !ok {
@@ -302,13 +302,13 @@ func (e *Engine) markBadges(ev *eventState, body *rung.Event, vars *program.Vars
 	}
 	e.scratch.marks = marks
 	if len(marks) > 0 {
-		ev.marks = e.slab.marks(marks)
+		ev.setMarks(e.slab.marks(marks))
 	}
 }
 
 // unmarkBadges takes an event out of the holdings it was in.
 func (e *Engine) unmarkBadges(ev *eventState) {
-	for _, h := range ev.marks {
+	for _, h := range ev.marks() {
 		h.cands = slices.DeleteFunc(h.cands, func(c cand) bool { return c.ev == ev })
 		h.steps = 0
 		for _, c := range h.cands {
@@ -316,7 +316,9 @@ func (e *Engine) unmarkBadges(ev *eventState) {
 		}
 		e.holdCands(h)
 	}
-	ev.marks = ev.marks[:0]
+	if ev.more != nil {
+		ev.more.marks = ev.more.marks[:0]
+	}
 }
 
 // joinedAt returns when a subject joined, in unix nanos; 0 when unknown.

@@ -85,6 +85,7 @@ type Engine struct {
 	// distinct keys metrics count.
 	nextEvent uint32
 	keyIDs    map[string]uint32
+	types     typeNames
 	// scratch is where an event's evaluations are collected before the
 	// event keeps them.
 	scratch struct {
@@ -467,8 +468,10 @@ func (e *Engine) recomputeAll() {
 	for _, ev := range e.events {
 		ev.evals = nil
 		ev.contribs = nil
-		ev.notes = nil
-		ev.marks = nil
+		if ev.more != nil {
+			ev.more.notes = nil
+			ev.more.marks = nil
+		}
 		if ev.live() {
 			evs = append(evs, ev)
 		}

@@ -449,7 +449,7 @@ func (e *Engine) EventEffects(id string) (Effects, error) {
 	if ev == nil {
 		return Effects{}, rung.Errorf(rung.ENOTFOUND, "event %q not found", id)
 	}
-	ef := Effects{ID: id, Version: ev.version, Retracted: ev.retracted, Seqs: ev.seqs,
+	ef := Effects{ID: id, Version: int(ev.version), Retracted: ev.retracted, Seqs: ev.seqs(),
 		Awards: []LedgerEntry{}, Metrics: []MetricEffect{}, Levels: []LevelEffect{}, Badges: []BadgeEffect{}, Notes: []string{}}
 	badges, bonus := e.badgeEffects(ev)
 	ef.Badges = append(ef.Badges, badges...)
@@ -462,7 +462,7 @@ func (e *Engine) EventEffects(id string) (Effects, error) {
 	if ev.retracted {
 		return ef, nil
 	}
-	ef.Notes = append(ef.Notes, ev.notes...)
+	ef.Notes = append(ef.Notes, ev.notes()...)
 	members := map[*memberState]bool{}
 	for _, re := range ev.evals {
 		if re.award != nil {
@@ -526,6 +526,6 @@ func (e *Engine) EventBody(id string) rung.Event {
 // its version and whether it is retracted.
 func (e *Engine) EachEvent(fn func(id string, seq int64, version int, retracted bool)) {
 	for id, ev := range e.events {
-		fn(id, ev.seqs[len(ev.seqs)-1], ev.version, ev.retracted)
+		fn(id, ev.lastSeq(), int(ev.version), ev.retracted)
 	}
 }

@@ -8,7 +8,6 @@ package engine
 // gives up (its evaluations grew, say) stays unused in its block.
 type slab struct {
 	events     []eventState
-	seqs       []int64
 	evalBuf    []ruleEval
 	contribBuf []contrib
 	markBuf    []*holding
@@ -16,7 +15,6 @@ type slab struct {
 
 const (
 	slabEvents = 256
-	slabSeqs   = 1024
 	slabEvals  = 512
 )
 
@@ -28,18 +26,6 @@ func (s *slab) event() *eventState {
 	ev := &s.events[0]
 	s.events = s.events[1:]
 	return ev
-}
-
-// seq returns a one-element slice holding seq; appending to it moves it
-// out of the block.
-func (s *slab) seq(seq int64) []int64 {
-	if len(s.seqs) == 0 {
-		s.seqs = make([]int64, slabSeqs)
-	}
-	out := s.seqs[:1:1]
-	out[0] = seq
-	s.seqs = s.seqs[1:]
-	return out
 }
 
 // evals returns a copy of evs with no room to grow.

@@ -868,7 +868,7 @@ func (e *Engine) refreshTimelineUpTo(p *partnerState, from int64, cands []int64,
 func (e *Engine) rescoreFrom(p *partnerState, t int64) {
 	var again []*eventState
 	for _, ev := range p.events {
-		if ev.live() && ev.at >= t && e.scored[ev.typ].reads != 0 {
+		if ev.live() && ev.at >= t && e.scored[e.types.name(ev.typ)].reads != 0 {
 			again = append(again, ev)
 		}
 	}
