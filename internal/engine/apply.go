@@ -151,7 +151,7 @@ const (
 // accepted as a new version.
 func (e *Engine) Classify(ev *rung.Event) (Status, int, uint64) {
 	h := e.Hash(ev)
-	old := e.events[ev.ID]
+	old := e.events.get(ev.ID)
 	switch {
 	case old == nil:
 		return StatusAccepted, 1, h
@@ -167,7 +167,7 @@ func (e *Engine) Classify(ev *rung.Event) (Status, int, uint64) {
 // Known reports whether an event id is in the log, and whether it is
 // retracted.
 func (e *Engine) Known(id string) (known, retracted bool, version int) {
-	ev := e.events[id]
+	ev := e.events.get(id)
 	if ev == nil {
 		return false, false, 0
 	}
@@ -263,22 +263,18 @@ func (e *Engine) Apply(rec *rung.Record) []Note {
 		e.pending.on = true
 		defer e.settleRevocations(rec)
 	}
-	ev := e.events[rec.Event.ID]
+	ev := e.events.get(rec.Event.ID)
 	if ev != nil && e.finals > 0 {
 		old, streams := ev.at, ev.streams()
 		defer func() { e.refinalize(old, streams, ev) }() // runs before the revocations settle
 	}
 	if ev == nil {
-		ev = e.slab.event()
-		ev.id = rec.Event.ID
+		ev = e.events.add(rec.Event.ID)
 		ev.recv = joinedNanos(rec.ReceivedAt)
 		if e.finals > 0 {
 			defer func() { e.refinalize(math.MinInt64, nil, ev) }()
 		}
-		e.nextEvent++
-		ev.h = e.nextEvent
 		ev.seq = rec.Seq
-		e.events[ev.id] = ev
 	} else {
 		if ev.live() {
 			e.unapply(ev)

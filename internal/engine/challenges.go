@@ -327,7 +327,7 @@ func (e *Engine) challengeRows(c *program.Challenge, end, received int64) (rows 
 	var late map[uint32]bool
 	if received != 0 {
 		arrived := 0
-		for _, ev := range e.events {
+		for ev := range e.events.all {
 			if ev.at < from || ev.at >= end || !ev.live() {
 				continue
 			}

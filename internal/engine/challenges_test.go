@@ -278,9 +278,9 @@ func TestChallengeFinalizationWithLateEvents(t *testing.T) {
 // in bulk as at start-up.
 func replayInto(t *testing.T, h, r *harness) {
 	t.Helper()
-	r.e.BeginBulk(len(h.e.events))
+	r.e.BeginBulk(h.e.events.len())
 	var recs []rung.Record
-	for _, ev := range h.e.events {
+	for ev := range h.e.events.all {
 		// The harness keeps no log: send each event's current version,
 		// with its first receipt.
 		if ev.retracted {

@@ -37,7 +37,7 @@ type Engine struct {
 
 	partners map[string]*partnerState
 	members  map[string]*memberState
-	events   map[string]*eventState
+	events   eventTable
 
 	// subjects by handle, for the rank index tie-break and for names
 	memberByHandle  []*memberState
@@ -81,11 +81,9 @@ type Engine struct {
 	// not placed yet: EndBulk places them in occurred order, so every
 	// sorted list and stream grows at its end.
 	bulk []*eventState
-	// nextEvent is the last event handle given out; keyIDs numbers the
-	// distinct keys metrics count.
-	nextEvent uint32
-	keyIDs    map[string]uint32
-	types     typeNames
+	// keyIDs numbers the distinct keys metrics count.
+	keyIDs map[string]uint32
+	types  typeNames
 	// scratch is where an event's evaluations are collected before the
 	// event keeps them.
 	scratch struct {
@@ -101,7 +99,6 @@ func New() *Engine {
 	e := &Engine{
 		partners:   map[string]*partnerState{},
 		members:    map[string]*memberState{},
-		events:     map[string]*eventState{},
 		streams:    map[streamKey]*stream{},
 		keyIDs:     map[string]uint32{},
 		boardsLive: true,
@@ -218,7 +215,7 @@ func (e *Engine) Member(id string) (rung.Member, bool) {
 // Counts returns how many partners, members and distinct events the engine
 // holds.
 func (e *Engine) Counts() (partners, members, events int) {
-	return len(e.partners), len(e.members), len(e.events)
+	return len(e.partners), len(e.members), e.events.len()
 }
 
 // PartnerIDs returns every partner id, sorted.
@@ -404,13 +401,7 @@ func (e *Engine) BeginBulk(records int) {
 		// program with badges is replayed in that order.
 		e.bulk = make([]*eventState, 0, records)
 	}
-	if records > len(e.events) {
-		grown := make(map[string]*eventState, records)
-		for k, v := range e.events {
-			grown[k] = v
-		}
-		e.events = grown
-	}
+	e.events.grow(records)
 }
 
 // EndBulk builds the live boards for now and resumes their maintenance.
@@ -464,8 +455,8 @@ func (e *Engine) recomputeAll() {
 	}
 	live := e.boardsLive
 	e.boardsLive = false
-	evs := make([]*eventState, 0, len(e.events))
-	for _, ev := range e.events {
+	evs := make([]*eventState, 0, e.events.len())
+	for ev := range e.events.all {
 		ev.evals = nil
 		ev.contribs = nil
 		if ev.more != nil {

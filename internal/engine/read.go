@@ -445,7 +445,7 @@ type LevelEffect struct {
 
 // EventEffects returns an event's effects and the Seqs of its versions.
 func (e *Engine) EventEffects(id string) (Effects, error) {
-	ev := e.events[id]
+	ev := e.events.get(id)
 	if ev == nil {
 		return Effects{}, rung.Errorf(rung.ENOTFOUND, "event %q not found", id)
 	}
@@ -516,7 +516,7 @@ func (e *Engine) levelsReachedBy(m *memberState, ev *eventState) []LevelEffect {
 // EventBody returns the current version of an event as last received (for a
 // retracted event, the version before the retraction).
 func (e *Engine) EventBody(id string) rung.Event {
-	if ev := e.events[id]; ev != nil {
+	if ev := e.events.get(id); ev != nil {
 		return *ev.event()
 	}
 	return rung.Event{}
@@ -525,7 +525,7 @@ func (e *Engine) EventBody(id string) rung.Event {
 // EachEvent calls fn for every event id with the Seq of its newest record,
 // its version and whether it is retracted.
 func (e *Engine) EachEvent(fn func(id string, seq int64, version int, retracted bool)) {
-	for id, ev := range e.events {
-		fn(id, ev.lastSeq(), int(ev.version), ev.retracted)
+	for ev := range e.events.all {
+		fn(ev.id, ev.lastSeq(), int(ev.version), ev.retracted)
 	}
 }

@@ -7,26 +7,14 @@ package engine
 // keeps its state), so a block lives as long as the engine; room an event
 // gives up (its evaluations grew, say) stays unused in its block.
 type slab struct {
-	events     []eventState
 	evalBuf    []ruleEval
 	contribBuf []contrib
 	markBuf    []*holding
 }
 
 const (
-	slabEvents = 256
-	slabEvals  = 512
+	slabEvals = 512
 )
-
-// event returns a zeroed event state.
-func (s *slab) event() *eventState {
-	if len(s.events) == 0 {
-		s.events = make([]eventState, slabEvents)
-	}
-	ev := &s.events[0]
-	s.events = s.events[1:]
-	return ev
-}
 
 // evals returns a copy of evs with no room to grow.
 func (s *slab) evals(evs []ruleEval) []ruleEval {
