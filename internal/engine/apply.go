@@ -318,10 +318,10 @@ func (e *Engine) place(ev *eventState, body *rung.Event) []Note {
 	}
 	if ev.partner != p {
 		if ev.partner != nil {
-			ev.partner.events = dropEvent(ev.partner.events, ev)
+			ev.partner.events = dropEvent(ev.partner.events, ev.h)
 		}
 		ev.partner = p
-		p.events = append(p.events, ev)
+		p.events = append(p.events, ev.h)
 	}
 	var m *memberState
 	if body.Member != "" {
@@ -329,10 +329,10 @@ func (e *Engine) place(ev *eventState, body *rung.Event) []Note {
 	}
 	if ev.member != m {
 		if ev.member != nil {
-			ev.member.events = dropEvent(ev.member.events, ev)
+			ev.member.events = dropEvent(ev.member.events, ev.h)
 		}
 		if m != nil {
-			m.events = append(m.events, ev)
+			m.events = append(m.events, ev.h)
 		}
 	}
 	ev.member = m
@@ -580,7 +580,7 @@ func (e *Engine) unapply(ev *eventState) {
 
 // dropEvent removes an event from an owner's list (a correction moved it
 // to another partner or member).
-func dropEvent(evs []*eventState, ev *eventState) []*eventState {
+func dropEvent(evs []uint32, ev uint32) []uint32 {
 	for i, x := range evs {
 		if x == ev {
 			evs[i] = evs[len(evs)-1]

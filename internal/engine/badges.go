@@ -585,7 +585,7 @@ func (e *Engine) metricCrossings(h *holding, m *program.Metric, hint *eventState
 				return t.ev
 			}
 		}
-		t.ev = subjectEvent(h.subj, t.p.ev)
+		t.ev = e.subjectEvent(h.subj, t.p.ev)
 		return t.ev
 	}
 	// check is called after each event's contributions.
@@ -697,16 +697,18 @@ func (e *Engine) metricCrossings(h *holding, m *program.Metric, hint *eventState
 }
 
 // subjectEvent finds one of a subject's events by its handle.
-func subjectEvent(subj any, h uint32) *eventState {
-	var evs []*eventState
+func (e *Engine) subjectEvent(subj any, h uint32) *eventState {
+	if h == 0 || int(h) > e.events.len() {
+		return nil
+	}
+	ev := e.events.at(h)
 	switch s := subj.(type) {
 	case *memberState:
-		evs = s.events
+		if ev.member == s {
+			return ev
+		}
 	case *partnerState:
-		evs = s.events
-	}
-	for _, ev := range evs {
-		if ev.h == h {
+		if ev.partner == s {
 			return ev
 		}
 	}

@@ -271,7 +271,7 @@ func (e *Engine) finalResult(c *program.Challenge) *challengeResult {
 		} else {
 			// The last in the order of occurred_at, then id.
 			for _, h := range r.last {
-				if ev := subjectEvent(r.subj, h); ev != nil && (w.ev == nil || w.ev.id < ev.id) {
+				if ev := e.subjectEvent(r.subj, h); ev != nil && (w.ev == nil || w.ev.id < ev.id) {
 					w.ev = ev
 				}
 			}

@@ -141,7 +141,7 @@ type partnerState struct {
 	handle   uint32
 	joined   int64                 // the newest version's joined_at, unix nanos; 0 unknown
 	versions []rung.PartnerVersion // by ValidFrom
-	events   []*eventState         // events of this partner, any order
+	events   []uint32              // handles of this partner's events, any order
 	awards   awardList             // every award earned for this partner, its members' included
 	adjusts  []rung.Adjustment     // partner-level adjustments (no member)
 	series   []series              // per metric index: the partner's contributions
@@ -153,7 +153,7 @@ type partnerState struct {
 // memberState is a member and everything derived for it.
 type memberState struct {
 	m       rung.Member
-	events  []*eventState
+	events  []uint32 // handles of the member's events, any order
 	handle  uint32
 	joined  int64 // m.JoinedAt in unix nanos, beside events for ingest's cache; 0 unknown
 	awards  awardList
@@ -275,8 +275,8 @@ func (e *Engine) PutPartner(pv rung.PartnerVersion) {
 		from = math.MinInt64 // step badges count from joining
 	}
 	var again []*eventState
-	for _, ev := range p.events {
-		if ev.partner == p && ev.at >= from && ev.live() {
+	for _, h := range p.events {
+		if ev := e.events.at(h); ev.partner == p && ev.at >= from && ev.live() {
 			again = append(again, ev)
 		}
 	}
@@ -315,8 +315,8 @@ func (e *Engine) PutMember(m rung.Member) {
 		p.members[m.ID] = ms
 	}
 	var again []*eventState
-	for _, ev := range ms.events {
-		if ev.member == ms && ev.live() {
+	for _, h := range ms.events {
+		if ev := e.events.at(h); ev.member == ms && ev.live() {
 			again = append(again, ev)
 		}
 	}
