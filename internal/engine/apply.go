@@ -37,9 +37,32 @@ type eventState struct {
 	// of the memory of a decoded event, and one pointer for the collector.
 	body []byte
 
+	fx   *effects   // nil until the event has evaluations or contributions
+	more *eventMore // nil until the event has any of it
+}
+
+// effects is what an event's evaluation left: the rules that applied and
+// the metric contributions. Most events of a busy program (logins) have
+// none, and keep no room for them.
+type effects struct {
 	evals    []ruleEval
 	contribs []contrib
-	more     *eventMore // nil until the event has any of it
+}
+
+// evals returns the rules that applied to the event.
+func (ev *eventState) evals() []ruleEval {
+	if ev.fx == nil {
+		return nil
+	}
+	return ev.fx.evals
+}
+
+// contribs returns the event's metric contributions.
+func (ev *eventState) contribs() []contrib {
+	if ev.fx == nil {
+		return nil
+	}
+	return ev.fx.contribs
 }
 
 // eventMore is what an event keeps beyond its core, when it has any.
@@ -348,12 +371,14 @@ func (e *Engine) evaluate(ev *eventState) {
 // evaluateWith evaluates the event's rules and metrics and applies the
 // resulting awards and contributions.
 func (e *Engine) evaluateWith(ev *eventState, body *rung.Event) {
-	if len(ev.evals) > 0 || len(ev.contribs) > 0 || len(ev.marks()) > 0 {
+	if len(ev.evals()) > 0 || len(ev.contribs()) > 0 || len(ev.marks()) > 0 {
 		// Never count an event twice: take its effects out first.
 		e.unapply(ev)
 	}
-	ev.evals = ev.evals[:0]
-	ev.contribs = ev.contribs[:0]
+	if ev.fx != nil {
+		ev.fx.evals = ev.fx.evals[:0]
+		ev.fx.contribs = ev.fx.contribs[:0]
+	}
 	if ev.more != nil {
 		ev.more.notes = ev.more.notes[:0]
 	}
@@ -417,15 +442,20 @@ func (e *Engine) score(ev *eventState, body *rung.Event, vanity bool) *program.V
 	}
 	// The event keeps exactly what it needs, in its old room when that
 	// fits, else carved from the engine's blocks.
-	if len(evals) <= cap(ev.evals) {
-		ev.evals = append(ev.evals, evals...)
-	} else {
-		ev.evals = e.slab.evals(evals)
+	if ev.fx == nil && len(evals)+len(contribs) > 0 {
+		ev.fx = e.slab.effects()
 	}
-	if len(contribs) <= cap(ev.contribs) {
-		ev.contribs = append(ev.contribs, contribs...)
-	} else {
-		ev.contribs = e.slab.contribs(contribs)
+	if fx := ev.fx; fx != nil {
+		if len(evals) <= cap(fx.evals) {
+			fx.evals = append(fx.evals, evals...)
+		} else {
+			fx.evals = e.slab.evals(evals)
+		}
+		if len(contribs) <= cap(fx.contribs) {
+			fx.contribs = append(fx.contribs, contribs...)
+		} else {
+			fx.contribs = e.slab.contribs(contribs)
+		}
 	}
 	e.scratch.evals, e.scratch.contribs = evals, contribs
 	e.applyEffects(ev)
@@ -525,8 +555,9 @@ func evalMetric(m *program.Metric, vars *program.Vars) (contrib, bool, string) {
 
 // applyEffects turns an event's evaluations into awards and contributions.
 func (e *Engine) applyEffects(ev *eventState) {
-	for i := range ev.evals {
-		re := &ev.evals[i]
+	evals := ev.evals()
+	for i := range evals {
+		re := &evals[i]
 		subj := e.subjectOf(ev, re.to)
 		if re.rule.Limit == nil && re.rule.OncePer == nil {
 			if re.amount > 0 {
@@ -544,18 +575,19 @@ func (e *Engine) applyEffects(ev *eventState) {
 		re.stream = s
 		e.streamInsert(s, ev)
 	}
-	for _, c := range ev.contribs {
+	for _, c := range ev.contribs() {
 		e.addContrib(ev, c)
 	}
-	if e.badges.metric && len(ev.contribs) > 0 {
+	if e.badges.metric && len(ev.contribs()) > 0 {
 		e.metricBadges(ev, +1)
 	}
 }
 
 // unapply reverses an event's effects.
 func (e *Engine) unapply(ev *eventState) {
-	for i := range ev.evals {
-		re := &ev.evals[i]
+	evals := ev.evals()
+	for i := range evals {
+		re := &evals[i]
 		if re.stream != nil {
 			e.streamRemove(re.stream, ev)
 			continue
@@ -565,17 +597,19 @@ func (e *Engine) unapply(ev *eventState) {
 			re.award = nil
 		}
 	}
-	for _, c := range ev.contribs {
+	for _, c := range ev.contribs() {
 		e.removeContrib(ev, c)
 	}
-	if e.badges.metric && len(ev.contribs) > 0 {
+	if e.badges.metric && len(ev.contribs()) > 0 {
 		e.metricBadges(ev, -1)
 	}
 	if len(ev.marks()) > 0 {
 		e.unmarkBadges(ev)
 	}
-	ev.evals = ev.evals[:0]
-	ev.contribs = ev.contribs[:0]
+	if ev.fx != nil {
+		ev.fx.evals = ev.fx.evals[:0]
+		ev.fx.contribs = ev.fx.contribs[:0]
+	}
 }
 
 // dropEvent removes an event from an owner's list (a correction moved it

@@ -135,9 +135,10 @@ type stream struct {
 }
 
 func (s *stream) evalOf(ev *eventState) *ruleEval {
-	for i := range ev.evals {
-		if ev.evals[i].stream == s {
-			return &ev.evals[i]
+	evals := ev.evals()
+	for i := range evals {
+		if evals[i].stream == s {
+			return &evals[i]
 		}
 	}
 	return nil

@@ -485,7 +485,7 @@ func evidenceOf(b *program.Badge, hl *heldLevel) string {
 // metricBadges updates the metric badges that listen to an event's
 // contributions, after they were added (sign +1) or removed (-1).
 func (e *Engine) metricBadges(ev *eventState, sign int) {
-	for _, c := range ev.contribs {
+	for _, c := range ev.contribs() {
 		for _, i := range e.badges.bySlot[c.metric] {
 			b := e.cur.Badges[i]
 			subj := badgeSubject(b, ev)

@@ -1129,8 +1129,8 @@ func (e *Engine) dumpChallenges(w io.Writer) {
 // other events' (caps, once-per keys).
 func (ev *eventState) streams() []*stream {
 	var out []*stream
-	for i := range ev.evals {
-		if st := ev.evals[i].stream; st != nil {
+	for i := range ev.evals() {
+		if st := ev.evals()[i].stream; st != nil {
 			out = append(out, st)
 		}
 	}

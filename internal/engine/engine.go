@@ -457,8 +457,7 @@ func (e *Engine) recomputeAll() {
 	e.boardsLive = false
 	evs := make([]*eventState, 0, e.events.len())
 	for ev := range e.events.all {
-		ev.evals = nil
-		ev.contribs = nil
+		ev.fx = nil
 		if ev.more != nil {
 			ev.more.notes = nil
 			ev.more.marks = nil

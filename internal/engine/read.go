@@ -464,7 +464,7 @@ func (e *Engine) EventEffects(id string) (Effects, error) {
 	}
 	ef.Notes = append(ef.Notes, ev.notes()...)
 	members := map[*memberState]bool{}
-	for _, re := range ev.evals {
+	for _, re := range ev.evals() {
 		if re.award != nil {
 			ef.Awards = append(ef.Awards, awardEntry(re.award))
 			if re.award.Member != nil {
@@ -478,7 +478,7 @@ func (e *Engine) EventEffects(id string) (Effects, error) {
 			members[a.Member] = true
 		}
 	}
-	for _, c := range ev.contribs {
+	for _, c := range ev.contribs() {
 		ef.Metrics = append(ef.Metrics, MetricEffect{Metric: e.cur.MetricOrder[c.metric], Value: c.v, Key: c.key})
 	}
 	for m := range members {

@@ -7,14 +7,26 @@ package engine
 // keeps its state), so a block lives as long as the engine; room an event
 // gives up (its evaluations grew, say) stays unused in its block.
 type slab struct {
+	fxBuf      []effects
 	evalBuf    []ruleEval
 	contribBuf []contrib
 	markBuf    []*holding
 }
 
 const (
-	slabEvals = 512
+	slabEvals   = 512
+	slabEffects = 256
 )
+
+// effects returns a zeroed effects.
+func (s *slab) effects() *effects {
+	if len(s.fxBuf) == 0 {
+		s.fxBuf = make([]effects, slabEffects)
+	}
+	fx := &s.fxBuf[0]
+	s.fxBuf = s.fxBuf[1:]
+	return fx
+}
 
 // evals returns a copy of evs with no room to grow.
 func (s *slab) evals(evs []ruleEval) []ruleEval {

@@ -252,14 +252,14 @@ func (e *Engine) tierReads() (reads []bool, all bool) {
 // movesTiers reports whether an event's contributions feed a metric the
 // tier criteria read: only such an event can be an auto-upgrade.
 func (e *Engine) movesTiers(ev *eventState) bool {
-	if len(ev.contribs) == 0 {
+	if len(ev.contribs()) == 0 {
 		return false
 	}
 	reads, all := e.tierReads()
 	if all {
 		return true
 	}
-	for _, c := range ev.contribs {
+	for _, c := range ev.contribs() {
 		if c.metric < len(reads) && reads[c.metric] {
 			return true
 		}
