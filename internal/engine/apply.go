@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/rung-dev/rung"
-	"github.com/rung-dev/rung/internal/codec"
 	"github.com/rung-dev/rung/internal/program"
 )
 
@@ -28,14 +27,14 @@ type eventState struct {
 	version   uint32
 	retracted bool
 	queued    bool // in Engine.bulk, waiting for EndBulk
-	partner   *partnerState
-	member    *memberState
-	at        int64 // occurred_at, unix nanos
-	recv      int64 // received_at of the event's first record, unix nanos; 0 unknown
-	seq       int64 // the Seq of the event's first record
-	// body is the current version in the log's compact encoding: a tenth
-	// of the memory of a decoded event, and one pointer for the collector.
-	body []byte
+	// body is the current version in the log's compact encoding, in the
+	// engine's body blocks: a tenth of the memory of a decoded event.
+	body    bodyRef
+	partner *partnerState
+	member  *memberState
+	at      int64 // occurred_at, unix nanos
+	recv    int64 // received_at of the event's first record, unix nanos; 0 unknown
+	seq     int64 // the Seq of the event's first record
 
 	fx   *effects   // nil until the event has evaluations or contributions
 	more *eventMore // nil until the event has any of it
@@ -180,7 +179,7 @@ func (e *Engine) Classify(ev *rung.Event) (Status, int, uint64) {
 		return StatusAccepted, 1, h
 	case old.retracted:
 		return StatusAccepted, int(old.version) + 1, h
-	case Hash(old.event()) == h:
+	case Hash(e.eventOf(old)) == h:
 		return StatusDuplicate, int(old.version), h
 	default:
 		return StatusCorrected, int(old.version) + 1, h
@@ -365,7 +364,7 @@ func (e *Engine) place(ev *eventState, body *rung.Event) []Note {
 
 // evaluate recomputes an event's effects from its current version.
 func (e *Engine) evaluate(ev *eventState) {
-	e.evaluateWith(ev, ev.event())
+	e.evaluateWith(ev, e.eventOf(ev))
 }
 
 // evaluateWith evaluates the event's rules and metrics and applies the
@@ -657,46 +656,6 @@ func expiresAt(v *Version, t int64) int64 {
 		return 0
 	}
 	return x.UnixNano()
-}
-
-// bodyChunk is the size of the blocks event bodies are kept in: one
-// allocation, and nothing for the collector to scan, per few hundred
-// events.
-const bodyChunk = 64 << 10
-
-// keepBody keeps a record's body in the engine's body blocks: the log's
-// encoding when the record carries it, encoded here otherwise. A body
-// replaced by a correction stays in its block, unused.
-func (e *Engine) keepBody(rec *rung.Record) []byte {
-	if cap(e.bodies)-len(e.bodies) < 1<<10 {
-		e.bodies = make([]byte, 0, bodyChunk)
-	}
-	var b []byte
-	if rec.Raw != nil {
-		b = append(e.bodies, rec.Raw...)
-	} else {
-		var err error
-		b, err = codec.EncodeRecord(e.bodies, &rung.Record{Event: rec.Event})
-		if err != nil {
-			// The store refuses what the codec cannot encode, so an event
-			// that got here encodes; keep nothing rather than something
-			// wrong.
-			return nil
-		}
-	}
-	body := b[len(e.bodies):len(b):len(b)]
-	e.bodies = b[len(b):]
-	return body
-}
-
-// event decodes the event's current version.
-func (ev *eventState) event() *rung.Event {
-	var r rung.Record
-	if ev.body != nil {
-		codec.DecodeRecord(ev.body, &r)
-	}
-	r.Event.ID = ev.id
-	return &r.Event
 }
 
 // typeNames interns event types: an event keeps its type as a number, 0

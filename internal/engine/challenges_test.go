@@ -286,7 +286,7 @@ func replayInto(t *testing.T, h, r *harness) {
 		if ev.retracted {
 			continue
 		}
-		recs = append(recs, rung.Record{Seq: ev.seq, Version: 1, ReceivedAt: unixTime(ev.recv), Event: *ev.event()})
+		recs = append(recs, rung.Record{Seq: ev.seq, Version: 1, ReceivedAt: unixTime(ev.recv), Event: *h.e.eventOf(ev)})
 	}
 	slices.SortFunc(recs, func(a, b rung.Record) int { return int(a.Seq - b.Seq) })
 	for i := range recs {

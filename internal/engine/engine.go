@@ -74,8 +74,8 @@ type Engine struct {
 	revocations []Revocation
 
 	vars varsCache
-	// bodies is the free end of the block event bodies are kept in.
-	bodies []byte
+	// bodies holds the events' bodies (bodies.go).
+	bodies bodyStore
 	slab   slab
 	// bulk, while bulk loading, holds the events whose newest version is
 	// not placed yet: EndBulk places them in occurred order, so every
@@ -510,8 +510,8 @@ func (e *Engine) placeBulk() {
 			continue
 		}
 		r.Event = rung.Event{}
-		if ev.body != nil {
-			codec.DecodeRecordReusing(ev.body, &r, attrs)
+		if b := e.bodies.get(ev.body); b != nil {
+			codec.DecodeRecordReusing(b, &r, attrs)
 		}
 		r.Event.ID = ev.id
 		e.place(ev, &r.Event)

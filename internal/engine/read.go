@@ -517,7 +517,7 @@ func (e *Engine) levelsReachedBy(m *memberState, ev *eventState) []LevelEffect {
 // retracted event, the version before the retraction).
 func (e *Engine) EventBody(id string) rung.Event {
 	if ev := e.events.get(id); ev != nil {
-		return *ev.event()
+		return *e.eventOf(ev)
 	}
 	return rung.Event{}
 }
