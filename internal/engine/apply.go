@@ -384,7 +384,7 @@ func (e *Engine) evaluateWith(ev *eventState, body *rung.Event) {
 	if e.cur == nil {
 		return
 	}
-	reads := e.scored[e.types.name(ev.typ)]
+	reads := e.readersOf(ev.typ)
 	var vars *program.Vars
 	if reads.reads&readsScore != 0 {
 		vars = e.score(ev, body, reads.vanity)

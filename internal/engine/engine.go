@@ -55,6 +55,9 @@ type Engine struct {
 	// (readsBadges, with the badges); events of other types are kept but
 	// not evaluated.
 	scored map[string]typeReaders
+	// readers is scored by interned type (readersOf), filled as types
+	// are met.
+	readers []typeReaders
 
 	badges badgeIndex
 	tiers  *tierFacts // recorded tier actions and timelines: tiers.go
@@ -363,6 +366,7 @@ func (e *Engine) SetVersions(vs []*Version, now time.Time) error {
 		x.badges = bs
 		e.scored[t] = x
 	}
+	e.readers = e.readers[:0]
 	if fields != e.vars.fields || e.vars.event == nil {
 		// A new map: keys the old set filled must not linger.
 		e.vars.fields = fields
@@ -419,6 +423,17 @@ type typeReaders struct {
 	reads  uint8
 	vanity bool  // the newest program marks the type vanity
 	badges []int // event and step badges, by index in the newest program
+}
+
+// readersOf returns what reads an interned event type.
+func (e *Engine) readersOf(typ uint32) typeReaders {
+	for i := len(e.readers); i < len(e.types.names); i++ {
+		e.readers = append(e.readers, e.scored[e.types.names[i]])
+	}
+	if int(typ) < len(e.readers) {
+		return e.readers[typ]
+	}
+	return typeReaders{}
 }
 
 // What reads an event type (typeReaders.reads).

@@ -868,7 +868,7 @@ func (e *Engine) refreshTimelineUpTo(p *partnerState, from int64, cands []int64,
 func (e *Engine) rescoreFrom(p *partnerState, t int64) {
 	var again []*eventState
 	for _, h := range p.events {
-		if ev := e.events.at(h); ev.live() && ev.at >= t && e.scored[e.types.name(ev.typ)].reads != 0 {
+		if ev := e.events.at(h); ev.live() && ev.at >= t && e.readersOf(ev.typ).reads != 0 {
 			again = append(again, ev)
 		}
 	}
