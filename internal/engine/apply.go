@@ -26,15 +26,15 @@ type eventState struct {
 	typ       uint32 // the event type, interned: Engine.types
 	version   uint32
 	retracted bool
-	queued    bool // in Engine.bulk, waiting for EndBulk
+	queued    bool   // in Engine.bulk, waiting for EndBulk
+	p         uint32 // the partner's handle + 1; 0 for none
+	m         uint32 // the member's handle + 1; 0 for none
 	// body is the current version in the log's compact encoding, in the
 	// engine's body blocks: a tenth of the memory of a decoded event.
-	body    bodyRef
-	partner *partnerState
-	member  *memberState
-	at      int64 // occurred_at, unix nanos
-	recv    int64 // received_at of the event's first record, unix nanos; 0 unknown
-	seq     int64 // the Seq of the event's first record
+	body bodyRef
+	at   int64 // occurred_at, unix nanos
+	recv int64 // received_at of the event's first record, unix nanos; 0 unknown
+	seq  int64 // the Seq of the event's first record
 
 	fx   *effects   // nil until the event has evaluations or contributions
 	more *eventMore // nil until the event has any of it
@@ -126,7 +126,23 @@ func (ev *eventState) lastSeq() int64 {
 	return ev.more.seqs[len(ev.more.seqs)-1]
 }
 
-func (ev *eventState) live() bool { return !ev.retracted && ev.partner != nil }
+// partnerOf returns the event's partner, nil for none.
+func (e *Engine) partnerOf(ev *eventState) *partnerState {
+	if ev.p == 0 {
+		return nil
+	}
+	return e.partnerByHandle[ev.p-1]
+}
+
+// memberOf returns the event's member, nil for none.
+func (e *Engine) memberOf(ev *eventState) *memberState {
+	if ev.m == 0 {
+		return nil
+	}
+	return e.memberByHandle[ev.m-1]
+}
+
+func (ev *eventState) live() bool { return !ev.retracted && ev.p != 0 }
 
 // before orders events by occurred_at, then id: the order of the SPEC
 // wherever order matters.
@@ -301,7 +317,7 @@ func (e *Engine) Apply(rec *rung.Record) []Note {
 		if ev.live() {
 			e.unapply(ev)
 			// The tier timeline may move where the old version was.
-			defer e.tiersEventMoved(ev.partner, ev.at, nil)
+			defer e.tiersEventMoved(e.partnerOf(ev), ev.at, nil)
 		}
 		ev.extra().seqs = append(ev.extra().seqs, rec.Seq)
 	}
@@ -323,7 +339,7 @@ func (e *Engine) Apply(rec *rung.Record) []Note {
 		return nil
 	}
 	notes := e.place(ev, &rec.Event)
-	e.tiersEventMoved(ev.partner, ev.at, ev)
+	e.tiersEventMoved(e.partnerOf(ev), ev.at, ev)
 	return notes
 }
 
@@ -334,30 +350,33 @@ func (e *Engine) place(ev *eventState, body *rung.Event) []Note {
 	if p == nil {
 		// Validation keeps this from happening; a log from an older
 		// build could still hold such an event. It counts for nothing.
-		ev.partner = nil
+		ev.p = 0
 		ev.setNotes([]string{fmt.Sprintf("partner %q is unknown", body.Partner)})
 		return ev.notes()
 	}
-	if ev.partner != p {
-		if ev.partner != nil {
-			ev.partner.events = dropEvent(ev.partner.events, ev.h)
+	if old := e.partnerOf(ev); old != p {
+		if old != nil {
+			old.events = dropEvent(old.events, ev.h)
 		}
-		ev.partner = p
+		ev.p = p.handle + 1
 		p.events = append(p.events, ev.h)
 	}
 	var m *memberState
 	if body.Member != "" {
 		m = e.members[body.Member]
 	}
-	if ev.member != m {
-		if ev.member != nil {
-			ev.member.events = dropEvent(ev.member.events, ev.h)
+	if old := e.memberOf(ev); old != m {
+		if old != nil {
+			old.events = dropEvent(old.events, ev.h)
 		}
 		if m != nil {
 			m.events = append(m.events, ev.h)
 		}
 	}
-	ev.member = m
+	ev.m = 0
+	if m != nil {
+		ev.m = m.handle + 1
+	}
 	e.evaluateWith(ev, body)
 	return ev.notes()
 }
@@ -476,11 +495,11 @@ func (e *Engine) evalRule(ev *eventState, r *program.Rule, v *Version, vars *pro
 	to := r.To
 	if to == "" {
 		to = program.SubjectPartner
-		if ev.member != nil {
+		if ev.m != 0 {
 			to = program.SubjectMember
 		}
 	}
-	if to == program.SubjectMember && ev.member == nil {
+	if to == program.SubjectMember && ev.m == 0 {
 		return ruleEval{}, false, fmt.Sprintf("rule %s: awards to the member, but the event has none", r.ID)
 	}
 	var amount float64
@@ -495,7 +514,7 @@ func (e *Engine) evalRule(ev *eventState, r *program.Rule, v *Version, vars *pro
 	}
 	if len(r.Multiplier) > 0 {
 		if *tier == "" {
-			*tier = e.tierAt(ev.partner, ev.at)
+			*tier = e.tierAt(e.partnerOf(ev), ev.at)
 		}
 		if m, ok := r.Multiplier[*tier]; ok {
 			amount *= m
@@ -642,9 +661,9 @@ func (e *Engine) reevaluate(evs []*eventState) {
 
 func (e *Engine) subjectOf(ev *eventState, to program.Subject) any {
 	if to == program.SubjectMember {
-		return ev.member
+		return e.memberOf(ev)
 	}
-	return ev.partner
+	return e.partnerOf(ev)
 }
 
 // expiresAt returns when points awarded at t under version v expire (0 for

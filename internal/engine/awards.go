@@ -85,7 +85,7 @@ func (e *Engine) newAward(ev *eventState, re *ruleEval, points, requested int64,
 		Event:     ev,
 		Rule:      re.rule.ID,
 		Version:   re.version,
-		Partner:   ev.partner,
+		Partner:   e.partnerOf(ev),
 		Points:    points,
 		Requested: requested,
 		Note:      note,
@@ -93,7 +93,7 @@ func (e *Engine) newAward(ev *eventState, re *ruleEval, points, requested int64,
 		Expires:   expiresAt(v, ev.at),
 	}
 	if re.to == program.SubjectMember {
-		a.Member = ev.member
+		a.Member = e.memberOf(ev)
 	}
 	return a
 }

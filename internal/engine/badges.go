@@ -171,16 +171,16 @@ func (e *Engine) holdingOf(subj any, i int) *holding {
 // badgeSubject returns who a badge is for on an event: the partner for
 // partner badges; the member otherwise (nil when the event has none). Event badges without `for` go to the
 // member when the event has one, else to the partner.
-func badgeSubject(b *program.Badge, ev *eventState) any {
+func (e *Engine) badgeSubject(b *program.Badge, ev *eventState) any {
 	switch {
 	case b.For == program.SubjectPartner:
-		return ev.partner
-	case b.For == "" && len(b.On) > 0 && ev.member == nil:
-		return ev.partner
-	case ev.member == nil:
+		return e.partnerOf(ev)
+	case b.For == "" && len(b.On) > 0 && ev.m == 0:
+		return e.partnerOf(ev)
+	case ev.m == 0:
 		return nil
 	}
-	return ev.member
+	return e.memberOf(ev)
 }
 
 // roleOK reports whether a holding's subject may hold its badge: a badge
@@ -222,7 +222,7 @@ func (e *Engine) markBadges(ev *eventState, body *rung.Event, vars *program.Vars
 					continue
 				}
 			}
-			if b.For == program.SubjectMember && ev.member == nil {
+			if b.For == program.SubjectMember && ev.m == 0 {
 				ev.addNote(fmt.Sprintf("badge %s: awarded to the member, but the event has none", b.ID))
 				continue
 			}
@@ -236,7 +236,7 @@ func (e *Engine) markBadges(ev *eventState, body *rung.Event, vars *program.Vars
 			}
 			c.evidence = s
 		}
-		subj := badgeSubject(b, ev)
+		subj := e.badgeSubject(b, ev)
 		if subj == nil {
 			continue
 		}
@@ -488,7 +488,7 @@ func (e *Engine) metricBadges(ev *eventState, sign int) {
 	for _, c := range ev.contribs() {
 		for _, i := range e.badges.bySlot[c.metric] {
 			b := e.cur.Badges[i]
-			subj := badgeSubject(b, ev)
+			subj := e.badgeSubject(b, ev)
 			if subj == nil {
 				continue
 			}
@@ -704,11 +704,11 @@ func (e *Engine) subjectEvent(subj any, h uint32) *eventState {
 	ev := e.events.at(h)
 	switch s := subj.(type) {
 	case *memberState:
-		if ev.member == s {
+		if e.memberOf(ev) == s {
 			return ev
 		}
 	case *partnerState:
-		if ev.partner == s {
+		if e.partnerOf(ev) == s {
 			return ev
 		}
 	}
@@ -777,7 +777,7 @@ func (e *Engine) grantBonus(h *holding, hl *heldLevel) {
 		Event:     ev,
 		Rule:      rule,
 		Version:   v.N,
-		Partner:   ev.partner,
+		Partner:   e.partnerOf(ev),
 		Points:    b.Points,
 		Requested: b.Points,
 		At:        hl.at,
@@ -851,7 +851,7 @@ func (e *Engine) settleRevocations(rec *rung.Record) {
 		}
 		r := Revocation{Badge: l.h.badge.ID, Name: l.h.badge.Name, Level: l.hl.level, AwardedAt: unixTime(l.hl.at),
 			Evidence: evidenceOf(l.h.badge, &l.hl), Events: heldEvents(&l.hl), RevokedAt: rec.ReceivedAt, RevokedBy: rec.Event.ID, Retraction: rec.Retracted}
-		r.Subject, r.Kind, r.Partner = subjectIDs(l.h.subj, l.hl.ev)
+		r.Subject, r.Kind, r.Partner = e.subjectIDs(l.h.subj, l.hl.ev)
 		e.revocations = append(e.revocations, r)
 	}
 	clear(lost)
@@ -871,10 +871,10 @@ func heldEvents(hl *heldLevel) []string {
 
 // subjectIDs names a badge's subject: its id, kind and partner (for a
 // member, the partner of the event that completed the badge).
-func subjectIDs(subj any, ev *eventState) (id, kind, partner string) {
+func (e *Engine) subjectIDs(subj any, ev *eventState) (id, kind, partner string) {
 	switch s := subj.(type) {
 	case *memberState:
-		return s.m.ID, "member", ev.partner.id
+		return s.m.ID, "member", e.partnerOf(ev).id
 	case *partnerState:
 		return s.id, "partner", s.id
 	}
@@ -998,7 +998,7 @@ func (e *Engine) badgeEffects(ev *eventState) (out []BadgeEffect, awards []*Awar
 					continue // a quest completed: a challenge effect
 				}
 				be := BadgeEffect{Badge: h.badge.ID, Name: h.badge.Name, Level: hl.level, Change: "awarded", At: unixTime(hl.at), Evidence: evidenceOf(h.badge, hl)}
-				be.Subject, be.Kind, _ = subjectIDs(h.subj, ev)
+				be.Subject, be.Kind, _ = e.subjectIDs(h.subj, ev)
 				if hl.award != nil {
 					be.Points = hl.award.Points
 					awards = append(awards, hl.award)
@@ -1008,8 +1008,8 @@ func (e *Engine) badgeEffects(ev *eventState) (out []BadgeEffect, awards []*Awar
 		}
 	}
 	if ev.live() {
-		seen(ev.member)
-		seen(ev.partner)
+		seen(e.memberOf(ev))
+		seen(e.partnerOf(ev))
 	}
 	for _, r := range e.revocations {
 		if r.RevokedBy == ev.id {

@@ -247,7 +247,7 @@ func sameWinners(a, b *challengeResult) bool {
 // partner its last counted event was for.
 func (e *Engine) rewardAward(c *program.Challenge, at int64, w *winner) *Award {
 	v := e.versionAt(at)
-	a := &Award{Event: w.ev, Rule: challengeRule(c.ID), Version: v.N, Partner: w.ev.partner,
+	a := &Award{Event: w.ev, Rule: challengeRule(c.ID), Version: v.N, Partner: e.partnerOf(w.ev),
 		Points: c.Reward.Points, Requested: c.Reward.Points, At: at, Expires: expiresAt(v, at), Note: w.reason}
 	if m, ok := w.subj.(*memberState); ok {
 		a.Member = m
@@ -276,7 +276,7 @@ func (e *Engine) finalResult(c *program.Challenge) *challengeResult {
 				}
 			}
 		}
-		if w.ev == nil || w.ev.partner == nil {
+		if w.ev == nil || e.partnerOf(w.ev) == nil {
 			continue
 		}
 		res.winners = append(res.winners, w)
@@ -1039,7 +1039,7 @@ func (e *Engine) challengeEffects(ev *eventState) (out []ChallengeEffect, awards
 			out = append(out, ce)
 		}
 	}
-	for _, subj := range []any{ev.member, ev.partner} {
+	for _, subj := range []any{e.memberOf(ev), e.partnerOf(ev)} {
 		var holds []*holding
 		switch s := subj.(type) {
 		case *memberState:
@@ -1076,12 +1076,12 @@ func (e *Engine) challengeFeed(partner string, t int64) []FeedEntry {
 			continue
 		}
 		for _, w := range res.winners {
-			if partner != "" && w.ev.partner.id != partner {
+			if partner != "" && e.partnerOf(w.ev).id != partner {
 				continue
 			}
 			fe := FeedEntry{At: unixTime(res.at), Kind: "challenge", Challenge: id, Event: w.ev.id,
 				What: "won " + strings.TrimPrefix(w.reason, res.c.Name+": ") + " in " + res.c.Name}
-			e.feedSubject(&fe, w.subj, w.ev.partner)
+			e.feedSubject(&fe, w.subj, e.partnerOf(w.ev))
 			out = append(out, fe)
 		}
 	}
@@ -1091,11 +1091,11 @@ func (e *Engine) challengeFeed(partner string, t int64) []FeedEntry {
 				continue
 			}
 			hl := &h.held[0]
-			if hl.at > t || partner != "" && hl.ev.partner.id != partner {
+			if hl.at > t || partner != "" && e.partnerOf(hl.ev).id != partner {
 				continue
 			}
 			fe := FeedEntry{At: unixTime(hl.at), Kind: "challenge", Challenge: h.badge.ID, Event: hl.ev.id, What: "completed " + h.badge.Name}
-			e.feedSubject(&fe, subj, hl.ev.partner)
+			e.feedSubject(&fe, subj, e.partnerOf(hl.ev))
 			out = append(out, fe)
 		}
 	}

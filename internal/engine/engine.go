@@ -279,7 +279,7 @@ func (e *Engine) PutPartner(pv rung.PartnerVersion) {
 	}
 	var again []*eventState
 	for _, h := range p.events {
-		if ev := e.events.at(h); ev.partner == p && ev.at >= from && ev.live() {
+		if ev := e.events.at(h); e.partnerOf(ev) == p && ev.at >= from && ev.live() {
 			again = append(again, ev)
 		}
 	}
@@ -319,7 +319,7 @@ func (e *Engine) PutMember(m rung.Member) {
 	}
 	var again []*eventState
 	for _, h := range ms.events {
-		if ev := e.events.at(h); ev.member == ms && ev.live() {
+		if ev := e.events.at(h); e.memberOf(ev) == ms && ev.live() {
 			again = append(again, ev)
 		}
 	}

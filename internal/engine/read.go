@@ -23,13 +23,13 @@ func (e *Engine) varsFor(ev *eventState, body *rung.Event) *program.Vars {
 		e.vars.event = make(map[string]any, 7)
 	}
 	v.Event = program.FillEventFields(e.vars.event, body, e.vars.fields)
-	v.Partner = e.partnerVars(ev.partner, ev.at)
+	v.Partner = e.partnerVars(e.partnerOf(ev), ev.at)
 	v.Member = nil
-	if ev.member != nil {
-		if ev.member.vars == nil {
-			ev.member.vars = program.MemberVars(&ev.member.m)
+	if ev.m != 0 {
+		if e.memberOf(ev).vars == nil {
+			e.memberOf(ev).vars = program.MemberVars(&e.memberOf(ev).m)
 		}
-		v.Member = ev.member.vars
+		v.Member = e.memberOf(ev).vars
 	}
 	return v
 }

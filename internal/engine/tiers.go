@@ -893,7 +893,7 @@ func (e *Engine) tiersEventMoved(p *partnerState, at int64, ev *eventState) {
 	if tl != nil && at > tl.lastEv {
 		// In order: the newest event is the only new candidate.
 		cands := []int64{}
-		if moves && ev.live() && ev.partner == p && ev.at == at {
+		if moves && ev.live() && e.partnerOf(ev) == p && ev.at == at {
 			cands = append(cands, at)
 		}
 		e.refreshTimelineWith(p, at, cands)
