@@ -156,13 +156,21 @@ func (ev *eventState) before(o *eventState) bool {
 // ruleEval is one rule's evaluation of one event, before order-dependent
 // trimming (caps, once-per keys).
 type ruleEval struct {
-	rule    *program.Rule
-	version int
-	to      program.Subject
-	amount  int64 // after multiplier and rounding; never negative
-	key     string
-	stream  *stream // set for rules with a limit or once_per
-	award   *Award  // what was granted, nil if nothing
+	rule     *program.Rule
+	stream   *stream // set for rules with a limit or once_per
+	award    *Award  // what was granted, nil if nothing
+	key      string
+	amount   int64 // after multiplier and rounding; never negative
+	version  int32
+	toMember bool // awarded to the member, else to the partner
+}
+
+// to returns who the rule awards.
+func (re *ruleEval) to() program.Subject {
+	if re.toMember {
+		return program.SubjectMember
+	}
+	return program.SubjectPartner
 }
 
 // contrib is one event's contribution to a metric of a subject.
@@ -527,7 +535,7 @@ func (e *Engine) evalRule(ev *eventState, r *program.Rule, v *Version, vars *pro
 	if amount > math.MaxInt32 {
 		amount = math.MaxInt32
 	}
-	re := ruleEval{rule: r, version: v.N, to: to, amount: int64(amount)}
+	re := ruleEval{rule: r, version: int32(v.N), toMember: to == program.SubjectMember, amount: int64(amount)}
 	if r.OncePer != nil {
 		k, err := r.OncePer.Key(vars)
 		if err != nil {
@@ -576,7 +584,7 @@ func (e *Engine) applyEffects(ev *eventState) {
 	evals := ev.evals()
 	for i := range evals {
 		re := &evals[i]
-		subj := e.subjectOf(ev, re.to)
+		subj := e.subjectOf(ev, re.to())
 		if re.rule.Limit == nil && re.rule.OncePer == nil {
 			if re.amount > 0 {
 				re.award = e.newAward(ev, re, re.amount, re.amount, "")
@@ -584,7 +592,7 @@ func (e *Engine) applyEffects(ev *eventState) {
 			}
 			continue
 		}
-		k := streamKey{rule: re.rule.ID, to: re.to, subject: subj}
+		k := streamKey{rule: re.rule.ID, to: re.to(), subject: subj}
 		s := e.streams[k]
 		if s == nil {
 			s = &stream{key: k}

@@ -84,7 +84,7 @@ func (e *Engine) newAward(ev *eventState, re *ruleEval, points, requested int64,
 	a := &Award{
 		Event:     ev,
 		Rule:      re.rule.ID,
-		Version:   re.version,
+		Version:   int(re.version),
 		Partner:   e.partnerOf(ev),
 		Points:    points,
 		Requested: requested,
@@ -92,7 +92,7 @@ func (e *Engine) newAward(ev *eventState, re *ruleEval, points, requested int64,
 		At:        ev.at,
 		Expires:   expiresAt(v, ev.at),
 	}
-	if re.to == program.SubjectMember {
+	if re.toMember {
 		a.Member = e.memberOf(ev)
 	}
 	return a
