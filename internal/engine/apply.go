@@ -8,39 +8,141 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rung-dev/rung"
-	"github.com/rung-dev/rung/internal/codec"
 	"github.com/rung-dev/rung/internal/program"
 )
 
 // eventState is what the engine keeps of an event: its identity, the Seqs of
 // its versions in the log, and its evaluated effects. The body itself stays
-// in the store.
+// in the store. It is kept small, since the engine holds one per event of
+// the log and a replay touches each: what few events need (notes, badge
+// marks, the Seqs of later versions) is in more.
 type eventState struct {
 	id        string
 	h         uint32 // a number of the event's own, never reused
-	typ       string
-	partner   *partnerState
-	member    *memberState
-	at        int64 // occurred_at, unix nanos
-	recv      int64 // received_at of the event's first record, unix nanos; 0 unknown
-	version   int
+	typ       uint32 // the event type, interned: Engine.types
+	version   uint32
 	retracted bool
-	queued    bool    // in Engine.bulk, waiting for EndBulk
-	seqs      []int64 // every log record of this id, oldest first
-	// body is the current version in the log's compact encoding: a tenth
-	// of the memory of a decoded event, and one pointer for the collector.
-	body []byte
+	queued    bool   // in Engine.bulk, waiting for EndBulk
+	p         uint32 // the partner's handle + 1; 0 for none
+	m         uint32 // the member's handle + 1; 0 for none
+	// body is the current version in the log's compact encoding, in the
+	// engine's body blocks: a tenth of the memory of a decoded event.
+	body bodyRef
+	at   int64 // occurred_at, unix nanos
+	recv int64 // received_at of the event's first record, unix nanos; 0 unknown
+	seq  int64 // the Seq of the event's first record
 
-	evals    []ruleEval
-	contribs []contrib
-	notes    []string   // why rules awarded nothing, when they failed
-	marks    []*holding // the event and step badge holdings the event is in
+	fx   *effects   // nil until the event has evaluations or contributions
+	more *eventMore // nil until the event has any of it
 }
 
-func (ev *eventState) live() bool { return !ev.retracted && ev.partner != nil }
+// effects is what an event's evaluation left: the rules that applied and
+// the metric contributions. Most events of a busy program (logins) have
+// none, and keep no room for them.
+type effects struct {
+	evals    []ruleEval
+	contribs []contrib
+}
+
+// evals returns the rules that applied to the event.
+func (ev *eventState) evals() []ruleEval {
+	if ev.fx == nil {
+		return nil
+	}
+	return ev.fx.evals
+}
+
+// contribs returns the event's metric contributions.
+func (ev *eventState) contribs() []contrib {
+	if ev.fx == nil {
+		return nil
+	}
+	return ev.fx.contribs
+}
+
+// eventMore is what an event keeps beyond its core, when it has any.
+type eventMore struct {
+	seqs  []int64    // the Seqs of the records after the first, oldest first
+	notes []string   // why rules awarded nothing, when they failed
+	marks []*holding // the event and step badge holdings the event is in
+}
+
+func (ev *eventState) extra() *eventMore {
+	if ev.more == nil {
+		ev.more = &eventMore{}
+	}
+	return ev.more
+}
+
+// notes returns why rules awarded the event nothing, when they failed.
+func (ev *eventState) notes() []string {
+	if ev.more == nil {
+		return nil
+	}
+	return ev.more.notes
+}
+
+func (ev *eventState) setNotes(ns []string) {
+	if ev.more == nil && len(ns) == 0 {
+		return
+	}
+	ev.extra().notes = ns
+}
+
+func (ev *eventState) addNote(n string) { ev.setNotes(append(ev.notes(), n)) }
+
+// marks returns the event and step badge holdings the event is in.
+func (ev *eventState) marks() []*holding {
+	if ev.more == nil {
+		return nil
+	}
+	return ev.more.marks
+}
+
+func (ev *eventState) setMarks(hs []*holding) {
+	if ev.more == nil && len(hs) == 0 {
+		return
+	}
+	ev.extra().marks = hs
+}
+
+// seqs returns the Seqs of every log record of the event, oldest first.
+func (ev *eventState) seqs() []int64 {
+	if ev.more == nil || len(ev.more.seqs) == 0 {
+		return []int64{ev.seq}
+	}
+	return append([]int64{ev.seq}, ev.more.seqs...)
+}
+
+// lastSeq returns the Seq of the event's newest record.
+func (ev *eventState) lastSeq() int64 {
+	if ev.more == nil || len(ev.more.seqs) == 0 {
+		return ev.seq
+	}
+	return ev.more.seqs[len(ev.more.seqs)-1]
+}
+
+// partnerOf returns the event's partner, nil for none.
+func (e *Engine) partnerOf(ev *eventState) *partnerState {
+	if ev.p == 0 {
+		return nil
+	}
+	return e.partnerByHandle[ev.p-1]
+}
+
+// memberOf returns the event's member, nil for none.
+func (e *Engine) memberOf(ev *eventState) *memberState {
+	if ev.m == 0 {
+		return nil
+	}
+	return e.memberByHandle[ev.m-1]
+}
+
+func (ev *eventState) live() bool { return !ev.retracted && ev.p != 0 }
 
 // before orders events by occurred_at, then id: the order of the SPEC
 // wherever order matters.
@@ -54,13 +156,21 @@ func (ev *eventState) before(o *eventState) bool {
 // ruleEval is one rule's evaluation of one event, before order-dependent
 // trimming (caps, once-per keys).
 type ruleEval struct {
-	rule    *program.Rule
-	version int
-	to      program.Subject
-	amount  int64 // after multiplier and rounding; never negative
-	key     string
-	stream  *stream // set for rules with a limit or once_per
-	award   *Award  // what was granted, nil if nothing
+	rule     *program.Rule
+	stream   *stream // set for rules with a limit or once_per
+	award    *Award  // what was granted, nil if nothing
+	key      string
+	amount   int64 // after multiplier and rounding; never negative
+	version  int32
+	toMember bool // awarded to the member, else to the partner
+}
+
+// to returns who the rule awards.
+func (re *ruleEval) to() program.Subject {
+	if re.toMember {
+		return program.SubjectMember
+	}
+	return program.SubjectPartner
 }
 
 // contrib is one event's contribution to a metric of a subject.
@@ -87,27 +197,27 @@ const (
 // accepted as a new version.
 func (e *Engine) Classify(ev *rung.Event) (Status, int, uint64) {
 	h := e.Hash(ev)
-	old := e.events[ev.ID]
+	old := e.events.get(ev.ID)
 	switch {
 	case old == nil:
 		return StatusAccepted, 1, h
 	case old.retracted:
-		return StatusAccepted, old.version + 1, h
-	case Hash(old.event()) == h:
-		return StatusDuplicate, old.version, h
+		return StatusAccepted, int(old.version) + 1, h
+	case Hash(e.eventOf(old)) == h:
+		return StatusDuplicate, int(old.version), h
 	default:
-		return StatusCorrected, old.version + 1, h
+		return StatusCorrected, int(old.version) + 1, h
 	}
 }
 
 // Known reports whether an event id is in the log, and whether it is
 // retracted.
 func (e *Engine) Known(id string) (known, retracted bool, version int) {
-	ev := e.events[id]
+	ev := e.events.get(id)
 	if ev == nil {
 		return false, false, 0
 	}
-	return true, ev.retracted, ev.version
+	return true, ev.retracted, int(ev.version)
 }
 
 // Hash returns a hash of an event's content (everything but its id).
@@ -199,39 +309,34 @@ func (e *Engine) Apply(rec *rung.Record) []Note {
 		e.pending.on = true
 		defer e.settleRevocations(rec)
 	}
-	ev := e.events[rec.Event.ID]
+	ev := e.events.get(rec.Event.ID)
 	if ev != nil && e.finals > 0 {
 		old, streams := ev.at, ev.streams()
 		defer func() { e.refinalize(old, streams, ev) }() // runs before the revocations settle
 	}
 	if ev == nil {
-		ev = e.slab.event()
-		ev.id = rec.Event.ID
+		ev = e.events.add(rec.Event.ID)
 		ev.recv = joinedNanos(rec.ReceivedAt)
 		if e.finals > 0 {
 			defer func() { e.refinalize(math.MinInt64, nil, ev) }()
 		}
-		e.nextEvent++
-		ev.h = e.nextEvent
-		e.events[ev.id] = ev
-	} else if ev.live() {
-		e.unapply(ev)
-		// The tier timeline may move where the old version was.
-		defer e.tiersEventMoved(ev.partner, ev.at, nil)
-	}
-	if ev.seqs == nil {
-		ev.seqs = e.slab.seq(rec.Seq)
+		ev.seq = rec.Seq
 	} else {
-		ev.seqs = append(ev.seqs, rec.Seq)
+		if ev.live() {
+			e.unapply(ev)
+			// The tier timeline may move where the old version was.
+			defer e.tiersEventMoved(e.partnerOf(ev), ev.at, nil)
+		}
+		ev.extra().seqs = append(ev.extra().seqs, rec.Seq)
 	}
-	ev.version = rec.Version
+	ev.version = uint32(rec.Version)
 	if rec.Retracted {
 		ev.retracted = true
 		return nil
 	}
 	ev.retracted = false
 	ev.body = e.keepBody(rec)
-	ev.typ = rec.Event.Type
+	ev.typ = e.types.intern(rec.Event.Type)
 	ev.at = rec.Event.OccurredAt.UnixNano()
 	if e.bulk != nil {
 		// Placed and evaluated by EndBulk, in occurred order.
@@ -242,7 +347,7 @@ func (e *Engine) Apply(rec *rung.Record) []Note {
 		return nil
 	}
 	notes := e.place(ev, &rec.Event)
-	e.tiersEventMoved(ev.partner, ev.at, ev)
+	e.tiersEventMoved(e.partnerOf(ev), ev.at, ev)
 	return notes
 }
 
@@ -253,53 +358,60 @@ func (e *Engine) place(ev *eventState, body *rung.Event) []Note {
 	if p == nil {
 		// Validation keeps this from happening; a log from an older
 		// build could still hold such an event. It counts for nothing.
-		ev.partner = nil
-		ev.notes = []string{fmt.Sprintf("partner %q is unknown", body.Partner)}
-		return ev.notes
+		ev.p = 0
+		ev.setNotes([]string{fmt.Sprintf("partner %q is unknown", body.Partner)})
+		return ev.notes()
 	}
-	if ev.partner != p {
-		if ev.partner != nil {
-			ev.partner.events = dropEvent(ev.partner.events, ev)
+	if old := e.partnerOf(ev); old != p {
+		if old != nil {
+			old.events = dropEvent(old.events, ev.h)
 		}
-		ev.partner = p
-		p.events = append(p.events, ev)
+		ev.p = p.handle + 1
+		p.events = append(p.events, ev.h)
 	}
 	var m *memberState
 	if body.Member != "" {
 		m = e.members[body.Member]
 	}
-	if ev.member != m {
-		if ev.member != nil {
-			ev.member.events = dropEvent(ev.member.events, ev)
+	if old := e.memberOf(ev); old != m {
+		if old != nil {
+			old.events = dropEvent(old.events, ev.h)
 		}
 		if m != nil {
-			m.events = append(m.events, ev)
+			m.events = append(m.events, ev.h)
 		}
 	}
-	ev.member = m
+	ev.m = 0
+	if m != nil {
+		ev.m = m.handle + 1
+	}
 	e.evaluateWith(ev, body)
-	return ev.notes
+	return ev.notes()
 }
 
 // evaluate recomputes an event's effects from its current version.
 func (e *Engine) evaluate(ev *eventState) {
-	e.evaluateWith(ev, ev.event())
+	e.evaluateWith(ev, e.eventOf(ev))
 }
 
 // evaluateWith evaluates the event's rules and metrics and applies the
 // resulting awards and contributions.
 func (e *Engine) evaluateWith(ev *eventState, body *rung.Event) {
-	if len(ev.evals) > 0 || len(ev.contribs) > 0 || len(ev.marks) > 0 {
+	if len(ev.evals()) > 0 || len(ev.contribs()) > 0 || len(ev.marks()) > 0 {
 		// Never count an event twice: take its effects out first.
 		e.unapply(ev)
 	}
-	ev.evals = ev.evals[:0]
-	ev.contribs = ev.contribs[:0]
-	ev.notes = ev.notes[:0]
+	if ev.fx != nil {
+		ev.fx.evals = ev.fx.evals[:0]
+		ev.fx.contribs = ev.fx.contribs[:0]
+	}
+	if ev.more != nil {
+		ev.more.notes = ev.more.notes[:0]
+	}
 	if e.cur == nil {
 		return
 	}
-	reads := e.scored[ev.typ]
+	reads := e.readersOf(ev.typ)
 	var vars *program.Vars
 	if reads.reads&readsScore != 0 {
 		vars = e.score(ev, body, reads.vanity)
@@ -317,19 +429,20 @@ func (e *Engine) score(ev *eventState, body *rung.Event, vanity bool) *program.V
 	vars := e.varsFor(ev, body)
 	v := e.versionAt(ev.at)
 	p := v.Program
+	typ := e.types.name(ev.typ)
 	ruleVanity := vanity
 	if p != e.cur {
-		ruleVanity = p.Vanity(ev.typ) // rules follow their version
+		ruleVanity = p.Vanity(typ) // rules follow their version
 	}
 	if !ruleVanity {
 		tier := ""
 		for _, r := range p.Points.Rules {
-			if !slices.Contains(r.On, ev.typ) {
+			if !slices.Contains(r.On, typ) {
 				continue
 			}
 			re, ok, note := e.evalRule(ev, r, v, vars, &tier)
 			if note != "" {
-				ev.notes = append(ev.notes, note)
+				ev.addNote(note)
 			}
 			if ok {
 				evals = append(evals, re)
@@ -340,12 +453,12 @@ func (e *Engine) score(ev *eventState, body *rung.Event, vanity bool) *program.V
 	if !vanity {
 		for i, name := range e.cur.MetricOrder {
 			m := e.cur.Metrics[name]
-			if m.Kind == program.MetricRatio || !slices.Contains(m.Types, ev.typ) {
+			if m.Kind == program.MetricRatio || !slices.Contains(m.Types, typ) {
 				continue
 			}
 			c, ok, note := evalMetric(m, vars)
 			if note != "" {
-				ev.notes = append(ev.notes, fmt.Sprintf("metric %s: %s", name, note))
+				ev.addNote(fmt.Sprintf("metric %s: %s", name, note))
 			}
 			if ok {
 				c.metric = i
@@ -355,15 +468,20 @@ func (e *Engine) score(ev *eventState, body *rung.Event, vanity bool) *program.V
 	}
 	// The event keeps exactly what it needs, in its old room when that
 	// fits, else carved from the engine's blocks.
-	if len(evals) <= cap(ev.evals) {
-		ev.evals = append(ev.evals, evals...)
-	} else {
-		ev.evals = e.slab.evals(evals)
+	if ev.fx == nil && len(evals)+len(contribs) > 0 {
+		ev.fx = e.slab.effects()
 	}
-	if len(contribs) <= cap(ev.contribs) {
-		ev.contribs = append(ev.contribs, contribs...)
-	} else {
-		ev.contribs = e.slab.contribs(contribs)
+	if fx := ev.fx; fx != nil {
+		if len(evals) <= cap(fx.evals) {
+			fx.evals = append(fx.evals, evals...)
+		} else {
+			fx.evals = e.slab.evals(evals)
+		}
+		if len(contribs) <= cap(fx.contribs) {
+			fx.contribs = append(fx.contribs, contribs...)
+		} else {
+			fx.contribs = e.slab.contribs(contribs)
+		}
 	}
 	e.scratch.evals, e.scratch.contribs = evals, contribs
 	e.applyEffects(ev)
@@ -385,11 +503,11 @@ func (e *Engine) evalRule(ev *eventState, r *program.Rule, v *Version, vars *pro
 	to := r.To
 	if to == "" {
 		to = program.SubjectPartner
-		if ev.member != nil {
+		if ev.m != 0 {
 			to = program.SubjectMember
 		}
 	}
-	if to == program.SubjectMember && ev.member == nil {
+	if to == program.SubjectMember && ev.m == 0 {
 		return ruleEval{}, false, fmt.Sprintf("rule %s: awards to the member, but the event has none", r.ID)
 	}
 	var amount float64
@@ -404,7 +522,7 @@ func (e *Engine) evalRule(ev *eventState, r *program.Rule, v *Version, vars *pro
 	}
 	if len(r.Multiplier) > 0 {
 		if *tier == "" {
-			*tier = e.tierAt(ev.partner, ev.at)
+			*tier = e.tierAt(e.partnerOf(ev), ev.at)
 		}
 		if m, ok := r.Multiplier[*tier]; ok {
 			amount *= m
@@ -417,7 +535,7 @@ func (e *Engine) evalRule(ev *eventState, r *program.Rule, v *Version, vars *pro
 	if amount > math.MaxInt32 {
 		amount = math.MaxInt32
 	}
-	re := ruleEval{rule: r, version: v.N, to: to, amount: int64(amount)}
+	re := ruleEval{rule: r, version: int32(v.N), toMember: to == program.SubjectMember, amount: int64(amount)}
 	if r.OncePer != nil {
 		k, err := r.OncePer.Key(vars)
 		if err != nil {
@@ -463,9 +581,10 @@ func evalMetric(m *program.Metric, vars *program.Vars) (contrib, bool, string) {
 
 // applyEffects turns an event's evaluations into awards and contributions.
 func (e *Engine) applyEffects(ev *eventState) {
-	for i := range ev.evals {
-		re := &ev.evals[i]
-		subj := e.subjectOf(ev, re.to)
+	evals := ev.evals()
+	for i := range evals {
+		re := &evals[i]
+		subj := e.subjectOf(ev, re.to())
 		if re.rule.Limit == nil && re.rule.OncePer == nil {
 			if re.amount > 0 {
 				re.award = e.newAward(ev, re, re.amount, re.amount, "")
@@ -473,7 +592,7 @@ func (e *Engine) applyEffects(ev *eventState) {
 			}
 			continue
 		}
-		k := streamKey{rule: re.rule.ID, to: re.to, subject: subj}
+		k := streamKey{rule: re.rule.ID, to: re.to(), subject: subj}
 		s := e.streams[k]
 		if s == nil {
 			s = &stream{key: k}
@@ -482,18 +601,19 @@ func (e *Engine) applyEffects(ev *eventState) {
 		re.stream = s
 		e.streamInsert(s, ev)
 	}
-	for _, c := range ev.contribs {
+	for _, c := range ev.contribs() {
 		e.addContrib(ev, c)
 	}
-	if e.badges.metric && len(ev.contribs) > 0 {
+	if e.badges.metric && len(ev.contribs()) > 0 {
 		e.metricBadges(ev, +1)
 	}
 }
 
 // unapply reverses an event's effects.
 func (e *Engine) unapply(ev *eventState) {
-	for i := range ev.evals {
-		re := &ev.evals[i]
+	evals := ev.evals()
+	for i := range evals {
+		re := &evals[i]
 		if re.stream != nil {
 			e.streamRemove(re.stream, ev)
 			continue
@@ -503,22 +623,24 @@ func (e *Engine) unapply(ev *eventState) {
 			re.award = nil
 		}
 	}
-	for _, c := range ev.contribs {
+	for _, c := range ev.contribs() {
 		e.removeContrib(ev, c)
 	}
-	if e.badges.metric && len(ev.contribs) > 0 {
+	if e.badges.metric && len(ev.contribs()) > 0 {
 		e.metricBadges(ev, -1)
 	}
-	if len(ev.marks) > 0 {
+	if len(ev.marks()) > 0 {
 		e.unmarkBadges(ev)
 	}
-	ev.evals = ev.evals[:0]
-	ev.contribs = ev.contribs[:0]
+	if ev.fx != nil {
+		ev.fx.evals = ev.fx.evals[:0]
+		ev.fx.contribs = ev.fx.contribs[:0]
+	}
 }
 
 // dropEvent removes an event from an owner's list (a correction moved it
 // to another partner or member).
-func dropEvent(evs []*eventState, ev *eventState) []*eventState {
+func dropEvent(evs []uint32, ev uint32) []uint32 {
 	for i, x := range evs {
 		if x == ev {
 			evs[i] = evs[len(evs)-1]
@@ -547,9 +669,9 @@ func (e *Engine) reevaluate(evs []*eventState) {
 
 func (e *Engine) subjectOf(ev *eventState, to program.Subject) any {
 	if to == program.SubjectMember {
-		return ev.member
+		return e.memberOf(ev)
 	}
-	return ev.partner
+	return e.partnerOf(ev)
 }
 
 // expiresAt returns when points awarded at t under version v expire (0 for
@@ -563,42 +685,34 @@ func expiresAt(v *Version, t int64) int64 {
 	return x.UnixNano()
 }
 
-// bodyChunk is the size of the blocks event bodies are kept in: one
-// allocation, and nothing for the collector to scan, per few hundred
-// events.
-const bodyChunk = 64 << 10
-
-// keepBody keeps a record's body in the engine's body blocks: the log's
-// encoding when the record carries it, encoded here otherwise. A body
-// replaced by a correction stays in its block, unused.
-func (e *Engine) keepBody(rec *rung.Record) []byte {
-	if cap(e.bodies)-len(e.bodies) < 1<<10 {
-		e.bodies = make([]byte, 0, bodyChunk)
-	}
-	var b []byte
-	if rec.Raw != nil {
-		b = append(e.bodies, rec.Raw...)
-	} else {
-		var err error
-		b, err = codec.EncodeRecord(e.bodies, &rung.Record{Event: rec.Event})
-		if err != nil {
-			// The store refuses what the codec cannot encode, so an event
-			// that got here encodes; keep nothing rather than something
-			// wrong.
-			return nil
-		}
-	}
-	body := b[len(e.bodies):len(b):len(b)]
-	e.bodies = b[len(b):]
-	return body
+// typeNames interns event types: an event keeps its type as a number, 0
+// for none yet.
+type typeNames struct {
+	ids   map[string]uint32
+	names []string
 }
 
-// event decodes the event's current version.
-func (ev *eventState) event() *rung.Event {
-	var r rung.Record
-	if ev.body != nil {
-		codec.DecodeRecord(ev.body, &r)
+func (t *typeNames) intern(name string) uint32 {
+	if id, ok := t.ids[name]; ok {
+		return id
 	}
-	r.Event.ID = ev.id
-	return &r.Event
+	if t.ids == nil {
+		t.ids = map[string]uint32{"": 0}
+		t.names = []string{""}
+		if name == "" {
+			return 0
+		}
+	}
+	id := uint32(len(t.names))
+	name = strings.Clone(name) // not the record's memory
+	t.names = append(t.names, name)
+	t.ids[name] = id
+	return id
+}
+
+func (t *typeNames) name(id uint32) string {
+	if int(id) >= len(t.names) {
+		return ""
+	}
+	return t.names[id]
 }

@@ -84,16 +84,16 @@ func (e *Engine) newAward(ev *eventState, re *ruleEval, points, requested int64,
 	a := &Award{
 		Event:     ev,
 		Rule:      re.rule.ID,
-		Version:   re.version,
-		Partner:   ev.partner,
+		Version:   int(re.version),
+		Partner:   e.partnerOf(ev),
 		Points:    points,
 		Requested: requested,
 		Note:      note,
 		At:        ev.at,
 		Expires:   expiresAt(v, ev.at),
 	}
-	if re.to == program.SubjectMember {
-		a.Member = ev.member
+	if re.toMember {
+		a.Member = e.memberOf(ev)
 	}
 	return a
 }
@@ -135,9 +135,10 @@ type stream struct {
 }
 
 func (s *stream) evalOf(ev *eventState) *ruleEval {
-	for i := range ev.evals {
-		if ev.evals[i].stream == s {
-			return &ev.evals[i]
+	evals := ev.evals()
+	for i := range evals {
+		if evals[i].stream == s {
+			return &evals[i]
 		}
 	}
 	return nil
@@ -187,7 +188,7 @@ func (e *Engine) streamGrant(s *stream, ev *eventState, re *ruleEval) {
 	} else {
 		re.award = nil
 		if note != "" {
-			ev.notes = appendNote(ev.notes, note)
+			ev.setNotes(appendNote(ev.notes(), note))
 		}
 	}
 }
@@ -254,12 +255,12 @@ func (e *Engine) streamRecompute(s *stream) {
 			e.removeAward(re.award)
 			re.award = nil
 		}
-		ev.notes = dropStreamNotes(ev.notes, re.rule.ID)
+		ev.setNotes(dropStreamNotes(ev.notes(), re.rule.ID))
 		if points > 0 {
 			re.award = e.newAward(ev, re, points, re.amount, note)
 			e.addAward(re.award)
 		} else if note != "" {
-			ev.notes = appendNote(ev.notes, note)
+			ev.setNotes(appendNote(ev.notes(), note))
 		}
 	}
 }

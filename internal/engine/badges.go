@@ -171,16 +171,16 @@ func (e *Engine) holdingOf(subj any, i int) *holding {
 // badgeSubject returns who a badge is for on an event: the partner for
 // partner badges; the member otherwise (nil when the event has none). Event badges without `for` go to the
 // member when the event has one, else to the partner.
-func badgeSubject(b *program.Badge, ev *eventState) any {
+func (e *Engine) badgeSubject(b *program.Badge, ev *eventState) any {
 	switch {
 	case b.For == program.SubjectPartner:
-		return ev.partner
-	case b.For == "" && len(b.On) > 0 && ev.member == nil:
-		return ev.partner
-	case ev.member == nil:
+		return e.partnerOf(ev)
+	case b.For == "" && len(b.On) > 0 && ev.m == 0:
+		return e.partnerOf(ev)
+	case ev.m == 0:
 		return nil
 	}
-	return ev.member
+	return e.memberOf(ev)
 }
 
 // roleOK reports whether a holding's subject may hold its badge: a badge
@@ -215,15 +215,15 @@ func (e *Engine) markBadges(ev *eventState, body *rung.Event, vars *program.Vars
 			if b.When != nil {
 				ok, err := b.When.Bool(getVars())
 				if err != nil {
-					ev.notes = append(ev.notes, fmt.Sprintf("badge %s: when: %v", b.ID, err))
+					ev.addNote(fmt.Sprintf("badge %s: when: %v", b.ID, err))
 					continue
 				}
 				if !ok {
 					continue
 				}
 			}
-			if b.For == program.SubjectMember && ev.member == nil {
-				ev.notes = append(ev.notes, fmt.Sprintf("badge %s: awarded to the member, but the event has none", b.ID))
+			if b.For == program.SubjectMember && ev.m == 0 {
+				ev.addNote(fmt.Sprintf("badge %s: awarded to the member, but the event has none", b.ID))
 				continue
 			}
 			s, err := b.Evidence.Key(getVars())
@@ -231,12 +231,12 @@ func (e *Engine) markBadges(ev *eventState, body *rung.Event, vars *program.Vars
 				err = fmt.Errorf("%s is empty", b.Evidence.Source)
 			}
 			if err != nil {
-				ev.notes = append(ev.notes, fmt.Sprintf("badge %s: not awarded without evidence: %v", b.ID, err))
+				ev.addNote(fmt.Sprintf("badge %s: not awarded without evidence: %v", b.ID, err))
 				continue
 			}
 			c.evidence = s
 		}
-		subj := badgeSubject(b, ev)
+		subj := e.badgeSubject(b, ev)
 		if subj == nil {
 			continue
 		}
@@ -259,13 +259,13 @@ func (e *Engine) markBadges(ev *eventState, body *rung.Event, vars *program.Vars
 				continue // outside the window after joining: cannot count
 			}
 			for si, s := range b.Steps {
-				if si >= 64 || s.Type != ev.typ {
+				if si >= 64 || s.Type != e.types.name(ev.typ) {
 					continue
 				}
 				if s.Where != nil {
 					ok, err := s.Where.Bool(getVars())
 					if err != nil {
-						ev.notes = append(ev.notes, fmt.Sprintf("badge %s: steps[%d].where: %v", b.ID, si, err))
+						ev.addNote(fmt.Sprintf("badge %s: steps[%d].where: %v", b.ID, si, err))
 						continue
 					}
 					if !ok {
@@ -302,13 +302,13 @@ func (e *Engine) markBadges(ev *eventState, body *rung.Event, vars *program.Vars
 	}
 	e.scratch.marks = marks
 	if len(marks) > 0 {
-		ev.marks = e.slab.marks(marks)
+		ev.setMarks(e.slab.marks(marks))
 	}
 }
 
 // unmarkBadges takes an event out of the holdings it was in.
 func (e *Engine) unmarkBadges(ev *eventState) {
-	for _, h := range ev.marks {
+	for _, h := range ev.marks() {
 		h.cands = slices.DeleteFunc(h.cands, func(c cand) bool { return c.ev == ev })
 		h.steps = 0
 		for _, c := range h.cands {
@@ -316,7 +316,9 @@ func (e *Engine) unmarkBadges(ev *eventState) {
 		}
 		e.holdCands(h)
 	}
-	ev.marks = ev.marks[:0]
+	if ev.more != nil {
+		ev.more.marks = ev.more.marks[:0]
+	}
 }
 
 // joinedAt returns when a subject joined, in unix nanos; 0 when unknown.
@@ -483,10 +485,10 @@ func evidenceOf(b *program.Badge, hl *heldLevel) string {
 // metricBadges updates the metric badges that listen to an event's
 // contributions, after they were added (sign +1) or removed (-1).
 func (e *Engine) metricBadges(ev *eventState, sign int) {
-	for _, c := range ev.contribs {
+	for _, c := range ev.contribs() {
 		for _, i := range e.badges.bySlot[c.metric] {
 			b := e.cur.Badges[i]
-			subj := badgeSubject(b, ev)
+			subj := e.badgeSubject(b, ev)
 			if subj == nil {
 				continue
 			}
@@ -583,7 +585,7 @@ func (e *Engine) metricCrossings(h *holding, m *program.Metric, hint *eventState
 				return t.ev
 			}
 		}
-		t.ev = subjectEvent(h.subj, t.p.ev)
+		t.ev = e.subjectEvent(h.subj, t.p.ev)
 		return t.ev
 	}
 	// check is called after each event's contributions.
@@ -695,16 +697,18 @@ func (e *Engine) metricCrossings(h *holding, m *program.Metric, hint *eventState
 }
 
 // subjectEvent finds one of a subject's events by its handle.
-func subjectEvent(subj any, h uint32) *eventState {
-	var evs []*eventState
+func (e *Engine) subjectEvent(subj any, h uint32) *eventState {
+	if h == 0 || int(h) > e.events.len() {
+		return nil
+	}
+	ev := e.events.at(h)
 	switch s := subj.(type) {
 	case *memberState:
-		evs = s.events
+		if e.memberOf(ev) == s {
+			return ev
+		}
 	case *partnerState:
-		evs = s.events
-	}
-	for _, ev := range evs {
-		if ev.h == h {
+		if e.partnerOf(ev) == s {
 			return ev
 		}
 	}
@@ -773,7 +777,7 @@ func (e *Engine) grantBonus(h *holding, hl *heldLevel) {
 		Event:     ev,
 		Rule:      rule,
 		Version:   v.N,
-		Partner:   ev.partner,
+		Partner:   e.partnerOf(ev),
 		Points:    b.Points,
 		Requested: b.Points,
 		At:        hl.at,
@@ -847,7 +851,7 @@ func (e *Engine) settleRevocations(rec *rung.Record) {
 		}
 		r := Revocation{Badge: l.h.badge.ID, Name: l.h.badge.Name, Level: l.hl.level, AwardedAt: unixTime(l.hl.at),
 			Evidence: evidenceOf(l.h.badge, &l.hl), Events: heldEvents(&l.hl), RevokedAt: rec.ReceivedAt, RevokedBy: rec.Event.ID, Retraction: rec.Retracted}
-		r.Subject, r.Kind, r.Partner = subjectIDs(l.h.subj, l.hl.ev)
+		r.Subject, r.Kind, r.Partner = e.subjectIDs(l.h.subj, l.hl.ev)
 		e.revocations = append(e.revocations, r)
 	}
 	clear(lost)
@@ -867,10 +871,10 @@ func heldEvents(hl *heldLevel) []string {
 
 // subjectIDs names a badge's subject: its id, kind and partner (for a
 // member, the partner of the event that completed the badge).
-func subjectIDs(subj any, ev *eventState) (id, kind, partner string) {
+func (e *Engine) subjectIDs(subj any, ev *eventState) (id, kind, partner string) {
 	switch s := subj.(type) {
 	case *memberState:
-		return s.m.ID, "member", ev.partner.id
+		return s.m.ID, "member", e.partnerOf(ev).id
 	case *partnerState:
 		return s.id, "partner", s.id
 	}
@@ -994,7 +998,7 @@ func (e *Engine) badgeEffects(ev *eventState) (out []BadgeEffect, awards []*Awar
 					continue // a quest completed: a challenge effect
 				}
 				be := BadgeEffect{Badge: h.badge.ID, Name: h.badge.Name, Level: hl.level, Change: "awarded", At: unixTime(hl.at), Evidence: evidenceOf(h.badge, hl)}
-				be.Subject, be.Kind, _ = subjectIDs(h.subj, ev)
+				be.Subject, be.Kind, _ = e.subjectIDs(h.subj, ev)
 				if hl.award != nil {
 					be.Points = hl.award.Points
 					awards = append(awards, hl.award)
@@ -1004,8 +1008,8 @@ func (e *Engine) badgeEffects(ev *eventState) (out []BadgeEffect, awards []*Awar
 		}
 	}
 	if ev.live() {
-		seen(ev.member)
-		seen(ev.partner)
+		seen(e.memberOf(ev))
+		seen(e.partnerOf(ev))
 	}
 	for _, r := range e.revocations {
 		if r.RevokedBy == ev.id {

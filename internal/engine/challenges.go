@@ -247,7 +247,7 @@ func sameWinners(a, b *challengeResult) bool {
 // partner its last counted event was for.
 func (e *Engine) rewardAward(c *program.Challenge, at int64, w *winner) *Award {
 	v := e.versionAt(at)
-	a := &Award{Event: w.ev, Rule: challengeRule(c.ID), Version: v.N, Partner: w.ev.partner,
+	a := &Award{Event: w.ev, Rule: challengeRule(c.ID), Version: v.N, Partner: e.partnerOf(w.ev),
 		Points: c.Reward.Points, Requested: c.Reward.Points, At: at, Expires: expiresAt(v, at), Note: w.reason}
 	if m, ok := w.subj.(*memberState); ok {
 		a.Member = m
@@ -271,12 +271,12 @@ func (e *Engine) finalResult(c *program.Challenge) *challengeResult {
 		} else {
 			// The last in the order of occurred_at, then id.
 			for _, h := range r.last {
-				if ev := subjectEvent(r.subj, h); ev != nil && (w.ev == nil || w.ev.id < ev.id) {
+				if ev := e.subjectEvent(r.subj, h); ev != nil && (w.ev == nil || w.ev.id < ev.id) {
 					w.ev = ev
 				}
 			}
 		}
-		if w.ev == nil || w.ev.partner == nil {
+		if w.ev == nil || e.partnerOf(w.ev) == nil {
 			continue
 		}
 		res.winners = append(res.winners, w)
@@ -327,7 +327,7 @@ func (e *Engine) challengeRows(c *program.Challenge, end, received int64) (rows 
 	var late map[uint32]bool
 	if received != 0 {
 		arrived := 0
-		for _, ev := range e.events {
+		for ev := range e.events.all {
 			if ev.at < from || ev.at >= end || !ev.live() {
 				continue
 			}
@@ -1039,7 +1039,7 @@ func (e *Engine) challengeEffects(ev *eventState) (out []ChallengeEffect, awards
 			out = append(out, ce)
 		}
 	}
-	for _, subj := range []any{ev.member, ev.partner} {
+	for _, subj := range []any{e.memberOf(ev), e.partnerOf(ev)} {
 		var holds []*holding
 		switch s := subj.(type) {
 		case *memberState:
@@ -1076,12 +1076,12 @@ func (e *Engine) challengeFeed(partner string, t int64) []FeedEntry {
 			continue
 		}
 		for _, w := range res.winners {
-			if partner != "" && w.ev.partner.id != partner {
+			if partner != "" && e.partnerOf(w.ev).id != partner {
 				continue
 			}
 			fe := FeedEntry{At: unixTime(res.at), Kind: "challenge", Challenge: id, Event: w.ev.id,
 				What: "won " + strings.TrimPrefix(w.reason, res.c.Name+": ") + " in " + res.c.Name}
-			e.feedSubject(&fe, w.subj, w.ev.partner)
+			e.feedSubject(&fe, w.subj, e.partnerOf(w.ev))
 			out = append(out, fe)
 		}
 	}
@@ -1091,11 +1091,11 @@ func (e *Engine) challengeFeed(partner string, t int64) []FeedEntry {
 				continue
 			}
 			hl := &h.held[0]
-			if hl.at > t || partner != "" && hl.ev.partner.id != partner {
+			if hl.at > t || partner != "" && e.partnerOf(hl.ev).id != partner {
 				continue
 			}
 			fe := FeedEntry{At: unixTime(hl.at), Kind: "challenge", Challenge: h.badge.ID, Event: hl.ev.id, What: "completed " + h.badge.Name}
-			e.feedSubject(&fe, subj, hl.ev.partner)
+			e.feedSubject(&fe, subj, e.partnerOf(hl.ev))
 			out = append(out, fe)
 		}
 	}
@@ -1129,8 +1129,8 @@ func (e *Engine) dumpChallenges(w io.Writer) {
 // other events' (caps, once-per keys).
 func (ev *eventState) streams() []*stream {
 	var out []*stream
-	for i := range ev.evals {
-		if st := ev.evals[i].stream; st != nil {
+	for i := range ev.evals() {
+		if st := ev.evals()[i].stream; st != nil {
 			out = append(out, st)
 		}
 	}

@@ -278,15 +278,15 @@ func TestChallengeFinalizationWithLateEvents(t *testing.T) {
 // in bulk as at start-up.
 func replayInto(t *testing.T, h, r *harness) {
 	t.Helper()
-	r.e.BeginBulk(len(h.e.events))
+	r.e.BeginBulk(h.e.events.len())
 	var recs []rung.Record
-	for _, ev := range h.e.events {
+	for ev := range h.e.events.all {
 		// The harness keeps no log: send each event's current version,
 		// with its first receipt.
 		if ev.retracted {
 			continue
 		}
-		recs = append(recs, rung.Record{Seq: ev.seqs[0], Version: 1, ReceivedAt: unixTime(ev.recv), Event: *ev.event()})
+		recs = append(recs, rung.Record{Seq: ev.seq, Version: 1, ReceivedAt: unixTime(ev.recv), Event: *h.e.eventOf(ev)})
 	}
 	slices.SortFunc(recs, func(a, b rung.Record) int { return int(a.Seq - b.Seq) })
 	for i := range recs {

@@ -37,7 +37,7 @@ type Engine struct {
 
 	partners map[string]*partnerState
 	members  map[string]*memberState
-	events   map[string]*eventState
+	events   eventTable
 
 	// subjects by handle, for the rank index tie-break and for names
 	memberByHandle  []*memberState
@@ -55,6 +55,9 @@ type Engine struct {
 	// (readsBadges, with the badges); events of other types are kept but
 	// not evaluated.
 	scored map[string]typeReaders
+	// readers is scored by interned type (readersOf), filled as types
+	// are met.
+	readers []typeReaders
 
 	badges badgeIndex
 	tiers  *tierFacts // recorded tier actions and timelines: tiers.go
@@ -74,17 +77,16 @@ type Engine struct {
 	revocations []Revocation
 
 	vars varsCache
-	// bodies is the free end of the block event bodies are kept in.
-	bodies []byte
+	// bodies holds the events' bodies (bodies.go).
+	bodies bodyStore
 	slab   slab
 	// bulk, while bulk loading, holds the events whose newest version is
 	// not placed yet: EndBulk places them in occurred order, so every
 	// sorted list and stream grows at its end.
 	bulk []*eventState
-	// nextEvent is the last event handle given out; keyIDs numbers the
-	// distinct keys metrics count.
-	nextEvent uint32
-	keyIDs    map[string]uint32
+	// keyIDs numbers the distinct keys metrics count.
+	keyIDs map[string]uint32
+	types  typeNames
 	// scratch is where an event's evaluations are collected before the
 	// event keeps them.
 	scratch struct {
@@ -100,7 +102,6 @@ func New() *Engine {
 	e := &Engine{
 		partners:   map[string]*partnerState{},
 		members:    map[string]*memberState{},
-		events:     map[string]*eventState{},
 		streams:    map[streamKey]*stream{},
 		keyIDs:     map[string]uint32{},
 		boardsLive: true,
@@ -143,7 +144,7 @@ type partnerState struct {
 	handle   uint32
 	joined   int64                 // the newest version's joined_at, unix nanos; 0 unknown
 	versions []rung.PartnerVersion // by ValidFrom
-	events   []*eventState         // events of this partner, any order
+	events   []uint32              // handles of this partner's events, any order
 	awards   awardList             // every award earned for this partner, its members' included
 	adjusts  []rung.Adjustment     // partner-level adjustments (no member)
 	series   []series              // per metric index: the partner's contributions
@@ -155,7 +156,7 @@ type partnerState struct {
 // memberState is a member and everything derived for it.
 type memberState struct {
 	m       rung.Member
-	events  []*eventState
+	events  []uint32 // handles of the member's events, any order
 	handle  uint32
 	joined  int64 // m.JoinedAt in unix nanos, beside events for ingest's cache; 0 unknown
 	awards  awardList
@@ -217,7 +218,7 @@ func (e *Engine) Member(id string) (rung.Member, bool) {
 // Counts returns how many partners, members and distinct events the engine
 // holds.
 func (e *Engine) Counts() (partners, members, events int) {
-	return len(e.partners), len(e.members), len(e.events)
+	return len(e.partners), len(e.members), e.events.len()
 }
 
 // PartnerIDs returns every partner id, sorted.
@@ -277,8 +278,8 @@ func (e *Engine) PutPartner(pv rung.PartnerVersion) {
 		from = math.MinInt64 // step badges count from joining
 	}
 	var again []*eventState
-	for _, ev := range p.events {
-		if ev.partner == p && ev.at >= from && ev.live() {
+	for _, h := range p.events {
+		if ev := e.events.at(h); e.partnerOf(ev) == p && ev.at >= from && ev.live() {
 			again = append(again, ev)
 		}
 	}
@@ -317,8 +318,8 @@ func (e *Engine) PutMember(m rung.Member) {
 		p.members[m.ID] = ms
 	}
 	var again []*eventState
-	for _, ev := range ms.events {
-		if ev.member == ms && ev.live() {
+	for _, h := range ms.events {
+		if ev := e.events.at(h); e.memberOf(ev) == ms && ev.live() {
 			again = append(again, ev)
 		}
 	}
@@ -365,6 +366,7 @@ func (e *Engine) SetVersions(vs []*Version, now time.Time) error {
 		x.badges = bs
 		e.scored[t] = x
 	}
+	e.readers = e.readers[:0]
 	if fields != e.vars.fields || e.vars.event == nil {
 		// A new map: keys the old set filled must not linger.
 		e.vars.fields = fields
@@ -403,13 +405,7 @@ func (e *Engine) BeginBulk(records int) {
 		// program with badges is replayed in that order.
 		e.bulk = make([]*eventState, 0, records)
 	}
-	if records > len(e.events) {
-		grown := make(map[string]*eventState, records)
-		for k, v := range e.events {
-			grown[k] = v
-		}
-		e.events = grown
-	}
+	e.events.grow(records)
 }
 
 // EndBulk builds the live boards for now and resumes their maintenance.
@@ -427,6 +423,17 @@ type typeReaders struct {
 	reads  uint8
 	vanity bool  // the newest program marks the type vanity
 	badges []int // event and step badges, by index in the newest program
+}
+
+// readersOf returns what reads an interned event type.
+func (e *Engine) readersOf(typ uint32) typeReaders {
+	for i := len(e.readers); i < len(e.types.names); i++ {
+		e.readers = append(e.readers, e.scored[e.types.names[i]])
+	}
+	if int(typ) < len(e.readers) {
+		return e.readers[typ]
+	}
+	return typeReaders{}
 }
 
 // What reads an event type (typeReaders.reads).
@@ -463,12 +470,13 @@ func (e *Engine) recomputeAll() {
 	}
 	live := e.boardsLive
 	e.boardsLive = false
-	evs := make([]*eventState, 0, len(e.events))
-	for _, ev := range e.events {
-		ev.evals = nil
-		ev.contribs = nil
-		ev.notes = nil
-		ev.marks = nil
+	evs := make([]*eventState, 0, e.events.len())
+	for ev := range e.events.all {
+		ev.fx = nil
+		if ev.more != nil {
+			ev.more.notes = nil
+			ev.more.marks = nil
+		}
 		if ev.live() {
 			evs = append(evs, ev)
 		}
@@ -517,8 +525,8 @@ func (e *Engine) placeBulk() {
 			continue
 		}
 		r.Event = rung.Event{}
-		if ev.body != nil {
-			codec.DecodeRecordReusing(ev.body, &r, attrs)
+		if b := e.bodies.get(ev.body); b != nil {
+			codec.DecodeRecordReusing(b, &r, attrs)
 		}
 		r.Event.ID = ev.id
 		e.place(ev, &r.Event)

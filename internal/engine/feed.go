@@ -56,7 +56,7 @@ func (e *Engine) Feed(f FeedFilter) ([]FeedEntry, error) {
 			}
 			for i := range h.held {
 				hl := &h.held[i]
-				if hl.at > t || (f.Partner != "" && hl.ev.partner.id != f.Partner) {
+				if hl.at > t || (f.Partner != "" && e.partnerOf(hl.ev).id != f.Partner) {
 					continue
 				}
 				fe := FeedEntry{At: unixTime(hl.at), Kind: "badge", Badge: h.badge.ID, Level: hl.level, Event: hl.ev.id,
@@ -64,7 +64,7 @@ func (e *Engine) Feed(f FeedFilter) ([]FeedEntry, error) {
 				if hl.level != "" {
 					fe.What += " (" + hl.level + ")"
 				}
-				e.feedSubject(&fe, subj, hl.ev.partner)
+				e.feedSubject(&fe, subj, e.partnerOf(hl.ev))
 				out = append(out, fe)
 			}
 		}

@@ -289,23 +289,23 @@ func (e *Engine) windowAt(w program.Window, asOf time.Time) (int64, int64) {
 
 func (e *Engine) addContrib(ev *eventState, c contrib) {
 	p := point{at: ev.at, v: toMicro(c.v), ev: ev.h, key: e.intern(c.key)}
-	e.touchTiers(ev.partner, c.metric, ev.at)
-	ev.partner.series[c.metric].insert(p)
-	e.boardDelta(ev.partner, c.metric, p, +1)
-	if ev.member != nil {
-		ev.member.series[c.metric].insert(p)
-		e.boardDelta(ev.member, c.metric, p, +1)
+	e.touchTiers(e.partnerOf(ev), c.metric, ev.at)
+	e.partnerOf(ev).series[c.metric].insert(p)
+	e.boardDelta(e.partnerOf(ev), c.metric, p, +1)
+	if ev.m != 0 {
+		e.memberOf(ev).series[c.metric].insert(p)
+		e.boardDelta(e.memberOf(ev), c.metric, p, +1)
 	}
 }
 
 func (e *Engine) removeContrib(ev *eventState, c contrib) {
 	p := point{at: ev.at, v: toMicro(c.v), ev: ev.h, key: e.intern(c.key)}
-	e.touchTiers(ev.partner, c.metric, ev.at)
-	ev.partner.series[c.metric].remove(p.at, p.ev)
-	e.boardDelta(ev.partner, c.metric, p, -1)
-	if ev.member != nil {
-		ev.member.series[c.metric].remove(p.at, p.ev)
-		e.boardDelta(ev.member, c.metric, p, -1)
+	e.touchTiers(e.partnerOf(ev), c.metric, ev.at)
+	e.partnerOf(ev).series[c.metric].remove(p.at, p.ev)
+	e.boardDelta(e.partnerOf(ev), c.metric, p, -1)
+	if ev.m != 0 {
+		e.memberOf(ev).series[c.metric].remove(p.at, p.ev)
+		e.boardDelta(e.memberOf(ev), c.metric, p, -1)
 	}
 }
 

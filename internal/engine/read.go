@@ -23,13 +23,13 @@ func (e *Engine) varsFor(ev *eventState, body *rung.Event) *program.Vars {
 		e.vars.event = make(map[string]any, 7)
 	}
 	v.Event = program.FillEventFields(e.vars.event, body, e.vars.fields)
-	v.Partner = e.partnerVars(ev.partner, ev.at)
+	v.Partner = e.partnerVars(e.partnerOf(ev), ev.at)
 	v.Member = nil
-	if ev.member != nil {
-		if ev.member.vars == nil {
-			ev.member.vars = program.MemberVars(&ev.member.m)
+	if ev.m != 0 {
+		if e.memberOf(ev).vars == nil {
+			e.memberOf(ev).vars = program.MemberVars(&e.memberOf(ev).m)
 		}
-		v.Member = ev.member.vars
+		v.Member = e.memberOf(ev).vars
 	}
 	return v
 }
@@ -445,11 +445,11 @@ type LevelEffect struct {
 
 // EventEffects returns an event's effects and the Seqs of its versions.
 func (e *Engine) EventEffects(id string) (Effects, error) {
-	ev := e.events[id]
+	ev := e.events.get(id)
 	if ev == nil {
 		return Effects{}, rung.Errorf(rung.ENOTFOUND, "event %q not found", id)
 	}
-	ef := Effects{ID: id, Version: ev.version, Retracted: ev.retracted, Seqs: ev.seqs,
+	ef := Effects{ID: id, Version: int(ev.version), Retracted: ev.retracted, Seqs: ev.seqs(),
 		Awards: []LedgerEntry{}, Metrics: []MetricEffect{}, Levels: []LevelEffect{}, Badges: []BadgeEffect{}, Notes: []string{}}
 	badges, bonus := e.badgeEffects(ev)
 	ef.Badges = append(ef.Badges, badges...)
@@ -462,9 +462,9 @@ func (e *Engine) EventEffects(id string) (Effects, error) {
 	if ev.retracted {
 		return ef, nil
 	}
-	ef.Notes = append(ef.Notes, ev.notes...)
+	ef.Notes = append(ef.Notes, ev.notes()...)
 	members := map[*memberState]bool{}
-	for _, re := range ev.evals {
+	for _, re := range ev.evals() {
 		if re.award != nil {
 			ef.Awards = append(ef.Awards, awardEntry(re.award))
 			if re.award.Member != nil {
@@ -478,7 +478,7 @@ func (e *Engine) EventEffects(id string) (Effects, error) {
 			members[a.Member] = true
 		}
 	}
-	for _, c := range ev.contribs {
+	for _, c := range ev.contribs() {
 		ef.Metrics = append(ef.Metrics, MetricEffect{Metric: e.cur.MetricOrder[c.metric], Value: c.v, Key: c.key})
 	}
 	for m := range members {
@@ -516,8 +516,8 @@ func (e *Engine) levelsReachedBy(m *memberState, ev *eventState) []LevelEffect {
 // EventBody returns the current version of an event as last received (for a
 // retracted event, the version before the retraction).
 func (e *Engine) EventBody(id string) rung.Event {
-	if ev := e.events[id]; ev != nil {
-		return *ev.event()
+	if ev := e.events.get(id); ev != nil {
+		return *e.eventOf(ev)
 	}
 	return rung.Event{}
 }
@@ -525,7 +525,7 @@ func (e *Engine) EventBody(id string) rung.Event {
 // EachEvent calls fn for every event id with the Seq of its newest record,
 // its version and whether it is retracted.
 func (e *Engine) EachEvent(fn func(id string, seq int64, version int, retracted bool)) {
-	for id, ev := range e.events {
-		fn(id, ev.seqs[len(ev.seqs)-1], ev.version, ev.retracted)
+	for ev := range e.events.all {
+		fn(ev.id, ev.lastSeq(), int(ev.version), ev.retracted)
 	}
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"runtime"
 	"testing"
 	"time"
 
@@ -31,10 +32,14 @@ func BenchmarkReplayDemo(b *testing.B) {
 		}
 		recs[i].Raw = raw
 	}
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	var e *Engine
 	b.ResetTimer()
 	cpu := cputime.Process()
 	for b.Loop() {
-		e := New()
+		e = New()
 		e.SetVersions([]*Version{{N: 1, From: time.Unix(0, 0), Program: p}}, now)
 		for _, pt := range d.Partners {
 			e.PutPartner(rung.PartnerVersion{Version: 1, Partner: pt})
@@ -51,4 +56,13 @@ func BenchmarkReplayDemo(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(recs))*float64(b.N)/b.Elapsed().Seconds(), "records/s")
 	b.ReportMetric(float64(cputime.Since(cpu).Nanoseconds())/float64(len(recs)*b.N), "cpu-ns/record")
+	// The live heap the last engine holds, beyond the decoded records.
+	b.StopTimer()
+	runtime.GC()
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(len(recs)), "heap-B/record")
+	runtime.KeepAlive(e)
+	runtime.KeepAlive(recs) // counted in before
+	runtime.KeepAlive(d)
 }

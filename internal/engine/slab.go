@@ -7,39 +7,25 @@ package engine
 // keeps its state), so a block lives as long as the engine; room an event
 // gives up (its evaluations grew, say) stays unused in its block.
 type slab struct {
-	events     []eventState
-	seqs       []int64
+	fxBuf      []effects
 	evalBuf    []ruleEval
 	contribBuf []contrib
 	markBuf    []*holding
 }
 
 const (
-	slabEvents = 256
-	slabSeqs   = 1024
-	slabEvals  = 512
+	slabEvals   = 512
+	slabEffects = 256
 )
 
-// event returns a zeroed event state.
-func (s *slab) event() *eventState {
-	if len(s.events) == 0 {
-		s.events = make([]eventState, slabEvents)
+// effects returns a zeroed effects.
+func (s *slab) effects() *effects {
+	if len(s.fxBuf) == 0 {
+		s.fxBuf = make([]effects, slabEffects)
 	}
-	ev := &s.events[0]
-	s.events = s.events[1:]
-	return ev
-}
-
-// seq returns a one-element slice holding seq; appending to it moves it
-// out of the block.
-func (s *slab) seq(seq int64) []int64 {
-	if len(s.seqs) == 0 {
-		s.seqs = make([]int64, slabSeqs)
-	}
-	out := s.seqs[:1:1]
-	out[0] = seq
-	s.seqs = s.seqs[1:]
-	return out
+	fx := &s.fxBuf[0]
+	s.fxBuf = s.fxBuf[1:]
+	return fx
 }
 
 // evals returns a copy of evs with no room to grow.

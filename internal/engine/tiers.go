@@ -252,14 +252,14 @@ func (e *Engine) tierReads() (reads []bool, all bool) {
 // movesTiers reports whether an event's contributions feed a metric the
 // tier criteria read: only such an event can be an auto-upgrade.
 func (e *Engine) movesTiers(ev *eventState) bool {
-	if len(ev.contribs) == 0 {
+	if len(ev.contribs()) == 0 {
 		return false
 	}
 	reads, all := e.tierReads()
 	if all {
 		return true
 	}
-	for _, c := range ev.contribs {
+	for _, c := range ev.contribs() {
 		if c.metric < len(reads) && reads[c.metric] {
 			return true
 		}
@@ -867,8 +867,8 @@ func (e *Engine) refreshTimelineUpTo(p *partnerState, from int64, cands []int64,
 // rescoreFrom evaluates again the partner's events at or after t.
 func (e *Engine) rescoreFrom(p *partnerState, t int64) {
 	var again []*eventState
-	for _, ev := range p.events {
-		if ev.live() && ev.at >= t && e.scored[ev.typ].reads != 0 {
+	for _, h := range p.events {
+		if ev := e.events.at(h); ev.live() && ev.at >= t && e.readersOf(ev.typ).reads != 0 {
 			again = append(again, ev)
 		}
 	}
@@ -893,7 +893,7 @@ func (e *Engine) tiersEventMoved(p *partnerState, at int64, ev *eventState) {
 	if tl != nil && at > tl.lastEv {
 		// In order: the newest event is the only new candidate.
 		cands := []int64{}
-		if moves && ev.live() && ev.partner == p && ev.at == at {
+		if moves && ev.live() && e.partnerOf(ev) == p && ev.at == at {
 			cands = append(cands, at)
 		}
 		e.refreshTimelineWith(p, at, cands)

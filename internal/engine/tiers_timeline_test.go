@@ -19,8 +19,8 @@ import (
 // horizon) found the plain way: its live events that movesTiers.
 func scanCandidates(e *Engine, p *partnerState, from, horizon int64) []int64 {
 	var out []int64
-	for _, ev := range p.events {
-		if ev.live() && ev.at >= from && ev.at < horizon && e.movesTiers(ev) {
+	for _, h := range p.events {
+		if ev := e.events.at(h); ev.live() && ev.at >= from && ev.at < horizon && e.movesTiers(ev) {
 			out = append(out, ev.at)
 		}
 	}
