@@ -10,15 +10,15 @@ import "github.com/rung-dev/rung"
 // EventSubjects calls fn with the partner and member (either may be "")
 // the event with this id counts for now, if the engine has it live.
 func (e *Engine) EventSubjects(id string, fn func(partner, member string)) {
-	ev := e.events[id]
+	ev := e.events.get(id)
 	if ev == nil || !ev.live() {
 		return
 	}
 	m := ""
-	if ev.member != nil {
-		m = ev.member.m.ID
+	if ms := e.memberOf(ev); ms != nil {
+		m = ms.m.ID
 	}
-	fn(ev.partner.id, m)
+	fn(e.partnerOf(ev).id, m)
 }
 
 // PartnerSubjects calls fn with the members a new version of the partner
@@ -31,9 +31,10 @@ func (e *Engine) PartnerSubjects(id string, fn func(member string)) {
 	for m := range p.members {
 		fn(m)
 	}
-	for _, ev := range p.events {
-		if ev.member != nil && ev.partner == p {
-			fn(ev.member.m.ID)
+	for _, h := range p.events {
+		ev := e.events.at(h)
+		if ms := e.memberOf(ev); ms != nil && e.partnerOf(ev) == p {
+			fn(ms.m.ID)
 		}
 	}
 }
@@ -49,9 +50,10 @@ func (e *Engine) MemberSubjects(id string, fn func(partner string)) {
 	for _, x := range ms.m.Memberships {
 		fn(x.Partner)
 	}
-	for _, ev := range ms.events {
-		if ev.member == ms && ev.partner != nil {
-			fn(ev.partner.id)
+	for _, h := range ms.events {
+		ev := e.events.at(h)
+		if p := e.partnerOf(ev); p != nil && e.memberOf(ev) == ms {
+			fn(p.id)
 		}
 	}
 }
