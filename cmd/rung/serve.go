@@ -66,7 +66,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	logBuf := newBufferedLog(stderr)
+	defer logBuf.Flush()
+	log := slog.New(flushingHandler{slog.NewTextHandler(logBuf, nil), logBuf})
 	gc := tuneGC()
 	log.Info("starting", "db", redact(*db), "addr", *addr, "gogc", gc, "memory_limit_mib", debug.SetMemoryLimit(-1)>>20, "follow_every", *followEvery)
 	st, err := openStore(ctx, *db)
