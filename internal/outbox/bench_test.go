@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/rung-dev/rung/internal/service"
 	"github.com/rung-dev/rung/internal/store"
 	"github.com/rung-dev/rung/internal/store/postgres"
+	"github.com/rung-dev/rung/internal/store/sqlite"
 )
 
 // BenchmarkProducerStep measures one producer step that finds one change
@@ -92,13 +94,38 @@ func BenchmarkProducerStepAfterBatchPostgres(b *testing.B) {
 	if url == "" {
 		b.Skip("RUNG_TEST_POSTGRES is not set")
 	}
-	ctx := context.Background()
 	s, _ := openPostgresB(b, url)
+	benchStepAfterBatch(b, s, 20000, 20)
+}
+
+// BenchmarkProducerStepAfterBatchSQLite is the same on SQLite, the default
+// store, over 100,000 members as bench/run.sh's: the producer's table of
+// reported states grows to one row a subject, which a step updates at
+// random places.
+func BenchmarkProducerStepAfterBatchSQLite(b *testing.B) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "rung.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := service.Open(ctx, st, service.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close(); st.Close() })
+	benchStepAfterBatch(b, s, 100000, 100)
+}
+
+// benchStepAfterBatch fills s with fill batches of 5,000 demo events over
+// members of 1,000 partners, takes a first step, then measures a step after
+// each further batch.
+func benchStepAfterBatch(b *testing.B, s *service.Service, members, fill int) {
+	ctx := context.Background()
 	now := time.Now()
 	if _, err := s.ApplyProgram(ctx, demo.Program, time.Time{}, "bench"); err != nil {
 		b.Fatal(err)
 	}
-	const partners, members = 1000, 20000
+	const partners = 1000
 	for i := range partners {
 		s.PutPartner(ctx, rung.Partner{ID: fmt.Sprintf("p%d", i), Name: "P", Size: []string{"smb", "mid", "enterprise"}[i%3], Region: "emea"})
 	}
@@ -113,7 +140,7 @@ func BenchmarkProducerStepAfterBatchPostgres(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	for range 20 {
+	for range fill {
 		batch()
 	}
 	p := outbox.NewProducer(s, false)
