@@ -69,6 +69,31 @@ func TestDemoHistoryEarnsBadges(t *testing.T) {
 	if err != nil || len(feed) != 20 {
 		t.Fatalf("feed: %d entries, %v", len(feed), err)
 	}
+	// PartnerAwarded adds up what the ledger lists as awards, over any span.
+	spans := [][2]time.Time{{}, {now.AddDate(0, -3, 0), now}, {now.AddDate(-1, 0, 0), now.AddDate(0, -6, 0)}, {{}, now.AddDate(0, -1, 0)}, {now.AddDate(0, -2, 0), {}}}
+	nonzero := 0
+	for _, id := range e.PartnerIDs() {
+		for _, sp := range spans {
+			l, err := e.Ledger(LedgerFilter{Partner: id, From: sp[0], To: sp[1]})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want int64
+			for _, le := range l {
+				if le.Kind == "award" {
+					want += le.Points
+				}
+			}
+			if got := e.PartnerAwarded(id, sp[0], sp[1]); got != want {
+				t.Fatalf("partner %s, %v to %v: PartnerAwarded %d, the ledger's awards %d", id, sp[0], sp[1], got, want)
+			} else if got != 0 {
+				nonzero++
+			}
+		}
+	}
+	if nonzero == 0 || e.PartnerAwarded("nobody", time.Time{}, time.Time{}) != 0 {
+		t.Errorf("PartnerAwarded: %d nonzero sums; an unknown partner has %d", nonzero, e.PartnerAwarded("nobody", time.Time{}, time.Time{}))
+	}
 }
 
 // TestDemoHistoryRunsChallenges checks the demo's challenges on its
