@@ -195,10 +195,17 @@ func (s *Store) DispatchOutbox(ctx context.Context, seqs []int64, ds []store.Del
 		if err := insertDeliveries(ctx, tx, ds); err != nil {
 			return err
 		}
-		for _, seq := range seqs {
-			if _, err := tx.ExecContext(ctx, `UPDATE outbox SET dispatched = 1 WHERE seq = ?`, seq); err != nil {
+		// One statement for many messages, not one a message.
+		for len(seqs) > 0 {
+			n := min(len(seqs), 500)
+			args := make([]any, n)
+			for i, seq := range seqs[:n] {
+				args[i] = seq
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE outbox SET dispatched = 1 WHERE seq IN (`+inList(n)+`)`, args...); err != nil {
 				return fmt.Errorf("sqlite: dispatch outbox: %w", err)
 			}
+			seqs = seqs[n:]
 		}
 		return nil
 	})

@@ -22,6 +22,7 @@ var outboxTests = []struct {
 	{"OutboxRegistrationUpdateWritesMessages", testOutboxRegistrationUpdateWritesMessages},
 	{"OutboxProduceMovesCursorOnce", testOutboxProduceMovesCursorOnce},
 	{"OutboxDueDeliveriesKeepSubjectOrder", testOutboxDueDeliveriesKeepSubjectOrder},
+		{"OutboxDispatchesManyAtOnce", testOutboxDispatchesManyAtOnce},
 	{"OutboxDeadAndReplay", testOutboxDeadAndReplay},
 	{"OutboxSubscriptions", testOutboxSubscriptions},
 	{"OutboxExportImport", testOutboxExportImport},
@@ -444,4 +445,43 @@ func testOutboxLargeProduction(t *testing.T, s store.Store) {
 	if at, _ := s.OutboxCursor(ctx, "producer"); at != 20 {
 		t.Errorf("cursor at %d, want 20", at)
 	}
+}
+
+// testOutboxDispatchesManyAtOnce dispatches more messages in one call than
+// a store may put in one statement: every one is dispatched, and only they.
+func testOutboxDispatchesManyAtOnce(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	var msgs []store.OutboxMessage
+	for i := range 1203 {
+		msgs = append(msgs, outMsg(fmt.Sprintf("m%04d", i), fmt.Sprintf("s%d", i%7), "t", base))
+	}
+	if err := s.EnqueueOutbox(ctx, msgs); err != nil {
+		t.Fatal(err)
+	}
+	pending := func() []store.OutboxMessage {
+		var all []store.OutboxMessage
+		for after := int64(0); ; {
+			page, err := s.OutboxMessages(ctx, after, 500, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page) == 0 {
+				return all
+			}
+			all = append(all, page...)
+			after = page[len(page)-1].Seq
+		}
+	}
+	stored := pending()
+	if len(stored) != len(msgs) {
+		t.Fatalf("stored %d pending messages, want %d", len(stored), len(msgs))
+	}
+	var seqs []int64
+	for _, m := range stored[:1201] {
+		seqs = append(seqs, m.Seq)
+	}
+	if err := s.DispatchOutbox(ctx, seqs, nil); err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "still pending", messageIDs(pending()), messageIDs(stored[1201:]))
 }
