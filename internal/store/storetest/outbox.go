@@ -22,7 +22,7 @@ var outboxTests = []struct {
 	{"OutboxRegistrationUpdateWritesMessages", testOutboxRegistrationUpdateWritesMessages},
 	{"OutboxProduceMovesCursorOnce", testOutboxProduceMovesCursorOnce},
 	{"OutboxDueDeliveriesKeepSubjectOrder", testOutboxDueDeliveriesKeepSubjectOrder},
-		{"OutboxDispatchesManyAtOnce", testOutboxDispatchesManyAtOnce},
+	{"OutboxDispatchesManyAtOnce", testOutboxDispatchesManyAtOnce},
 	{"OutboxDeadAndReplay", testOutboxDeadAndReplay},
 	{"OutboxSubscriptions", testOutboxSubscriptions},
 	{"OutboxExportImport", testOutboxExportImport},
