@@ -201,16 +201,24 @@ func DecodeRecordHead(b []byte, r *rung.Record, names *Names) error {
 	return decodeHead(b, r, names)
 }
 
-func decodeHead(b []byte, r *rung.Record, names *Names) error {
+// header checks a record's first two bytes and returns its flags.
+func header(b []byte) (byte, error) {
 	if len(b) < 2 {
-		return fmt.Errorf("%w: %d bytes", ErrCorrupt, len(b))
+		return 0, fmt.Errorf("%w: %d bytes", ErrCorrupt, len(b))
 	}
 	if b[0] != codecVersion {
-		return fmt.Errorf("%w: unknown format version %d", ErrCorrupt, b[0])
+		return 0, fmt.Errorf("%w: unknown format version %d", ErrCorrupt, b[0])
 	}
-	flags := b[1]
-	if flags&^flagKnown != 0 {
-		return fmt.Errorf("%w: unknown flags %#x", ErrCorrupt, flags)
+	if b[1]&^flagKnown != 0 {
+		return 0, fmt.Errorf("%w: unknown flags %#x", ErrCorrupt, b[1])
+	}
+	return b[1], nil
+}
+
+func decodeHead(b []byte, r *rung.Record, names *Names) error {
+	flags, err := header(b)
+	if err != nil {
+		return err
 	}
 	var d decoder
 	if len(b) > 2 {
@@ -235,15 +243,9 @@ func decodeHead(b []byte, r *rung.Record, names *Names) error {
 }
 
 func decodeRecord(b []byte, r *rung.Record, reuse map[string]any, names *Names) error {
-	if len(b) < 2 {
-		return fmt.Errorf("%w: %d bytes", ErrCorrupt, len(b))
-	}
-	if b[0] != codecVersion {
-		return fmt.Errorf("%w: unknown format version %d", ErrCorrupt, b[0])
-	}
-	flags := b[1]
-	if flags&^flagKnown != 0 {
-		return fmt.Errorf("%w: unknown flags %#x", ErrCorrupt, flags)
+	flags, err := header(b)
+	if err != nil {
+		return err
 	}
 	// One string holds every string of the record; the fields are slices
 	// of it, which saves an allocation per string.

@@ -22,15 +22,7 @@ func (e *Engine) LeaderboardInto(id string, q BoardQuery, buf []BoardEntry) (Boa
 	if b == nil || !e.live(b, q.AsOf) {
 		return e.Leaderboard(id, q)
 	}
-	if q.Limit <= 0 {
-		q.Limit = 20
-	}
-	if q.Limit > 1000 {
-		q.Limit = 1000
-	}
-	if q.Offset < 0 {
-		q.Offset = 0
-	}
+	q.page()
 	page := BoardPage{ID: b.def.ID, Name: b.def.Name, Metric: b.def.Metric, For: string(b.def.For), Window: Span{b.from, b.to}}
 	idx := b.idx
 	page.Total = idx.Len()

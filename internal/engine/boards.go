@@ -394,15 +394,7 @@ func (e *Engine) Leaderboard(id string, q BoardQuery) (BoardPage, error) {
 	if b == nil {
 		return BoardPage{}, rung.Errorf(rung.ENOTFOUND, "leaderboard %q not found: the program defines %s", id, e.boardIDs())
 	}
-	if q.Limit <= 0 {
-		q.Limit = 20
-	}
-	if q.Limit > 1000 {
-		q.Limit = 1000
-	}
-	if q.Offset < 0 {
-		q.Offset = 0
-	}
+	q.page()
 	if q.Cohort != "" && b.def.Cohort == "" {
 		return BoardPage{}, rung.Errorf(rung.EINVALID, "leaderboard %q has no cohorts; drop the cohort parameter", id)
 	}
@@ -652,4 +644,14 @@ func (e *Engine) standings(subj any, member bool, asOf time.Time) []Standing {
 		}
 	}
 	return out
+}
+
+// page applies a query's default and largest page (20 and 1,000 rows) and
+// its smallest offset.
+func (q *BoardQuery) page() {
+	if q.Limit <= 0 {
+		q.Limit = 20
+	}
+	q.Limit = min(q.Limit, 1000)
+	q.Offset = max(q.Offset, 0)
 }
