@@ -190,17 +190,9 @@ func TestRestartRebuildsTheSameState(t *testing.T) {
 	if _, err := s.Adjust(ctx, rung.Adjustment{Partner: "p1", Member: "m1", Points: 25, Reason: "welcome bonus"}, "test"); err != nil {
 		t.Fatal(err)
 	}
-	var before string
-	s.Read(func(e *engine.Engine) error { before = e.Digest(now); return nil })
-	s.Close()
-	s.Store().Close()
-
-	s2 := open(t, path)
-	var after string
-	s2.Read(func(e *engine.Engine) error { after = e.Digest(now); return nil })
-	if before != after {
-		t.Fatal("state after restart differs from before")
-	}
+	s2 := restart(t, s, path)
+	var before, after string
+	s2.Read(func(e *engine.Engine) error { before = e.Digest(now); return nil })
 	n, _, err := s2.Rebuild(ctx)
 	if err != nil || n != 202 {
 		t.Fatalf("rebuild replayed %d records (err %v), want 202", n, err)
@@ -228,10 +220,8 @@ func TestRestartOverManyChunksRebuildsTheSameState(t *testing.T) {
 	}
 	s.Ingest(ctx, batch)
 	s.Ingest(ctx, []*Incoming{win("w7", "p1", "m7", 123456)})
-	var before string
 	var points int64
 	s.Read(func(e *engine.Engine) error {
-		before = e.Digest(now)
 		sc, _ := e.PartnerScorecard("p2", now)
 		points = sc.Points.Lifetime
 		return nil
@@ -239,14 +229,23 @@ func TestRestartOverManyChunksRebuildsTheSameState(t *testing.T) {
 	if points == 0 {
 		t.Fatal("no points: the test program changed")
 	}
+	restart(t, s, path)
+}
+
+// restart closes s and opens its database again, and checks the state
+// loaded is the state s had.
+func restart(t *testing.T, s *Service, path string) *Service {
+	t.Helper()
+	var before, after string
+	s.Read(func(e *engine.Engine) error { before = e.Digest(now); return nil })
 	s.Close()
 	s.Store().Close()
 	s2 := open(t, path)
-	var after string
 	s2.Read(func(e *engine.Engine) error { after = e.Digest(now); return nil })
 	if before != after {
 		t.Fatal("state after restart differs from before")
 	}
+	return s2
 }
 
 func TestRetractUnknownOrTwice(t *testing.T) {

@@ -818,13 +818,7 @@ func testRecordsBySeq(t *testing.T, s store.Store) {
 // not reuse the memory Raw points into.
 func testRecordsKeptKeepTheirRaw(t *testing.T, s store.Store) {
 	const n = 3000 // more than a few chunks of any streaming reader
-	b := &store.Batch{}
-	for i := range n {
-		r := record(fmt.Sprintf("ev-%d", i), 1, base.Add(time.Duration(i)*time.Minute))
-		r.Event.Attrs["n"] = float64(i)
-		b.Records = append(b.Records, r)
-	}
-	mustCommit(t, s, b)
+	commitNumbered(t, s, n)
 	var kept []rung.Record
 	if err := s.Records(context.Background(), 0, func(r *rung.Record) error {
 		kept = append(kept, *r)
@@ -856,13 +850,7 @@ func testRecordsKeptKeepTheirRaw(t *testing.T, s store.Store) {
 // alike on an error of fn.
 func testRecordHeadsMatchRecords(t *testing.T, s store.Store) {
 	const n = 2000
-	b := &store.Batch{}
-	for i := range n {
-		r := record(fmt.Sprintf("ev-%d", i), 1, base.Add(time.Duration(i)*time.Minute))
-		r.Event.Attrs["n"] = float64(i)
-		b.Records = append(b.Records, r)
-	}
-	mustCommit(t, s, b)
+	commitNumbered(t, s, n)
 	fix := record("ev-7", 2, base.Add(time.Hour))
 	gone := record("ev-8", 2, base.Add(time.Hour))
 	gone.Retracted, gone.Event.Attrs = true, nil
@@ -912,4 +900,17 @@ func testRecordHeadsMatchRecords(t *testing.T, s store.Store) {
 	}); !errors.Is(err, stop) || seen != 600 {
 		t.Errorf("RecordHeads after fn failed: %v after %d records", err, seen)
 	}
+}
+
+// commitNumbered commits n events ev-0, ev-1, ... a minute apart, each with
+// its number as attrs.n.
+func commitNumbered(t *testing.T, s store.Store, n int) {
+	t.Helper()
+	b := &store.Batch{}
+	for i := range n {
+		r := record(fmt.Sprintf("ev-%d", i), 1, base.Add(time.Duration(i)*time.Minute))
+		r.Event.Attrs["n"] = float64(i)
+		b.Records = append(b.Records, r)
+	}
+	mustCommit(t, s, b)
 }
