@@ -27,15 +27,9 @@ func (e *Engine) LeaderboardInto(id string, q BoardQuery, buf []BoardEntry) (Boa
 	idx := b.idx
 	page.Total = idx.Len()
 	if q.Around != "" {
-		h, ok := e.handleOf(b, q.Around)
-		pos := -1
-		if ok {
-			pos, ok = idx.Position(h)
-		}
-		if !ok {
+		if !e.centre(b, idx, &q) {
 			return e.Leaderboard(id, q) // the not-found error
 		}
-		q.Offset = max(0, pos-q.Limit/2)
 	}
 	if n := min(q.Limit, max(0, page.Total-q.Offset)); buf == nil || cap(buf) < n {
 		buf = make([]BoardEntry, 0, n)

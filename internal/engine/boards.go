@@ -442,16 +442,8 @@ func (e *Engine) livePage(b *board, q BoardQuery, page BoardPage) (BoardPage, er
 		}
 	}
 	page.Total = idx.Len()
-	if q.Around != "" {
-		h, ok := e.handleOf(b, q.Around)
-		pos := -1
-		if ok {
-			pos, ok = idx.Position(h)
-		}
-		if !ok {
-			return page, rung.Errorf(rung.ENOTFOUND, "%s %q is not on leaderboard %q (no contributing event in the window)", b.def.For, q.Around, b.def.ID)
-		}
-		q.Offset = max(0, pos-q.Limit/2)
+	if q.Around != "" && !e.centre(b, idx, &q) {
+		return page, rung.Errorf(rung.ENOTFOUND, "%s %q is not on leaderboard %q (no contributing event in the window)", b.def.For, q.Around, b.def.ID)
 	}
 	page.Entries = make([]BoardEntry, 0, min(q.Limit, max(0, page.Total-q.Offset)))
 	idx.Range(q.Offset, q.Limit, func(rk, _ int, en rank.Entry) bool {
@@ -654,4 +646,18 @@ func (q *BoardQuery) page() {
 	}
 	q.Limit = min(q.Limit, 1000)
 	q.Offset = max(q.Offset, 0)
+}
+
+// centre sets q's offset so that its page has q.Around in the middle, and
+// reports whether q.Around is on the board.
+func (e *Engine) centre(b *board, idx *rank.Index, q *BoardQuery) bool {
+	h, ok := e.handleOf(b, q.Around)
+	pos := -1
+	if ok {
+		pos, ok = idx.Position(h)
+	}
+	if ok {
+		q.Offset = max(0, pos-q.Limit/2)
+	}
+	return ok
 }
