@@ -71,12 +71,7 @@ func TestEventsPreparedOnTopOfAGroupInFlight(t *testing.T) {
 	// A partner in flight; events for it, and a new member, on top.
 	release := lockDB(t, path)
 	l0, st0 := s.launched.Load(), s.stacked.Load()
-	partner := make(chan error, 1)
-	go func() {
-		_, err := s.PutPartner(ctx, rung.Partner{ID: "p3", Name: "Partner p3"})
-		partner <- err
-	}()
-	waitCount(t, "commits started", s.launched.Load, l0+1)
+	partner := putInFlight(t, s, l0)
 	e3 := win("e3", "p3", "m9", 5000)
 	got := ingestAsync(s, e3)
 	waitCount(t, "requests prepared on top", s.stacked.Load, st0+1)
@@ -145,12 +140,7 @@ func TestFailedCommitFailsTheGroupOnTopOfIt(t *testing.T) {
 	ctx := context.Background()
 	release := lockDB(t, path, `INSERT INTO partner_versions (id, version, valid_from, body) VALUES ('p3', 1, 0, '{"id":"p3","name":"elsewhere"}')`)
 	l0, st0 := s.launched.Load(), s.stacked.Load()
-	partner := make(chan error, 1)
-	go func() {
-		_, err := s.PutPartner(ctx, rung.Partner{ID: "p3", Name: "Partner p3"})
-		partner <- err
-	}()
-	waitCount(t, "commits started", s.launched.Load, l0+1)
+	partner := putInFlight(t, s, l0)
 	onTop := []*Incoming{win("f1", "p3", "m9", 5000), win("f2", "p1", "m1", 5000)}
 	got := ingestAsync(s, onTop...)
 	waitCount(t, "requests prepared on top", s.stacked.Load, st0+1)
@@ -195,4 +185,17 @@ func TestFailedCommitFailsTheGroupOnTopOfIt(t *testing.T) {
 	if again.Result.Status != "accepted" || again.Result.Version != 1 {
 		t.Fatalf("f2 sent again: %+v, want accepted version 1", again.Result)
 	}
+}
+
+// putInFlight puts partner p3 and waits until its commit has started (the
+// database is locked, so it stays in flight); the channel gets its outcome.
+func putInFlight(t *testing.T, s *Service, launched int64) <-chan error {
+	t.Helper()
+	partner := make(chan error, 1)
+	go func() {
+		_, err := s.PutPartner(context.Background(), rung.Partner{ID: "p3", Name: "Partner p3"})
+		partner <- err
+	}()
+	waitCount(t, "commits started", s.launched.Load, launched+1)
+	return partner
 }
