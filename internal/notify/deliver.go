@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"maps"
 	"net/mail"
 	"slices"
 	"strings"
@@ -59,12 +60,55 @@ type group struct {
 
 // Deliver sends every notification due now, one message per recipient and
 // channel, and returns how many notifications it handled.
-func (s *Service) Deliver(ctx context.Context) (int, error) {
+//
+// What went out is recorded as sent once, at the end of the step, in one
+// write per set of channels rather than one per recipient: a crash before
+// that write sends the step's messages again (at least once, as after a
+// crash between a send and its record), and nothing is recorded that was
+// not sent.
+func (s *Service) Deliver(ctx context.Context) (handled int, err error) {
 	now := s.svc.Now().UTC()
 	due, err := s.st.DueNotifications(ctx, now, 500)
 	if err != nil {
 		return 0, err
 	}
+	sent := sentMarks{}
+	defer func() {
+		// Recorded even when ctx ended meanwhile: they went out.
+		if ferr := sent.record(context.WithoutCancel(ctx), s.st, now); ferr != nil {
+			handled, err = 0, ferr
+		}
+	}()
+	for _, g := range groupDue(due) {
+		if ctx.Err() != nil {
+			return sent.handled, ctx.Err()
+		}
+		channels, err := s.deliverGroup(ctx, g, now)
+		if err != nil {
+			s.log.Warn("notify: delivery failed; trying again later", "member", g.member, "partner", g.partner, "notifications", len(g.ns), "err", err)
+			for _, n := range g.ns {
+				if n.Attempts+1 >= MaxAttempts {
+					sent.add("failed", n.ID)
+					s.log.Error("notify: notification given up", "id", n.ID, "attempts", n.Attempts+1, "err", err)
+					continue
+				}
+				backoff := time.Duration(1<<min(n.Attempts, 6)) * time.Minute
+				if err := s.st.DeferNotification(ctx, n.ID, now.Add(backoff), clip(err.Error(), 500)); err != nil {
+					return sent.handled, err
+				}
+			}
+			continue
+		}
+		for _, n := range g.ns {
+			sent.add(channels, n.ID)
+		}
+		sent.handled += len(g.ns)
+	}
+	return sent.handled, nil
+}
+
+// groupDue groups due notifications by recipient, in the order they came.
+func groupDue(due []store.Notification) []*group {
 	var groups []*group
 	byKey := map[string]*group{}
 	for _, n := range due {
@@ -80,39 +124,32 @@ func (s *Service) Deliver(ctx context.Context) (int, error) {
 		}
 		g.ns = append(g.ns, n)
 	}
-	handled := 0
-	for _, g := range groups {
-		if ctx.Err() != nil {
-			return handled, ctx.Err()
-		}
-		channels, err := s.deliverGroup(ctx, g, now)
-		ids := make([]string, len(g.ns))
-		for i, n := range g.ns {
-			ids[i] = n.ID
-		}
-		if err != nil {
-			s.log.Warn("notify: delivery failed; trying again later", "member", g.member, "partner", g.partner, "notifications", len(ids), "err", err)
-			for _, n := range g.ns {
-				if n.Attempts+1 >= MaxAttempts {
-					if err := s.st.MarkNotificationsSent(ctx, []string{n.ID}, now, "failed"); err != nil {
-						return handled, err
-					}
-					s.log.Error("notify: notification given up", "id", n.ID, "attempts", n.Attempts+1, "err", err)
-					continue
-				}
-				backoff := time.Duration(1<<min(n.Attempts, 6)) * time.Minute
-				if err := s.st.DeferNotification(ctx, n.ID, now.Add(backoff), clip(err.Error(), 500)); err != nil {
-					return handled, err
-				}
-			}
-			continue
-		}
-		if err := s.st.MarkNotificationsSent(ctx, ids, now, channels); err != nil {
-			return handled, err
-		}
-		handled += len(ids)
+	return groups
+}
+
+// sentMarks are the notifications a step sent (or gave up), by the
+// channels to record, and how many it delivered.
+type sentMarks struct {
+	ids     map[string][]string
+	handled int
+}
+
+func (m *sentMarks) add(channels, id string) {
+	if m.ids == nil {
+		m.ids = map[string][]string{}
 	}
-	return handled, nil
+	m.ids[channels] = append(m.ids[channels], id)
+}
+
+// record stores the marks: one write per set of channels.
+func (m *sentMarks) record(ctx context.Context, st store.Notifications, now time.Time) error {
+	for _, ch := range slices.Sorted(maps.Keys(m.ids)) {
+		if err := st.MarkNotificationsSent(ctx, m.ids[ch], now, ch); err != nil {
+			return err
+		}
+	}
+	m.ids = nil
+	return nil
 }
 
 // recipient is where one group's messages go.
