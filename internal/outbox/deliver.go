@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"sync"
@@ -140,8 +141,14 @@ func (d *Deliverer) Step(ctx context.Context) (int, error) {
 }
 
 // dispatch gives each undispatched message a delivery for every sink that
-// wants it, in one transaction per batch of messages.
+// wants it, in one transaction per batch of messages. With no sink at all,
+// that is marking every message dispatched, which one statement does
+// without reading them.
 func (d *Deliverer) dispatch(ctx context.Context, sinks []Sink) error {
+	if len(sinks) == 0 {
+		_, err := d.st.DispatchOutboxNowhere(ctx, math.MaxInt64)
+		return err
+	}
 	for {
 		msgs, err := d.st.OutboxMessages(ctx, 0, 500, true)
 		if err != nil || len(msgs) == 0 {

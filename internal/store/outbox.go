@@ -123,6 +123,11 @@ type Outbox interface {
 	// is) and marks the messages with the given Seqs dispatched, in one
 	// transaction.
 	DispatchOutbox(ctx context.Context, seqs []int64, ds []Delivery) error
+	// DispatchOutboxNowhere marks every undispatched message with a Seq up
+	// to through dispatched, with no deliveries, in one statement that
+	// reads no message: what dispatching comes to when no endpoint is
+	// configured. It returns how many it marked.
+	DispatchOutboxNowhere(ctx context.Context, through int64) (int, error)
 	// DueDeliveries returns, oldest message first and at most limit, the
 	// deliveries to attempt at now: for each endpoint and subject, the
 	// oldest one neither delivered nor dead, when its next attempt is due.

@@ -181,6 +181,15 @@ func (s *Store) DispatchOutbox(ctx context.Context, seqs []int64, ds []store.Del
 	})
 }
 
+// DispatchOutboxNowhere marks messages dispatched without deliveries.
+func (s *Store) DispatchOutboxNowhere(ctx context.Context, through int64) (int, error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE outbox SET dispatched = 1 WHERE dispatched = 0 AND seq <= $1`, through)
+	if err != nil {
+		return 0, failed(err, "dispatch outbox")
+	}
+	return int(tag.RowsAffected()), nil
+}
+
 func insertDeliveries(ctx context.Context, tx execer, ds []store.Delivery) error {
 	for _, d := range ds {
 		next, err := store.UnixNanos(d.NextAttemptAt)

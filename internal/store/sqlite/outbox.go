@@ -259,6 +259,19 @@ func (s *Store) DispatchOutbox(ctx context.Context, seqs []int64, ds []store.Del
 	})
 }
 
+// DispatchOutboxNowhere marks messages dispatched without deliveries.
+func (s *Store) DispatchOutboxNowhere(ctx context.Context, through int64) (int, error) {
+	if err := s.writable(); err != nil {
+		return 0, err
+	}
+	res, err := s.write.ExecContext(ctx, `UPDATE outbox SET dispatched = 1 WHERE dispatched = 0 AND seq <= ?`, through)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: dispatch outbox: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
 func insertDeliveries(ctx context.Context, tx execer, ds []store.Delivery) error {
 	for _, d := range ds {
 		next, err := store.UnixNanos(d.NextAttemptAt)

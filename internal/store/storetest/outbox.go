@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"sync"
 	"testing"
 	"time"
@@ -23,6 +24,7 @@ var outboxTests = []struct {
 	{"OutboxProduceMovesCursorOnce", testOutboxProduceMovesCursorOnce},
 	{"OutboxDueDeliveriesKeepSubjectOrder", testOutboxDueDeliveriesKeepSubjectOrder},
 	{"OutboxDispatchesManyAtOnce", testOutboxDispatchesManyAtOnce},
+	{"OutboxDispatchesNowhere", testOutboxDispatchesNowhere},
 	{"OutboxDeadAndReplay", testOutboxDeadAndReplay},
 	{"OutboxSubscriptions", testOutboxSubscriptions},
 	{"OutboxExportImport", testOutboxExportImport},
@@ -484,4 +486,41 @@ func testOutboxDispatchesManyAtOnce(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	equal(t, "still pending", messageIDs(pending()), messageIDs(stored[1201:]))
+}
+
+// testOutboxDispatchesNowhere marks messages up to a Seq dispatched with
+// no deliveries, and leaves later ones and their deliveries alone.
+func testOutboxDispatchesNowhere(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	base := time.Date(2026, 4, 1, 10, 0, 0, 0, time.UTC)
+	var msgs []store.OutboxMessage
+	for i := range 5 {
+		msgs = append(msgs, outMsg(fmt.Sprintf("nowhere-%d", i), "member:n", "points.changed", base))
+	}
+	if err := s.EnqueueOutbox(ctx, msgs); err != nil {
+		t.Fatal(err)
+	}
+	stored, err := s.OutboxMessages(ctx, 0, 100, true)
+	if err != nil || len(stored) != 5 {
+		t.Fatalf("pending: %d, %v", len(stored), err)
+	}
+	if err := s.DispatchOutbox(ctx, []int64{stored[0].Seq}, nil); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.DispatchOutboxNowhere(ctx, stored[2].Seq)
+	if err != nil || n != 2 {
+		t.Fatalf("DispatchOutboxNowhere marked %d (%v), want the 2 pending up to the third", n, err)
+	}
+	pending, err := s.OutboxMessages(ctx, 0, 100, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "still pending", messageIDs(pending), messageIDs(stored[3:]))
+	ds, err := s.Deliveries(ctx, store.DeliveryFilter{})
+	if err != nil || len(ds) != 0 {
+		t.Fatalf("deliveries: %d, %v; want none", len(ds), err)
+	}
+	if n, err := s.DispatchOutboxNowhere(ctx, math.MaxInt64); err != nil || n != 2 {
+		t.Fatalf("DispatchOutboxNowhere marked %d (%v), want the last 2", n, err)
+	}
 }
