@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 
@@ -38,38 +39,26 @@ func (s *Service) Watch(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, rung.Errorf(rung.EINTERNAL, "meta %s=%q is not a log position", metaCursor, cur)
 	}
-	var ts []Trigger
-	seq := after
+	// The records are read first, then looked at in the engine a chunk at
+	// a time under one read lock, not a lock a record.
+	var recs []rung.Record
 	const most = 2000
-	n := 0
 	err = s.st.Records(ctx, after, func(r *rung.Record) error {
-		if n >= most {
+		if len(recs) >= most {
 			return errBehind // enough for one tick
 		}
-		var out []Trigger
-		var behind bool
-		s.svc.Read(func(e *engine.Engine) error {
-			known, _, version := e.Known(r.Event.ID)
-			if !known || version < r.Version {
-				behind = true
-				return nil
-			}
-			if !r.Retracted {
-				out = triggersOf(e, r)
-			}
-			return nil
-		})
-		if behind {
-			return errBehind
+		rec := *r
+		rec.Event.Attrs = nil
+		if isRegistration(r.Event) {
+			rec.Event.Attrs = maps.Clone(r.Event.Attrs) // r's is reused
 		}
-		ts = append(ts, out...)
-		seq = r.Seq
-		n++
+		recs = append(recs, rec)
 		return nil
 	})
 	if err != nil && !errors.Is(err, errBehind) {
 		return 0, err
 	}
+	ts, seq := s.triggers(recs, after)
 	if seq == after {
 		return 0, nil
 	}
@@ -95,11 +84,48 @@ func (s *Service) Watch(ctx context.Context) (int, error) {
 	return len(ts), s.st.SetMeta(ctx, metaCursor, strconv.FormatInt(seq, 10))
 }
 
+// triggers returns what recs, read after seq after, should tell people,
+// and the seq of the last record looked at: the records before the first
+// one the engine has not applied yet.
+func (s *Service) triggers(recs []rung.Record, after int64) ([]Trigger, int64) {
+	var ts []Trigger
+	seq := after
+	const chunk = 256
+	for len(recs) > 0 {
+		part := recs[:min(chunk, len(recs))]
+		recs = recs[len(part):]
+		behind := false
+		s.svc.Read(func(e *engine.Engine) error {
+			for i := range part {
+				r := &part[i]
+				if known, _, version := e.Known(r.Event.ID); !known || version < r.Version {
+					behind = true
+					return nil
+				}
+				if !r.Retracted {
+					ts = append(ts, triggersOf(e, r)...)
+				}
+				seq = r.Seq
+			}
+			return nil
+		})
+		if behind {
+			break
+		}
+	}
+	return ts, seq
+}
+
+// isRegistration reports whether ev is a registration's event.
+func isRegistration(ev rung.Event) bool {
+	return strings.HasPrefix(ev.Type, "registration.") || ev.Source == "registration"
+}
+
 // triggersOf returns what one log record should tell people.
 func triggersOf(e *engine.Engine, r *rung.Record) []Trigger {
 	var out []Trigger
 	ev := r.Event
-	if strings.HasPrefix(ev.Type, "registration.") || ev.Source == "registration" {
+	if isRegistration(ev) {
 		if t, ok := registrationTrigger(ev); ok {
 			out = append(out, t)
 		}
