@@ -21,6 +21,7 @@ import (
 	"net/http/httptest"
 	"net/mail"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -65,7 +66,10 @@ type smtpServer struct {
 	mu   sync.Mutex
 	msgs []received
 	fail error // answer DATA with this when set
-	addr string
+	// failTo, when set, answers DATA with an error for this recipient
+	// only.
+	failTo string
+	addr   string
 }
 
 type session struct {
@@ -98,6 +102,9 @@ func (s *session) Data(r io.Reader) error {
 	defer s.srv.mu.Unlock()
 	if s.srv.fail != nil {
 		return s.srv.fail
+	}
+	if s.srv.failTo != "" && slices.Contains(s.cur.to, s.srv.failTo) {
+		return &smtp.SMTPError{Code: 451, Message: "mailbox busy"}
 	}
 	s.cur.data = b
 	_, s.cur.tls = s.c.TLSConnectionState()
@@ -416,6 +423,47 @@ func TestEmailOverSMTPCarriesHeadersBothPartsLanguageAndUnsubscribe(t *testing.T
 	resp, _ = http.Post(link[:len(link)-2]+"xx", "", nil)
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("tampered token: %s", resp.Status)
+	}
+}
+
+// TestDeliverRecordsWhatWentOutAndOnlyThat: a step records its sends
+// together at its end; a recipient whose mail failed in the same step is
+// not recorded as sent, and the next step sends only that one.
+func TestDeliverRecordsWhatWentOutAndOnlyThat(t *testing.T) {
+	f := newFixture(t, Options{})
+	f.smtp.mu.Lock()
+	f.smtp.failTo = "juergen@beta.example"
+	f.smtp.mu.Unlock()
+	for _, m := range []string{"m1", "m2", "m3"} {
+		f.enqueue(Trigger{ID: "level:" + m + ":Pro", Kind: KindLevel, Member: m, Data: map[string]any{"level": "Pro"}})
+	}
+	if n := f.deliverAfter(time.Minute); n != 2 {
+		t.Fatalf("delivered %d; want m1's and m3's", n)
+	}
+	ctx := context.Background()
+	for _, m := range []string{"m1", "m2", "m3"} {
+		ns, err := f.st.ListNotifications(ctx, store.NotificationFilter{Member: m})
+		if err != nil || len(ns) != 1 {
+			t.Fatalf("%s: %v %v", m, ns, err)
+		}
+		sent := !ns[0].SentAt.IsZero()
+		if sent != (m != "m2") || (sent && ns[0].Channels != ChannelEmail) || (!sent && ns[0].Attempts != 1) {
+			t.Errorf("%s after the first step: %+v", m, ns[0])
+		}
+	}
+	f.smtp.mu.Lock()
+	f.smtp.failTo = ""
+	f.smtp.mu.Unlock()
+	if n := f.deliverAfter(2 * time.Hour); n != 1 {
+		t.Fatalf("delivered %d in the second step; want m2's only", n)
+	}
+	var to []string
+	for _, r := range f.smtp.messages() {
+		to = append(to, r.to...)
+	}
+	slices.Sort(to)
+	if !slices.Equal(to, []string{"ann@alpha.example", "cy@alpha.example", "juergen@beta.example"}) {
+		t.Errorf("mail went to %v; want each member once", to)
 	}
 }
 
