@@ -63,6 +63,40 @@ func (t *eventTable) get(id string) *eventState {
 // add returns a new zeroed event with the id, which must not be in the
 // table, and its next handle.
 func (t *eventTable) add(id string) *eventState {
+	ev := t.push(id)
+	if uint64(t.n)*4 > uint64(len(t.slots))*3 {
+		t.grow(int(t.n))
+	}
+	t.insert(idHash(id), t.n)
+	return ev
+}
+
+// getOrAdd returns the event with the id, adding a new zeroed one (with
+// its next handle) when there is none; added says which. It hashes the id
+// once and probes the index once, where get then add did both twice: a
+// replay adds nearly every event it meets.
+func (t *eventTable) getOrAdd(id string) (ev *eventState, added bool) {
+	if uint64(t.n+1)*4 > uint64(len(t.slots))*3 {
+		t.grow(int(t.n) + 1)
+	}
+	hash := idHash(id)
+	mask := uint32(len(t.slots) - 1)
+	i := hash & mask
+	for ; t.slots[i].h != 0; i = (i + 1) & mask {
+		if s := t.slots[i]; s.hash == hash {
+			if ev := t.at(s.h); ev.id == id {
+				return ev, false
+			}
+		}
+	}
+	ev = t.push(id)
+	t.slots[i] = eventSlot{hash: hash, h: ev.h}
+	return ev, true
+}
+
+// push gives the next handle to a new zeroed event with the id, without
+// indexing it.
+func (t *eventTable) push(id string) *eventState {
 	if t.n%eventBlock == 0 {
 		t.blocks = append(t.blocks, make([]eventState, eventBlock))
 	}
@@ -70,10 +104,6 @@ func (t *eventTable) add(id string) *eventState {
 	ev := t.at(t.n)
 	ev.id = id
 	ev.h = t.n
-	if uint64(t.n)*4 > uint64(len(t.slots))*3 {
-		t.grow(int(t.n))
-	}
-	t.insert(idHash(id), t.n)
 	return ev
 }
 

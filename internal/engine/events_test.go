@@ -91,3 +91,63 @@ func TestBodyStoreKeepsBodies(t *testing.T) {
 		}
 	})
 }
+
+// getOrAdd finds an id already in the table and adds one that is not, in
+// the same order of handles as get then add, with or without a table sized
+// beforehand and with ids met again and again.
+func TestEventTableGetOrAddMatchesGetThenAdd(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		ids := rapid.SliceOf(rapid.StringN(0, 6, -1)).Draw(t, "ids")
+		var one, two eventTable
+		if rapid.Bool().Draw(t, "presized") {
+			n := rapid.IntRange(0, 2*len(ids)).Draw(t, "size")
+			one.grow(n)
+			two.grow(n)
+		}
+		for _, id := range ids {
+			want := two.get(id)
+			isNew := want == nil
+			if isNew {
+				want = two.add(id)
+			}
+			got, added := one.getOrAdd(id)
+			if got.h != want.h || got.id != id || one.at(got.h) != got {
+				t.Fatalf("getOrAdd(%q) gave handle %d, id %q; want handle %d", id, got.h, got.id, want.h)
+			}
+			if added != isNew {
+				t.Fatalf("getOrAdd(%q) added %v", id, added)
+			}
+		}
+		if one.len() != two.len() {
+			t.Fatalf("len %d, want %d", one.len(), two.len())
+		}
+		for _, id := range ids {
+			if ev := one.get(id); ev == nil || ev.id != id {
+				t.Fatalf("get(%q) after getOrAdd = %v", id, ev)
+			}
+		}
+	})
+}
+
+func TestEventTableGetOrAdd(t *testing.T) {
+	var tab eventTable
+	tests := []struct {
+		id        string
+		wantH     uint32
+		wantAdded bool
+	}{
+		{"a", 1, true},
+		{"b", 2, true},
+		{"a", 1, false},
+		{"", 3, true},
+		{"", 3, false},
+		{"b", 2, false},
+		{"c", 4, true},
+	}
+	for _, tt := range tests {
+		ev, added := tab.getOrAdd(tt.id)
+		if ev.h != tt.wantH || added != tt.wantAdded {
+			t.Errorf("getOrAdd(%q) = handle %d, added %v; want %d, %v", tt.id, ev.h, added, tt.wantH, tt.wantAdded)
+		}
+	}
+}
