@@ -347,8 +347,11 @@ func (e *Engine) SetVersions(vs []*Version, now time.Time) error {
 		e.scored[t] = x
 	}
 	var fields program.EventFields
+	e.vars.partner, e.vars.member = false, false
 	for _, v := range vs {
 		fields |= v.Program.EventFields
+		e.vars.partner = e.vars.partner || v.Program.ReadsPartner
+		e.vars.member = e.vars.member || v.Program.ReadsMember
 		for _, r := range v.Program.Points.Rules {
 			for _, t := range r.On {
 				mark(t, readsScore)
