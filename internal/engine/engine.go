@@ -409,10 +409,12 @@ func (e *Engine) BeginBulk(records int) {
 		e.bulk = make([]*eventState, 0, records)
 	}
 	e.events.grow(records)
+	e.events.beginLoad(records)
 }
 
 // EndBulk builds the live boards for now and resumes their maintenance.
 func (e *Engine) EndBulk(now time.Time) {
+	e.events.endLoad()
 	e.placeBulk()
 	e.refreshAllTimelines()
 	e.boardsLive = true
