@@ -309,13 +309,12 @@ func (e *Engine) Apply(rec *rung.Record) []Note {
 		e.pending.on = true
 		defer e.settleRevocations(rec)
 	}
-	ev := e.events.get(rec.Event.ID)
-	if ev != nil && e.finals > 0 {
+	ev, added := e.events.getOrAdd(rec.Event.ID)
+	if !added && e.finals > 0 {
 		old, streams := ev.at, ev.streams()
 		defer func() { e.refinalize(old, streams, ev) }() // runs before the revocations settle
 	}
-	if ev == nil {
-		ev = e.events.add(rec.Event.ID)
+	if added {
 		ev.recv = joinedNanos(rec.ReceivedAt)
 		if e.finals > 0 {
 			defer func() { e.refinalize(math.MinInt64, nil, ev) }()

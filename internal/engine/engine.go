@@ -347,8 +347,11 @@ func (e *Engine) SetVersions(vs []*Version, now time.Time) error {
 		e.scored[t] = x
 	}
 	var fields program.EventFields
+	e.vars.partner, e.vars.member = false, false
 	for _, v := range vs {
 		fields |= v.Program.EventFields
+		e.vars.partner = e.vars.partner || v.Program.ReadsPartner
+		e.vars.member = e.vars.member || v.Program.ReadsMember
 		for _, r := range v.Program.Points.Rules {
 			for _, t := range r.On {
 				mark(t, readsScore)
@@ -406,10 +409,12 @@ func (e *Engine) BeginBulk(records int) {
 		e.bulk = make([]*eventState, 0, records)
 	}
 	e.events.grow(records)
+	e.events.beginLoad(records)
 }
 
 // EndBulk builds the live boards for now and resumes their maintenance.
 func (e *Engine) EndBulk(now time.Time) {
+	e.events.endLoad()
 	e.placeBulk()
 	e.refreshAllTimelines()
 	e.boardsLive = true

@@ -482,3 +482,65 @@ func TestBoardAsOfShowsThePartnerOfThatTime(t *testing.T) {
 		t.Fatalf("now: %+v, want m1 at p2", page.Entries)
 	}
 }
+
+// Rules that read `partner` and `member` see them, also when only an older
+// program version reads them; a program that reads neither scores the same
+// without them.
+func TestRulesSeePartnerAndMemberWhenTheyReadThem(t *testing.T) {
+	const reads = `
+name: t
+timezone: UTC
+activities: {deal.won: {label: Won}, training.completed: {label: Trained}}
+points:
+  rules:
+    - {id: smb, on: deal.won, when: "partner.size == 'smb' && partner.tier == ''", award: 10}
+    - {id: role, on: training.completed, when: "member.name == 'Member m1'", award: 5}
+`
+	const plain = `
+name: t
+timezone: UTC
+activities: {deal.won: {label: Won}, training.completed: {label: Trained}}
+points:
+  rules:
+    - {id: any, on: deal.won, award: 1}
+    - {id: any-training, on: training.completed, award: 1}
+`
+	tests := []struct {
+		name     string
+		versions []string
+		want     map[string]int64 // lifetime points by member
+	}{
+		{"reads them", []string{reads}, map[string]int64{"m1": 15, "m2": 10, "m3": 10}},
+		{"reads neither", []string{plain}, map[string]int64{"m1": 2, "m2": 2, "m3": 1}},
+		// Events before day 10 follow the first version.
+		{"an older version reads them", []string{reads, plain}, map[string]int64{"m1": 15, "m2": 10, "m3": 10}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, testProgram, at(30, 12))
+			var vs []*Version
+			for i, src := range tt.versions {
+				p, err := program.Parse([]byte(src))
+				if err != nil {
+					t.Fatal(err)
+				}
+				vs = append(vs, &Version{N: i + 1, From: at(10*i+1, 0), Program: p})
+			}
+			vs[0].From = time.Unix(0, 0)
+			if err := h.e.SetVersions(vs, h.now); err != nil {
+				t.Fatal(err)
+			}
+			h.send(ev("w1", "deal.won", "p1", "m1", at(2, 10), nil))
+			h.send(ev("t1", "training.completed", "p1", "m1", at(2, 11), nil))
+			h.send(ev("t2", "training.completed", "p1", "m2", at(2, 11), nil))
+			h.send(ev("w2", "deal.won", "p1", "m2", at(3, 10), nil))
+			h.send(ev("w3", "deal.won", "p2", "m3", at(3, 10), nil))
+			h.send(ev("w4", "deal.won", "p3", "m4", at(3, 10), nil)) // enterprise
+			for m, want := range tt.want {
+				if got := h.balance(m).Lifetime; got != want {
+					t.Errorf("%s: lifetime %d, want %d", m, got, want)
+				}
+			}
+		})
+	}
+}

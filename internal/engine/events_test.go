@@ -91,3 +91,154 @@ func TestBodyStoreKeepsBodies(t *testing.T) {
 		}
 	})
 }
+
+// getOrAdd finds an id already in the table and adds one that is not, in
+// the same order of handles as get then add, with or without a table sized
+// beforehand and with ids met again and again.
+func TestEventTableGetOrAddMatchesGetThenAdd(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		ids := rapid.SliceOf(rapid.StringN(0, 6, -1)).Draw(t, "ids")
+		var one, two eventTable
+		if rapid.Bool().Draw(t, "presized") {
+			n := rapid.IntRange(0, 2*len(ids)).Draw(t, "size")
+			one.grow(n)
+			two.grow(n)
+		}
+		for _, id := range ids {
+			want := two.get(id)
+			isNew := want == nil
+			if isNew {
+				want = two.add(id)
+			}
+			got, added := one.getOrAdd(id)
+			if got.h != want.h || got.id != id || one.at(got.h) != got {
+				t.Fatalf("getOrAdd(%q) gave handle %d, id %q; want handle %d", id, got.h, got.id, want.h)
+			}
+			if added != isNew {
+				t.Fatalf("getOrAdd(%q) added %v", id, added)
+			}
+		}
+		if one.len() != two.len() {
+			t.Fatalf("len %d, want %d", one.len(), two.len())
+		}
+		for _, id := range ids {
+			if ev := one.get(id); ev == nil || ev.id != id {
+				t.Fatalf("get(%q) after getOrAdd = %v", id, ev)
+			}
+		}
+	})
+}
+
+func TestEventTableGetOrAdd(t *testing.T) {
+	var tab eventTable
+	tests := []struct {
+		id        string
+		wantH     uint32
+		wantAdded bool
+	}{
+		{"a", 1, true},
+		{"b", 2, true},
+		{"a", 1, false},
+		{"", 3, true},
+		{"", 3, false},
+		{"b", 2, false},
+		{"c", 4, true},
+	}
+	for _, tt := range tests {
+		ev, added := tab.getOrAdd(tt.id)
+		if ev.h != tt.wantH || added != tt.wantAdded {
+			t.Errorf("getOrAdd(%q) = handle %d, added %v; want %d, %v", tt.id, ev.h, added, tt.wantH, tt.wantAdded)
+		}
+	}
+}
+
+// During a bulk load the table answers every lookup as it does without
+// one: ids met again are found, new ones get the next handle, whatever
+// the filter's size (too small, it gives up) and wherever loads begin
+// and end.
+func TestEventTableLoadAnswersAsWithout(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		var tab eventTable
+		model := map[string]uint32{}
+		n := rapid.IntRange(0, 300).Draw(t, "ops")
+		for i := range n {
+			switch op := rapid.IntRange(0, 9).Draw(t, "op"); {
+			case op == 0:
+				tab.beginLoad(rapid.IntRange(-1, 200).Draw(t, "records"))
+			case op == 1:
+				tab.endLoad()
+			case op == 2:
+				id := rapid.StringN(0, 3, -1).Draw(t, "get")
+				ev := tab.get(id)
+				if h, ok := model[id]; ok != (ev != nil) || ok && (ev.h != h || ev.id != id) {
+					t.Fatalf("op %d: get(%q) = %v, want handle %d (%v)", i, id, ev, h, ok)
+				}
+			case op == 3:
+				id := fmt.Sprintf("new-%d", i) // never met before
+				if ev := tab.add(id); ev.h != uint32(len(model)+1) {
+					t.Fatalf("op %d: add(%q) gave handle %d", i, id, ev.h)
+				}
+				model[id] = uint32(len(model) + 1)
+			default:
+				id := rapid.StringN(0, 3, -1).Draw(t, "id")
+				ev, added := tab.getOrAdd(id)
+				h, known := model[id]
+				if !known {
+					h = uint32(len(model) + 1)
+					model[id] = h
+				}
+				if added == known || ev.h != h || ev.id != id || tab.at(h) != ev {
+					t.Fatalf("op %d: getOrAdd(%q) = handle %d, added %v; want %d, %v", i, id, ev.h, added, h, !known)
+				}
+			}
+		}
+		tab.endLoad()
+		if tab.len() != len(model) {
+			t.Fatalf("len %d, want %d", tab.len(), len(model))
+		}
+		for id, h := range model {
+			if ev := tab.get(id); ev == nil || ev.h != h {
+				t.Fatalf("get(%q) after the load = %v, want handle %d", id, ev, h)
+			}
+		}
+	})
+}
+
+// A load of many new ids, a few of them met again, finds the repeats and
+// keeps each id's first handle.
+func TestEventTableLoadFindsRepeats(t *testing.T) {
+	tests := []struct {
+		name    string
+		records int
+	}{
+		{"sized for the load", 20_000},
+		{"sized too small", 100},
+		{"unsized", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var tab eventTable
+			tab.beginLoad(tt.records)
+			for i := range 20_000 {
+				id := fmt.Sprintf("ev-%d", i)
+				if i%100 == 99 {
+					id = fmt.Sprintf("ev-%d", i-50) // a correction of an earlier event
+				}
+				ev, added := tab.getOrAdd(id)
+				if repeat := i%100 == 99; added == repeat {
+					t.Fatalf("%s: added %v", id, added)
+				}
+				if tab.at(ev.h).id != id {
+					t.Fatalf("%s: handle %d holds %q", id, ev.h, tab.at(ev.h).id)
+				}
+			}
+			tab.endLoad()
+			if want := 20_000 - 200; tab.len() != want {
+				t.Fatalf("len %d, want %d", tab.len(), want)
+			}
+			if tab.get("ev-0") == nil || tab.get("ev-19998") == nil || tab.get("ev-20000") != nil {
+				t.Fatal("lookups after the load are wrong")
+			}
+		})
+	}
+}

@@ -15,6 +15,9 @@ type varsCache struct {
 	v      program.Vars
 	event  map[string]any      // reused for every event
 	fields program.EventFields // the keys of event the program versions read
+	// partner and member: whether some version's expressions read them;
+	// when none does, they are left out (nil).
+	partner, member bool
 }
 
 func (e *Engine) varsFor(ev *eventState, body *rung.Event) *program.Vars {
@@ -23,9 +26,11 @@ func (e *Engine) varsFor(ev *eventState, body *rung.Event) *program.Vars {
 		e.vars.event = make(map[string]any, 7)
 	}
 	v.Event = program.FillEventFields(e.vars.event, body, e.vars.fields)
-	v.Partner = e.partnerVars(e.partnerOf(ev), ev.at)
-	v.Member = nil
-	if ev.m != 0 {
+	v.Partner, v.Member = nil, nil
+	if e.vars.partner {
+		v.Partner = e.partnerVars(e.partnerOf(ev), ev.at)
+	}
+	if ev.m != 0 && e.vars.member {
 		if e.memberOf(ev).vars == nil {
 			e.memberOf(ev).vars = program.MemberVars(&e.memberOf(ev).m)
 		}

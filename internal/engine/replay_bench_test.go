@@ -2,6 +2,7 @@ package engine
 
 import (
 	"runtime"
+	"runtime/debug"
 	"testing"
 	"time"
 
@@ -16,6 +17,54 @@ import (
 // no store) into a fresh engine in bulk, as a rebuild does, and reports
 // records per second on one core.
 func BenchmarkReplayDemo(b *testing.B) {
+	now, d, p, recs := replayDemoInput(b)
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	var e *Engine
+	b.ResetTimer()
+	cpu := cputime.Process()
+	for b.Loop() {
+		e = replayDemo(now, d, p, recs)
+	}
+	b.ReportMetric(float64(len(recs))*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	b.ReportMetric(float64(cputime.Since(cpu).Nanoseconds())/float64(len(recs)*b.N), "cpu-ns/record")
+	// The live heap the last engine holds, beyond the decoded records.
+	b.StopTimer()
+	runtime.GC()
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(len(recs)), "heap-B/record")
+	runtime.KeepAlive(e)
+	runtime.KeepAlive(recs) // counted in before
+	runtime.KeepAlive(d)
+}
+
+// BenchmarkReplayDemoPaused is BenchmarkReplayDemo with the collector
+// paused during each replay, as start-up pauses it (service.pauseGC), and
+// one full collection before each: cpu-ns/record is then the engine's own
+// work plus one collection of the previous engine, without the collections
+// a running collector makes of the benchmark's decoded records (half the
+// CPU of BenchmarkReplayDemo on a two-core machine, and most of its noise).
+func BenchmarkReplayDemoPaused(b *testing.B) {
+	now, d, p, recs := replayDemoInput(b)
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	var e *Engine
+	runtime.GC()
+	b.ResetTimer()
+	cpu := cputime.Process()
+	for b.Loop() {
+		e = nil
+		runtime.GC()
+		e = replayDemo(now, d, p, recs)
+	}
+	b.ReportMetric(float64(cputime.Since(cpu).Nanoseconds())/float64(len(recs)*b.N), "cpu-ns/record")
+	runtime.KeepAlive(e)
+}
+
+// replayDemoInput returns the demo's history as the records a store hands
+// a rebuild, with their stored encoding.
+func replayDemoInput(b *testing.B) (time.Time, *demo.Data, *program.Program, []rung.Record) {
 	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 	d := demo.Generate(demo.Options{Now: now})
 	p, err := program.Parse(demo.Program)
@@ -32,37 +81,25 @@ func BenchmarkReplayDemo(b *testing.B) {
 		}
 		recs[i].Raw = raw
 	}
-	runtime.GC()
-	var before runtime.MemStats
-	runtime.ReadMemStats(&before)
-	var e *Engine
-	b.ResetTimer()
-	cpu := cputime.Process()
-	for b.Loop() {
-		e = New()
-		e.SetVersions([]*Version{{N: 1, From: time.Unix(0, 0), Program: p}}, now)
-		for _, pt := range d.Partners {
-			e.PutPartner(rung.PartnerVersion{Version: 1, Partner: pt})
-		}
-		for _, m := range d.Members {
-			m.Memberships = []rung.Membership{{Partner: m.Partner, JoinedAt: m.JoinedAt}}
-			e.PutMember(m)
-		}
-		e.BeginBulk(len(recs))
-		for i := range recs {
-			e.Apply(&recs[i])
-		}
-		e.EndBulk(now)
+	return now, d, p, recs
+}
+
+// replayDemo loads the demo's partners, members and history into a fresh
+// engine in bulk.
+func replayDemo(now time.Time, d *demo.Data, p *program.Program, recs []rung.Record) *Engine {
+	e := New()
+	e.SetVersions([]*Version{{N: 1, From: time.Unix(0, 0), Program: p}}, now)
+	for _, pt := range d.Partners {
+		e.PutPartner(rung.PartnerVersion{Version: 1, Partner: pt})
 	}
-	b.ReportMetric(float64(len(recs))*float64(b.N)/b.Elapsed().Seconds(), "records/s")
-	b.ReportMetric(float64(cputime.Since(cpu).Nanoseconds())/float64(len(recs)*b.N), "cpu-ns/record")
-	// The live heap the last engine holds, beyond the decoded records.
-	b.StopTimer()
-	runtime.GC()
-	var after runtime.MemStats
-	runtime.ReadMemStats(&after)
-	b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(len(recs)), "heap-B/record")
-	runtime.KeepAlive(e)
-	runtime.KeepAlive(recs) // counted in before
-	runtime.KeepAlive(d)
+	for _, m := range d.Members {
+		m.Memberships = []rung.Membership{{Partner: m.Partner, JoinedAt: m.JoinedAt}}
+		e.PutMember(m)
+	}
+	e.BeginBulk(len(recs))
+	for i := range recs {
+		e.Apply(&recs[i])
+	}
+	e.EndBulk(now)
+	return e
 }

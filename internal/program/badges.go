@@ -78,11 +78,11 @@ func (p *parser) badge(n *yaml.Node, path string, ids map[string]*yaml.Node) *Ba
 		b.On, ok = p.eventTypes(m.get("on"), m.at("on"))
 		good = good && ok
 		if v := m.get("when"); v != nil {
-			b.When = p.expr(v, m.at("when"), fullEnv, wantBool)
+			b.When = p.eventExpr(v, m.at("when"), wantBool)
 			good = good && b.When != nil
 		}
 		if v := p.require(m, "evidence", "a CEL expression naming the proof, like event.attrs.cert_id (an event badge needs evidence)"); v != nil {
-			b.Evidence = p.expr(v, m.at("evidence"), fullEnv, wantString)
+			b.Evidence = p.eventExpr(v, m.at("evidence"), wantString)
 		}
 		good = good && b.Evidence != nil
 		for _, k := range []string{"levels", "within", "from", "ordered"} {
@@ -182,7 +182,7 @@ func (p *parser) steps(n *yaml.Node, path string) ([]Step, bool) {
 			ok = false
 		}
 		if v := m.get("where"); v != nil {
-			s.Where = p.expr(v, m.at("where"), fullEnv, wantBool)
+			s.Where = p.eventExpr(v, m.at("where"), wantBool)
 			ok = ok && s.Where != nil
 		}
 		if v := m.get("count"); v != nil {

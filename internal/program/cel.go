@@ -279,9 +279,16 @@ func compile(e *cel.Env, src string, w want) (cel.Program, []celIssue) {
 	return prg, issues
 }
 
-// compileRefs is compile that also says which keys of `event` the
+// exprRefs is what an expression reads of its variables.
+type exprRefs struct {
+	event   EventFields // the keys of `event`
+	partner bool        // `partner`, in any way
+	member  bool        // `member`, in any way
+}
+
+// compileRefs is compile that also says what of its variables the
 // expression reads.
-func compileRefs(e *cel.Env, src string, w want) (cel.Program, EventFields, []celIssue) {
+func compileRefs(e *cel.Env, src string, w want) (cel.Program, exprRefs, []celIssue) {
 	ast, iss := e.Compile(src)
 	if iss != nil && iss.Err() != nil {
 		var out []celIssue
@@ -296,24 +303,25 @@ func compileRefs(e *cel.Env, src string, w want) (cel.Program, EventFields, []ce
 		if len(out) == 0 {
 			out = append(out, celIssue{Message: iss.Err().Error()})
 		}
-		return nil, 0, out
+		return nil, exprRefs{}, out
 	}
 	if t := ast.OutputType(); !w.accepts(t) {
 		m := message("expected an expression giving %s, but it gives %s", w.phrase(), typeName(t))
-		return nil, 0, []celIssue{{Message: m.String(), Type: &m}}
+		return nil, exprRefs{}, []celIssue{{Message: m.String(), Type: &m}}
 	}
 	prg, err := e.Program(ast, cel.EvalOptions(cel.OptOptimize))
 	if err != nil {
-		return nil, 0, []celIssue{{Message: err.Error()}}
+		return nil, exprRefs{}, []celIssue{{Message: err.Error()}}
 	}
-	return prg, eventRefs(ast.NativeRep().Expr()), nil
+	return prg, refsOf(ast.NativeRep().Expr()), nil
 }
 
-// eventRefs returns the keys of `event` an expression reads: every
-// `event.<key>` selection, or all keys when `event` is used any other way
-// (as a whole, or indexed with a computed key).
-func eventRefs(root celast.Expr) EventFields {
-	var f EventFields
+// refsOf returns what an expression reads: the keys of `event` (every
+// `event.<key>` selection, or all keys when `event` is used any other way,
+// as a whole or indexed with a computed key), and whether it names
+// `partner` or `member` anywhere.
+func refsOf(root celast.Expr) exprRefs {
+	var r exprRefs
 	selected := map[int64]bool{} // ids of `event` idents that are the operand of a selection
 	celast.PreOrderVisit(root, celast.NewExprVisitor(func(x celast.Expr) {
 		switch x.Kind() {
@@ -322,16 +330,23 @@ func eventRefs(root celast.Expr) EventFields {
 			if op := sel.Operand(); op.Kind() == celast.IdentKind && op.AsIdent() == "event" {
 				selected[op.ID()] = true
 				if k, ok := eventFieldNames[sel.FieldName()]; ok {
-					f |= k
+					r.event |= k
 				}
 			}
 		case celast.IdentKind:
-			if x.AsIdent() == "event" && !selected[x.ID()] {
-				f = AllEventFields
+			switch x.AsIdent() {
+			case "event":
+				if !selected[x.ID()] {
+					r.event = AllEventFields
+				}
+			case "partner":
+				r.partner = true
+			case "member":
+				r.member = true
 			}
 		}
 	}))
-	return f
+	return r
 }
 
 // typeName names a CEL type for a message.

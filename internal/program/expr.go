@@ -22,6 +22,7 @@ type Expr struct {
 	// is then not needed.
 	Const *float64
 	prg   cel.Program
+	refs  exprRefs // what it reads of its variables
 }
 
 // Vars are the variables an expression sees: `event`, `partner`, `member`.

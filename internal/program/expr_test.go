@@ -260,7 +260,8 @@ func TestEventFields(t *testing.T) {
 		{"event.all(k, k != '')", AllEventFields},
 	}
 	for _, tt := range tests {
-		_, got, issues := compileRefs(e, tt.src, wantAny)
+		_, refs, issues := compileRefs(e, tt.src, wantAny)
+		got := refs.event
 		if issues != nil {
 			t.Fatalf("%s: %v", tt.src, issues)
 		}
@@ -296,5 +297,63 @@ metrics:
 	b, err2 := w.Bool(&Vars{Event: EventVars(ev)})
 	if a != b || !a || err1 != nil || err2 != nil {
 		t.Errorf("with the program's fields %v %v, with all %v %v", a, err1, b, err2)
+	}
+}
+
+// A program notes whether its event expressions read `partner` or
+// `member`; cohorts, which read only `partner`, do not count.
+func TestProgramReadsPartnerAndMember(t *testing.T) {
+	tests := []struct {
+		name          string
+		rule          string
+		partner, memb bool
+	}{
+		{"event only", "event.attrs.score >= 80", false, false},
+		{"partner field", "partner.size == 'smb'", true, false},
+		{"partner tier", "partner.tier == 'Select' && event.attrs.score > 1", true, false},
+		{"member role", "member.role == 'sales'", false, true},
+		{"both, as a whole", "size(partner) > 0 && size(member) > 0", true, true},
+		{"has on member", "has(member.attrs.x)", false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := Parse([]byte(`
+name: t
+timezone: UTC
+activities: {deal.won: {label: Won}}
+cohorts:
+  size: partner.size
+points:
+  rules:
+    - {id: r, on: deal.won, when: "` + tt.rule + `", award: 1}
+`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.ReadsPartner != tt.partner || p.ReadsMember != tt.memb {
+				t.Errorf("reads partner %v, member %v; want %v, %v", p.ReadsPartner, p.ReadsMember, tt.partner, tt.memb)
+			}
+		})
+	}
+}
+
+// Every place an event expression can be written counts.
+func TestProgramReadsEverywhere(t *testing.T) {
+	for _, body := range []string{
+		"metrics: {m: {count: deal.won, where: \"member.role == 'x'\"}}",
+		"metrics: {m: {sum: deal.won, value: \"size(member.attrs) + 1.0\"}}",
+		"points: {rules: [{id: r, on: deal.won, award: \"size(member.attrs) + 1\"}]}",
+		"points: {rules: [{id: r, on: deal.won, award: 1, once_per: member.id}]}",
+		"badges: [{id: b, name: B, on: deal.won, when: \"member.role == 'x'\", evidence: event.id}]",
+		"badges: [{id: b, name: B, on: deal.won, evidence: member.id}]",
+		"badges: [{id: b, name: B, for: member, steps: [{type: deal.won, where: \"member.role == 'x'\"}]}]",
+	} {
+		p, err := Parse([]byte("name: t\ntimezone: UTC\nactivities: {deal.won: {label: Won}}\n" + body + "\n"))
+		if err != nil {
+			t.Fatalf("%s: %v", body, err)
+		}
+		if !p.ReadsMember || p.ReadsPartner {
+			t.Errorf("%s: reads member %v, partner %v; want true, false", body, p.ReadsMember, p.ReadsPartner)
+		}
 	}
 }

@@ -82,7 +82,7 @@ func (p *parser) metrics(n *yaml.Node) {
 				good = false
 			}
 			if v := m.get("where"); v != nil {
-				met.Where = p.expr(v, m.at("where"), fullEnv, wantBool)
+				met.Where = p.eventExpr(v, m.at("where"), wantBool)
 				good = good && met.Where != nil
 			}
 			switch kind {
@@ -93,12 +93,12 @@ func (p *parser) metrics(n *yaml.Node) {
 				}
 			case "sum", "avg":
 				if v := p.require(m, "value", "a CEL expression giving a number, like event.attrs.amount"); v != nil {
-					met.Value = p.expr(v, m.at("value"), fullEnv, wantNumber)
+					met.Value = p.eventExpr(v, m.at("value"), wantNumber)
 				}
 				good = good && met.Value != nil
 			case "distinct":
 				if v := p.require(m, "value", "a CEL expression giving the value counted once, like event.member"); v != nil {
-					met.Value = p.expr(v, m.at("value"), fullEnv, wantAny)
+					met.Value = p.eventExpr(v, m.at("value"), wantAny)
 				}
 				good = good && met.Value != nil
 			}

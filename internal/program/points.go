@@ -87,7 +87,7 @@ func (p *parser) rule(n *yaml.Node, path string, ids map[string]*yaml.Node) *Rul
 		good = false
 	}
 	if v := m.get("when"); v != nil {
-		r.When = p.expr(v, m.at("when"), fullEnv, wantBool)
+		r.When = p.eventExpr(v, m.at("when"), wantBool)
 		good = good && r.When != nil
 	}
 	if v := p.require(m, "award", "an integer or a CEL expression giving a number"); v != nil {
@@ -104,7 +104,7 @@ func (p *parser) rule(n *yaml.Node, path string, ids map[string]*yaml.Node) *Rul
 		good = good && r.Limit != nil
 	}
 	if v := m.get("once_per"); v != nil {
-		r.OncePer = p.expr(v, m.at("once_per"), fullEnv, wantAny)
+		r.OncePer = p.eventExpr(v, m.at("once_per"), wantAny)
 		good = good && r.OncePer != nil
 	}
 	if v := m.get("multiplier"); v != nil {

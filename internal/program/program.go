@@ -57,6 +57,11 @@ type Program struct {
 	// EventFields are the keys of the `event` variable that some
 	// expression of the program reads; evaluators fill only those.
 	EventFields EventFields
+	// ReadsPartner and ReadsMember say whether some expression evaluated
+	// against an event (rules, metrics, badges, steps) reads the
+	// `partner` or the `member` variable; evaluators build them only
+	// then.
+	ReadsPartner, ReadsMember bool
 }
 
 // Activity labels an event type; a vanity type is shown in feeds but never

@@ -268,8 +268,20 @@ func (p *parser) expr(n *yaml.Node, path string, env func() (*cel.Env, error), w
 		p.celErrors(n, path, w, issues)
 		return nil
 	}
-	p.prog.EventFields |= refs
-	return &Expr{Source: n.Value, Line: n.Line, prg: prg}
+	p.prog.EventFields |= refs.event
+	return &Expr{Source: n.Value, Line: n.Line, prg: prg, refs: refs}
+}
+
+// eventExpr compiles an expression evaluated against an event (rules,
+// metrics, badges, steps: every variable in scope) and notes whether it
+// reads `partner` or `member`.
+func (p *parser) eventExpr(n *yaml.Node, path string, w want) *Expr {
+	x := p.expr(n, path, fullEnv, w)
+	if x != nil {
+		p.prog.ReadsPartner = p.prog.ReadsPartner || x.refs.partner
+		p.prog.ReadsMember = p.prog.ReadsMember || x.refs.member
+	}
+	return x
 }
 
 // celErrors records CEL's problems, placing each at its column when the
@@ -319,7 +331,7 @@ func (p *parser) award(n *yaml.Node, path string) *Expr {
 		p.errorf(n, path, "expected an integer or a CEL expression giving a number, got %s", describe(n))
 		return nil
 	}
-	return p.expr(n, path, fullEnv, wantNumber)
+	return p.eventExpr(n, path, wantNumber)
 }
 
 // reference checks, once every section is read, that name is among the
