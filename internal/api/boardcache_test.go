@@ -27,7 +27,9 @@ func TestKeptLeaderboardPageFollowsEveryWrite(t *testing.T) {
 		func() {
 			c.do("POST", "/api/v1/events", rung.ScopeIngest, "", `{"id": "k9", "type": "deal.won", "partner": "p1", "member": "x0", "occurred_at": "2026-11-11T10:00:00Z", "attrs": {"amount": 90000}}`, 200)
 		},
-		func() { c.do("PUT", "/api/v1/members/x0", rung.ScopeIngest, "", `{"partner": "p1", "name": "Renamed"}`, 200) },
+		func() {
+			c.do("PUT", "/api/v1/members/x0", rung.ScopeIngest, "", `{"partner": "p1", "name": "Renamed"}`, 200)
+		},
 		func() { c.do("DELETE", "/api/v1/events/k9", rung.ScopeIngest, "", "", 200) },
 	}
 	var prev []byte
