@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/rung-dev/rung"
@@ -171,7 +172,7 @@ func serve(ctx context.Context, ln net.Listener, svc *service.Service, iss *cred
 	ah := api.New(svc, log)
 	ah.UseAnalytics(wh.Analytics()) // one analytics snapshot for pages and API
 	srv := &http.Server{
-		Handler:           opsmetrics.Middleware(handler(wh.Mount(ah.WithReplies(notes)), credential.NewHandler(iss, log), notes.Handler()), log),
+		Handler:           opsmetrics.Middleware(front(ah.WithReplies(notes), handler(wh.Mount(ah), credential.NewHandler(iss, log), notes.Handler())), log),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      2 * time.Minute,
@@ -192,6 +193,21 @@ func serve(ctx context.Context, ln net.Listener, svc *service.Service, iss *cred
 		return err
 	}
 	return nil
+}
+
+// front passes the API's requests (and the health checks) straight to the
+// API, and everything else to rest: the API's reads are the requests that
+// come most often, and matching them against the outer mux's patterns first
+// was a few per cent of a leaderboard read's CPU. rest routes them the same
+// way (web.Handler.Mount).
+func front(api, rest http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; strings.HasPrefix(p, "/api/") || p == "/healthz" || p == "/readyz" {
+			api.ServeHTTP(w, r)
+			return
+		}
+		rest.ServeHTTP(w, r)
+	})
 }
 
 // handler routes the credential URLs (SPEC: docs/credentials.md) to the

@@ -36,6 +36,7 @@ type Handler struct {
 	intake  *intake
 	replier Replier        // replies.go
 	an      analyticsState // analytics.go
+	pages   pageCache      // boardcache.go
 }
 
 // New returns the API handler for a service.
@@ -289,7 +290,7 @@ func queryValue(r *http.Request, name string) string {
 var healthzBody = []byte("{\"status\":\"ok\"}\n")
 
 func (h *Handler) healthz(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
+	w.Header()["Content-Type"] = jsonContentType
 	w.WriteHeader(http.StatusOK)
 	w.Write(healthzBody)
 }

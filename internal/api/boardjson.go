@@ -35,17 +35,22 @@ var jsonContentType = []string{"application/json"}
 func writeBoardJSON(w http.ResponseWriter, p *engine.BoardPage, b []byte) []byte {
 	b = appendBoardPage(b, p)
 	b = append(b, '\n')
+	writeJSONBody(w, b)
+	return b
+}
+
+// writeJSONBody answers 200 with body, a whole JSON answer, in one Write.
+func writeJSONBody(w http.ResponseWriter, body []byte) {
 	hd := w.Header()
 	hd["Content-Type"] = jsonContentType
 	// net/http adds the Content-Length of an answer that fits its 2 KiB
 	// buffer without allocating (a rank of one, ~300 bytes); a longer one
 	// would go chunked without it.
-	if len(b) >= 2048 {
-		hd["Content-Length"] = []string{strconv.Itoa(len(b))}
+	if len(body) >= 2048 {
+		hd["Content-Length"] = []string{strconv.Itoa(len(body))}
 	}
 	w.WriteHeader(http.StatusOK)
-	w.Write(b)
-	return b
+	w.Write(body)
 }
 
 func appendBoardPage(b []byte, p *engine.BoardPage) []byte {

@@ -352,11 +352,21 @@ func (h *Handler) getLeaderboard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := engine.BoardQuery{Cohort: queryValue(r, "cohort"), Limit: limit, Offset: offset, Around: queryValue(r, "around"), AsOf: t}
+	id := r.PathValue("id")
+	key := pageKey{board: id, cohort: q.Cohort, limit: limit, offset: offset}
+	kept := t.IsZero() && q.Around == "" // boardcache.go
+	if kept {
+		if body, ok := h.pages.get(key, h.svc.Generation()); ok {
+			writeJSONBody(w, body)
+			return
+		}
+	}
 	bb := boardPool.Get().(*boardBuf)
 	defer boardPool.Put(bb)
 	var page engine.BoardPage
-	id := r.PathValue("id")
-	err = h.svc.Read(func(e *engine.Engine) error {
+	var gen uint64
+	err = h.svc.ReadGeneration(func(e *engine.Engine, g uint64) error {
+		gen = g
 		page, err = e.LeaderboardInto(id, q, bb.rows)
 		return err
 	})
@@ -368,6 +378,9 @@ func (h *Handler) getLeaderboard(w http.ResponseWriter, r *http.Request) {
 		bb.rows = page.Entries[:0]
 	}
 	bb.json = writeBoardJSON(w, &page, bb.json[:0])
+	if kept {
+		h.pages.put(key, gen, bb.json)
+	}
 }
 
 func (h *Handler) getLedger(w http.ResponseWriter, r *http.Request) {

@@ -118,10 +118,33 @@ func validID(s string) bool {
 	return true
 }
 
-func newID() string {
+// request is what the middleware keeps for one request, in one
+// allocation: the context that carries the request's id (the request's own
+// context with a Value for the id), the recorder of its status and size, and
+// the id's text and header value.
+type request struct {
+	context.Context
+	rec   recorder
+	id    string
+	hdr   [1]string // X-Request-Id's value in the response header
+	idHex [24]byte
+}
+
+// Value answers the request id for RequestID and asks the request's own
+// context for anything else.
+func (q *request) Value(key any) any {
+	if key == (ctxKey{}) {
+		return q.id
+	}
+	return q.Context.Value(key)
+}
+
+// newID makes a request id: 12 random bytes in hex.
+func (q *request) newID() string {
 	var b [12]byte
 	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	hex.Encode(q.idHex[:], b[:])
+	return string(q.idHex[:])
 }
 
 // Middleware gives each request an id (the caller's X-Request-Id when it
@@ -136,26 +159,28 @@ func Middleware(next http.Handler, log *slog.Logger) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		id := r.Header.Get("X-Request-Id")
-		if !validID(id) {
-			id = newID()
+		q := &request{Context: r.Context(), rec: recorder{ResponseWriter: w, code: http.StatusOK}}
+		q.id = r.Header.Get("X-Request-Id")
+		if !validID(q.id) {
+			q.id = q.newID()
 		}
-		w.Header().Set("X-Request-Id", id)
-		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, id))
-		rw := &recorder{ResponseWriter: w, code: http.StatusOK}
-		next.ServeHTTP(rw, r)
+		q.hdr[0] = q.id
+		w.Header()["X-Request-Id"] = q.hdr[:] // canonical already; nothing changes a header's values in place
+		r = r.WithContext(q)
+		next.ServeHTTP(&q.rec, r)
 		took := time.Since(start)
-		route := routeOf(r, rw.code)
-		httpDuration.Observe(took.Seconds(), route, r.Method, codeClass(rw.code))
+		code := q.rec.code
+		route := routeOf(r, code)
+		httpDuration.Observe(took.Seconds(), route, r.Method, codeClass(code))
 		level := slog.LevelInfo
-		if rw.code >= 500 {
+		if code >= 500 {
 			level = slog.LevelError
 		}
 		if r.URL.Path == "/metrics" || r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || strings.HasPrefix(r.URL.Path, "/static/") {
 			level = slog.LevelDebug
 		}
-		log.LogAttrs(r.Context(), level, "http request", slog.String("request_id", id), slog.String("method", r.Method),
-			slog.String("path", r.URL.Path), slog.String("route", route), slog.Int("status", rw.code), slog.Int64("bytes", rw.n),
+		log.LogAttrs(r.Context(), level, "http request", slog.String("request_id", q.id), slog.String("method", r.Method),
+			slog.String("path", r.URL.Path), slog.String("route", route), slog.Int("status", code), slog.Int64("bytes", q.rec.n),
 			slog.Duration("took", took.Round(time.Microsecond)))
 	})
 }

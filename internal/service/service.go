@@ -49,7 +49,7 @@ type Options struct {
 type Service struct {
 	st    store.Store
 	eng   *engine.Engine
-	mu    sync.RWMutex // guards eng
+	mu    stateLock // guards eng; generation.go
 	clock func() time.Time
 	log   *slog.Logger
 
