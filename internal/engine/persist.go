@@ -756,3 +756,13 @@ func (d *dumper) tierFacts() {
 		x.fail("a tier timeline of no partner")
 	}
 }
+
+// EachAdjustmentID calls fn with the id of every adjustment the engine
+// holds (the service's writer index after a load from a dump).
+func (e *Engine) EachAdjustmentID(fn func(id string)) {
+	for _, p := range e.partnerByHandle {
+		for i := range p.adjusts {
+			fn(p.adjusts[i].ID)
+		}
+	}
+}
