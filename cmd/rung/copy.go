@@ -242,6 +242,7 @@ var copiedMigrations = map[int]string{
 	9:  "0009_outbox",            // outbox messages, deliveries, webhooks, producer cursor: copy_outbox.go
 	10: "0010_notifications",     // notifications and members' notification preferences
 	11: "0011_source_deliveries", // CRM and LMS deliveries kept for replay
+	12: "0012_snapshots",         // snapshots of derived state: a cache, left behind (the copy replays)
 }
 
 // checkMigrations refuses a source with a migration copy does not know.

@@ -105,7 +105,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	rl := &relay{svc: svc, notes: notes, log: log}
-	for _, j := range append(svc.TierJobs(), rl.job()) {
+	// A snapshot of the derived state makes the next start load it and
+	// replay only the log after it (service/snapshot.go).
+	jobsToAdd := append(svc.TierJobs(), rl.job(), svc.SnapshotJob(10*time.Minute, 100_000))
+	for _, j := range jobsToAdd {
 		if err := runner.Add(j); err != nil {
 			return err
 		}

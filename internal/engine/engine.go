@@ -334,6 +334,17 @@ func (e *Engine) SetVersions(vs []*Version, now time.Time) error {
 	if len(vs) == 0 {
 		return fmt.Errorf("engine: no program versions")
 	}
+	e.indexVersions(vs, now)
+	e.recomputeAll()
+	e.finalizeChallenges()
+	return nil
+}
+
+// indexVersions sets the program versions and what the engine derives from
+// the programs alone (metric slots, badge and quest indexes, which types
+// are read), without evaluating any event: SetVersions, and loading a
+// snapshot, which brings the evaluations with it.
+func (e *Engine) indexVersions(vs []*Version, now time.Time) {
 	e.versions = vs
 	e.cur = vs[len(vs)-1].Program
 	e.now = now
@@ -375,9 +386,6 @@ func (e *Engine) SetVersions(vs []*Version, now time.Time) error {
 		e.vars.fields = fields
 		e.vars.event = make(map[string]any, 7)
 	}
-	e.recomputeAll()
-	e.finalizeChallenges()
-	return nil
 }
 
 // SetNow moves the engine's clock: live boards whose window has ended are

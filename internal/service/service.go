@@ -65,13 +65,16 @@ type Service struct {
 	loadTook    time.Duration // and how long that took
 	loadParts   loadParts     // where that time went
 	base        loaded        // where load stopped reading
-	shared      bool          // other instances write the store too
-	followEvery time.Duration
-	followBad   bool // the last follow failed (logged once)
-	wake        <-chan struct{}
-	stopWake    context.CancelFunc
-	stop        chan struct{}
-	stopped     chan struct{}
+	// fromSnapshot is the snapshot Open loaded (snapshot.go); zero when it
+	// replayed the log.
+	fromSnapshot store.SnapshotInfo
+	shared       bool // other instances write the store too
+	followEvery  time.Duration
+	followBad    bool // the last follow failed (logged once)
+	wake         <-chan struct{}
+	stopWake     context.CancelFunc
+	stop         chan struct{}
+	stopped      chan struct{}
 
 	closeMu   sync.RWMutex // held for reading while a request is queued
 	closed    bool
@@ -116,26 +119,47 @@ func Open(ctx context.Context, st store.Store, o Options) (*Service, error) {
 	}
 	start := time.Now()
 	resume := pauseGC()
-	n, err := s.load(ctx)
-	if err != nil {
-		resume()
-		return nil, err
+	snap := s.loadSnapshot(ctx) // snapshot.go
+	var n int
+	if !snap {
+		var err error
+		if n, err = s.load(ctx); err != nil {
+			resume()
+			return nil, err
+		}
 	}
 	mark := time.Now()
 	s.idx = newIndex(s.eng, s.base)
 	resume()
 	s.loadParts.index = time.Since(mark)
+	if snap {
+		// What came after the snapshot arrives as from another instance,
+		// applied before Open returns.
+		go s.applier()
+		if err := s.catchUp(ctx); err != nil {
+			close(s.applyc)
+			<-s.applierDone
+			return nil, fmt.Errorf("catch up after the snapshot: %w", err)
+		}
+	}
 	s.loaded, s.loadTook = n, time.Since(start)
 	p, m, ev := s.eng.Counts()
-	s.log.Info("state rebuilt from the log", "records", n, "events", ev, "partners", p, "members", m, "took", s.loadTook.Round(time.Millisecond),
-		"parts", s.loadParts.String())
+	if snap {
+		s.log.Info("state loaded from a snapshot", "snapshot", s.fromSnapshot.ID, "seq", s.fromSnapshot.Seq, "caught up to", s.idx.seenSeq,
+			"events", ev, "partners", p, "members", m, "took", s.loadTook.Round(time.Millisecond))
+	} else {
+		s.log.Info("state rebuilt from the log", "records", n, "events", ev, "partners", p, "members", m, "took", s.loadTook.Round(time.Millisecond),
+			"parts", s.loadParts.String())
+	}
 	s.stopWake = func() {}
 	if s.shared && !o.PollOnly {
 		var wctx context.Context
 		wctx, s.stopWake = context.WithCancel(context.Background())
 		s.wake = st.Wake(wctx)
 	}
-	go s.applier()
+	if !snap {
+		go s.applier()
+	}
 	go s.writer()
 	go s.ticker()
 	return s, nil

@@ -107,6 +107,38 @@ func BenchmarkStartupDemoPostgres(b *testing.B) {
 		}
 	}
 
+	// RUNG_BENCH_STARTUP_SNAPSHOT=1: start once with a full replay, write
+	// a snapshot, and time the starts from it; the snapshot is deleted
+	// after, so a later run replays again.
+	snapshot := os.Getenv("RUNG_BENCH_STARTUP_SNAPSHOT") != ""
+	if snapshot {
+		s, err := Open(ctx, st, Options{Logger: slog.New(slog.DiscardHandler), Clock: func() time.Time { return now }})
+		if err != nil {
+			b.Fatal(err)
+		}
+		cpu := cputime.Process()
+		info, times, err := s.WriteSnapshot(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("snapshot: %d MiB; applier paused %v, stored in %v, %v CPU", info.Size>>20, times.Paused.Round(time.Millisecond),
+			times.Store.Round(time.Millisecond), cputime.Since(cpu).Round(time.Millisecond))
+		s.Close()
+		runtime.GC()
+		defer func() {
+			conn, err := pgx.Connect(ctx, url)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer conn.Close(ctx)
+			for _, q := range []string{"DELETE FROM " + schema + ".snapshot_chunks", "DELETE FROM " + schema + ".snapshots"} {
+				if _, err := conn.Exec(ctx, q); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}()
+	}
+
 	b.ResetTimer()
 	for range b.N {
 		cpu := cputime.Process()
@@ -130,7 +162,12 @@ func BenchmarkStartupDemoPostgres(b *testing.B) {
 			time.Duration(syscall.TimevalToNsec(ru1.Stime)-syscall.TimevalToNsec(ru0.Stime)).Round(time.Millisecond), ru1.Minflt-ru0.Minflt, s.loadParts, ms.NumGC-ms0.NumGC-1, ms.HeapAlloc>>20, peakRSS()>>20)
 		s.Close()
 		b.StartTimer()
-		if int64(loaded) != records {
+		if snapshot {
+			if s.fromSnapshot.ID == 0 {
+				b.Fatalf("the start did not use the snapshot")
+			}
+			loaded = int(records)
+		} else if int64(loaded) != records {
 			b.Fatalf("loaded %d records, want %d", loaded, records)
 		}
 		b.ReportMetric(took.Seconds(), "s/start")

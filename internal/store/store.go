@@ -54,6 +54,7 @@ type Store interface {
 	Tiers         // recorded tier actions: tiers.go
 	Redemptions   // rewards redemptions: redemptions.go
 	Outbox        // webhooks and CRM write-back out: outbox.go
+	Snapshots     // snapshots of the derived state, for fast restarts: snapshots.go
 
 	// CRM and LMS deliveries kept for replay: sources.go
 	SourceDeliveries

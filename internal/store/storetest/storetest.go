@@ -69,6 +69,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests = append(tests, redemptionTests...)
 	tests = append(tests, outboxTests...)
 	tests = append(tests, sourceTests...)
+	tests = append(tests, snapshotTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
