@@ -41,6 +41,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	followEvery := fs.Duration("follow-every", followDefault, "on PostgreSQL, how often to poll for what other instances wrote, besides listening for it (RUNG_FOLLOW_EVERY)")
+	snapDefault, err := envDuration("RUNG_SNAPSHOT_EVERY", 10*time.Minute)
+	if err != nil {
+		return err
+	}
+	snapshotEvery := fs.Duration("snapshot-every", snapDefault, "how often the leading instance may store a snapshot of the derived state for fast starts, once 100,000 records came after the last; ingest waits while it is taken (about 1.5 s per million events); 0 never (RUNG_SNAPSHOT_EVERY)")
 	var cred credentialFlags
 	if err := cred.register(fs); err != nil {
 		return err
@@ -107,7 +112,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	rl := &relay{svc: svc, notes: notes, log: log}
 	// A snapshot of the derived state makes the next start load it and
 	// replay only the log after it (service/snapshot.go).
-	jobsToAdd := append(svc.TierJobs(), rl.job(), svc.SnapshotJob(10*time.Minute, 100_000))
+	jobsToAdd := append(svc.TierJobs(), rl.job())
+	if *snapshotEvery > 0 {
+		jobsToAdd = append(jobsToAdd, svc.SnapshotJob(*snapshotEvery, 100_000))
+	}
 	for _, j := range jobsToAdd {
 		if err := runner.Add(j); err != nil {
 			return err
