@@ -267,18 +267,26 @@ func (l *loader) attrs() map[string]any {
 	return r.Event.Attrs
 }
 
+// maxPresizedEvents bounds how many events the index is sized for before
+// a dump's events are read (8 bytes a slot, 4/3 slots an event).
+const maxPresizedEvents = 1 << 25
+
 func (l *loader) events() {
 	x, e := l.x, l.e
 	n := x.u32(math.MaxUint32 - 1)
 	types := uint64(len(e.types.names))
 	parts, mems := uint64(len(e.partnerByHandle)), uint64(len(e.memberByHandle))
+	// The index is sized once for every event (not grown step by step);
+	// n comes from a frame whose checksum held, but a bound keeps a
+	// damaged count from asking for more than a few hundred MiB here.
+	e.events.grow(int(min(n, maxPresizedEvents)))
 	for i := uint32(0); i < n && x.ok(); i++ {
 		id := x.s()
-		if e.events.get(id) != nil {
+		ev, added := e.events.getOrAdd(id)
+		if !added {
 			x.fail("event %q comes twice", id)
 			return
 		}
-		ev := e.events.add(id)
 		if types == 0 {
 			ev.typ = x.u32(0)
 		} else {

@@ -91,6 +91,10 @@ func versionsTag(vs []*engine.Version) string {
 	return b.String()
 }
 
+// maxPresizedIndex bounds the size the writer's index of events is made
+// with before a snapshot loads.
+const maxPresizedIndex = 1 << 26
+
 // loadSnapshot loads the newest snapshot into the engine when it fits, and
 // reports whether it did; the caller then catches up on what came after
 // it (catchUp). A snapshot that does not fit is logged with the reason and
@@ -123,16 +127,26 @@ func (s *Service) loadSnapshot(ctx context.Context) bool {
 	}
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(s.st.ReadSnapshot(ctx, info.ID, pw)) }()
+	// The writer's index of events is made while the dump loads: a map of
+	// millions of entries takes seconds to allocate and clear, on the core
+	// the load leaves idle much of the time. There are at most as many
+	// events as records.
+	made := make(chan map[string]indexedEvent, 1)
+	go func() { made <- make(map[string]indexedEvent, min(info.Seq, maxPresizedIndex)) }()
 	e, meta, err := engine.LoadDump(pr, vs)
 	pr.CloseWithError(errors.New("loaded")) // the reader stops, if it has not
+	events := <-made
 	if err != nil {
 		return why("it does not load", "err", err)
 	}
 	if meta.Seq != info.Seq || meta.Change != info.Change {
 		return why("its bytes and its row disagree", "seq", meta.Seq, "row seq", info.Seq)
 	}
+	e.EachEvent(func(id string, seq int64, version int, retracted bool) {
+		events[id] = indexedEvent{seq: seq, version: int32(version), retracted: retracted}
+	})
 	s.eng = e
-	s.base = loaded{seq: info.Seq, change: info.Change, adjustments: map[string]bool{}}
+	s.base = loaded{seq: info.Seq, change: info.Change, adjustments: map[string]bool{}, events: events}
 	e.EachAdjustmentID(func(id string) { s.base.adjustments[id] = true })
 	s.fromSnapshot = info
 	return true

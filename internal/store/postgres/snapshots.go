@@ -94,11 +94,22 @@ func (s *Store) ReadSnapshot(ctx context.Context, id int64, w io.Writer) error {
 	defer rows.Close()
 	var got int64
 	want := 0
+	// A chunk is written from the connection's own buffer when it comes in
+	// binary (it always does from pgx): a copy a chunk would be GBs of new
+	// memory at start-up, where the collector is paused.
 	for rows.Next() {
+		binary := rows.FieldDescriptions()[1].Format == pgx.BinaryFormatCode
 		var n int
 		var data []byte
-		if err := rows.Scan(&n, &data); err != nil {
+		dst := []any{&n, &data}
+		if binary {
+			dst[1] = nil // skipped by Scan; read raw below
+		}
+		if err := rows.Scan(dst...); err != nil {
 			return failed(err, "read snapshot %d", id)
+		}
+		if binary {
+			data = rows.RawValues()[1]
 		}
 		if n != want {
 			return rung.Errorf(rung.ENOTFOUND, "snapshot %d lacks chunk %d", id, want)
