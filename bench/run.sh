@@ -25,6 +25,11 @@
 #                    connection per client, requests and answers handled by hand, as
 #                    wrk does) or net (net/http's client, what figures before
 #                    2026-11-23 05:00 UTC used)
+#   BENCH_SNAPSHOT_EVERY the server's --snapshot-every (default 0: none). A snapshot pauses
+#                    ingest for seconds on the large state the runs build, and the leader
+#                    takes one on wall-clock ten-minute marks, so with the default of
+#                    `rung serve` one may fall inside a 10-second run; its cost is measured
+#                    on its own (BENCHMARKS.md)
 #   BENCH_CPUPROFILE a file for the server's CPU profile over the whole run (setup
 #                    included), written when the server stops; read it with
 #                    `go tool pprof -top FILE`
@@ -121,7 +126,7 @@ port=$(free_port)
 url="http://127.0.0.1:$port"
 "$work/rung" program apply internal/demo/program.yaml --db "$db" >&2
 key=$("$work/rung" apikey create --scope admin --name bench --db "$db" | tail -n 1)
-RUNG_CPUPROFILE=${BENCH_CPUPROFILE:-} "$work/rung" serve --db "$db" --addr "127.0.0.1:$port" >"$work/server.log" 2>&1 &
+RUNG_CPUPROFILE=${BENCH_CPUPROFILE:-} "$work/rung" serve --db "$db" --addr "127.0.0.1:$port" --snapshot-every "${BENCH_SNAPSHOT_EVERY:-0}" >"$work/server.log" 2>&1 &
 server_pid=$!
 say "rung serve (pid $server_pid) on $url, database $db"
 
