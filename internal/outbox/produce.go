@@ -36,6 +36,10 @@ type Producer struct {
 	// are stored (rung serve hands tier changes on to notifications).
 	After func(ctx context.Context, msgs []store.OutboxMessage)
 
+	// unsubscribed is set by a Worker whose deliverer has no endpoint
+	// but the webhook subscriptions (see store.OutboxProduction).
+	unsubscribed bool
+
 	// cache is the stored state at position at, to spare reading it back.
 	at    int64
 	cache map[string]engine.SubjectState
@@ -234,7 +238,8 @@ func (p *Producer) Step(ctx context.Context) (int, error) {
 		stored = true // nothing to store: the states are as stored
 		return 0, nil
 	}
-	err = p.st.ProduceOutbox(ctx, store.OutboxProduction{Cursor: ProducerCursor, From: from, To: to, Messages: msgs, Subjects: changed})
+	err = p.st.ProduceOutbox(ctx, store.OutboxProduction{Cursor: ProducerCursor, From: from, To: to, Messages: msgs, Subjects: changed,
+		Unsubscribed: p.unsubscribed})
 	if err != nil {
 		p.at = -1 // read the stored state again
 		if rung.ErrorCode(err) == rung.ECONFLICT {

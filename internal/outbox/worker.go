@@ -52,6 +52,9 @@ func (w *Worker) Run(ctx context.Context) {
 // Step produces, then delivers, once.
 func (w *Worker) Step(ctx context.Context) error {
 	if w.Producer != nil {
+		// With no CRM to deliver to and no webhook stored, the messages
+		// are stored dispatched rather than marked so right after.
+		w.Producer.unsubscribed = w.Deliverer != nil && len(w.Deliverer.o.Sinks) == 0
 		if _, err := w.Producer.Step(ctx); err != nil {
 			return err
 		}

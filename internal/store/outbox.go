@@ -75,6 +75,14 @@ type OutboxProduction struct {
 	From, To int64
 	Messages []OutboxMessage
 	Subjects map[string][]byte // the producer's last-reported state per subject
+
+	// Unsubscribed says that the process delivering the messages has no
+	// endpoint but the stored webhook subscriptions (no CRM). When none
+	// is stored either, the messages are stored dispatched, as its next
+	// dispatch would mark them: nobody is there to deliver them to, and
+	// marking them later would write every one of them twice. A
+	// subscription stored before the step's write sees its messages.
+	Unsubscribed bool
 }
 
 // DeliveryFilter selects deliveries; zero fields match everything.

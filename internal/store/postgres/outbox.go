@@ -24,6 +24,13 @@ type execer interface {
 
 // insertOutbox writes msgs in tx; an ID already stored is left as it is.
 func insertOutbox(ctx context.Context, tx execer, msgs []store.OutboxMessage) error {
+	return insertOutboxAs(ctx, tx, msgs, false)
+}
+
+// insertOutboxAs writes msgs in tx, dispatched when unsubscribed is set and
+// no webhook subscription is stored (see store.OutboxProduction); an ID
+// already stored is left as it is.
+func insertOutboxAs(ctx context.Context, tx execer, msgs []store.OutboxMessage, unsubscribed bool) error {
 	if len(msgs) == 0 {
 		return nil
 	}
@@ -44,11 +51,12 @@ func insertOutbox(ctx context.Context, tx execer, msgs []store.OutboxMessage) er
 		}
 		ids[i], subjects[i], types[i], payloads[i] = m.ID, m.Subject, m.Type, string(m.Payload)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO outbox (id, subject, type, payload, created_at)
-		SELECT id, subject, type, payload, created_at
-		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) WITH ORDINALITY AS m(id, subject, type, payload, created_at, n)
+	if _, err := tx.Exec(ctx, `INSERT INTO outbox (id, subject, type, payload, created_at, dispatched)
+		SELECT id, subject, type, payload, created_at, d.dispatched
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) WITH ORDINALITY AS m(id, subject, type, payload, created_at, n),
+		     (SELECT CASE WHEN $6 AND NOT EXISTS (SELECT 1 FROM webhook_subscriptions) THEN 1 ELSE 0 END AS dispatched) AS d
 		ORDER BY n
-		ON CONFLICT (id) DO NOTHING`, ids, subjects, types, payloads, created); err != nil {
+		ON CONFLICT (id) DO NOTHING`, ids, subjects, types, payloads, created, unsubscribed); err != nil {
 		return userError(err, "outbox messages (%d, the first %q)", len(msgs), msgs[0].ID)
 	}
 	return nil
@@ -94,7 +102,7 @@ func (s *Store) ProduceOutbox(ctx context.Context, p store.OutboxProduction) err
 				return userError(err, "outbox subjects (%d)", len(subjects))
 			}
 		}
-		return insertOutbox(ctx, tx, p.Messages)
+		return insertOutboxAs(ctx, tx, p.Messages, p.Unsubscribed)
 	})
 }
 

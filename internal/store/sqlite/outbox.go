@@ -115,7 +115,17 @@ func (s *Store) ProduceOutbox(ctx context.Context, p store.OutboxProduction) err
 				return fmt.Errorf("sqlite: outbox subject %s: %w", subj, err)
 			}
 		}
-		return insertOutboxEach(ctx, tx, p.Messages)
+		dispatched := 0
+		if p.Unsubscribed && len(p.Messages) > 0 {
+			var subscribed bool
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM webhook_subscriptions)`).Scan(&subscribed); err != nil {
+				return fmt.Errorf("sqlite: outbox subscriptions: %w", err)
+			}
+			if !subscribed {
+				dispatched = 1
+			}
+		}
+		return insertOutboxEach(ctx, tx, p.Messages, dispatched)
 	})
 }
 
@@ -140,12 +150,13 @@ func moveCursor(ctx context.Context, tx *sql.Tx, name string, from, to int64) er
 }
 
 // insertOutboxEach writes msgs in tx one statement a message (see
-// ProduceOutbox); an ID already stored is left as it is.
-func insertOutboxEach(ctx context.Context, tx *sql.Tx, msgs []store.OutboxMessage) error {
+// ProduceOutbox), with dispatched set as given; an ID already stored is
+// left as it is.
+func insertOutboxEach(ctx context.Context, tx *sql.Tx, msgs []store.OutboxMessage, dispatched int) error {
 	if len(msgs) == 0 {
 		return nil
 	}
-	st, err := tx.PrepareContext(ctx, `INSERT INTO outbox (id, subject, type, payload, created_at) VALUES (?, ?, ?, ?, ?)
+	st, err := tx.PrepareContext(ctx, `INSERT INTO outbox (id, subject, type, payload, created_at, dispatched) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO NOTHING`)
 	if err != nil {
 		return fmt.Errorf("sqlite: outbox messages: %w", err)
@@ -159,7 +170,7 @@ func insertOutboxEach(ctx context.Context, tx *sql.Tx, msgs []store.OutboxMessag
 		if err != nil {
 			return rung.Errorf(rung.EINVALID, "outbox message %q: created_at: %v", m.ID, err)
 		}
-		if _, err := st.ExecContext(ctx, m.ID, m.Subject, m.Type, string(m.Payload), created); err != nil {
+		if _, err := st.ExecContext(ctx, m.ID, m.Subject, m.Type, string(m.Payload), created, dispatched); err != nil {
 			return fmt.Errorf("sqlite: outbox message %q: %w", m.ID, err)
 		}
 	}

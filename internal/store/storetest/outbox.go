@@ -22,6 +22,7 @@ var outboxTests = []struct {
 	{"OutboxCommitWritesMessagesWithTheBatch", testOutboxCommitWritesMessagesWithTheBatch},
 	{"OutboxRegistrationUpdateWritesMessages", testOutboxRegistrationUpdateWritesMessages},
 	{"OutboxProduceMovesCursorOnce", testOutboxProduceMovesCursorOnce},
+	{"OutboxProducedUnsubscribedIsDispatched", testOutboxProducedUnsubscribedIsDispatched},
 	{"OutboxDueDeliveriesKeepSubjectOrder", testOutboxDueDeliveriesKeepSubjectOrder},
 	{"OutboxDispatchesManyAtOnce", testOutboxDispatchesManyAtOnce},
 	{"OutboxDispatchesNowhere", testOutboxDispatchesNowhere},
@@ -144,6 +145,50 @@ func testOutboxRegistrationUpdateWritesMessages(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	equal(t, "ids", messageIDs(got), []string{"reg-1:v2"})
+}
+
+// testOutboxProducedUnsubscribedIsDispatched checks that a production
+// marked Unsubscribed stores its messages dispatched while no webhook
+// subscription is stored, and pending once one is, and that one not so
+// marked always stores them pending.
+func testOutboxProducedUnsubscribedIsDispatched(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	step := func(to int64, unsubscribed bool, ids ...string) {
+		t.Helper()
+		p := store.OutboxProduction{Cursor: "producer", From: to - 1, To: to, Unsubscribed: unsubscribed,
+			Subjects: map[string][]byte{"member:a": []byte(fmt.Sprintf(`{"step":%d}`, to))}}
+		for _, id := range ids {
+			p.Messages = append(p.Messages, outMsg(id, "member:a", "points.changed", base))
+		}
+		if err := s.ProduceOutbox(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pending := func() []string {
+		t.Helper()
+		ms, err := s.OutboxMessages(ctx, 0, 100, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return messageIDs(ms)
+	}
+	step(1, true, "u1", "u2")
+	equal(t, "pending with nobody subscribed", pending(), []string{})
+	step(2, false, "k1")
+	equal(t, "pending, produced for a deliverer with other endpoints", pending(), []string{"k1"})
+	if err := s.PutSubscription(ctx, store.Subscription{ID: "hook", URL: "http://127.0.0.1:1/", Secret: "secret-secret-secret", CreatedAt: base}); err != nil {
+		t.Fatal(err)
+	}
+	step(3, true, "s1")
+	equal(t, "pending once subscribed", pending(), []string{"k1", "s1"})
+	all, err := s.OutboxMessages(ctx, 0, 100, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "stored", messageIDs(all), []string{"u1", "u2", "k1", "s1"})
+	if ds, err := s.Deliveries(ctx, store.DeliveryFilter{}); err != nil || len(ds) != 0 {
+		t.Fatalf("deliveries: %d, %v; want none", len(ds), err)
+	}
 }
 
 // testOutboxProduceMovesCursorOnce checks a production moves the cursor
