@@ -24,13 +24,6 @@ type execer interface {
 
 // insertOutbox writes msgs in tx; an ID already stored is left as it is.
 func insertOutbox(ctx context.Context, tx execer, msgs []store.OutboxMessage) error {
-	return insertOutboxAs(ctx, tx, msgs, false)
-}
-
-// insertOutboxAs writes msgs in tx, dispatched when unsubscribed is set and
-// no webhook subscription is stored (see store.OutboxProduction); an ID
-// already stored is left as it is.
-func insertOutboxAs(ctx context.Context, tx execer, msgs []store.OutboxMessage, unsubscribed bool) error {
 	if len(msgs) == 0 {
 		return nil
 	}
@@ -51,12 +44,7 @@ func insertOutboxAs(ctx context.Context, tx execer, msgs []store.OutboxMessage, 
 		}
 		ids[i], subjects[i], types[i], payloads[i] = m.ID, m.Subject, m.Type, string(m.Payload)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO outbox (id, subject, type, payload, created_at, dispatched)
-		SELECT id, subject, type, payload, created_at, d.dispatched
-		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) WITH ORDINALITY AS m(id, subject, type, payload, created_at, n),
-		     (SELECT CASE WHEN $6 AND NOT EXISTS (SELECT 1 FROM webhook_subscriptions) THEN 1 ELSE 0 END AS dispatched) AS d
-		ORDER BY n
-		ON CONFLICT (id) DO NOTHING`, ids, subjects, types, payloads, created, unsubscribed); err != nil {
+	if _, err := tx.Exec(ctx, insertOutboxSQL, ids, subjects, types, payloads, created, false); err != nil {
 		return userError(err, "outbox messages (%d, the first %q)", len(msgs), msgs[0].ID)
 	}
 	return nil
@@ -71,39 +59,104 @@ func (s *Store) EnqueueOutbox(ctx context.Context, msgs []store.OutboxMessage) e
 	return s.outboxTx(ctx, func(tx pgx.Tx) error { return insertOutbox(ctx, tx, msgs) })
 }
 
-// ProduceOutbox writes a producer's step in one transaction.
+// ProduceOutbox writes a producer's step in one transaction, whose
+// statements go in one round trip. The cursor moves only from where the
+// step started: when another producer moved it first, the statement moving
+// it changes no row (it waits for that producer's transaction, then finds
+// the cursor elsewhere) and nothing is written. The states and messages go
+// as arrays encoded by hand (binaryArray).
 func (s *Store) ProduceOutbox(ctx context.Context, p store.OutboxProduction) error {
+	var steps pgconn.Batch
+	if p.From == 0 {
+		steps.ExecParams(`INSERT INTO outbox_cursors (name, position) VALUES ($1, $2)
+			ON CONFLICT (name) DO UPDATE SET position = excluded.position WHERE outbox_cursors.position = 0`,
+			[][]byte{[]byte(p.Cursor), binaryInt8(p.To)}, []uint32{oidText, oidInt8}, binaryFormats[:2], nil)
+	} else {
+		steps.ExecParams(`UPDATE outbox_cursors SET position = $2 WHERE name = $1 AND position = $3`,
+			[][]byte{[]byte(p.Cursor), binaryInt8(p.To), binaryInt8(p.From)}, []uint32{oidText, oidInt8, oidInt8}, binaryFormats[:3], nil)
+	}
+	if len(p.Subjects) > 0 {
+		var subjectSize, stateSize int
+		for subj, st := range p.Subjects {
+			subjectSize += 4 + len(subj)
+			stateSize += 4 + len(st)
+		}
+		subjects, states := newBinaryArray(oidText, subjectSize), newBinaryArray(oidText, stateSize)
+		for subj, st := range p.Subjects {
+			subjects.text(subj)
+			states.bytes(st)
+		}
+		steps.ExecParams(`INSERT INTO outbox_subjects (subject, state)
+			SELECT * FROM unnest($1::text[], $2::text[])
+			ON CONFLICT (subject) DO UPDATE SET state = excluded.state`,
+			[][]byte{subjects.done(), states.done()}, []uint32{oidTextArray, oidTextArray}, binaryFormats[:2], nil)
+	}
+	if len(p.Messages) > 0 {
+		params, err := outboxParams(p.Messages, p.Unsubscribed)
+		if err != nil {
+			return err
+		}
+		steps.ExecParams(insertOutboxSQL, params, outboxParamOIDs, binaryFormats[:len(params)], nil)
+	}
 	return s.outboxTx(ctx, func(tx pgx.Tx) error {
-		// The row lock (or, for a first step, the advisory lock) keeps two
-		// producers from both moving the cursor from the same place.
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockKey("rung.outbox."+s.schema+"."+p.Cursor)); err != nil {
-			return failed(err, "outbox cursor lock")
+		rs, err := tx.Conn().PgConn().ExecBatch(ctx, &steps).ReadAll()
+		if err != nil {
+			return userError(err, "outbox step %d: %d subjects, %d messages", p.To, len(p.Subjects), len(p.Messages))
 		}
-		var at int64
-		err := tx.QueryRow(ctx, `SELECT position FROM outbox_cursors WHERE name = $1`, p.Cursor).Scan(&at)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return failed(err, "outbox cursor")
+		if len(rs) == 0 || rs[0].CommandTag.RowsAffected() != 1 {
+			return rung.Errorf(rung.ECONFLICT, "outbox cursor %s is not at %d: another producer moved it", p.Cursor, p.From)
 		}
-		if at != p.From {
-			return rung.Errorf(rung.ECONFLICT, "outbox cursor %s is at %d, not %d: another producer moved it", p.Cursor, at, p.From)
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO outbox_cursors (name, position) VALUES ($1, $2)
-			ON CONFLICT (name) DO UPDATE SET position = excluded.position`, p.Cursor, p.To); err != nil {
-			return failed(err, "outbox cursor")
-		}
-		if len(p.Subjects) > 0 {
-			subjects, states := make([]string, 0, len(p.Subjects)), make([]string, 0, len(p.Subjects))
-			for subj, st := range p.Subjects {
-				subjects, states = append(subjects, subj), append(states, string(st))
-			}
-			if _, err := tx.Exec(ctx, `INSERT INTO outbox_subjects (subject, state)
-				SELECT * FROM unnest($1::text[], $2::text[])
-				ON CONFLICT (subject) DO UPDATE SET state = excluded.state`, subjects, states); err != nil {
-				return userError(err, "outbox subjects (%d)", len(subjects))
-			}
-		}
-		return insertOutboxAs(ctx, tx, p.Messages, p.Unsubscribed)
+		return nil
 	})
+}
+
+// binaryFormats says every parameter is sent in binary.
+var binaryFormats = []int16{1, 1, 1, 1, 1, 1}
+
+// insertOutboxSQL writes messages from arrays, in order (their seqs
+// follow it); an ID already stored is left as it is. With $6 set and no
+// webhook subscription stored, they are stored dispatched (see
+// store.OutboxProduction).
+const insertOutboxSQL = `INSERT INTO outbox (id, subject, type, payload, created_at, dispatched)
+	SELECT id, subject, type, payload, created_at, d.dispatched
+	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) WITH ORDINALITY AS m(id, subject, type, payload, created_at, n),
+	     (SELECT CASE WHEN $6 AND NOT EXISTS (SELECT 1 FROM webhook_subscriptions) THEN 1 ELSE 0 END AS dispatched) AS d
+	ORDER BY n
+	ON CONFLICT (id) DO NOTHING`
+
+var outboxParamOIDs = []uint32{oidTextArray, oidTextArray, oidTextArray, oidTextArray, oidInt8Array, oidBool}
+
+// outboxParams checks msgs and encodes them as insertOutboxSQL's
+// parameters.
+func outboxParams(msgs []store.OutboxMessage, unsubscribed bool) ([][]byte, error) {
+	var idSize, subjectSize, typeSize, payloadSize int
+	for _, m := range msgs {
+		idSize += 4 + len(m.ID)
+		subjectSize += 4 + len(m.Subject)
+		typeSize += 4 + len(m.Type)
+		payloadSize += 4 + len(m.Payload)
+	}
+	ids, subjects, types := newBinaryArray(oidText, idSize), newBinaryArray(oidText, subjectSize), newBinaryArray(oidText, typeSize)
+	payloads, created := newBinaryArray(oidText, payloadSize), newBinaryArray(oidInt8, 12*len(msgs))
+	for _, m := range msgs {
+		if err := store.CheckOutboxMessage(m); err != nil {
+			return nil, err
+		}
+		c, err := store.UnixNanos(m.CreatedAt)
+		if err != nil {
+			return nil, rung.Errorf(rung.EINVALID, "outbox message %q: created_at: %v", m.ID, err)
+		}
+		n, ok := c.(int64)
+		if !ok {
+			return nil, rung.Errorf(rung.EINVALID, "outbox message %q has no created_at", m.ID)
+		}
+		ids.text(m.ID)
+		subjects.text(m.Subject)
+		types.text(m.Type)
+		payloads.bytes(m.Payload)
+		created.int8(n)
+	}
+	return [][]byte{ids.done(), subjects.done(), types.done(), payloads.done(), created.done(), binaryBool(unsubscribed)}, nil
 }
 
 // OutboxCursor returns a producer cursor's position.
