@@ -161,7 +161,8 @@ func benchStepAfterBatch(b *testing.B, s *service.Service, members, fill int) {
 		b.StopTimer()
 		batch()
 		b.StartTimer()
-		c, g := cputime.Process(), postgresCPU()
+		g := postgresCPU()
+		c := cputime.Process()
 		if err := w.Step(ctx); err != nil {
 			b.Fatal(err)
 		}
