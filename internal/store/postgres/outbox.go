@@ -44,7 +44,7 @@ func insertOutbox(ctx context.Context, tx execer, msgs []store.OutboxMessage) er
 		}
 		ids[i], subjects[i], types[i], payloads[i] = m.ID, m.Subject, m.Type, string(m.Payload)
 	}
-	if _, err := tx.Exec(ctx, insertOutboxSQL, ids, subjects, types, payloads, created, false); err != nil {
+	if _, err := tx.Exec(ctx, insertOutboxSQL, payloads, ids, subjects, types, created, false); err != nil {
 		return userError(err, "outbox messages (%d, the first %q)", len(msgs), msgs[0].ID)
 	}
 	return nil
@@ -86,10 +86,11 @@ func (s *Store) ProduceOutbox(ctx context.Context, p store.OutboxProduction) err
 			subjects.text(subj)
 			states.bytes(st)
 		}
+		// The larger array first (see insertOutboxSQL).
 		steps.ExecParams(`INSERT INTO outbox_subjects (subject, state)
-			SELECT * FROM unnest($1::text[], $2::text[])
+			SELECT subject, state FROM unnest($1::text[], $2::text[]) AS u(state, subject)
 			ON CONFLICT (subject) DO UPDATE SET state = excluded.state`,
-			[][]byte{subjects.done(), states.done()}, []uint32{oidTextArray, oidTextArray}, binaryFormats[:2], nil)
+			[][]byte{states.done(), subjects.done()}, []uint32{oidTextArray, oidTextArray}, binaryFormats[:2], nil)
 	}
 	if len(p.Messages) > 0 {
 		params, err := outboxParams(p.Messages, p.Unsubscribed)
@@ -116,10 +117,12 @@ var binaryFormats = []int16{1, 1, 1, 1, 1, 1}
 // insertOutboxSQL writes messages from arrays, in order (their seqs
 // follow it); an ID already stored is left as it is. With $6 set and no
 // webhook subscription stored, they are stored dispatched (see
-// store.OutboxProduction).
+// store.OutboxProduction). The largest array, the payloads, comes first:
+// the protocol's encoder appends each parameter to one buffer, which a
+// large first one sizes for the rest instead of every one growing it again.
 const insertOutboxSQL = `INSERT INTO outbox (id, subject, type, payload, created_at, dispatched)
 	SELECT id, subject, type, payload, created_at, d.dispatched
-	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) WITH ORDINALITY AS m(id, subject, type, payload, created_at, n),
+	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) WITH ORDINALITY AS m(payload, id, subject, type, created_at, n),
 	     (SELECT CASE WHEN $6 AND NOT EXISTS (SELECT 1 FROM webhook_subscriptions) THEN 1 ELSE 0 END AS dispatched) AS d
 	ORDER BY n
 	ON CONFLICT (id) DO NOTHING`
@@ -156,7 +159,7 @@ func outboxParams(msgs []store.OutboxMessage, unsubscribed bool) ([][]byte, erro
 		payloads.bytes(m.Payload)
 		created.int8(n)
 	}
-	return [][]byte{ids.done(), subjects.done(), types.done(), payloads.done(), created.done(), binaryBool(unsubscribed)}, nil
+	return [][]byte{payloads.done(), ids.done(), subjects.done(), types.done(), created.done(), binaryBool(unsubscribed)}, nil
 }
 
 // OutboxCursor returns a producer cursor's position.
