@@ -309,7 +309,13 @@ func (e *Engine) Apply(rec *rung.Record) []Note {
 		e.pending.on = true
 		defer e.settleRevocations(rec)
 	}
-	ev, added := e.events.getOrAdd(rec.Event.ID)
+	var ev *eventState
+	added := true
+	if e.events.load != nil && rec.Version == 1 {
+		ev = e.events.addFirst(rec.Event.ID)
+	} else {
+		ev, added = e.events.getOrAdd(rec.Event.ID)
+	}
 	if !added && e.finals > 0 {
 		old, streams := ev.at, ev.streams()
 		defer func() { e.refinalize(old, streams, ev) }() // runs before the revocations settle

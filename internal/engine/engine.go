@@ -407,7 +407,10 @@ func (e *Engine) SetNow(now time.Time) {
 
 // BeginBulk stops live board maintenance while many records are loaded;
 // EndBulk builds the boards once. Use them around a replay of the log.
-// records, when known, sizes the event table for the replay.
+// records, when known, sizes the event table for the replay. The records
+// applied until EndBulk must be the log's, numbered as it numbers them: a
+// record of version 1 is taken for the first of its event without looking
+// the id up.
 func (e *Engine) BeginBulk(records int) {
 	e.boardsLive = false
 	if !e.badges.any {
