@@ -167,7 +167,9 @@ func (t *eventTable) beginLoad(records int) {
 	for words*64 < keys*loadBitsPerID {
 		words *= 2
 	}
-	t.load = &eventLoad{filter: make([]uint64, words), keys: keys}
+	// A replay adds nearly every record's event before it looks one up:
+	// pending holds them all until then.
+	t.load = &eventLoad{filter: make([]uint64, words), keys: keys, pending: make([]uint32, 0, records)}
 	for h := uint32(1); h <= t.n; h++ {
 		t.load.set(idHash64(t.at(h).id))
 	}
