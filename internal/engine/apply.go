@@ -671,7 +671,7 @@ func (e *Engine) flushMemberEvents() {
 		m := e.memberByHandle[e.events.at(h).m-1]
 		m.events = append(m.events, h)
 	}
-	e.memberPending = e.memberPending[:0]
+	e.memberPending = nil
 }
 
 // dropEvent removes an event from an owner's list (a correction moved it
