@@ -309,7 +309,13 @@ func (e *Engine) Apply(rec *rung.Record) []Note {
 		e.pending.on = true
 		defer e.settleRevocations(rec)
 	}
-	ev, added := e.events.getOrAdd(rec.Event.ID)
+	var ev *eventState
+	added := true
+	if e.events.load != nil && rec.Version == 1 {
+		ev = e.events.addFirst(rec.Event.ID)
+	} else {
+		ev, added = e.events.getOrAdd(rec.Event.ID)
+	}
 	if !added && e.finals > 0 {
 		old, streams := ev.at, ev.streams()
 		defer func() { e.refinalize(old, streams, ev) }() // runs before the revocations settle
@@ -374,9 +380,14 @@ func (e *Engine) place(ev *eventState, body *rung.Event) []Note {
 	}
 	if old := e.memberOf(ev); old != m {
 		if old != nil {
+			e.flushMemberEvents()
 			old.events = dropEvent(old.events, ev.h)
 		}
-		if m != nil {
+		switch {
+		case m == nil:
+		case e.loading:
+			e.memberPending = append(e.memberPending, ev.h)
+		default:
 			m.events = append(m.events, ev.h)
 		}
 	}
@@ -635,6 +646,32 @@ func (e *Engine) unapply(ev *eventState) {
 		ev.fx.evals = ev.fx.evals[:0]
 		ev.fx.contribs = ev.fx.contribs[:0]
 	}
+}
+
+// flushMemberEvents adds the events a bulk load gave a member to the
+// members' lists. A load defers them: appending to one of thousands of
+// lists waits for memory at each event, where the lists filled together,
+// each grown once, do not. Until then a member's list lacks them, so
+// whatever reads the lists flushes first.
+func (e *Engine) flushMemberEvents() {
+	if len(e.memberPending) == 0 {
+		return
+	}
+	more := make([]uint32, len(e.memberByHandle))
+	for _, h := range e.memberPending {
+		more[e.events.at(h).m-1]++
+	}
+	for i, n := range more {
+		if n > 0 {
+			m := e.memberByHandle[i]
+			m.events = slices.Grow(m.events, int(n))
+		}
+	}
+	for _, h := range e.memberPending {
+		m := e.memberByHandle[e.events.at(h).m-1]
+		m.events = append(m.events, h)
+	}
+	e.memberPending = nil
 }
 
 // dropEvent removes an event from an owner's list (a correction moved it

@@ -84,6 +84,11 @@ type Engine struct {
 	// not placed yet: EndBulk places them in occurred order, so every
 	// sorted list and stream grows at its end.
 	bulk []*eventState
+	// loading is true between BeginBulk and EndBulk; memberPending holds
+	// the events the load gave a member that its list lacks
+	// (flushMemberEvents).
+	loading       bool
+	memberPending []uint32
 	// keyIDs numbers the distinct keys metrics count.
 	keyIDs map[string]uint32
 	types  typeNames
@@ -300,6 +305,7 @@ func joinedNanos(t time.Time) int64 {
 // PutMember records a member's new state (with its membership history).
 // Events of the member are evaluated again, since rules may read it.
 func (e *Engine) PutMember(m rung.Member) {
+	e.flushMemberEvents()
 	ms := e.members[m.ID]
 	if ms == nil {
 		ms = &memberState{m: m, handle: uint32(len(e.memberByHandle))}
@@ -407,9 +413,13 @@ func (e *Engine) SetNow(now time.Time) {
 
 // BeginBulk stops live board maintenance while many records are loaded;
 // EndBulk builds the boards once. Use them around a replay of the log.
-// records, when known, sizes the event table for the replay.
+// records, when known, sizes the event table for the replay. The records
+// applied until EndBulk must be the log's, numbered as it numbers them: a
+// record of version 1 is taken for the first of its event without looking
+// the id up.
 func (e *Engine) BeginBulk(records int) {
 	e.boardsLive = false
+	e.loading = true
 	if !e.badges.any {
 		// Badges record revocations as records arrive, in the log's order
 		// (a correction or retraction that takes a badge away), so a
@@ -424,6 +434,8 @@ func (e *Engine) BeginBulk(records int) {
 func (e *Engine) EndBulk(now time.Time) {
 	e.events.endLoad()
 	e.placeBulk()
+	e.loading = false
+	e.flushMemberEvents()
 	e.refreshAllTimelines()
 	e.boardsLive = true
 	e.now = now

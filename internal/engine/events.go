@@ -1,6 +1,9 @@
 package engine
 
-import "hash/maphash"
+import (
+	"fmt"
+	"hash/maphash"
+)
 
 // eventTable holds every event's state, by handle and by id. The states
 // sit in blocks, so a handle (1, 2, … in arrival order, never reused) finds
@@ -26,8 +29,13 @@ type eventTable struct {
 // cache and tells most new ids from known ones. Ids it cannot tell make
 // the table index the events added since (in one tight loop, whose
 // misses overlap) and probe as usual, so a lookup answers as without it.
+//
+// A replay of the log needs not even the filter: the log numbers an
+// event's records from 1, so a record of version 1 is the first of its
+// event (addFirst). Once one is met the filter is dropped, since it would
+// no longer hold every id; other records probe the index.
 type eventLoad struct {
-	filter  []uint64 // blocked Bloom filter: two bits in one word per id
+	filter  []uint64 // blocked Bloom filter: two bits in one word per id; nil once addFirst was used
 	keys    int      // how many ids it can hold before it says "maybe" too often
 	pending []uint32 // idHash of the events after the indexed ones, in handle order
 }
@@ -107,7 +115,7 @@ func (t *eventTable) add(id string) *eventState {
 func (t *eventTable) getOrAdd(id string) (ev *eventState, added bool) {
 	h64 := idHash64(id)
 	hash := uint32(h64)
-	if l := t.load; l != nil && !l.mayHold(h64) {
+	if l := t.load; l != nil && l.filter != nil && !l.mayHold(h64) {
 		if int(t.n) < l.keys {
 			l.set(h64)
 			l.pending = append(l.pending, hash)
@@ -134,6 +142,19 @@ func (t *eventTable) getOrAdd(id string) (ev *eventState, added bool) {
 	return ev, true
 }
 
+// addFirst adds, during a bulk load, an event the caller knows to be new:
+// the record of version 1 of its event. It touches neither the index nor
+// the filter (an id's place in either is random, and each costs a wait for
+// memory); the index takes it in a batch. An id that was in the table
+// already is a log that numbers two records of one event 1, and panics
+// when it is indexed.
+func (t *eventTable) addFirst(id string) *eventState {
+	l := t.load
+	l.filter = nil
+	l.pending = append(l.pending, idHash(id))
+	return t.push(id)
+}
+
 // beginLoad readies the table for a bulk load of about records new
 // events: until endLoad, ids the filter knows to be new skip the index.
 func (t *eventTable) beginLoad(records int) {
@@ -146,7 +167,9 @@ func (t *eventTable) beginLoad(records int) {
 	for words*64 < keys*loadBitsPerID {
 		words *= 2
 	}
-	t.load = &eventLoad{filter: make([]uint64, words), keys: keys}
+	// A replay adds nearly every record's event before it looks one up:
+	// pending holds them all until then.
+	t.load = &eventLoad{filter: make([]uint64, words), keys: keys, pending: make([]uint32, 0, records)}
 	for h := uint32(1); h <= t.n; h++ {
 		t.load.set(idHash64(t.at(h).id))
 	}
@@ -160,7 +183,7 @@ func (t *eventTable) endLoad() {
 
 // remember adds an id's hash to the bulk load's filter, if any.
 func (t *eventTable) remember(h64 uint64) {
-	if t.load != nil {
+	if t.load != nil && t.load.filter != nil {
 		t.load.set(h64)
 	}
 }
@@ -177,7 +200,7 @@ func (t *eventTable) catchUp() {
 	h := t.n - uint32(len(l.pending))
 	for _, hash := range l.pending {
 		h++
-		t.insert(hash, h)
+		t.insertNew(hash, h)
 	}
 	l.pending = l.pending[:0]
 }
@@ -219,6 +242,20 @@ func (t *eventTable) insert(hash, h uint32) {
 	mask := uint32(len(t.slots) - 1)
 	i := hash & mask
 	for t.slots[i].h != 0 {
+		i = (i + 1) & mask
+	}
+	t.slots[i] = eventSlot{hash: hash, h: h}
+}
+
+// insertNew is insert for an event added without probing the index: it
+// checks that no other event has its id.
+func (t *eventTable) insertNew(hash, h uint32) {
+	mask := uint32(len(t.slots) - 1)
+	i := hash & mask
+	for s := t.slots[i]; s.h != 0; s = t.slots[i] {
+		if s.hash == hash && t.at(s.h).id == t.at(h).id {
+			panic(fmt.Sprintf("engine: event %q has two records of version 1 in the log", t.at(h).id))
+		}
 		i = (i + 1) & mask
 	}
 	t.slots[i] = eventSlot{hash: hash, h: h}

@@ -154,8 +154,8 @@ func TestEventTableGetOrAdd(t *testing.T) {
 
 // During a bulk load the table answers every lookup as it does without
 // one: ids met again are found, new ones get the next handle, whatever
-// the filter's size (too small, it gives up) and wherever loads begin
-// and end.
+// the filter's size (too small, it gives up), whether records of version 1
+// skipped it, and wherever loads begin and end.
 func TestEventTableLoadAnswersAsWithout(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		var tab eventTable
@@ -177,6 +177,12 @@ func TestEventTableLoadAnswersAsWithout(t *testing.T) {
 				id := fmt.Sprintf("new-%d", i) // never met before
 				if ev := tab.add(id); ev.h != uint32(len(model)+1) {
 					t.Fatalf("op %d: add(%q) gave handle %d", i, id, ev.h)
+				}
+				model[id] = uint32(len(model) + 1)
+			case op == 4 && tab.load != nil:
+				id := fmt.Sprintf("first-%d", i) // a record of version 1
+				if ev := tab.addFirst(id); ev.h != uint32(len(model)+1) || ev.id != id {
+					t.Fatalf("op %d: addFirst(%q) gave handle %d", i, id, ev.h)
 				}
 				model[id] = uint32(len(model) + 1)
 			default:
@@ -241,4 +247,20 @@ func TestEventTableLoadFindsRepeats(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A log that numbers two records of one event 1 is not taken for two
+// events: indexing the second panics.
+func TestEventTableAddFirstRefusesAKnownID(t *testing.T) {
+	var tab eventTable
+	tab.add("a")
+	tab.beginLoad(10)
+	tab.addFirst("b")
+	tab.addFirst("a")
+	defer func() {
+		if recover() == nil {
+			t.Fatal("indexing a second event a did not panic")
+		}
+	}()
+	tab.endLoad()
 }

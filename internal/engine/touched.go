@@ -50,6 +50,7 @@ func (e *Engine) MemberSubjects(id string, fn func(partner string)) {
 	for _, x := range ms.m.Memberships {
 		fn(x.Partner)
 	}
+	e.flushMemberEvents()
 	for _, h := range ms.events {
 		ev := e.events.at(h)
 		if p := e.partnerOf(ev); p != nil && e.memberOf(ev) == ms {

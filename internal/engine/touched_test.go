@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -44,6 +45,54 @@ func TestSubjectPointsArePoints(t *testing.T) {
 			}
 			for id, p := range h.e.partners {
 				check("partner", id, &p.awards, p.adjusts)
+			}
+		}
+	})
+}
+
+// A member's list of events holds exactly the events that name it, whether
+// the log was applied live or in bulk (which fills the lists at its end,
+// or when something reads them), with corrections that move events
+// between members and lists read in the middle of the load.
+func TestMemberEventListsAfterBulkLoad(t *testing.T) {
+	now := time.Date(2026, 11, 20, 12, 0, 0, 0, berlin)
+	rapid.Check(t, func(t *rapid.T) {
+		var ops []op
+		for i := range rapid.IntRange(0, 40).Draw(t, "records") {
+			id := fmt.Sprintf("e%02d", rapid.IntRange(0, i).Draw(t, "event"))
+			ops = append(ops, op{ev: genEvent(t, id), retract: rapid.IntRange(0, 9).Draw(t, "retract") == 0})
+		}
+		// Without badges a load places each event once, at its end; with
+		// them, every record as it comes.
+		src := rapid.SampledFrom([]string{testProgram, badgeProgram}).Draw(t, "program")
+		live := run(t, func(t *rapid.T, now time.Time) *harness { return newHarness(t, src, now) }, ops, now)
+		h := newHarness(t, src, now)
+		h.e.BeginBulk(len(live.log))
+		for i := range live.log {
+			rec := live.log[i]
+			h.e.Apply(&rec)
+			if rapid.IntRange(0, 9).Draw(t, "read") == 0 {
+				h.e.MemberSubjects(rapid.SampledFrom([]string{"m1", "m2", "m3", "m4"}).Draw(t, "member"), func(string) {})
+			}
+		}
+		h.e.EndBulk(now)
+		for _, e := range []*Engine{live.e, h.e} {
+			for id, m := range e.members {
+				var want []string
+				for ev := range e.events.all {
+					if e.memberOf(ev) == m {
+						want = append(want, ev.id)
+					}
+				}
+				var got []string
+				for _, x := range m.events {
+					got = append(got, e.events.at(x).id)
+				}
+				slices.Sort(want)
+				slices.Sort(got)
+				if !slices.Equal(got, want) {
+					t.Fatalf("member %s lists %v, want %v", id, got, want)
+				}
 			}
 		}
 	})

@@ -275,7 +275,7 @@ type celIssue struct {
 // compile parses, checks and plans a CEL expression. It returns the
 // problems CEL found, or one when the result has the wrong type.
 func compile(e *cel.Env, src string, w want) (cel.Program, []celIssue) {
-	prg, _, issues := compileRefs(e, src, w)
+	prg, _, _, issues := compileRefs(e, src, w)
 	return prg, issues
 }
 
@@ -287,8 +287,8 @@ type exprRefs struct {
 }
 
 // compileRefs is compile that also says what of its variables the
-// expression reads.
-func compileRefs(e *cel.Env, src string, w want) (cel.Program, exprRefs, []celIssue) {
+// expression reads, and gives its fast evaluation when it has one.
+func compileRefs(e *cel.Env, src string, w want) (cel.Program, exprRefs, fastFn, []celIssue) {
 	ast, iss := e.Compile(src)
 	if iss != nil && iss.Err() != nil {
 		var out []celIssue
@@ -303,17 +303,18 @@ func compileRefs(e *cel.Env, src string, w want) (cel.Program, exprRefs, []celIs
 		if len(out) == 0 {
 			out = append(out, celIssue{Message: iss.Err().Error()})
 		}
-		return nil, exprRefs{}, out
+		return nil, exprRefs{}, nil, out
 	}
 	if t := ast.OutputType(); !w.accepts(t) {
 		m := message("expected an expression giving %s, but it gives %s", w.phrase(), typeName(t))
-		return nil, exprRefs{}, []celIssue{{Message: m.String(), Type: &m}}
+		return nil, exprRefs{}, nil, []celIssue{{Message: m.String(), Type: &m}}
 	}
 	prg, err := e.Program(ast, cel.EvalOptions(cel.OptOptimize))
 	if err != nil {
-		return nil, exprRefs{}, []celIssue{{Message: err.Error()}}
+		return nil, exprRefs{}, nil, []celIssue{{Message: err.Error()}}
 	}
-	return prg, refsOf(ast.NativeRep().Expr()), nil
+	root := ast.NativeRep().Expr()
+	return prg, refsOf(root), fastOf(root), nil
 }
 
 // refsOf returns what an expression reads: the keys of `event` (every

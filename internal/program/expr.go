@@ -23,6 +23,7 @@ type Expr struct {
 	Const *float64
 	prg   cel.Program
 	refs  exprRefs // what it reads of its variables
+	fast  fastFn   // nil when CEL must evaluate it (fastexpr.go)
 }
 
 // Vars are the variables an expression sees: `event`, `partner`, `member`.
@@ -81,6 +82,11 @@ func (e *Expr) Eval(v *Vars) (ref.Val, error) {
 
 // Bool evaluates an expression that must give a bool.
 func (e *Expr) Bool(v *Vars) (bool, error) {
+	if e.fast != nil && v != nil {
+		if x, ok := e.fast(v); ok && x.kind == fastBool {
+			return x.b, nil
+		}
+	}
 	out, err := e.Eval(v)
 	if err != nil {
 		return false, err
@@ -97,6 +103,13 @@ func (e *Expr) Bool(v *Vars) (bool, error) {
 func (e *Expr) Number(v *Vars) (float64, error) {
 	if e.Const != nil {
 		return *e.Const, nil
+	}
+	if e.fast != nil && v != nil {
+		if x, ok := e.fast(v); ok {
+			if f, ok := x.num(); ok && !math.IsNaN(f) && !math.IsInf(f, 0) {
+				return f, nil
+			}
+		}
 	}
 	out, err := e.Eval(v)
 	if err != nil {
@@ -117,6 +130,22 @@ func (e *Expr) Number(v *Vars) (float64, error) {
 // bools "true" or "false", timestamps RFC 3339 in UTC. Null, lists and maps
 // are errors: they make no key.
 func (e *Expr) Key(v *Vars) (string, error) {
+	if e.fast != nil && v != nil {
+		if x, ok := e.fast(v); ok {
+			switch x.kind {
+			case fastString:
+				return x.s, nil
+			case fastInt:
+				return strconv.FormatInt(x.i, 10), nil
+			case fastBool:
+				return strconv.FormatBool(x.b), nil
+			case fastDouble:
+				if f := x.f; !math.IsNaN(f) && !math.IsInf(f, 0) {
+					return formatKey(f), nil
+				}
+			}
+		}
+	}
 	out, err := e.Eval(v)
 	if err != nil {
 		return "", err
@@ -133,10 +162,7 @@ func (e *Expr) Key(v *Vars) (string, error) {
 		if math.IsNaN(f) || math.IsInf(f, 0) {
 			return "", fmt.Errorf("%s: expected a key, got %v", e.Source, f)
 		}
-		if f == 0 {
-			return "0", nil // also -0
-		}
-		return strconv.FormatFloat(f, 'f', -1, 64), nil
+		return formatKey(f), nil
 	case types.Bool:
 		return strconv.FormatBool(bool(x)), nil
 	case types.Timestamp:
@@ -147,6 +173,15 @@ func (e *Expr) Key(v *Vars) (string, error) {
 		return string(x), nil
 	}
 	return "", fmt.Errorf("%s: expected a string or a number for a key, got %s", e.Source, describeVal(out))
+}
+
+// formatKey formats a finite double as a key: its shortest form, 3.0 as
+// "3", -0 as "0".
+func formatKey(f float64) string {
+	if f == 0 {
+		return "0"
+	}
+	return strconv.FormatFloat(f, 'f', -1, 64)
 }
 
 // describeVal names a value's type for a message.

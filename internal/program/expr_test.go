@@ -260,7 +260,7 @@ func TestEventFields(t *testing.T) {
 		{"event.all(k, k != '')", AllEventFields},
 	}
 	for _, tt := range tests {
-		_, refs, issues := compileRefs(e, tt.src, wantAny)
+		_, refs, _, issues := compileRefs(e, tt.src, wantAny)
 		got := refs.event
 		if issues != nil {
 			t.Fatalf("%s: %v", tt.src, issues)

@@ -263,13 +263,13 @@ func (p *parser) expr(n *yaml.Node, path string, env func() (*cel.Env, error), w
 		p.errorf(n, path, "CEL is not available: %v", err)
 		return nil
 	}
-	prg, refs, issues := compileRefs(e, n.Value, w)
+	prg, refs, fast, issues := compileRefs(e, n.Value, w)
 	if len(issues) > 0 {
 		p.celErrors(n, path, w, issues)
 		return nil
 	}
 	p.prog.EventFields |= refs.event
-	return &Expr{Source: n.Value, Line: n.Line, prg: prg, refs: refs}
+	return &Expr{Source: n.Value, Line: n.Line, prg: prg, refs: refs, fast: fast}
 }
 
 // eventExpr compiles an expression evaluated against an event (rules,
