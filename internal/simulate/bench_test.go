@@ -6,9 +6,11 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -130,6 +132,11 @@ func BenchmarkSimulateDemoScale(b *testing.B) {
 	o := Options{Now: now, Live: func(fn func(*engine.Engine) error) error { return fn(live) }}
 	b.ResetTimer()
 	for b.Loop() {
+		stop := startProfile(b)
+		var ru0, ru1 syscall.Rusage
+		syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+		var ms0, ms1 runtime.MemStats
+		runtime.ReadMemStats(&ms0)
 		cpu := cputime.Process()
 		start := time.Now()
 		r, err := Run(context.Background(), h, []byte(draft), o)
@@ -137,15 +144,44 @@ func BenchmarkSimulateDemoScale(b *testing.B) {
 			b.Fatal(err)
 		}
 		took := time.Since(start)
+		cpuTook := cputime.Since(cpu)
+		syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+		runtime.ReadMemStats(&ms1)
+		stop()
 		if r.Records != n || r.Baseline != "live" || r.Totals.PointsIssued.Delta <= 0 {
 			b.Fatalf("%d records, baseline %s, %+v", r.Records, r.Baseline, r.Totals.PointsIssued)
 		}
+		b.Logf("%d records in %v, %v CPU (%v system, %d page faults); %d GCs; peak RSS %d MiB", n,
+			took.Round(time.Millisecond), cpuTook.Round(time.Millisecond),
+			time.Duration(syscall.TimevalToNsec(ru1.Stime)-syscall.TimevalToNsec(ru0.Stime)).Round(time.Millisecond),
+			ru1.Minflt-ru0.Minflt, ms1.NumGC-ms0.NumGC, ru1.Maxrss>>10)
 		b.ReportMetric(float64(n), "records")
 		b.ReportMetric(took.Seconds(), "s/simulation")
 		b.ReportMetric(float64(n)/took.Seconds(), "records/s")
-		b.ReportMetric(float64(cputime.Since(cpu).Nanoseconds())/float64(n), "cpu-ns/record")
+		b.ReportMetric(float64(cpuTook.Nanoseconds())/float64(n), "cpu-ns/record")
 		r = nil
 		runtime.GC()
+	}
+}
+
+// startProfile starts a CPU profile into the file RUNG_BENCH_SIM_CPUPROFILE
+// names, if any, and returns the function that ends it: a profile of the
+// simulation alone, without the benchmark's set-up.
+func startProfile(b *testing.B) (stop func()) {
+	path := os.Getenv("RUNG_BENCH_SIM_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
 	}
 }
 

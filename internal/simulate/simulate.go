@@ -13,10 +13,12 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rung-dev/rung"
 	"github.com/rung-dev/rung/internal/engine"
+	"github.com/rung-dev/rung/internal/memhint"
 	"github.com/rung-dev/rung/internal/program"
 	"github.com/rung-dev/rung/internal/store"
 )
@@ -145,6 +147,9 @@ func Run(ctx context.Context, h *History, draft []byte, o Options) (*Report, err
 	}
 	drafted := append(append([]*engine.Version(nil), kept...), &engine.Version{N: next, From: from, Program: p})
 
+	// The replay fills gigabytes of fresh memory: in huge pages, a
+	// fraction of the page faults.
+	defer memhint.Start()()
 	useLive := o.Live != nil && liveScoresLikeBase(stored, o.From)
 	engines := []*engine.Engine{newEngine(h, drafted, at)}
 	if !useLive {
@@ -259,30 +264,60 @@ func finish(h *History, e *engine.Engine, from, at time.Time) *engine.Snapshot {
 // batchSize is how many records go to the engines at a time.
 const batchSize = 2048
 
+// batch is a run of records on its way to the engines. Batches are reused:
+// the last engine to apply one hands it back (pending counts the engines
+// still applying it), so a replay touches the same few batches' memory
+// rather than new memory for every record it reads.
+type batch struct {
+	recs    []rung.Record
+	pending atomic.Int32
+}
+
+// batchesKept is how many applied batches wait for reuse: as many as can
+// be in flight, so the reader seldom makes a new one.
+const batchesKept = 24
+
 // replay reads the log once and applies every record to every engine, each
 // engine on a goroutine of its own. It returns how many records it read
 // and how many of them are event versions that occurred in [from, to).
 func replay(ctx context.Context, h *History, engines []*engine.Engine, from, to time.Time) (records, inPeriod int, err error) {
-	chans := make([]chan []rung.Record, len(engines))
+	free := make(chan *batch, batchesKept)
+	chans := make([]chan *batch, len(engines))
 	var wg sync.WaitGroup
 	for i, e := range engines {
-		chans[i] = make(chan []rung.Record, 8)
+		chans[i] = make(chan *batch, 8)
 		wg.Add(1)
-		go func(e *engine.Engine, c chan []rung.Record) {
+		go func(e *engine.Engine, c chan *batch) {
 			defer wg.Done()
-			for batch := range c {
-				for j := range batch {
-					e.Apply(&batch[j])
+			for b := range c {
+				for j := range b.recs {
+					e.Apply(&b.recs[j])
+				}
+				if b.pending.Add(-1) == 0 {
+					select {
+					case free <- b:
+					default:
+					}
 				}
 			}
 		}(e, chans[i])
 	}
-	batch := make([]rung.Record, 0, batchSize)
-	send := func() {
-		for _, c := range chans {
-			c <- batch
+	next := func() *batch {
+		select {
+		case b := <-free:
+			b.recs = b.recs[:0] // each record is overwritten as it is filled
+			return b
+		default:
+			return &batch{recs: make([]rung.Record, 0, batchSize)}
 		}
-		batch = make([]rung.Record, 0, batchSize)
+	}
+	b := next()
+	send := func() {
+		b.pending.Store(int32(len(chans)))
+		for _, c := range chans {
+			c <- b
+		}
+		b = next()
 	}
 	fromN, toN := from.UnixNano(), to.UnixNano()
 	if from.IsZero() {
@@ -296,14 +331,14 @@ func replay(ctx context.Context, h *History, engines []*engine.Engine, from, to 
 					inPeriod++
 				}
 			}
-			batch = append(batch, *r)
-			if len(batch) == batchSize {
+			b.recs = append(b.recs, *r)
+			if len(b.recs) == batchSize {
 				send()
 			}
 			return ctx.Err()
 		})
 	}
-	if len(batch) > 0 {
+	if len(b.recs) > 0 {
 		send()
 	}
 	for _, c := range chans {
