@@ -18,7 +18,6 @@ import (
 
 	"github.com/rung-dev/rung"
 	"github.com/rung-dev/rung/internal/engine"
-	"github.com/rung-dev/rung/internal/memhint"
 	"github.com/rung-dev/rung/internal/program"
 	"github.com/rung-dev/rung/internal/store"
 )
@@ -147,9 +146,6 @@ func Run(ctx context.Context, h *History, draft []byte, o Options) (*Report, err
 	}
 	drafted := append(append([]*engine.Version(nil), kept...), &engine.Version{N: next, From: from, Program: p})
 
-	// The replay fills gigabytes of fresh memory: in huge pages, a
-	// fraction of the page faults.
-	defer memhint.Start()()
 	useLive := o.Live != nil && liveScoresLikeBase(stored, o.From)
 	engines := []*engine.Engine{newEngine(h, drafted, at)}
 	if !useLive {
