@@ -8,6 +8,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/rung-dev/rung"
@@ -381,10 +382,10 @@ func (d *dumper) streamsOut() {
 	ss := slices.Collect(maps.Values(e.streams))
 	// A stable order: the dump of one state is the same bytes.
 	slices.SortFunc(ss, func(a, b *stream) int {
-		if c := compareStrings(a.key.rule, b.key.rule); c != 0 {
+		if c := strings.Compare(a.key.rule, b.key.rule); c != 0 {
 			return c
 		}
-		if c := compareStrings(string(a.key.to), string(b.key.to)); c != 0 {
+		if c := strings.Compare(string(a.key.to), string(b.key.to)); c != 0 {
 			return c
 		}
 		return subjectOrder(a.key.subject) - subjectOrder(b.key.subject)
@@ -418,16 +419,6 @@ func (d *dumper) streamsOut() {
 			x.i(s.used[k])
 		}
 	}
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // subjectOrder orders subjects: members by handle, then partners.

@@ -1,6 +1,7 @@
 package program
 
 import (
+	"cmp"
 	"math"
 	"strings"
 
@@ -340,12 +341,12 @@ func fastCompare(x, y fastVal) (int, bool) {
 	case x.kind == fastString && y.kind == fastString:
 		return strings.Compare(x.s, y.s), true
 	case x.kind == fastInt && y.kind == fastInt:
-		return cmpOrdered(x.i, y.i), true
+		return cmp.Compare(x.i, y.i), true
 	case x.kind == fastDouble && y.kind == fastDouble:
 		if math.IsNaN(x.f) || math.IsNaN(y.f) {
 			return 0, false
 		}
-		return cmpOrdered(x.f, y.f), true
+		return cmp.Compare(x.f, y.f), true
 	case x.kind == fastDouble && y.kind == fastInt:
 		return cmpDoubleInt(x.f, y.i)
 	case x.kind == fastInt && y.kind == fastDouble:
@@ -365,17 +366,7 @@ func cmpDoubleInt(d float64, i int64) (int, bool) {
 	case d > math.MaxInt64:
 		return 1, true
 	}
-	return cmpOrdered(d, float64(i)), true
-}
-
-func cmpOrdered[T int64 | float64](a, b T) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	return cmp.Compare(d, float64(i)), true
 }
 
 // fastArith is the program's +, -, * and / on numbers (arithmeticBinding):

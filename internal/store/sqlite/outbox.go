@@ -17,16 +17,26 @@ type execer interface {
 	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
 }
 
+// checkOutbox checks a message before it is stored and returns its
+// created_at as the column holds it (store.UnixNanos).
+func checkOutbox(m store.OutboxMessage) (any, error) {
+	if err := store.CheckOutboxMessage(m); err != nil {
+		return nil, err
+	}
+	created, err := store.UnixNanos(m.CreatedAt)
+	if err != nil {
+		return nil, rung.Errorf(rung.EINVALID, "outbox message %q: created_at: %v", m.ID, err)
+	}
+	return created, nil
+}
+
 // insertOutbox writes msgs in tx; an ID already stored is left as it is.
 func insertOutbox(ctx context.Context, tx execer, msgs []store.OutboxMessage) error {
 	rows := make([][]any, 0, len(msgs))
 	for _, m := range msgs {
-		if err := store.CheckOutboxMessage(m); err != nil {
-			return err
-		}
-		created, err := store.UnixNanos(m.CreatedAt)
+		created, err := checkOutbox(m)
 		if err != nil {
-			return rung.Errorf(rung.EINVALID, "outbox message %q: created_at: %v", m.ID, err)
+			return err
 		}
 		rows = append(rows, []any{m.ID, m.Subject, m.Type, string(m.Payload), created})
 	}
@@ -163,12 +173,9 @@ func insertOutboxEach(ctx context.Context, tx *sql.Tx, msgs []store.OutboxMessag
 	}
 	defer st.Close()
 	for _, m := range msgs {
-		if err := store.CheckOutboxMessage(m); err != nil {
-			return err
-		}
-		created, err := store.UnixNanos(m.CreatedAt)
+		created, err := checkOutbox(m)
 		if err != nil {
-			return rung.Errorf(rung.EINVALID, "outbox message %q: created_at: %v", m.ID, err)
+			return err
 		}
 		if _, err := st.ExecContext(ctx, m.ID, m.Subject, m.Type, string(m.Payload), created, dispatched); err != nil {
 			return fmt.Errorf("sqlite: outbox message %q: %w", m.ID, err)
