@@ -220,6 +220,10 @@ func TestLeadershipMovesAndPeriodsRunOnce(t *testing.T) {
 	}
 	waitFor(t, "b takes over", 5*time.Second, r2.Leading)
 	t.Logf("leadership moved %v after the leader's sessions ended", time.Since(killed).Round(time.Millisecond))
+	// a learns of its lost session at its lease's next check (every 250
+	// ms); until then both may believe they lead, and job_runs keeps a
+	// period to one run. The next hour starts after a has stepped down.
+	waitFor(t, "a steps down", 5*time.Second, func() bool { return !r1.Leading() })
 	time.Sleep(200 * time.Millisecond)
 	if got := rs.of(hour); len(got) != 1 {
 		t.Fatalf("runs for the first hour: %v, want only a's", got)
