@@ -65,7 +65,31 @@ func (s *Store) EnqueueOutbox(ctx context.Context, msgs []store.OutboxMessage) e
 // it changes no row (it waits for that producer's transaction, then finds
 // the cursor elsewhere) and nothing is written. The states and messages go
 // as arrays encoded by hand (binaryArray).
+//
+// A step's message IDs carry its new position, so they are new but for a
+// step written again (an ID stored by another producer, by an import or
+// twice in the step): the messages first go in with a plain INSERT, which
+// does not look each ID up before writing it as ON CONFLICT does, and only
+// if one is already stored does the step run again with ON CONFLICT DO
+// NOTHING, which keeps the stored one.
 func (s *Store) ProduceOutbox(ctx context.Context, p store.OutboxProduction) error {
+	var msgParams [][]byte
+	if len(p.Messages) > 0 {
+		var err error
+		if msgParams, err = outboxParams(p.Messages, p.Unsubscribed); err != nil {
+			return err
+		}
+	}
+	err := s.produce(ctx, p, msgParams, insertNewOutboxSQL)
+	if isUnique(err) {
+		err = s.produce(ctx, p, msgParams, insertOutboxSQL)
+	}
+	return err
+}
+
+// produce runs ProduceOutbox's transaction with insertMsgs writing the
+// messages.
+func (s *Store) produce(ctx context.Context, p store.OutboxProduction, msgParams [][]byte, insertMsgs string) error {
 	var steps pgconn.Batch
 	if p.From == 0 {
 		steps.ExecParams(`INSERT INTO outbox_cursors (name, position) VALUES ($1, $2)
@@ -92,12 +116,8 @@ func (s *Store) ProduceOutbox(ctx context.Context, p store.OutboxProduction) err
 			ON CONFLICT (subject) DO UPDATE SET state = excluded.state`,
 			[][]byte{states.done(), subjects.done()}, []uint32{oidTextArray, oidTextArray}, binaryFormats[:2], nil)
 	}
-	if len(p.Messages) > 0 {
-		params, err := outboxParams(p.Messages, p.Unsubscribed)
-		if err != nil {
-			return err
-		}
-		steps.ExecParams(insertOutboxSQL, params, outboxParamOIDs, binaryFormats[:len(params)], nil)
+	if msgParams != nil {
+		steps.ExecParams(insertMsgs, msgParams, outboxParamOIDs, binaryFormats[:len(msgParams)], nil)
 	}
 	return s.outboxTx(ctx, func(tx pgx.Tx) error {
 		rs, err := tx.Conn().PgConn().ExecBatch(ctx, &steps).ReadAll()
@@ -126,6 +146,10 @@ const insertOutboxSQL = `INSERT INTO outbox (id, subject, type, payload, created
 	     (SELECT CASE WHEN $6 AND NOT EXISTS (SELECT 1 FROM webhook_subscriptions) THEN 1 ELSE 0 END AS dispatched) AS d
 	ORDER BY n
 	ON CONFLICT (id) DO NOTHING`
+
+// insertNewOutboxSQL is insertOutboxSQL for messages none of which is
+// stored: one already stored fails it (unique_violation).
+var insertNewOutboxSQL = strings.TrimSuffix(insertOutboxSQL, "\n\tON CONFLICT (id) DO NOTHING")
 
 var outboxParamOIDs = []uint32{oidTextArray, oidTextArray, oidTextArray, oidTextArray, oidInt8Array, oidBool}
 
