@@ -572,14 +572,21 @@ func (s *Store) ImportOutbox(ctx context.Context, d store.OutboxDump) error {
 	})
 }
 
-// PruneOutbox deletes delivered deliveries and finished messages.
+// PruneOutbox deletes delivered deliveries and finished messages, then,
+// when it deleted any, vacuums both tables: where autovacuum is off or
+// behind, the room of deleted rows is not reused until a VACUUM, and the
+// outbox would keep growing by what it takes in. VACUUM runs outside a
+// transaction, does not block writes (it skips a table another VACUUM
+// holds), and reads only the pages changed since the last one.
 func (s *Store) PruneOutbox(ctx context.Context, before time.Time) (int64, error) {
-	var n int64
+	var n, gone int64
 	err := s.outboxTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `DELETE FROM outbox_deliveries WHERE delivered_at IS NOT NULL AND delivered_at < $1`, before.UnixNano()); err != nil {
+		tag, err := tx.Exec(ctx, `DELETE FROM outbox_deliveries WHERE delivered_at IS NOT NULL AND delivered_at < $1`, before.UnixNano())
+		if err != nil {
 			return failed(err, "prune deliveries")
 		}
-		tag, err := tx.Exec(ctx, `DELETE FROM outbox WHERE dispatched = 1 AND created_at < $1
+		gone = tag.RowsAffected()
+		tag, err = tx.Exec(ctx, `DELETE FROM outbox WHERE dispatched = 1 AND created_at < $1
 			AND NOT EXISTS (SELECT 1 FROM outbox_deliveries d WHERE d.seq = outbox.seq)`, before.UnixNano())
 		if err != nil {
 			return failed(err, "prune outbox")
@@ -587,5 +594,11 @@ func (s *Store) PruneOutbox(ctx context.Context, before time.Time) (int64, error
 		n = tag.RowsAffected()
 		return nil
 	})
-	return n, err
+	if err != nil || n+gone == 0 {
+		return n, err
+	}
+	if _, err := s.pool.Exec(ctx, `VACUUM (SKIP_LOCKED) outbox, outbox_deliveries`); err != nil {
+		return n, failed(err, "vacuum the pruned outbox")
+	}
+	return n, nil
 }

@@ -357,3 +357,45 @@ func TestManyMembersComeBackInOrder(t *testing.T) {
 		}
 	}
 }
+
+func TestPruneOutboxVacuumsWhatItDeleted(t *testing.T) {
+	s := openFresh(t)
+	ctx := context.Background()
+	vacuums := func() (n int64) {
+		t.Helper()
+		conn, err := pgx.Connect(ctx, testURL(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		err = conn.QueryRow(ctx, `SELECT vacuum_count FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'outbox'`, s.Schema()).Scan(&n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	long := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	var msgs []store.OutboxMessage
+	for i := range 50 {
+		msgs = append(msgs, store.OutboxMessage{ID: fmt.Sprintf("m%d", i), Subject: "member:a", Type: "points.changed",
+			Payload: []byte(`{"balance":1}`), CreatedAt: long})
+	}
+	if err := s.EnqueueOutbox(ctx, msgs); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.PruneOutbox(ctx, time.Now()); err != nil || n != 0 {
+		t.Fatalf("PruneOutbox before dispatch = %d, %v; want 0", n, err)
+	}
+	if got := vacuums(); got != 0 {
+		t.Fatalf("a prune that deleted nothing vacuumed (%d)", got)
+	}
+	if _, err := s.DispatchOutboxNowhere(ctx, 1<<40); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.PruneOutbox(ctx, time.Now()); err != nil || n != 50 {
+		t.Fatalf("PruneOutbox = %d, %v; want 50", n, err)
+	}
+	if got := vacuums(); got != 1 {
+		t.Errorf("outbox vacuumed %d times after the prune, want 1", got)
+	}
+}
