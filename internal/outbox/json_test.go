@@ -59,3 +59,30 @@ func FuzzAppendStringIsEncodingJSONs(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkEncodeStep encodes what a producer step writes for a member
+// whose points changed (its state and a points.changed payload), by hand
+// and with encoding/json as before.
+func BenchmarkEncodeStep(b *testing.B) {
+	s := engine.SubjectState{ID: "m012345", Kind: "member", Name: "Member 12345", Partner: "p0123", Balance: 1520, Lifetime: 2240,
+		Level: "Silver", Badges: []engine.BadgeRef{{ID: "first-deal", Name: "First deal"}}}
+	p := PointsPayload{Subject: s.ID, Kind: s.Kind, Partner: s.Partner, Balance: s.Balance, Lifetime: s.Lifetime, PreviousBalance: 1400}
+	b.Run("hand", func(b *testing.B) {
+		b.ReportAllocs()
+		var buf []byte
+		for range b.N {
+			buf = appendPoints(appendState(buf[:0], s), p)
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			if _, err := json.Marshal(s); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := json.Marshal(p); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

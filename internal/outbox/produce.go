@@ -160,17 +160,20 @@ func (p *Producer) Step(ctx context.Context) (int, error) {
 			return nil
 		}
 		ms := slices.Collect(maps.Keys(t.Members))
+		cur = make(map[string]engine.SubjectState, len(ms)+len(t.Partners)+len(ms)/8)
 		e.SubjectStates(ms, nil, keep(e))
 		// A member's points count for its partner, before and after a move.
 		ps := t.Partners
 		if ps == nil {
 			ps = map[string]struct{}{}
 		}
+		var key []byte // Subject("member", id), looked up without a string of its own
 		for _, id := range ms {
-			if s, ok := cur[Subject("member", id)]; ok && s.Partner != "" {
+			key = append(append(key[:0], "member:"...), id...)
+			if s, ok := cur[string(key)]; ok && s.Partner != "" {
 				ps[s.Partner] = struct{}{}
 			}
-			if s, ok := p.cache[Subject("member", id)]; ok && s.Partner != "" {
+			if s, ok := p.cache[string(key)]; ok && s.Partner != "" {
 				ps[s.Partner] = struct{}{}
 			}
 		}
