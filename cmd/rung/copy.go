@@ -243,6 +243,7 @@ var copiedMigrations = map[int]string{
 	10: "0010_notifications",     // notifications and members' notification preferences
 	11: "0011_source_deliveries", // CRM and LMS deliveries kept for replay
 	12: "0012_snapshots",         // snapshots of derived state: a cache, left behind (the copy replays)
+	13: "0013_outbox_fillfactor", // room left on the producer's state pages (PostgreSQL): stores nothing new
 }
 
 // checkMigrations refuses a source with a migration copy does not know.

@@ -97,6 +97,19 @@ func BenchmarkProducerStepAfterBatchPostgres(b *testing.B) {
 		b.Skip("RUNG_TEST_POSTGRES is not set")
 	}
 	s, _ := openPostgresB(b, url)
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	walBytes = func() int64 {
+		var n int64
+		if err := conn.QueryRow(context.Background(), `SELECT wal_bytes::bigint FROM pg_stat_wal`).Scan(&n); err != nil {
+			b.Fatal(err)
+		}
+		return n
+	}
+	defer func() { walBytes = nil }()
 	benchStepAfterBatch(b, s, 20000, 20)
 }
 
@@ -117,6 +130,10 @@ func BenchmarkProducerStepAfterBatchSQLite(b *testing.B) {
 	b.Cleanup(func() { s.Close(); st.Close() })
 	benchStepAfterBatch(b, s, 100000, 100)
 }
+
+// walBytes, when set, returns how many bytes of WAL PostgreSQL has
+// written (the whole server's: meaningful when nothing else writes).
+var walBytes func() int64
 
 // benchStepAfterBatch fills s with fill batches of 5,000 demo events over
 // members of 1,000 partners, takes a first step, then measures a step after
@@ -156,11 +173,16 @@ func benchStepAfterBatch(b *testing.B, s *service.Service, members, fill int) {
 	}
 	msgs = 0
 	var cpu, pg time.Duration
+	var wal int64
 	b.ResetTimer()
 	for range b.N {
 		b.StopTimer()
 		batch()
 		b.StartTimer()
+		var w0 int64
+		if walBytes != nil {
+			w0 = walBytes()
+		}
 		g := postgresCPU()
 		c := cputime.Process()
 		if err := w.Step(ctx); err != nil {
@@ -168,10 +190,16 @@ func benchStepAfterBatch(b *testing.B, s *service.Service, members, fill int) {
 		}
 		cpu += cputime.Since(c)
 		pg += postgresCPU() - g
+		if walBytes != nil {
+			wal += walBytes() - w0
+		}
 	}
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N*5000), "cpu-µs/event")
 	b.ReportMetric(float64(pg.Microseconds())/float64(b.N*5000), "pg-cpu-µs/event")
 	b.ReportMetric(float64(msgs)/float64(b.N), "msgs/step")
+	if walBytes != nil {
+		b.ReportMetric(float64(wal)/float64(b.N*5000), "pg-wal-B/event")
+	}
 }
 
 func openPostgresB(b *testing.B, url string) (*service.Service, store.Store) {

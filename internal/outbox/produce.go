@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/rung-dev/rung"
@@ -159,17 +160,20 @@ func (p *Producer) Step(ctx context.Context) (int, error) {
 			return nil
 		}
 		ms := slices.Collect(maps.Keys(t.Members))
+		cur = make(map[string]engine.SubjectState, len(ms)+len(t.Partners)+len(ms)/8)
 		e.SubjectStates(ms, nil, keep(e))
 		// A member's points count for its partner, before and after a move.
 		ps := t.Partners
 		if ps == nil {
 			ps = map[string]struct{}{}
 		}
+		var key []byte // Subject("member", id), looked up without a string of its own
 		for _, id := range ms {
-			if s, ok := cur[Subject("member", id)]; ok && s.Partner != "" {
+			key = append(append(key[:0], "member:"...), id...)
+			if s, ok := cur[string(key)]; ok && s.Partner != "" {
 				ps[s.Partner] = struct{}{}
 			}
-			if s, ok := p.cache[Subject("member", id)]; ok && s.Partner != "" {
+			if s, ok := p.cache[string(key)]; ok && s.Partner != "" {
 				ps[s.Partner] = struct{}{}
 			}
 		}
@@ -195,19 +199,21 @@ func (p *Producer) Step(ctx context.Context) (int, error) {
 	to := from + 1
 	baseline := from == 0 && len(p.cache) == 0
 	var msgs []store.OutboxMessage
-	changed := map[string][]byte{}
+	changed := make(map[string][]byte, len(cur))
 	crmDirty := map[string]bool{}
+	// The states and payloads of the step are appended to one buffer, each
+	// a slice of its own of it (a buffer that grows leaves the earlier
+	// ones where they were).
+	enc := make([]byte, 0, 256*len(cur))
 	for _, k := range slices.Sorted(maps.Keys(cur)) {
 		s := cur[k]
 		old, seen := p.cache[k]
 		if seen && sameState(old, s) {
 			continue
 		}
-		b, err := json.Marshal(s)
-		if err != nil {
-			return 0, err
-		}
-		changed[k] = b
+		start := len(enc)
+		enc = appendState(enc, s)
+		changed[k] = enc[start:len(enc):len(enc)]
 		if s.Kind == "partner" {
 			crmDirty[s.ID] = true
 		} else if s.Partner != "" && (old.Level != s.Level || !seen) {
@@ -216,11 +222,7 @@ func (p *Producer) Step(ctx context.Context) (int, error) {
 		if baseline {
 			continue
 		}
-		ms, err := diff(k, old, s, to, now)
-		if err != nil {
-			return 0, err
-		}
-		msgs = append(msgs, ms...)
+		msgs, enc = diff(msgs, enc, k, old, s, to, now)
 	}
 	if p.crm && !baseline && len(crmDirty) > 0 {
 		levels := p.topLevels(cur)
@@ -266,36 +268,37 @@ func sameState(a, b engine.SubjectState) bool {
 		(a.Badges == nil) == (b.Badges == nil) && slices.Equal(a.Badges, b.Badges)
 }
 
-// diff returns the messages that tell old became s; their IDs are the
-// type, the subject, the producer's step and, for badges, the badge.
-func diff(key string, old, s engine.SubjectState, gen int64, now time.Time) ([]store.OutboxMessage, error) {
-	var out []store.OutboxMessage
-	add := func(typ, suffix string, payload any) error {
-		id := fmt.Sprintf("%s:%s:%d", typ, key, gen)
+// diff appends to msgs the messages that tell old became s, their
+// payloads encoded at the end of enc; their IDs are the type, the subject,
+// the producer's step and, for badges, the badge.
+func diff(msgs []store.OutboxMessage, enc []byte, key string, old, s engine.SubjectState, gen int64, now time.Time) ([]store.OutboxMessage, []byte) {
+	step := strconv.FormatInt(gen, 10)
+	start := len(enc)
+	add := func(typ, suffix string) {
+		id := typ + ":" + key + ":" + step
 		if suffix != "" {
 			id += ":" + suffix
 		}
-		m, err := New(typ, key, id, payload, now)
-		out = append(out, m)
-		return err
+		msgs = append(msgs, store.OutboxMessage{ID: id, Subject: key, Type: typ, Payload: enc[start:len(enc):len(enc)], CreatedAt: now})
+		start = len(enc)
 	}
 	if old.Balance != s.Balance || old.Lifetime != s.Lifetime {
-		if err := add(PointsChanged, "", PointsPayload{Subject: s.ID, Kind: s.Kind, Partner: s.Partner, Balance: s.Balance,
-			Lifetime: s.Lifetime, PreviousBalance: old.Balance}); err != nil {
-			return nil, err
-		}
+		enc = appendPoints(enc, PointsPayload{Subject: s.ID, Kind: s.Kind, Partner: s.Partner, Balance: s.Balance,
+			Lifetime: s.Lifetime, PreviousBalance: old.Balance})
+		add(PointsChanged, "")
 	}
 	if old.Level != s.Level && s.Level != "" {
-		if err := add(LevelChanged, "", LevelPayload{Subject: s.ID, Kind: s.Kind, Partner: s.Partner, Level: s.Level, Previous: old.Level}); err != nil {
-			return nil, err
-		}
+		enc = appendLevel(enc, LevelPayload{Subject: s.ID, Kind: s.Kind, Partner: s.Partner, Level: s.Level, Previous: old.Level})
+		add(LevelChanged, "")
 	}
 	if old.Tier != s.Tier && old.Tier != "" && s.Tier != "" {
 		// Whatever moved it: a published review, an auto-upgrade, an
 		// override or an appeal decision.
-		if err := add(TierChanged, "", LevelPayload{Subject: s.ID, Kind: s.Kind, Level: s.Tier, Previous: old.Tier}); err != nil {
-			return nil, err
-		}
+		enc = appendLevel(enc, LevelPayload{Subject: s.ID, Kind: s.Kind, Level: s.Tier, Previous: old.Tier})
+		add(TierChanged, "")
+	}
+	if len(old.Badges) == 0 && len(s.Badges) == 0 {
+		return msgs, enc
 	}
 	ref := func(b engine.BadgeRef) string {
 		if b.Level == "" {
@@ -303,27 +306,25 @@ func diff(key string, old, s engine.SubjectState, gen int64, now time.Time) ([]s
 		}
 		return b.ID + "@" + b.Level
 	}
-	had := map[string]bool{}
+	had := make(map[string]bool, len(old.Badges))
 	for _, b := range old.Badges {
 		had[ref(b)] = true
 	}
-	has := map[string]bool{}
+	has := make(map[string]bool, len(s.Badges))
 	for _, b := range s.Badges {
 		has[ref(b)] = true
 		if !had[ref(b)] {
-			if err := add(BadgeAwarded, ref(b), BadgePayload{Subject: s.ID, Kind: s.Kind, Partner: s.Partner, Badge: b.ID, Name: b.Name, Level: b.Level}); err != nil {
-				return nil, err
-			}
+			enc = appendBadge(enc, BadgePayload{Subject: s.ID, Kind: s.Kind, Partner: s.Partner, Badge: b.ID, Name: b.Name, Level: b.Level})
+			add(BadgeAwarded, ref(b))
 		}
 	}
 	for _, b := range old.Badges {
 		if !has[ref(b)] {
-			if err := add(BadgeRevoked, ref(b), BadgePayload{Subject: s.ID, Kind: s.Kind, Partner: s.Partner, Badge: b.ID, Name: b.Name, Level: b.Level}); err != nil {
-				return nil, err
-			}
+			enc = appendBadge(enc, BadgePayload{Subject: s.ID, Kind: s.Kind, Partner: s.Partner, Badge: b.ID, Name: b.Name, Level: b.Level})
+			add(BadgeRevoked, ref(b))
 		}
 	}
-	return out, nil
+	return msgs, enc
 }
 
 // crmMessage returns the crm.sync message of a partner: its tier, points,

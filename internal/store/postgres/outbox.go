@@ -65,7 +65,31 @@ func (s *Store) EnqueueOutbox(ctx context.Context, msgs []store.OutboxMessage) e
 // it changes no row (it waits for that producer's transaction, then finds
 // the cursor elsewhere) and nothing is written. The states and messages go
 // as arrays encoded by hand (binaryArray).
+//
+// A step's message IDs carry its new position, so they are new but for a
+// step written again (an ID stored by another producer, by an import or
+// twice in the step): the messages first go in with a plain INSERT, which
+// does not look each ID up before writing it as ON CONFLICT does, and only
+// if one is already stored does the step run again with ON CONFLICT DO
+// NOTHING, which keeps the stored one.
 func (s *Store) ProduceOutbox(ctx context.Context, p store.OutboxProduction) error {
+	var msgParams [][]byte
+	if len(p.Messages) > 0 {
+		var err error
+		if msgParams, err = outboxParams(p.Messages, p.Unsubscribed); err != nil {
+			return err
+		}
+	}
+	err := s.produce(ctx, p, msgParams, insertNewOutboxSQL)
+	if isUnique(err) {
+		err = s.produce(ctx, p, msgParams, insertOutboxSQL)
+	}
+	return err
+}
+
+// produce runs ProduceOutbox's transaction with insertMsgs writing the
+// messages.
+func (s *Store) produce(ctx context.Context, p store.OutboxProduction, msgParams [][]byte, insertMsgs string) error {
 	var steps pgconn.Batch
 	if p.From == 0 {
 		steps.ExecParams(`INSERT INTO outbox_cursors (name, position) VALUES ($1, $2)
@@ -92,12 +116,8 @@ func (s *Store) ProduceOutbox(ctx context.Context, p store.OutboxProduction) err
 			ON CONFLICT (subject) DO UPDATE SET state = excluded.state`,
 			[][]byte{states.done(), subjects.done()}, []uint32{oidTextArray, oidTextArray}, binaryFormats[:2], nil)
 	}
-	if len(p.Messages) > 0 {
-		params, err := outboxParams(p.Messages, p.Unsubscribed)
-		if err != nil {
-			return err
-		}
-		steps.ExecParams(insertOutboxSQL, params, outboxParamOIDs, binaryFormats[:len(params)], nil)
+	if msgParams != nil {
+		steps.ExecParams(insertMsgs, msgParams, outboxParamOIDs, binaryFormats[:len(msgParams)], nil)
 	}
 	return s.outboxTx(ctx, func(tx pgx.Tx) error {
 		rs, err := tx.Conn().PgConn().ExecBatch(ctx, &steps).ReadAll()
@@ -126,6 +146,10 @@ const insertOutboxSQL = `INSERT INTO outbox (id, subject, type, payload, created
 	     (SELECT CASE WHEN $6 AND NOT EXISTS (SELECT 1 FROM webhook_subscriptions) THEN 1 ELSE 0 END AS dispatched) AS d
 	ORDER BY n
 	ON CONFLICT (id) DO NOTHING`
+
+// insertNewOutboxSQL is insertOutboxSQL for messages none of which is
+// stored: one already stored fails it (unique_violation).
+var insertNewOutboxSQL = strings.TrimSuffix(insertOutboxSQL, "\n\tON CONFLICT (id) DO NOTHING")
 
 var outboxParamOIDs = []uint32{oidTextArray, oidTextArray, oidTextArray, oidTextArray, oidInt8Array, oidBool}
 
@@ -548,14 +572,21 @@ func (s *Store) ImportOutbox(ctx context.Context, d store.OutboxDump) error {
 	})
 }
 
-// PruneOutbox deletes delivered deliveries and finished messages.
+// PruneOutbox deletes delivered deliveries and finished messages, then,
+// when it deleted any, vacuums both tables: where autovacuum is off or
+// behind, the room of deleted rows is not reused until a VACUUM, and the
+// outbox would keep growing by what it takes in. VACUUM runs outside a
+// transaction, does not block writes (it skips a table another VACUUM
+// holds), and reads only the pages changed since the last one.
 func (s *Store) PruneOutbox(ctx context.Context, before time.Time) (int64, error) {
-	var n int64
+	var n, gone int64
 	err := s.outboxTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `DELETE FROM outbox_deliveries WHERE delivered_at IS NOT NULL AND delivered_at < $1`, before.UnixNano()); err != nil {
+		tag, err := tx.Exec(ctx, `DELETE FROM outbox_deliveries WHERE delivered_at IS NOT NULL AND delivered_at < $1`, before.UnixNano())
+		if err != nil {
 			return failed(err, "prune deliveries")
 		}
-		tag, err := tx.Exec(ctx, `DELETE FROM outbox WHERE dispatched = 1 AND created_at < $1
+		gone = tag.RowsAffected()
+		tag, err = tx.Exec(ctx, `DELETE FROM outbox WHERE dispatched = 1 AND created_at < $1
 			AND NOT EXISTS (SELECT 1 FROM outbox_deliveries d WHERE d.seq = outbox.seq)`, before.UnixNano())
 		if err != nil {
 			return failed(err, "prune outbox")
@@ -563,5 +594,11 @@ func (s *Store) PruneOutbox(ctx context.Context, before time.Time) (int64, error
 		n = tag.RowsAffected()
 		return nil
 	})
-	return n, err
+	if err != nil || n+gone == 0 {
+		return n, err
+	}
+	if _, err := s.pool.Exec(ctx, `VACUUM (SKIP_LOCKED) outbox, outbox_deliveries`); err != nil {
+		return n, failed(err, "vacuum the pruned outbox")
+	}
+	return n, nil
 }

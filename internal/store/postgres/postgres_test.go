@@ -357,3 +357,104 @@ func TestManyMembersComeBackInOrder(t *testing.T) {
 		}
 	}
 }
+
+func TestPruneOutboxVacuumsWhatItDeleted(t *testing.T) {
+	s := openFresh(t)
+	ctx := context.Background()
+	vacuums := func() (n int64) {
+		t.Helper()
+		conn, err := pgx.Connect(ctx, testURL(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		err = conn.QueryRow(ctx, `SELECT vacuum_count FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'outbox'`, s.Schema()).Scan(&n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	long := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	var msgs []store.OutboxMessage
+	for i := range 50 {
+		msgs = append(msgs, store.OutboxMessage{ID: fmt.Sprintf("m%d", i), Subject: "member:a", Type: "points.changed",
+			Payload: []byte(`{"balance":1}`), CreatedAt: long})
+	}
+	if err := s.EnqueueOutbox(ctx, msgs); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.PruneOutbox(ctx, time.Now()); err != nil || n != 0 {
+		t.Fatalf("PruneOutbox before dispatch = %d, %v; want 0", n, err)
+	}
+	if got := vacuums(); got != 0 {
+		t.Fatalf("a prune that deleted nothing vacuumed (%d)", got)
+	}
+	if _, err := s.DispatchOutboxNowhere(ctx, 1<<40); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.PruneOutbox(ctx, time.Now()); err != nil || n != 50 {
+		t.Fatalf("PruneOutbox = %d, %v; want 50", n, err)
+	}
+	if got := vacuums(); got != 1 {
+		t.Errorf("outbox vacuumed %d times after the prune, want 1", got)
+	}
+}
+
+func TestOutboxSubjectUpdatesStayOnTheirPage(t *testing.T) {
+	// Migration 13 leaves room on outbox_subjects' pages, so that a
+	// step's new states go beside the old ones (HOT updates) instead of to
+	// other pages with new index entries.
+	s := openFresh(t)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, testURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	pages := func() map[string]int {
+		t.Helper()
+		rows, err := conn.Query(ctx, `SELECT subject, (ctid::text::point)[0]::int FROM `+pgx.Identifier{s.Schema(), "outbox_subjects"}.Sanitize())
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]int{}
+		for rows.Next() {
+			var subj string
+			var page int
+			if err := rows.Scan(&subj, &page); err != nil {
+				t.Fatal(err)
+			}
+			out[subj] = page
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	step := func(from, to int64, every int) {
+		t.Helper()
+		p := store.OutboxProduction{Cursor: "producer", From: from, To: to, Subjects: map[string][]byte{}}
+		for i := 0; i < 2000; i += every {
+			p.Subjects[fmt.Sprintf("member:m%04d", i)] = []byte(fmt.Sprintf(`{"id":"m%04d","kind":"member","balance":%d,"lifetime":%d,"badges":null}`, i, 1000+to, 2000+to))
+		}
+		if err := s.ProduceOutbox(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	step(0, 1, 1)
+	before := pages()
+	if len(before) != 2000 || before["member:m1999"] == 0 {
+		t.Fatalf("%d subjects stored, the last on page %d; want 2000 over several pages", len(before), before["member:m1999"])
+	}
+	step(1, 2, 3) // a third of the subjects change, as in a step under ingest
+	step(2, 3, 3)
+	moved := 0
+	for subj, page := range pages() {
+		if page != before[subj] {
+			moved++
+		}
+	}
+	if moved != 0 {
+		t.Errorf("%d of 2000 subjects moved to another page when updated; want none", moved)
+	}
+}
