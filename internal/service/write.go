@@ -181,7 +181,7 @@ func (s *Service) writer() {
 	var fl *flight // the group being committed; nil when none
 	defer func() {
 		if fl != nil {
-			s.land(fl, <-fl.done)
+			s.settle(fl, <-fl.done)
 		}
 		s.stopWake()
 		close(s.applyc)
@@ -206,13 +206,15 @@ func (s *Service) writer() {
 			select {
 			case first = <-s.reqs:
 			case err := <-landed:
-				s.land(fl, err)
+				s.settle(fl, err)
 				fl = nil
 				continue
 			case <-tick:
+				fl = s.settleNow(fl)
 				s.followNow()
 				continue
 			case <-s.wake:
+				fl = s.settleNow(fl)
 				s.followNow()
 				continue
 			case <-s.stop:
@@ -243,22 +245,24 @@ func (s *Service) writer() {
 				break drain
 			}
 		}
-		if s.shared || first.kind == kindCustom {
-			if fl != nil {
-				s.land(fl, <-fl.done)
-				fl = nil
-			}
+		if first.kind == kindCustom || (s.shared && !onlyEvents(group)) {
+			// On a shared store partners, members and programs commit
+			// the way process does: again after reading what other
+			// instances wrote when theirs came first.
+			fl = s.settleNow(fl)
 			s.process(group)
 			continue
 		}
 		if fl == nil || !onlyEvents(group) {
 			// Partners, members, programs and the like are prepared
 			// against the committed index only.
-			if fl != nil {
-				s.land(fl, <-fl.done)
-				fl = nil
+			fl = s.settleNow(fl)
+			g := s.prepareGroup(group, nil)
+			if s.shared && len(g.b.Members) > 0 {
+				s.process(group) // new members commit holding the lock
+				continue
 			}
-			fl = s.launch(group, nil)
+			fl = s.commitAsync(g)
 			continue
 		}
 		// Prepare on top of the group in flight; once it is stored, take
@@ -266,12 +270,19 @@ func (s *Service) writer() {
 		g := s.prepareGroup(group, fl.pd)
 		s.stacked.Add(int64(len(group)))
 		err := <-fl.done
-		s.land(fl, err)
+		s.settle(fl, err)
 		fl = nil
 		g.pd.base = nil
 		if err != nil {
-			// Prepared on top of what was not stored: nothing of it may be.
-			g.fail(err)
+			// Prepared on top of what was not stored: nothing of it may
+			// be. On a shared store the group is prepared again (the
+			// one below may have been refused for another instance's
+			// commit of the same events); on SQLite it fails with it.
+			if s.shared {
+				s.process(g.group)
+			} else {
+				g.fail(err)
+			}
 			continue
 		}
 	more:
@@ -288,6 +299,10 @@ func (s *Service) writer() {
 			default:
 				break more
 			}
+		}
+		if s.shared && len(g.b.Members) > 0 {
+			s.process(g.group) // new members commit holding the lock
+			continue
 		}
 		fl = s.commitAsync(g)
 	}
@@ -344,9 +359,33 @@ func (s *Service) prepareGroup(group []*request, base *pending) *prepared {
 	return g
 }
 
-// launch prepares group against the index and starts its commit.
-func (s *Service) launch(group []*request, base *pending) *flight {
-	return s.commitAsync(s.prepareGroup(group, base))
+// settleNow waits for fl's commit, if any, and settles it; it returns nil
+// for the writer's next flight. The writer settles before it reads what
+// other instances wrote, so its own commits are in the index (and their
+// seqs among its own) by then.
+func (s *Service) settleNow(fl *flight) *flight {
+	if fl != nil {
+		s.settle(fl, <-fl.done)
+	}
+	return nil
+}
+
+// settle lands fl, whose commit returned err. On a shared store a failed
+// commit is not final: another instance may have committed some of the same
+// events first (ECONFLICT), or the outcome is unknown (the connection broke
+// at COMMIT). The group is then prepared and committed again after reading
+// what was committed, as process does, and answered by its outcome.
+func (s *Service) settle(fl *flight, err error) {
+	if err == nil || !s.shared {
+		s.land(fl, err)
+		return
+	}
+	if ferr := s.follow(context.Background()); ferr != nil {
+		s.land(fl, err)
+		return
+	}
+	s.log.Info("commit failed; prepared again after reading what other instances wrote", "err", err, "attempt", 1)
+	s.process(fl.group)
 }
 
 // commitAsync starts committing g on a goroutine of its own.
