@@ -105,13 +105,18 @@ func (c *heldConn) release() error {
 	return err
 }
 
+// maxHeldBody is the longest body held: copying a longer one costs more
+// than the write it saves (the answer to a large batch of events).
+const maxHeldBody = 64 << 10
+
 // writeLong writes body, the whole body of an answer whose header is set,
 // with w; if r came on a connection from Listen, everything net/http
 // writes to the connection meanwhile (the header and the body, or the part
-// of them its buffer does not keep) leaves in one write.
+// of them its buffer does not keep) leaves in one write, unless body is
+// longer than maxHeldBody.
 func writeLong(w http.ResponseWriter, r *http.Request, body []byte) {
 	c, ok := r.Context().Value(heldConnKey{}).(*heldConn)
-	if !ok {
+	if !ok || len(body) > maxHeldBody {
 		w.Write(body)
 		return
 	}
