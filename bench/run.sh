@@ -33,6 +33,8 @@
 #   BENCH_CPUPROFILE a file for the server's CPU profile over the whole run (setup
 #                    included), written when the server stops; read it with
 #                    `go tool pprof -top FILE`
+#   LOADGEN_CPUPROFILE a file for the load generator's CPU profile; each invocation
+#                    writes it anew, so it ends with the last run's
 #
 # With the defaults it takes about six minutes on two cores. The "ceiling"
 # scenario (GET /healthz; Redis PING) has no target: it is the most

@@ -118,7 +118,9 @@ func build() (*server, error) {
 		st.Close()
 		return nil, err
 	}
-	ts := httptest.NewServer(opsmetrics.Middleware(api.New(svc, log), log))
+	ts := httptest.NewUnstartedServer(opsmetrics.Middleware(api.New(svc, log), log))
+	ts.Listener = api.Listen(ts.Config, ts.Listener) // as `rung serve` does
+	ts.Start()
 	closeAll = func() {
 		ts.Close()
 		svc.Close()

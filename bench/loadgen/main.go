@@ -29,6 +29,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"sync/atomic"
 	"syscall"
@@ -72,7 +73,9 @@ type config struct {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	stopProfile := startProfile(os.Getenv("LOADGEN_CPUPROFILE"))
 	rep, err := run(ctx, os.Args[1:])
+	stopProfile()
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
@@ -81,6 +84,29 @@ func main() {
 	rep.Print(os.Stdout, os.Stderr)
 	if rep.Failed > 0 {
 		os.Exit(1)
+	}
+}
+
+// startProfile writes the load generator's CPU profile to file, when it is
+// set, until the function it returns is called: where the client's share of
+// the machine goes.
+func startProfile(file string) (stop func()) {
+	if file == "" {
+		return func() {}
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen: LOADGEN_CPUPROFILE:", err)
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen: LOADGEN_CPUPROFILE:", err)
+		f.Close()
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
 	}
 }
 

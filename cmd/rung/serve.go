@@ -191,7 +191,7 @@ func serve(ctx context.Context, ln net.Listener, svc *service.Service, iss *cred
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(api.Listen(srv, ln)) }()
 	select {
 	case err := <-errc:
 		return err

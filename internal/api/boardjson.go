@@ -32,25 +32,29 @@ var boardPool = sync.Pool{New: func() any { return &boardBuf{json: make([]byte, 
 var jsonContentType = []string{"application/json"}
 
 // writeBoardJSON writes a page's JSON with b as the buffer, and returns it.
-func writeBoardJSON(w http.ResponseWriter, p *engine.BoardPage, b []byte) []byte {
+func writeBoardJSON(w http.ResponseWriter, r *http.Request, p *engine.BoardPage, b []byte) []byte {
 	b = appendBoardPage(b, p)
 	b = append(b, '\n')
-	writeJSONBody(w, b)
+	writeJSONBody(w, r, b)
 	return b
 }
 
-// writeJSONBody answers 200 with body, a whole JSON answer, in one Write.
-func writeJSONBody(w http.ResponseWriter, body []byte) {
+// writeJSONBody answers r with 200 and body, a whole JSON answer, in one
+// Write; a long one leaves in one write(2) (conn.go).
+func writeJSONBody(w http.ResponseWriter, r *http.Request, body []byte) {
 	hd := w.Header()
 	hd["Content-Type"] = jsonContentType
 	// net/http adds the Content-Length of an answer that fits its 2 KiB
 	// buffer without allocating (a rank of one, ~300 bytes); a longer one
 	// would go chunked without it.
-	if len(body) >= 2048 {
-		hd["Content-Length"] = []string{strconv.Itoa(len(body))}
+	if len(body) < 2048 {
+		w.WriteHeader(http.StatusOK)
+		w.Write(body)
+		return
 	}
+	hd["Content-Length"] = []string{strconv.Itoa(len(body))}
 	w.WriteHeader(http.StatusOK)
-	w.Write(body)
+	writeLong(w, r, body)
 }
 
 func appendBoardPage(b []byte, p *engine.BoardPage) []byte {

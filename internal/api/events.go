@@ -102,7 +102,7 @@ func (h *Handler) postEvents(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	writeResults(w, results)
+	writeResults(w, r, results)
 }
 
 // readBody reads a body of at most MaxBody bytes. One whose length is

@@ -357,7 +357,7 @@ func (h *Handler) getLeaderboard(w http.ResponseWriter, r *http.Request) {
 	kept := t.IsZero() && q.Around == "" // boardcache.go
 	if kept {
 		if body, ok := h.pages.get(key, h.svc.Generation()); ok {
-			writeJSONBody(w, body)
+			writeJSONBody(w, r, body)
 			return
 		}
 	}
@@ -377,7 +377,7 @@ func (h *Handler) getLeaderboard(w http.ResponseWriter, r *http.Request) {
 	if cap(page.Entries) <= 1000 { // keep what a page may need, no more
 		bb.rows = page.Entries[:0]
 	}
-	bb.json = writeBoardJSON(w, &page, bb.json[:0])
+	bb.json = writeBoardJSON(w, r, &page, bb.json[:0])
 	if kept {
 		h.pages.put(key, gen, bb.json)
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestExpositionFormat(t *testing.T) {
@@ -196,3 +197,40 @@ type discardWriter struct{ h http.Header }
 func (w *discardWriter) Header() http.Header         { return w.h }
 func (w *discardWriter) WriteHeader(int)             {}
 func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+
+func TestAccessLogLineHasEveryFieldInOrder(t *testing.T) {
+	var out bytes.Buffer
+	// Time and duration vary: the test fixes them.
+	fixed := func(_ []string, a slog.Attr) slog.Attr {
+		switch a.Key {
+		case slog.TimeKey:
+			return slog.Attr{}
+		case "took":
+			return slog.Duration("took", 1500*time.Microsecond)
+		}
+		return a
+	}
+	log := slog.New(WithRequestID(slog.NewTextHandler(&out, &slog.HandlerOptions{ReplaceAttr: fixed})))
+	h := Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/fail":
+			w.WriteHeader(http.StatusInternalServerError)
+		default:
+			w.Write([]byte("hello"))
+		}
+	}), log)
+	for _, c := range []struct{ path, want string }{
+		{"/api/v1/x y", `level=INFO msg="http request" request_id=r-1 method=GET path="/api/v1/x y" route=/api/v1/* status=200 bytes=5 took=1.5ms` + "\n"},
+		{"/fail", `level=ERROR msg="http request" request_id=r-1 method=GET path=/fail route=/fail status=500 bytes=0 took=1.5ms` + "\n"},
+		{"/healthz", ""}, // at Debug: not written
+	} {
+		out.Reset()
+		r := httptest.NewRequest("GET", "/", nil)
+		r.URL.Path = c.path
+		r.Header.Set("X-Request-Id", "r-1")
+		h.ServeHTTP(httptest.NewRecorder(), r)
+		if got := out.String(); got != c.want {
+			t.Errorf("%s:\ngot  %q\nwant %q", c.path, got, c.want)
+		}
+	}
+}

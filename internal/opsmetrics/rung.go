@@ -179,9 +179,16 @@ func Middleware(next http.Handler, log *slog.Logger) http.Handler {
 		if r.URL.Path == "/metrics" || r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || strings.HasPrefix(r.URL.Path, "/static/") {
 			level = slog.LevelDebug
 		}
-		log.LogAttrs(r.Context(), level, "http request", slog.String("request_id", q.id), slog.String("method", r.Method),
-			slog.String("path", r.URL.Path), slog.String("route", route), slog.Int("status", code), slog.Int64("bytes", q.rec.n),
-			slog.Duration("took", took.Round(time.Microsecond)))
+		// The record goes to the handler directly, as LogAttrs would send
+		// it but without the caller's program counter (no handler here
+		// prints the source; finding it was a sixth of the line's cost).
+		if h := log.Handler(); h.Enabled(q, level) {
+			rec := slog.NewRecord(time.Now(), level, "http request", 0)
+			rec.AddAttrs(slog.String("request_id", q.id), slog.String("method", r.Method),
+				slog.String("path", r.URL.Path), slog.String("route", route), slog.Int("status", code), slog.Int64("bytes", q.rec.n),
+				slog.Duration("took", took.Round(time.Microsecond)))
+			h.Handle(q, rec)
+		}
 	})
 }
 
