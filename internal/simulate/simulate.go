@@ -265,7 +265,11 @@ const batchSize = 2048
 // still applying it), so a replay touches the same few batches' memory
 // rather than new memory for every record it reads.
 type batch struct {
-	recs    []rung.Record
+	recs []rung.Record
+	// subs holds each record's partner and member, found by the reader
+	// (engine.Subjects) so that the engines do not look them up; nil when
+	// the engines apply records as they are.
+	subs    []engine.Subject
 	pending atomic.Int32
 }
 
@@ -277,6 +281,23 @@ const batchesKept = 24
 // engine on a goroutine of its own. It returns how many records it read
 // and how many of them are event versions that occurred in [from, to).
 func replay(ctx context.Context, h *History, engines []*engine.Engine, from, to time.Time) (records, inPeriod int, err error) {
+	// The reader finds every record's subjects while the engines apply
+	// earlier batches: one lookup serves every engine, given the same
+	// subjects in the same order.
+	// Engines that defer placing events to the end of the load do not
+	// look subjects up while the log is read.
+	var subjects *engine.Subjects
+	for _, e := range engines {
+		if !e.Deferred() {
+			subjects = engines[0].Subjects()
+			break
+		}
+	}
+	for _, e := range engines[1:] {
+		if subjects != nil && !subjects.Fits(e) {
+			subjects = nil
+		}
+	}
 	free := make(chan *batch, batchesKept)
 	chans := make([]chan *batch, len(engines))
 	var wg sync.WaitGroup
@@ -286,8 +307,14 @@ func replay(ctx context.Context, h *History, engines []*engine.Engine, from, to 
 		go func(e *engine.Engine, c chan *batch) {
 			defer wg.Done()
 			for b := range c {
-				for j := range b.recs {
-					e.Apply(&b.recs[j])
+				if b.subs != nil {
+					for j := range b.recs {
+						e.ApplyResolved(&b.recs[j], b.subs[j])
+					}
+				} else {
+					for j := range b.recs {
+						e.Apply(&b.recs[j])
+					}
 				}
 				if b.pending.Add(-1) == 0 {
 					select {
@@ -302,9 +329,14 @@ func replay(ctx context.Context, h *History, engines []*engine.Engine, from, to 
 		select {
 		case b := <-free:
 			b.recs = b.recs[:0] // each record is overwritten as it is filled
+			b.subs = b.subs[:0]
 			return b
 		default:
-			return &batch{recs: make([]rung.Record, 0, batchSize)}
+			b := &batch{recs: make([]rung.Record, 0, batchSize)}
+			if subjects != nil {
+				b.subs = make([]engine.Subject, 0, batchSize)
+			}
+			return b
 		}
 	}
 	b := next()
@@ -328,6 +360,9 @@ func replay(ctx context.Context, h *History, engines []*engine.Engine, from, to 
 				}
 			}
 			b.recs = append(b.recs, *r)
+			if subjects != nil {
+				b.subs = append(b.subs, subjects.Resolve(&r.Event))
+			}
 			if len(b.recs) == batchSize {
 				send()
 			}
