@@ -397,28 +397,20 @@ func (e *Engine) placeWith(ev *eventState, body *rung.Event, p *partnerState, m 
 	if p == nil {
 		// Validation keeps this from happening; a log from an older
 		// build could still hold such an event. It counts for nothing.
-		if ev.p != 0 {
-			e.flushSubjectEvents() // its old lists keep it, as they did
-		}
 		ev.p = 0
 		ev.setNotes([]string{fmt.Sprintf("partner %q is unknown", body.Partner)})
 		return ev.notes()
 	}
 	if old := e.partnerOf(ev); old != p {
 		if old != nil {
-			e.flushSubjectEvents()
 			old.events = dropEvent(old.events, ev.h)
 		}
 		ev.p = p.handle + 1
-		if e.loading {
-			e.partnerPending = append(e.partnerPending, ev.h)
-		} else {
-			p.events = append(p.events, ev.h)
-		}
+		p.events = append(p.events, ev.h)
 	}
 	if old := e.memberOf(ev); old != m {
 		if old != nil {
-			e.flushSubjectEvents()
+			e.flushMemberEvents()
 			old.events = dropEvent(old.events, ev.h)
 		}
 		switch {
@@ -686,46 +678,32 @@ func (e *Engine) unapply(ev *eventState) {
 	}
 }
 
-// flushSubjectEvents adds the events a bulk load gave a partner or a
-// member to their lists. A load defers them: appending to one of thousands
-// of lists waits for memory at each event, where the lists filled
-// together, each grown once, do not. Until then a subject's list lacks
-// them, so whatever reads the lists flushes first.
-func (e *Engine) flushSubjectEvents() {
-	if len(e.memberPending) > 0 {
-		more := make([]uint32, len(e.memberByHandle))
-		for _, h := range e.memberPending {
-			more[e.events.at(h).m-1]++
-		}
-		for i, n := range more {
-			if n > 0 {
-				m := e.memberByHandle[i]
-				m.events = slices.Grow(m.events, int(n))
-			}
-		}
-		for _, h := range e.memberPending {
-			m := e.memberByHandle[e.events.at(h).m-1]
-			m.events = append(m.events, h)
-		}
-		e.memberPending = nil
+// flushMemberEvents adds the events a bulk load gave a member to the
+// members' lists. A load defers them: appending to one of thousands of
+// lists waits for memory at each event, where the lists filled together,
+// each grown once, do not. Until then a member's list lacks them, so
+// whatever reads the lists flushes first. (Partners' lists are not
+// deferred: a tier timeline that moves reads its partner's list, often
+// during a load.)
+func (e *Engine) flushMemberEvents() {
+	if len(e.memberPending) == 0 {
+		return
 	}
-	if len(e.partnerPending) > 0 {
-		more := make([]uint32, len(e.partnerByHandle))
-		for _, h := range e.partnerPending {
-			more[e.events.at(h).p-1]++
-		}
-		for i, n := range more {
-			if n > 0 {
-				p := e.partnerByHandle[i]
-				p.events = slices.Grow(p.events, int(n))
-			}
-		}
-		for _, h := range e.partnerPending {
-			p := e.partnerByHandle[e.events.at(h).p-1]
-			p.events = append(p.events, h)
-		}
-		e.partnerPending = nil
+	more := make([]uint32, len(e.memberByHandle))
+	for _, h := range e.memberPending {
+		more[e.events.at(h).m-1]++
 	}
+	for i, n := range more {
+		if n > 0 {
+			m := e.memberByHandle[i]
+			m.events = slices.Grow(m.events, int(n))
+		}
+	}
+	for _, h := range e.memberPending {
+		m := e.memberByHandle[e.events.at(h).m-1]
+		m.events = append(m.events, h)
+	}
+	e.memberPending = nil
 }
 
 // dropEvent removes an event from an owner's list (a correction moved it

@@ -84,12 +84,11 @@ type Engine struct {
 	// not placed yet: EndBulk places them in occurred order, so every
 	// sorted list and stream grows at its end.
 	bulk []*eventState
-	// loading is true between BeginBulk and EndBulk; memberPending and
-	// partnerPending hold the events the load gave a member or a partner
-	// that its list lacks (flushSubjectEvents).
-	loading        bool
-	memberPending  []uint32
-	partnerPending []uint32
+	// loading is true between BeginBulk and EndBulk; memberPending holds
+	// the events the load gave a member that its list lacks
+	// (flushMemberEvents).
+	loading       bool
+	memberPending []uint32
 	// keyIDs numbers the distinct keys metrics count.
 	keyIDs map[string]uint32
 	types  typeNames
@@ -270,7 +269,6 @@ func (e *Engine) PutPartner(pv rung.PartnerVersion) {
 		p.joined = joinedNanos(pv.Partner.JoinedAt)
 		return
 	}
-	e.flushSubjectEvents()
 	joined := p.latest().JoinedAt
 	p.versions = append(p.versions, pv)
 	p.joined = joinedNanos(p.latest().JoinedAt)
@@ -307,7 +305,7 @@ func joinedNanos(t time.Time) int64 {
 // PutMember records a member's new state (with its membership history).
 // Events of the member are evaluated again, since rules may read it.
 func (e *Engine) PutMember(m rung.Member) {
-	e.flushSubjectEvents()
+	e.flushMemberEvents()
 	ms := e.members[m.ID]
 	if ms == nil {
 		ms = &memberState{m: m, handle: uint32(len(e.memberByHandle))}
@@ -437,7 +435,7 @@ func (e *Engine) EndBulk(now time.Time) {
 	e.events.endLoad()
 	e.placeBulk()
 	e.loading = false
-	e.flushSubjectEvents()
+	e.flushMemberEvents()
 	e.refreshAllTimelines()
 	e.boardsLive = true
 	e.now = now

@@ -867,7 +867,6 @@ func (e *Engine) refreshTimelineUpTo(p *partnerState, from int64, cands []int64,
 // rescoreFrom evaluates again the partner's events at or after t.
 func (e *Engine) rescoreFrom(p *partnerState, t int64) {
 	var again []*eventState
-	e.flushSubjectEvents()
 	for _, h := range p.events {
 		if ev := e.events.at(h); ev.live() && ev.at >= t && e.readersOf(ev.typ).reads != 0 {
 			again = append(again, ev)

@@ -31,7 +31,6 @@ func (e *Engine) PartnerSubjects(id string, fn func(member string)) {
 	for m := range p.members {
 		fn(m)
 	}
-	e.flushSubjectEvents()
 	for _, h := range p.events {
 		ev := e.events.at(h)
 		if ms := e.memberOf(ev); ms != nil && e.partnerOf(ev) == p {
@@ -51,7 +50,7 @@ func (e *Engine) MemberSubjects(id string, fn func(partner string)) {
 	for _, x := range ms.m.Memberships {
 		fn(x.Partner)
 	}
-	e.flushSubjectEvents()
+	e.flushMemberEvents()
 	for _, h := range ms.events {
 		ev := e.events.at(h)
 		if p := e.partnerOf(ev); p != nil && e.memberOf(ev) == ms {
