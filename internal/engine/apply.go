@@ -360,7 +360,11 @@ func (e *Engine) apply(rec *rung.Record, sub *Subject) []Note {
 		return nil
 	}
 	ev.retracted = false
-	ev.body = e.keepBody(rec)
+	if sub != nil && sub.block != nil {
+		ev.body = e.bodies.lent(sub)
+	} else {
+		ev.body = e.keepBody(rec)
+	}
 	ev.typ = e.types.intern(rec.Event.Type)
 	ev.at = rec.Event.OccurredAt.UnixNano()
 	if e.bulk != nil {

@@ -9,16 +9,30 @@ import "github.com/rung-dev/rung"
 // copy of the engine's subjects as they stand when it is made, so it never
 // reads the engine and is safe to use while the engine applies; it is not
 // safe for concurrent use by several goroutines.
+//
+// It also copies the records' bodies into blocks of its own, which the
+// engines then keep instead of copying the bodies themselves: the copy,
+// and the fresh memory it fills, leave the applying core too.
 type Subjects struct {
 	partners map[string]uint32 // handle + 1
 	members  map[string]uint32 // handle + 1
 	ids      []string          // every subject's id: partners by handle, then members
 	np       int               // how many of ids are partners
+
+	block []byte // the body block being filled; bytes before free are never written again
+	free  int
+	n     uint32 // blocks made
 }
 
-// Subject is a record's partner and member as Subjects found them.
+// Subject is a record's partner, member and body as Subjects found them.
 type Subject struct {
 	p, m uint32 // handle + 1; 0 for none (unknown)
+	// block is the body block the record's body is in (nil: the engine
+	// copies the record's Raw itself), blockN its number in the Subjects
+	// that made it, and body where the body is in it.
+	block  []byte
+	blockN uint32
+	body   bodyRef
 }
 
 // Subjects returns the engine's partners and members as they stand now.
@@ -62,19 +76,51 @@ func (s *Subjects) Fits(e *Engine) bool {
 	return true
 }
 
-// Resolve finds the event's partner and member.
-func (s *Subjects) Resolve(ev *rung.Event) Subject {
+// Resolve finds the record's partner and member, and copies its body
+// (Raw) into the blocks.
+func (s *Subjects) Resolve(rec *rung.Record) Subject {
 	var r Subject
+	ev := &rec.Event
 	r.p = s.partners[ev.Partner]
 	if ev.Member != "" {
 		r.m = s.members[ev.Member]
 	}
+	if rec.Retracted || rec.Raw == nil || len(rec.Raw) > bodyChunk/4 {
+		return r
+	}
+	if s.block == nil || len(s.block)-s.free < len(rec.Raw) {
+		s.block = make([]byte, bodyChunk)
+		s.free = 0
+		s.n++
+	}
+	copy(s.block[s.free:], rec.Raw)
+	r.block, r.blockN = s.block, s.n
+	r.body = bodyRef{off: uint32(s.free), n: uint32(len(rec.Raw))}
+	s.free += len(rec.Raw)
 	return r
 }
 
 // ApplyResolved is Apply for a record whose subjects r found, with
 // Subjects made from this engine (or one that Fits it) since which no
-// partner or member was added. It does what Apply does.
+// partner or member was added. It does what Apply does. The engine keeps
+// the body blocks of s from then on (they are never written where a body
+// was copied), and is not to be dumped while s copies bodies into them.
 func (e *Engine) ApplyResolved(rec *rung.Record, r Subject) []Note {
 	return e.apply(rec, &r)
+}
+
+// lent returns where the body r's Subjects copied is in the engine's
+// blocks: the block is added to them the first time one of its bodies is
+// kept.
+func (s *bodyStore) lent(r *Subject) bodyRef {
+	if s.lentBlock == 0 || s.lentN != r.blockN || &s.blocks[s.lentBlock][0] != &r.block[0] {
+		if len(s.blocks) == 0 {
+			s.blocks = append(s.blocks, nil)
+		}
+		s.blocks = append(s.blocks, r.block)
+		s.lentBlock, s.lentN = uint32(len(s.blocks)-1), r.blockN
+	}
+	ref := r.body
+	ref.blk = s.lentBlock
+	return ref
 }

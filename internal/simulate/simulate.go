@@ -361,7 +361,7 @@ func replay(ctx context.Context, h *History, engines []*engine.Engine, from, to 
 			}
 			b.recs = append(b.recs, *r)
 			if subjects != nil {
-				b.subs = append(b.subs, subjects.Resolve(&r.Event))
+				b.subs = append(b.subs, subjects.Resolve(r))
 			}
 			if len(b.recs) == batchSize {
 				send()
