@@ -11,6 +11,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -151,8 +153,10 @@ func Run(ctx context.Context, h *History, draft []byte, o Options) (*Report, err
 	if !useLive {
 		engines = append(engines, newEngine(h, base, at))
 	}
-	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	resume := pauseGC(h.Size)
 	records, inPeriod, err := replay(ctx, h, engines, o.From, to)
+	resume()
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	if err != nil {
 		return nil, err
 	}
@@ -380,4 +384,51 @@ func replay(ctx context.Context, h *History, engines []*engine.Engine, from, to 
 		return records, inPeriod, fmt.Errorf("simulate: read the log: %w", err)
 	}
 	return records, inPeriod, nil
+}
+
+// bytesPerRecord bounds what a replay adds to the heap for each record,
+// with room to spare (a replay keeps some 300 bytes a record per engine).
+const bytesPerRecord = 2 << 10
+
+// pauseGC stops the collector while the engines replay, as start-up does:
+// nothing they build becomes garbage then, and each collection would mark
+// the whole state built so far (and the live engine's). The soft memory
+// limit still holds the heap under the machine's memory (every command
+// sets one); without a limit, one is set that lets the heap grow by
+// bytesPerRecord a record, so the heap stays bounded. Overlapping
+// simulations share the pause: the last to resume restores the settings.
+// resume may be called once.
+func pauseGC(records int) (resume func()) {
+	gcPause.Lock()
+	defer gcPause.Unlock()
+	if gcPause.n == 0 {
+		gcPause.percent = debug.SetGCPercent(-1)
+		gcPause.limit = debug.SetMemoryLimit(-1)
+		if gcPause.limit == math.MaxInt64 {
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			grow := int64(max(records, 0)) * bytesPerRecord
+			debug.SetMemoryLimit(int64(ms.HeapSys) + max(grow, 256<<20))
+		}
+	}
+	gcPause.n++
+	return func() {
+		gcPause.Lock()
+		defer gcPause.Unlock()
+		if gcPause.n--; gcPause.n == 0 {
+			debug.SetMemoryLimit(gcPause.limit)
+			// Someone else may have set the percent meanwhile (start-up
+			// pausing and resuming): keep theirs.
+			if cur := debug.SetGCPercent(gcPause.percent); cur != -1 {
+				debug.SetGCPercent(cur)
+			}
+		}
+	}
+}
+
+var gcPause struct {
+	sync.Mutex
+	n       int
+	percent int
+	limit   int64
 }
