@@ -36,6 +36,13 @@ func TestPauseGCOverlapsAndRestores(t *testing.T) {
 		t.Fatalf("memory limit after both = %d, want none", l)
 	}
 
+	// With no limit and no size to set one by, the collector runs.
+	d := pauseGC(0)
+	if p := debug.SetGCPercent(150); p != 150 {
+		t.Fatalf("GC percent with nothing to bound the heap = %d, want 150 (running)", p)
+	}
+	d()
+
 	// A limit that applies is kept.
 	debug.SetMemoryLimit(8 << 30)
 	c := pauseGC(1000)

@@ -395,12 +395,16 @@ const bytesPerRecord = 2 << 10
 // the whole state built so far (and the live engine's). The soft memory
 // limit still holds the heap under the machine's memory (every command
 // sets one); without a limit, one is set that lets the heap grow by
-// bytesPerRecord a record, so the heap stays bounded. Overlapping
+// bytesPerRecord a record, so the heap stays bounded (with neither a limit
+// nor a size of the history, the collector is not paused). Overlapping
 // simulations share the pause: the last to resume restores the settings.
 // resume may be called once.
 func pauseGC(records int) (resume func()) {
 	gcPause.Lock()
 	defer gcPause.Unlock()
+	if records <= 0 && gcPause.n == 0 && debug.SetMemoryLimit(-1) == math.MaxInt64 {
+		return func() {} // nothing bounds the heap: the collector runs
+	}
 	if gcPause.n == 0 {
 		gcPause.percent = debug.SetGCPercent(-1)
 		gcPause.limit = debug.SetMemoryLimit(-1)
