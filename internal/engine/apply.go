@@ -134,6 +134,22 @@ func (e *Engine) partnerOf(ev *eventState) *partnerState {
 	return e.partnerByHandle[ev.p-1]
 }
 
+// partnerAt returns the partner with handle h-1, nil for h 0.
+func (e *Engine) partnerAt(h uint32) *partnerState {
+	if h == 0 {
+		return nil
+	}
+	return e.partnerByHandle[h-1]
+}
+
+// memberAt returns the member with handle h-1, nil for h 0.
+func (e *Engine) memberAt(h uint32) *memberState {
+	if h == 0 {
+		return nil
+	}
+	return e.memberByHandle[h-1]
+}
+
 // memberOf returns the event's member, nil for none.
 func (e *Engine) memberOf(ev *eventState) *memberState {
 	if ev.m == 0 {
@@ -304,7 +320,11 @@ type Note = string
 // version's effects are reversed and the new one's applied) or a retraction.
 // The record must already be durable. It returns the notes of the event's
 // evaluation. The partner (and member, if any) must be known.
-func (e *Engine) Apply(rec *rung.Record) []Note {
+func (e *Engine) Apply(rec *rung.Record) []Note { return e.apply(rec, nil) }
+
+// apply is Apply, with the record's subjects already found when sub is not
+// nil (ApplyResolved).
+func (e *Engine) apply(rec *rung.Record, sub *Subject) []Note {
 	if e.badges.any {
 		e.pending.on = true
 		defer e.settleRevocations(rec)
@@ -340,7 +360,11 @@ func (e *Engine) Apply(rec *rung.Record) []Note {
 		return nil
 	}
 	ev.retracted = false
-	ev.body = e.keepBody(rec)
+	if sub != nil && sub.block != nil {
+		ev.body = e.bodies.lent(sub)
+	} else {
+		ev.body = e.keepBody(rec)
+	}
 	ev.typ = e.types.intern(rec.Event.Type)
 	ev.at = rec.Event.OccurredAt.UnixNano()
 	if e.bulk != nil {
@@ -351,7 +375,12 @@ func (e *Engine) Apply(rec *rung.Record) []Note {
 		}
 		return nil
 	}
-	notes := e.place(ev, &rec.Event)
+	var notes []Note
+	if sub != nil {
+		notes = e.placeWith(ev, &rec.Event, e.partnerAt(sub.p), e.memberAt(sub.m))
+	} else {
+		notes = e.place(ev, &rec.Event)
+	}
 	e.tiersEventMoved(e.partnerOf(ev), ev.at, ev)
 	return notes
 }
@@ -359,7 +388,16 @@ func (e *Engine) Apply(rec *rung.Record) []Note {
 // place attaches an event's current version to its partner and member and
 // evaluates it.
 func (e *Engine) place(ev *eventState, body *rung.Event) []Note {
-	p := e.partners[body.Partner]
+	var m *memberState
+	if body.Member != "" {
+		m = e.members[body.Member]
+	}
+	return e.placeWith(ev, body, e.partners[body.Partner], m)
+}
+
+// placeWith is place with the body's partner and member found: p nil for
+// an unknown partner, m nil for none or an unknown member.
+func (e *Engine) placeWith(ev *eventState, body *rung.Event, p *partnerState, m *memberState) []Note {
 	if p == nil {
 		// Validation keeps this from happening; a log from an older
 		// build could still hold such an event. It counts for nothing.
@@ -373,10 +411,6 @@ func (e *Engine) place(ev *eventState, body *rung.Event) []Note {
 		}
 		ev.p = p.handle + 1
 		p.events = append(p.events, ev.h)
-	}
-	var m *memberState
-	if body.Member != "" {
-		m = e.members[body.Member]
 	}
 	if old := e.memberOf(ev); old != m {
 		if old != nil {
@@ -652,7 +686,9 @@ func (e *Engine) unapply(ev *eventState) {
 // members' lists. A load defers them: appending to one of thousands of
 // lists waits for memory at each event, where the lists filled together,
 // each grown once, do not. Until then a member's list lacks them, so
-// whatever reads the lists flushes first.
+// whatever reads the lists flushes first. (Partners' lists are not
+// deferred: a tier timeline that moves reads its partner's list, often
+// during a load.)
 func (e *Engine) flushMemberEvents() {
 	if len(e.memberPending) == 0 {
 		return

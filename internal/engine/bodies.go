@@ -19,6 +19,9 @@ type bodyStore struct {
 	cur    uint32   // the block being filled
 	free   int      // its first free byte
 	enc    []byte   // scratch for bodies the engine encodes itself
+	// lentBlock is the last block a Subjects lent (ApplyResolved), and
+	// lentN its number there.
+	lentBlock, lentN uint32
 }
 
 // bodyRef is where an event's body is: blk 0 for none.

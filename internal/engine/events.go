@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"hash/maphash"
+	"unsafe"
 )
 
 // eventTable holds every event's state, by handle and by id. The states
@@ -38,6 +39,36 @@ type eventLoad struct {
 	filter  []uint64 // blocked Bloom filter: two bits in one word per id; nil once addFirst was used
 	keys    int      // how many ids it can hold before it says "maybe" too often
 	pending []uint32 // idHash of the events after the indexed ones, in handle order
+	// ahead brings the next block of event states, made on another
+	// goroutine, which also writes to each of its pages: a load fills a
+	// block of fresh memory every 1,024 events, and the page faults of
+	// its first writes (several µs each here) are then not the loading
+	// goroutine's.
+	ahead chan []eventState
+}
+
+// blockAhead makes a block of event states and touches each of its pages.
+func blockAhead(c chan<- []eventState) {
+	b := make([]eventState, eventBlock)
+	const stride = 4096 / int(unsafe.Sizeof(eventState{}))
+	for i := 0; i < len(b); i += stride {
+		b[i].h = 0
+	}
+	c <- b
+}
+
+// newBlock returns a new block of zeroed event states: during a bulk load
+// the one made ahead, when it is ready.
+func (t *eventTable) newBlock() []eventState {
+	if l := t.load; l != nil && l.ahead != nil {
+		select {
+		case b := <-l.ahead:
+			go blockAhead(l.ahead)
+			return b
+		default: // not ready: taken next time
+		}
+	}
+	return make([]eventState, eventBlock)
 }
 
 // loadBitsPerID sizes the filter: with two bits of a 64-bit word per id,
@@ -170,6 +201,10 @@ func (t *eventTable) beginLoad(records int) {
 	// A replay adds nearly every record's event before it looks one up:
 	// pending holds them all until then.
 	t.load = &eventLoad{filter: make([]uint64, words), keys: keys, pending: make([]uint32, 0, records)}
+	if records >= 4*eventBlock {
+		t.load.ahead = make(chan []eventState, 1)
+		go blockAhead(t.load.ahead)
+	}
 	for h := uint32(1); h <= t.n; h++ {
 		t.load.set(idHash64(t.at(h).id))
 	}
@@ -229,7 +264,7 @@ func (l *eventLoad) set(h64 uint64) {
 // indexing it.
 func (t *eventTable) push(id string) *eventState {
 	if t.n%eventBlock == 0 {
-		t.blocks = append(t.blocks, make([]eventState, eventBlock))
+		t.blocks = append(t.blocks, t.newBlock())
 	}
 	t.n++
 	ev := t.at(t.n)

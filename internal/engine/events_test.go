@@ -67,6 +67,38 @@ func TestEventTableManyEvents(t *testing.T) {
 	}
 }
 
+// A bulk load takes its blocks of event states made ahead on another
+// goroutine: every event is found by id and handle, with a zeroed state
+// but for its id and handle, and blocks are not shared.
+func TestEventTableLoadMakesBlocksAhead(t *testing.T) {
+	var tab eventTable
+	const n = 20*eventBlock + 7
+	tab.grow(n)
+	tab.beginLoad(n)
+	if tab.load.ahead == nil {
+		t.Fatal("a load of many events makes no blocks ahead")
+	}
+	for i := range n {
+		ev := tab.addFirst(fmt.Sprintf("ev-%d", i))
+		if ev.version != 0 || ev.at != 0 || ev.fx != nil {
+			t.Fatalf("ev-%d: a new event's state is not zeroed: %+v", i, ev)
+		}
+		ev.version = uint32(i) // what a record writes
+	}
+	tab.endLoad()
+	for i := range n {
+		ev := tab.get(fmt.Sprintf("ev-%d", i))
+		if ev == nil || ev.h != uint32(i+1) || ev.version != uint32(i) {
+			t.Fatalf("ev-%d: %+v", i, ev)
+		}
+	}
+	for i := 1; i < len(tab.blocks); i++ {
+		if &tab.blocks[i][0] == &tab.blocks[i-1][0] {
+			t.Fatalf("blocks %d and %d are one", i-1, i)
+		}
+	}
+}
+
 // Bodies come back as they were kept, small ones packed into blocks and
 // large ones in blocks of their own; a zero reference is no body.
 func TestBodyStoreKeepsBodies(t *testing.T) {

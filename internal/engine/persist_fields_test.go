@@ -94,7 +94,7 @@ var dumpFields = map[reflect.Type]map[string]string{
 	},
 	reflect.TypeFor[timeline]():            {"segs": dumped, "lastEv": dumped, "hasLast": dumped, "lastAt": dumped, "lastTier": dumped},
 	reflect.TypeFor[tseg]():                {"at": dumped, "tier": dumped, "kind": dumped, "why": dumped},
-	reflect.TypeFor[bodyStore]():           {"blocks": dumped, "cur": dumped, "free": dumped, "enc": scratch},
+	reflect.TypeFor[bodyStore]():           {"blocks": dumped, "cur": dumped, "free": dumped, "enc": scratch, "lentBlock": cache, "lentN": cache},
 	reflect.TypeFor[typeNames]():           {"ids": built, "names": dumped},
 	reflect.TypeFor[rung.PartnerVersion](): {"Partner": dumped, "Version": dumped, "ValidFrom": dumped},
 	reflect.TypeFor[rung.Partner](): {

@@ -50,11 +50,11 @@ func TestSubjectPointsArePoints(t *testing.T) {
 	})
 }
 
-// A member's list of events holds exactly the events that name it, whether
-// the log was applied live or in bulk (which fills the lists at its end,
+// A member's or a partner's list of events holds exactly the events that
+// name it, whether the log was applied live or in bulk (which fills the lists at its end,
 // or when something reads them), with corrections that move events
 // between members and lists read in the middle of the load.
-func TestMemberEventListsAfterBulkLoad(t *testing.T) {
+func TestSubjectEventListsAfterBulkLoad(t *testing.T) {
 	now := time.Date(2026, 11, 20, 12, 0, 0, 0, berlin)
 	rapid.Check(t, func(t *rapid.T) {
 		var ops []op
@@ -74,6 +74,9 @@ func TestMemberEventListsAfterBulkLoad(t *testing.T) {
 			if rapid.IntRange(0, 9).Draw(t, "read") == 0 {
 				h.e.MemberSubjects(rapid.SampledFrom([]string{"m1", "m2", "m3", "m4"}).Draw(t, "member"), func(string) {})
 			}
+			if rapid.IntRange(0, 9).Draw(t, "read partner") == 0 {
+				h.e.PartnerSubjects(rapid.SampledFrom([]string{"p1", "p2", "p3"}).Draw(t, "partner"), func(string) {})
+			}
 		}
 		h.e.EndBulk(now)
 		for _, e := range []*Engine{live.e, h.e} {
@@ -92,6 +95,23 @@ func TestMemberEventListsAfterBulkLoad(t *testing.T) {
 				slices.Sort(got)
 				if !slices.Equal(got, want) {
 					t.Fatalf("member %s lists %v, want %v", id, got, want)
+				}
+			}
+			for id, p := range e.partners {
+				var want []string
+				for ev := range e.events.all {
+					if e.partnerOf(ev) == p {
+						want = append(want, ev.id)
+					}
+				}
+				var got []string
+				for _, x := range p.events {
+					got = append(got, e.events.at(x).id)
+				}
+				slices.Sort(want)
+				slices.Sort(got)
+				if !slices.Equal(got, want) {
+					t.Fatalf("partner %s lists %v, want %v", id, got, want)
 				}
 			}
 		}

@@ -11,6 +11,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -151,8 +153,10 @@ func Run(ctx context.Context, h *History, draft []byte, o Options) (*Report, err
 	if !useLive {
 		engines = append(engines, newEngine(h, base, at))
 	}
-	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	resume := pauseGC(h.Size)
 	records, inPeriod, err := replay(ctx, h, engines, o.From, to)
+	resume()
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	if err != nil {
 		return nil, err
 	}
@@ -265,7 +269,11 @@ const batchSize = 2048
 // still applying it), so a replay touches the same few batches' memory
 // rather than new memory for every record it reads.
 type batch struct {
-	recs    []rung.Record
+	recs []rung.Record
+	// subs holds each record's partner and member, found by the reader
+	// (engine.Subjects) so that the engines do not look them up; nil when
+	// the engines apply records as they are.
+	subs    []engine.Subject
 	pending atomic.Int32
 }
 
@@ -277,6 +285,23 @@ const batchesKept = 24
 // engine on a goroutine of its own. It returns how many records it read
 // and how many of them are event versions that occurred in [from, to).
 func replay(ctx context.Context, h *History, engines []*engine.Engine, from, to time.Time) (records, inPeriod int, err error) {
+	// The reader finds every record's subjects while the engines apply
+	// earlier batches: one lookup serves every engine, given the same
+	// subjects in the same order.
+	// Engines that defer placing events to the end of the load do not
+	// look subjects up while the log is read.
+	var subjects *engine.Subjects
+	for _, e := range engines {
+		if !e.Deferred() {
+			subjects = engines[0].Subjects()
+			break
+		}
+	}
+	for _, e := range engines[1:] {
+		if subjects != nil && !subjects.Fits(e) {
+			subjects = nil
+		}
+	}
 	free := make(chan *batch, batchesKept)
 	chans := make([]chan *batch, len(engines))
 	var wg sync.WaitGroup
@@ -286,8 +311,14 @@ func replay(ctx context.Context, h *History, engines []*engine.Engine, from, to 
 		go func(e *engine.Engine, c chan *batch) {
 			defer wg.Done()
 			for b := range c {
-				for j := range b.recs {
-					e.Apply(&b.recs[j])
+				if b.subs != nil {
+					for j := range b.recs {
+						e.ApplyResolved(&b.recs[j], b.subs[j])
+					}
+				} else {
+					for j := range b.recs {
+						e.Apply(&b.recs[j])
+					}
 				}
 				if b.pending.Add(-1) == 0 {
 					select {
@@ -302,9 +333,14 @@ func replay(ctx context.Context, h *History, engines []*engine.Engine, from, to 
 		select {
 		case b := <-free:
 			b.recs = b.recs[:0] // each record is overwritten as it is filled
+			b.subs = b.subs[:0]
 			return b
 		default:
-			return &batch{recs: make([]rung.Record, 0, batchSize)}
+			b := &batch{recs: make([]rung.Record, 0, batchSize)}
+			if subjects != nil {
+				b.subs = make([]engine.Subject, 0, batchSize)
+			}
+			return b
 		}
 	}
 	b := next()
@@ -328,6 +364,9 @@ func replay(ctx context.Context, h *History, engines []*engine.Engine, from, to 
 				}
 			}
 			b.recs = append(b.recs, *r)
+			if subjects != nil {
+				b.subs = append(b.subs, subjects.Resolve(r))
+			}
 			if len(b.recs) == batchSize {
 				send()
 			}
@@ -345,4 +384,55 @@ func replay(ctx context.Context, h *History, engines []*engine.Engine, from, to 
 		return records, inPeriod, fmt.Errorf("simulate: read the log: %w", err)
 	}
 	return records, inPeriod, nil
+}
+
+// bytesPerRecord bounds what a replay adds to the heap for each record,
+// with room to spare (a replay keeps some 300 bytes a record per engine).
+const bytesPerRecord = 2 << 10
+
+// pauseGC stops the collector while the engines replay, as start-up does:
+// nothing they build becomes garbage then, and each collection would mark
+// the whole state built so far (and the live engine's). The soft memory
+// limit still holds the heap under the machine's memory (every command
+// sets one); without a limit, one is set that lets the heap grow by
+// bytesPerRecord a record, so the heap stays bounded (with neither a limit
+// nor a size of the history, the collector is not paused). Overlapping
+// simulations share the pause: the last to resume restores the settings.
+// resume may be called once.
+func pauseGC(records int) (resume func()) {
+	gcPause.Lock()
+	defer gcPause.Unlock()
+	if records <= 0 && gcPause.n == 0 && debug.SetMemoryLimit(-1) == math.MaxInt64 {
+		return func() {} // nothing bounds the heap: the collector runs
+	}
+	if gcPause.n == 0 {
+		gcPause.percent = debug.SetGCPercent(-1)
+		gcPause.limit = debug.SetMemoryLimit(-1)
+		if gcPause.limit == math.MaxInt64 {
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			grow := int64(max(records, 0)) * bytesPerRecord
+			debug.SetMemoryLimit(int64(ms.HeapSys) + max(grow, 256<<20))
+		}
+	}
+	gcPause.n++
+	return func() {
+		gcPause.Lock()
+		defer gcPause.Unlock()
+		if gcPause.n--; gcPause.n == 0 {
+			debug.SetMemoryLimit(gcPause.limit)
+			// Someone else may have set the percent meanwhile (start-up
+			// pausing and resuming): keep theirs.
+			if cur := debug.SetGCPercent(gcPause.percent); cur != -1 {
+				debug.SetGCPercent(cur)
+			}
+		}
+	}
+}
+
+var gcPause struct {
+	sync.Mutex
+	n       int
+	percent int
+	limit   int64
 }
