@@ -874,7 +874,12 @@ func heldEvents(hl *heldLevel) []string {
 func (e *Engine) subjectIDs(subj any, ev *eventState) (id, kind, partner string) {
 	switch s := subj.(type) {
 	case *memberState:
-		return s.m.ID, "member", e.partnerOf(ev).id
+		if p := e.partnerOf(ev); p != nil {
+			return s.m.ID, "member", p.id
+		}
+		// The event now names a partner the engine does not know (a
+		// correction moved it): the member's own partner, then.
+		return s.m.ID, "member", s.m.Partner
 	case *partnerState:
 		return s.id, "partner", s.id
 	}

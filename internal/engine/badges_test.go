@@ -505,3 +505,23 @@ func TestEachHeldBadgeListsWhatScorecardsShow(t *testing.T) {
 		t.Errorf("EachHeldBadge %v, scorecards %v", got, want)
 	}
 }
+
+// A correction that moves the event behind a member's badge to a partner
+// the engine does not know (a log written elsewhere, or a partner removed
+// from a copy) takes the badge away without failing: the revocation names
+// the member's own partner.
+func TestCorrectionToAnUnknownPartnerRevokes(t *testing.T) {
+	h := newBadgeTest(t)
+	h.send(ev("c1", "certification.earned", "p1", "m2", at(3, 10), map[string]any{"cert": "architect", "cert_id": "ARC-1"}))
+	if got := h.badges("m2", false, time.Time{}); len(got) != 1 {
+		t.Fatalf("before the correction: %v", got)
+	}
+	h.send(ev("c1", "certification.earned", "nowhere", "m2", at(3, 10), map[string]any{"cert": "architect", "cert_id": "ARC-1"}))
+	if got := h.badges("m2", false, time.Time{}); len(got) != 0 {
+		t.Fatalf("after the move to an unknown partner: %v", got)
+	}
+	rs := h.e.Revocations()
+	if len(rs) != 1 || rs[0].Subject != "m2" || rs[0].Kind != "member" || rs[0].Partner != "p1" || rs[0].RevokedBy != "c1" {
+		t.Fatalf("revocations %+v", rs)
+	}
+}

@@ -30,12 +30,7 @@ func TestApplyResolvedEqualsApply(t *testing.T) {
 			ev := genEvent(t, fmt.Sprintf("e%d", rapid.IntRange(0, 9).Draw(t, "id")))
 			switch rapid.IntRange(0, 5).Draw(t, "stranger") {
 			case 0:
-				// Only without badges: moving an event with a badge to an
-				// unknown partner fails in Apply alike (validation keeps
-				// such records out of the log).
-				if plain {
-					ev.Partner = "p-unknown"
-				}
+				ev.Partner = "p-unknown"
 			case 1:
 				ev.Member = "m-unknown"
 			}
