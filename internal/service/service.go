@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/rung-dev/rung"
 	"github.com/rung-dev/rung/internal/engine"
+	"github.com/rung-dev/rung/internal/gcpause"
 	"github.com/rung-dev/rung/internal/program"
 	"github.com/rung-dev/rung/internal/store"
 )
@@ -259,37 +259,9 @@ func (p loadParts) String() string {
 // GOMEMLIMIT still holds); the first collection after it marks the whole
 // state once, while the instance already serves. On 1M demo records the
 // collections of a load cost 1.1 s of CPU at GOGC=400; on 10M, tens.
-// Loads that overlap (instances in one process) resume the collector when
-// the last one ends; a setting changed meanwhile by someone else stays.
-// Only Open pauses it: Rebuild runs while the instance serves, beside
-// simulations that set the percentage for their own replay and put back
-// what they found, which could be the pause.
-func pauseGC() (resume func()) {
-	gcPause.Lock()
-	if gcPause.n == 0 {
-		gcPause.saved = debug.SetGCPercent(-1)
-	}
-	gcPause.n++
-	gcPause.Unlock()
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			gcPause.Lock()
-			defer gcPause.Unlock()
-			if gcPause.n--; gcPause.n == 0 {
-				if cur := debug.SetGCPercent(gcPause.saved); cur != -1 {
-					debug.SetGCPercent(cur)
-				}
-			}
-		})
-	}
-}
-
-var gcPause struct {
-	sync.Mutex
-	n     int
-	saved int
-}
+// Loads and simulations that overlap share the pause (package gcpause).
+// Only Open pauses it: Rebuild runs while the instance serves.
+func pauseGC() (resume func()) { return gcpause.Pause(0) }
 
 // errStop ends a read of the log early.
 var errStop = errors.New("stop")

@@ -11,8 +11,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
-	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -20,6 +18,7 @@ import (
 
 	"github.com/rung-dev/rung"
 	"github.com/rung-dev/rung/internal/engine"
+	"github.com/rung-dev/rung/internal/gcpause"
 	"github.com/rung-dev/rung/internal/program"
 	"github.com/rung-dev/rung/internal/store"
 )
@@ -390,49 +389,15 @@ func replay(ctx context.Context, h *History, engines []*engine.Engine, from, to 
 // with room to spare (a replay keeps some 300 bytes a record per engine).
 const bytesPerRecord = 2 << 10
 
-// pauseGC stops the collector while the engines replay, as start-up does:
-// nothing they build becomes garbage then, and each collection would mark
-// the whole state built so far (and the live engine's). The soft memory
-// limit still holds the heap under the machine's memory (every command
-// sets one); without a limit, one is set that lets the heap grow by
-// bytesPerRecord a record, so the heap stays bounded (with neither a limit
-// nor a size of the history, the collector is not paused). Overlapping
-// simulations share the pause: the last to resume restores the settings.
-// resume may be called once.
+// pauseGC stops the collector while the engines replay, as start-up does
+// (package gcpause): nothing they build becomes garbage then, and each
+// collection would mark the whole state built so far (and the live
+// engine's). The soft memory limit in force still holds the heap; without
+// one, the heap may grow by bytesPerRecord a record; with neither a limit
+// nor a size of the history, the collector is not paused.
 func pauseGC(records int) (resume func()) {
-	gcPause.Lock()
-	defer gcPause.Unlock()
-	if records <= 0 && gcPause.n == 0 && debug.SetMemoryLimit(-1) == math.MaxInt64 {
-		return func() {} // nothing bounds the heap: the collector runs
+	if records <= 0 && !gcpause.Limited() {
+		return func() {}
 	}
-	if gcPause.n == 0 {
-		gcPause.percent = debug.SetGCPercent(-1)
-		gcPause.limit = debug.SetMemoryLimit(-1)
-		if gcPause.limit == math.MaxInt64 {
-			var ms runtime.MemStats
-			runtime.ReadMemStats(&ms)
-			grow := int64(max(records, 0)) * bytesPerRecord
-			debug.SetMemoryLimit(int64(ms.HeapSys) + max(grow, 256<<20))
-		}
-	}
-	gcPause.n++
-	return func() {
-		gcPause.Lock()
-		defer gcPause.Unlock()
-		if gcPause.n--; gcPause.n == 0 {
-			debug.SetMemoryLimit(gcPause.limit)
-			// Someone else may have set the percent meanwhile (start-up
-			// pausing and resuming): keep theirs.
-			if cur := debug.SetGCPercent(gcPause.percent); cur != -1 {
-				debug.SetGCPercent(cur)
-			}
-		}
-	}
-}
-
-var gcPause struct {
-	sync.Mutex
-	n       int
-	percent int
-	limit   int64
+	return gcpause.Pause(int64(max(records, 0)) * bytesPerRecord)
 }
