@@ -2,9 +2,9 @@ package outbox
 
 import (
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/rung-dev/rung/internal/engine"
+	"github.com/rung-dev/rung/internal/jsonstr"
 )
 
 // The producer writes a state and a message or two for every subject that
@@ -96,57 +96,6 @@ func appendField(b []byte, key, v string) []byte {
 	return appendString(append(b, key...), v)
 }
 
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string as json.Marshal writes it: with
-// <, > and & escaped for HTML, invalid UTF-8 as U+FFFD, and U+2028 and
-// U+2029 escaped.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
+// appendString appends s as a JSON string as json.Marshal writes it, with
+// <, > and & escaped for HTML.
+func appendString(b []byte, s string) []byte { return jsonstr.Append(b, s, true) }
