@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -290,15 +291,13 @@ func replay(ctx context.Context, h *History, engines []*engine.Engine, from, to 
 	// Engines that defer placing events to the end of the load do not
 	// look subjects up while the log is read.
 	var subjects *engine.Subjects
-	for _, e := range engines {
-		if !e.Deferred() {
-			subjects = engines[0].Subjects()
-			break
-		}
-	}
-	for _, e := range engines[1:] {
-		if subjects != nil && !subjects.Fits(e) {
-			subjects = nil
+	if slices.ContainsFunc(engines, func(e *engine.Engine) bool { return !e.Deferred() }) {
+		subjects = engines[0].Subjects()
+		for _, e := range engines[1:] {
+			if !subjects.Fits(e) {
+				subjects = nil
+				break
+			}
 		}
 	}
 	free := make(chan *batch, batchesKept)

@@ -110,7 +110,7 @@ func (s *Store) produce(ctx context.Context, p store.OutboxProduction, msgParams
 			subjects.text(subj)
 			states.bytes(st)
 		}
-		// The larger array first (see insertOutboxSQL).
+		// The larger array first (see insertNewOutboxSQL).
 		steps.ExecParams(`INSERT INTO outbox_subjects (subject, state)
 			SELECT subject, state FROM unnest($1::text[], $2::text[]) AS u(state, subject)
 			ON CONFLICT (subject) DO UPDATE SET state = excluded.state`,
@@ -134,26 +134,26 @@ func (s *Store) produce(ctx context.Context, p store.OutboxProduction, msgParams
 // binaryFormats says every parameter is sent in binary.
 var binaryFormats = []int16{1, 1, 1, 1, 1, 1}
 
-// insertOutboxSQL writes messages from arrays, in order (their seqs
-// follow it); an ID already stored is left as it is. With $6 set and no
-// webhook subscription stored, they are stored dispatched (see
+// insertNewOutboxSQL writes messages from arrays, in order (their seqs
+// follow it); an ID already stored fails it (unique_violation). With $6
+// set and no webhook subscription stored, they are stored dispatched (see
 // store.OutboxProduction). The largest array, the payloads, comes first:
 // the protocol's encoder appends each parameter to one buffer, which a
 // large first one sizes for the rest instead of every one growing it again.
-const insertOutboxSQL = `INSERT INTO outbox (id, subject, type, payload, created_at, dispatched)
+const insertNewOutboxSQL = `INSERT INTO outbox (id, subject, type, payload, created_at, dispatched)
 	SELECT id, subject, type, payload, created_at, d.dispatched
 	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) WITH ORDINALITY AS m(payload, id, subject, type, created_at, n),
 	     (SELECT CASE WHEN $6 AND NOT EXISTS (SELECT 1 FROM webhook_subscriptions) THEN 1 ELSE 0 END AS dispatched) AS d
-	ORDER BY n
-	ON CONFLICT (id) DO NOTHING`
+	ORDER BY n`
 
-// insertNewOutboxSQL is insertOutboxSQL for messages none of which is
-// stored: one already stored fails it (unique_violation).
-var insertNewOutboxSQL = strings.TrimSuffix(insertOutboxSQL, "\n\tON CONFLICT (id) DO NOTHING")
+// insertOutboxSQL is insertNewOutboxSQL leaving an ID already stored as it
+// is.
+const insertOutboxSQL = insertNewOutboxSQL + `
+	ON CONFLICT (id) DO NOTHING`
 
 var outboxParamOIDs = []uint32{oidTextArray, oidTextArray, oidTextArray, oidTextArray, oidInt8Array, oidBool}
 
-// outboxParams checks msgs and encodes them as insertOutboxSQL's
+// outboxParams checks msgs and encodes them as insertNewOutboxSQL's
 // parameters.
 func outboxParams(msgs []store.OutboxMessage, unsubscribed bool) ([][]byte, error) {
 	var idSize, subjectSize, typeSize, payloadSize int
