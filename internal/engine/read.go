@@ -26,6 +26,7 @@ func (e *Engine) varsFor(ev *eventState, body *rung.Event) *program.Vars {
 		e.vars.event = make(map[string]any, 7)
 	}
 	v.Event = program.FillEventFields(e.vars.event, body, e.vars.fields)
+	v.Body = body
 	v.Partner, v.Member = nil, nil
 	if e.vars.partner {
 		v.Partner = e.partnerVars(e.partnerOf(ev), ev.at)

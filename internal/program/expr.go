@@ -33,6 +33,11 @@ type Vars struct {
 	Event   map[string]any
 	Partner map[string]any
 	Member  map[string]any
+	// Body, when set, is the event Event was filled from by
+	// FillEventFields with every field the expressions read: the fast
+	// evaluations then read its fields and attributes directly rather than
+	// through Event's map (fastexpr.go). Nil otherwise.
+	Body *rung.Event
 }
 
 // ResolveName implements interpreter.Activation: it returns the map of a

@@ -8,6 +8,8 @@ import (
 	celast "cel.dev/cel-go/common/ast"
 	"cel.dev/cel-go/common/operators"
 	"cel.dev/cel-go/common/types"
+
+	"github.com/rung-dev/rung"
 )
 
 // fastFn evaluates an expression without CEL for the shapes programs
@@ -109,6 +111,9 @@ func fastSelect(x celast.Expr) fastFn {
 	for i, j := 0, len(path)-1; i < j; i, j = i+1, j-1 {
 		path[i], path[j] = path[j], path[i]
 	}
+	if f := fastEventField(x.AsIdent(), path); f != nil {
+		return f
+	}
 	if len(path) == 2 {
 		a, b := path[0], path[1]
 		return func(v *Vars) (fastVal, bool) {
@@ -128,6 +133,56 @@ func fastSelect(x celast.Expr) fastFn {
 			}
 		}
 		return fastNative(m[path[len(path)-1]])
+	}
+}
+
+// fastEventField evaluates event.attrs.<key> and the event's string fields
+// (event.type, event.member...) from Vars.Body when it is set, without the
+// map lookups of Vars.Event: FillEventFields puts exactly these values
+// there (Attrs, or an empty map when it is nil: a lookup of a missing key
+// gives nil either way). Without Body it reads Vars.Event as fastSelect
+// does. Nil for other paths.
+func fastEventField(root string, path []string) fastFn {
+	if root != "event" {
+		return nil
+	}
+	if len(path) == 2 && path[0] == "attrs" {
+		k := path[1]
+		return func(v *Vars) (fastVal, bool) {
+			if v.Body != nil {
+				return fastNative(v.Body.Attrs[k])
+			}
+			m, ok := v.Event["attrs"].(map[string]any)
+			if !ok {
+				return fastVal{}, false
+			}
+			return fastNative(m[k])
+		}
+	}
+	if len(path) != 1 {
+		return nil
+	}
+	var field func(*rung.Event) string
+	switch k := path[0]; k {
+	case "id":
+		field = func(e *rung.Event) string { return e.ID }
+	case "type":
+		field = func(e *rung.Event) string { return e.Type }
+	case "partner":
+		field = func(e *rung.Event) string { return e.Partner }
+	case "member":
+		field = func(e *rung.Event) string { return e.Member }
+	case "source":
+		field = func(e *rung.Event) string { return e.Source }
+	default:
+		return nil
+	}
+	k := path[0]
+	return func(v *Vars) (fastVal, bool) {
+		if v.Body != nil {
+			return fastVal{kind: fastString, s: field(v.Body)}, true
+		}
+		return fastNative(v.Event[k])
 	}
 }
 

@@ -43,6 +43,8 @@ var fastSources = []string{
 	`event.attrs.a`,
 	`event.attrs.s`,
 	`event.member`,
+	`event.type == "t" && event.partner != event.id`,
+	`event.source`,
 	`event.attrs.n.x > 1`,
 	`partner.size == "smb"`,
 	`member.role == event.attrs.s`,
@@ -90,13 +92,38 @@ func TestFastExprAgreesWithCEL(t *testing.T) {
 				attrs[k] = fastValue().Draw(t, k)
 			}
 		}
-		v := &Vars{Event: EventVars(&rung.Event{ID: "e1", Type: "t", Partner: "p1",
-			Member: rapid.SampledFrom([]string{"", "m1"}).Draw(t, "member"), Attrs: attrs})}
+		if len(attrs) == 0 && rapid.Bool().Draw(t, "nil attrs") {
+			attrs = nil
+		}
+		ev := &rung.Event{ID: "e1", Type: "t", Partner: "p1", Source: rapid.SampledFrom([]string{"", "crm"}).Draw(t, "source"),
+			Member: rapid.SampledFrom([]string{"", "m1"}).Draw(t, "member"), Attrs: attrs}
+		v := &Vars{Event: EventVars(ev)}
 		if rapid.Bool().Draw(t, "partner") {
 			v.Partner = map[string]any{"size": fastValue().Draw(t, "size")}
 		}
 		if rapid.Bool().Draw(t, "member vars") {
 			v.Member = map[string]any{"role": fastValue().Draw(t, "role")}
+		}
+		// The engine's Vars also carry the event itself, which the fast
+		// evaluation reads instead of the map: the same answers.
+		vb := *v
+		vb.Body = ev
+		for _, x := range exprs {
+			b1, e1 := x.fast.Bool(&vb)
+			b2, e2 := x.fast.Bool(v)
+			if b1 != b2 || errText(e1) != errText(e2) {
+				t.Fatalf("%s with %v: Bool gives %v, %v from the event, %v, %v from the map", x.fast.Source, attrs, b1, e1, b2, e2)
+			}
+			n1, e1 := x.fast.Number(&vb)
+			n2, e2 := x.fast.Number(v)
+			if math.Float64bits(n1) != math.Float64bits(n2) || errText(e1) != errText(e2) {
+				t.Fatalf("%s with %v: Number gives %v, %v from the event, %v, %v from the map", x.fast.Source, attrs, n1, e1, n2, e2)
+			}
+			k1, e1 := x.fast.Key(&vb)
+			k2, e2 := x.fast.Key(v)
+			if k1 != k2 || errText(e1) != errText(e2) {
+				t.Fatalf("%s with %v: Key gives %q, %v from the event, %q, %v from the map", x.fast.Source, attrs, k1, e1, k2, e2)
+			}
 		}
 		for _, x := range exprs {
 			b1, e1 := x.fast.Bool(v)
@@ -155,6 +182,19 @@ func TestFastExprLeavesOtherShapesToCEL(t *testing.T) {
 func BenchmarkExprFastScoreAtLeast80(b *testing.B) {
 	x := compileFast(b, "event.attrs.score >= 80")
 	v := attrs("score", 85.0)
+	for b.Loop() {
+		if ok, err := x.Bool(v); !ok || err != nil {
+			b.Fatal(ok, err)
+		}
+	}
+}
+
+// BenchmarkExprFastScoreAtLeast80Body is the same read from the event
+// itself, as the engine's Vars carry it.
+func BenchmarkExprFastScoreAtLeast80Body(b *testing.B) {
+	x := compileFast(b, "event.attrs.score >= 80")
+	ev := &rung.Event{ID: "e1", Type: "deal.won", Partner: "p1", Attrs: map[string]any{"score": 85.0}}
+	v := &Vars{Event: EventVars(ev), Body: ev}
 	for b.Loop() {
 		if ok, err := x.Bool(v); !ok || err != nil {
 			b.Fatal(ok, err)
