@@ -94,6 +94,9 @@ func TestBufferedLogTakesAccessLinesInOrder(t *testing.T) {
 	out := &lockedBuffer{}
 	b := newBufferedLog(out)
 	log := slog.New(opsmetrics.WithRequestID(flushingHandler{opsmetrics.NewTextHandler(b), b}))
+	if log.Handler().(opsmetrics.TextLineHandler).TextLines() == nil {
+		t.Fatal("the middleware would format its lines through slog") // as serve's handlers are stacked
+	}
 	h := opsmetrics.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/fail" {
 			w.WriteHeader(http.StatusInternalServerError)
