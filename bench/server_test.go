@@ -112,7 +112,7 @@ func build() (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	log := slog.New(opsmetrics.WithRequestID(slog.NewTextHandler(logf, nil)))
+	log := slog.New(opsmetrics.WithRequestID(opsmetrics.NewTextHandler(logf)))
 	svc, err := service.Open(ctx, st, service.Options{Logger: log})
 	if err != nil {
 		st.Close()

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/rung-dev/rung/internal/opsmetrics"
 )
 
 // logFlushEvery is how long a line of rung serve's log may wait in its
@@ -84,6 +86,25 @@ func (h flushingHandler) Handle(ctx context.Context, r slog.Record) error {
 		h.b.Flush()
 	}
 	return err
+}
+
+// TextLines passes lines formatted by the access log middleware on to the
+// text handler, flushing after those at Warn and above as Handle does.
+func (h flushingHandler) TextLines() func(slog.Level, []byte) {
+	th, ok := h.Handler.(opsmetrics.TextLineHandler)
+	if !ok {
+		return nil
+	}
+	write := th.TextLines()
+	if write == nil {
+		return nil
+	}
+	return func(level slog.Level, line []byte) {
+		write(level, line)
+		if level >= slog.LevelWarn {
+			h.b.Flush()
+		}
+	}
 }
 
 func (h flushingHandler) WithAttrs(as []slog.Attr) slog.Handler {

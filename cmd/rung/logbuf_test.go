@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rung-dev/rung/internal/opsmetrics"
 )
 
 // lockedBuffer is a bytes.Buffer safe for the flush timer's goroutine.
@@ -81,4 +85,34 @@ func TestBufferedLogWritesInBatchesAndProblemsAtOnce(t *testing.T) {
 	if s, _ := out.String(); !strings.HasSuffix(s, "msg=boom\n") {
 		t.Errorf("an error was not written at once: ...%q", s[max(0, len(s)-40):])
 	}
+}
+
+// The access log middleware's own lines (opsmetrics.NewTextHandler) wait
+// in the buffer like any other Info line, and an Error line goes out at
+// once, after what came before it.
+func TestBufferedLogTakesAccessLinesInOrder(t *testing.T) {
+	out := &lockedBuffer{}
+	b := newBufferedLog(out)
+	log := slog.New(opsmetrics.WithRequestID(flushingHandler{opsmetrics.NewTextHandler(b), b}))
+	if log.Handler().(opsmetrics.TextLineHandler).TextLines() == nil {
+		t.Fatal("the middleware would format its lines through slog") // as serve's handlers are stacked
+	}
+	h := opsmetrics.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/fail" {
+			w.WriteHeader(http.StatusInternalServerError)
+		}
+	}), log)
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/api/v1/a", nil))
+	log.Info("between")
+	if s, _ := out.String(); s != "" {
+		t.Fatalf("info lines were written at once:\n%s", s)
+	}
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/fail", nil))
+	s, writes := out.String()
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) != 3 || !strings.Contains(lines[0], "path=/api/v1/a route=/api/v1/* status=200") || !strings.Contains(lines[1], "msg=between") ||
+		!strings.Contains(lines[2], "level=ERROR") || !strings.Contains(lines[2], "path=/fail route=/fail status=500") || writes != 1 {
+		t.Fatalf("after an error line, %d writes:\n%s", writes, s)
+	}
+	b.Flush()
 }

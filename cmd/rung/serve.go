@@ -74,7 +74,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	logBuf := newBufferedLog(stderr)
 	defer logBuf.Flush()
-	log := slog.New(flushingHandler{slog.NewTextHandler(logBuf, nil), logBuf})
+	log := slog.New(flushingHandler{opsmetrics.NewTextHandler(logBuf), logBuf}) // NewTextHandler: access log lines formatted by hand
 	gc := tuneGC()
 	log.Info("starting", "db", redact(*db), "addr", *addr, "gogc", gc, "memory_limit_mib", debug.SetMemoryLimit(-1)>>20, "follow_every", *followEvery)
 	st, err := openStore(ctx, *db)

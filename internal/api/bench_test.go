@@ -46,7 +46,7 @@ func BenchmarkLeaderboardHandler(b *testing.B) {
 		}
 	}
 	_, key, _ := svc.CreateAPIKey(ctx, "b", rung.ScopeRead, "b")
-	log := slog.New(opsmetrics.WithRequestID(slog.NewTextHandler(io.Discard, nil)))
+	log := slog.New(opsmetrics.WithRequestID(opsmetrics.NewTextHandler(io.Discard)))
 	h := opsmetrics.Middleware(New(svc, log), log)
 	for _, c := range []struct{ name, path string }{
 		{"top100", "/api/v1/leaderboards/q?limit=100"},

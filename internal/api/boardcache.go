@@ -1,6 +1,7 @@
 package api
 
 import (
+	"strconv"
 	"sync"
 )
 
@@ -27,8 +28,9 @@ type pageKey struct {
 }
 
 type cachedPage struct {
-	gen  uint64
-	body []byte // never written after it is stored
+	gen    uint64
+	body   []byte   // never written after it is stored
+	length []string // the Content-Length header's value for body, made once
 }
 
 // pageCache holds encoded leaderboard pages by key.
@@ -37,15 +39,16 @@ type pageCache struct {
 	pages map[pageKey]cachedPage
 }
 
-// get returns the answer kept for k if it was encoded at generation gen.
-func (c *pageCache) get(k pageKey, gen uint64) ([]byte, bool) {
+// get returns the answer kept for k if it was encoded at generation gen,
+// with its Content-Length header value.
+func (c *pageCache) get(k pageKey, gen uint64) (body []byte, length []string, ok bool) {
 	c.mu.RLock()
 	p, ok := c.pages[k]
 	c.mu.RUnlock()
 	if !ok || p.gen != gen {
-		return nil, false
+		return nil, nil, false
 	}
-	return p.body, true
+	return p.body, p.length, true
 }
 
 // put keeps a copy of body, the answer for k encoded at generation gen,
@@ -63,5 +66,5 @@ func (c *pageCache) put(k pageKey, gen uint64, body []byte) {
 	if c.pages == nil || (!ok && len(c.pages) >= maxCachedPages) {
 		c.pages = make(map[pageKey]cachedPage)
 	}
-	c.pages[k] = cachedPage{gen: gen, body: append([]byte(nil), body...)}
+	c.pages[k] = cachedPage{gen: gen, body: append([]byte(nil), body...), length: []string{strconv.Itoa(len(body))}}
 }

@@ -92,14 +92,14 @@ func TestPageCacheKeepsLatestGenerationWithinItsBound(t *testing.T) {
 	body := []byte("one")
 	c.put(k, 2, body)
 	body[0] = 'X' // the caller reuses its buffer
-	if got, ok := c.get(k, 2); !ok || string(got) != "one" {
-		t.Fatalf("get at 2: %q %v", got, ok)
+	if got, length, ok := c.get(k, 2); !ok || string(got) != "one" || len(length) != 1 || length[0] != "3" {
+		t.Fatalf("get at 2: %q %q %v", got, length, ok)
 	}
-	if _, ok := c.get(k, 3); ok {
+	if _, _, ok := c.get(k, 3); ok {
 		t.Fatal("a page of generation 2 answered at 3")
 	}
 	c.put(k, 1, []byte("old")) // a slower reader's older page
-	if got, _ := c.get(k, 2); string(got) != "one" {
+	if got, _, _ := c.get(k, 2); string(got) != "one" {
 		t.Fatalf("an older generation replaced a newer one: %q", got)
 	}
 	for i := range 3 * maxCachedPages {
@@ -109,7 +109,36 @@ func TestPageCacheKeepsLatestGenerationWithinItsBound(t *testing.T) {
 		}
 	}
 	c.put(pageKey{board: "big"}, 5, make([]byte, maxCachedPageBytes+1))
-	if _, ok := c.get(pageKey{board: "big"}, 5); ok {
+	if _, _, ok := c.get(pageKey{board: "big"}, 5); ok {
 		t.Fatal("an answer over maxCachedPageBytes was kept")
+	}
+}
+
+// A page longer than net/http's buffer is answered with its length, not
+// chunked, both when it is encoded and when it comes from the cache.
+func TestKeptLongPageCarriesItsLength(t *testing.T) {
+	c := newServer(t)
+	for i := range 30 {
+		c.do("PUT", fmt.Sprintf("/api/v1/members/long%d", i), rung.ScopeIngest, "", `{"partner": "p1", "name": "A member with a long enough name"}`, 200)
+		c.do("POST", "/api/v1/events", rung.ScopeIngest, "", fmt.Sprintf(`{"id": "l%d", "type": "deal.won", "partner": "p1", "member": "long%d", "occurred_at": "2026-11-10T10:00:00Z", "attrs": {"amount": %d}}`, i, i, 1000*(i+1)), 200)
+	}
+	var first []byte
+	for read := range 3 {
+		req, _ := http.NewRequest("GET", c.url+"/api/v1/leaderboards/q?limit=100", nil)
+		req.Header.Set("Authorization", "Bearer "+c.keys[rung.ScopeRead])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || len(body) < 2048 || resp.ContentLength != int64(len(body)) || len(resp.TransferEncoding) != 0 {
+			t.Fatalf("read %d: status %d, %d bytes, Content-Length %d, Transfer-Encoding %v", read, resp.StatusCode, len(body), resp.ContentLength, resp.TransferEncoding)
+		}
+		if read == 0 {
+			first = body
+		} else if !bytes.Equal(body, first) {
+			t.Fatalf("read %d differs from the first", read)
+		}
 	}
 }

@@ -42,6 +42,12 @@ func writeBoardJSON(w http.ResponseWriter, r *http.Request, p *engine.BoardPage,
 // writeJSONBody answers r with 200 and body, a whole JSON answer, in one
 // Write; a long one leaves in one write(2) (conn.go).
 func writeJSONBody(w http.ResponseWriter, r *http.Request, body []byte) {
+	writeJSONBodyLength(w, r, body, nil)
+}
+
+// writeJSONBodyLength is writeJSONBody with the Content-Length header's
+// value for body when it is at hand (a kept page's), nil when not.
+func writeJSONBodyLength(w http.ResponseWriter, r *http.Request, body []byte, length []string) {
 	hd := w.Header()
 	hd["Content-Type"] = jsonContentType
 	// net/http adds the Content-Length of an answer that fits its 2 KiB
@@ -52,7 +58,10 @@ func writeJSONBody(w http.ResponseWriter, r *http.Request, body []byte) {
 		w.Write(body)
 		return
 	}
-	hd["Content-Length"] = []string{strconv.Itoa(len(body))}
+	if length == nil {
+		length = []string{strconv.Itoa(len(body))}
+	}
+	hd["Content-Length"] = length // nothing changes a header's values in place
 	w.WriteHeader(http.StatusOK)
 	writeLong(w, r, body)
 }

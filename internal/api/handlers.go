@@ -356,8 +356,8 @@ func (h *Handler) getLeaderboard(w http.ResponseWriter, r *http.Request) {
 	key := pageKey{board: id, cohort: q.Cohort, limit: limit, offset: offset}
 	kept := t.IsZero() && q.Around == "" // boardcache.go
 	if kept {
-		if body, ok := h.pages.get(key, h.svc.Generation()); ok {
-			writeJSONBody(w, r, body)
+		if body, length, ok := h.pages.get(key, h.svc.Generation()); ok {
+			writeJSONBodyLength(w, r, body, length)
 			return
 		}
 	}
