@@ -56,6 +56,7 @@ type Service struct {
 	reqs        chan *request
 	idx         *index // the writer's view of what is committed
 	applyc      chan *applyJob
+	commits     chan *flight // the writer's flights to the committer; write.go
 	applierDone chan struct{}
 	maxGroup    int
 	groups      atomic.Int64  // groups committed, for benchmarks

@@ -178,11 +178,16 @@ func (s *Service) do(ctx context.Context, r *request) result {
 // group on a shared store (whose commits are retried after reading what
 // other instances wrote), are prepared with nothing in flight.
 func (s *Service) writer() {
+	// One goroutine commits every flight: a goroutine of its own for each
+	// group grew a new stack to the depth SQLite's code needs, every time.
+	s.commits = make(chan *flight)
+	go s.committer(s.commits)
 	var fl *flight // the group being committed; nil when none
 	defer func() {
 		if fl != nil {
 			s.settle(fl, <-fl.done)
 		}
+		close(s.commits)
 		s.stopWake()
 		close(s.applyc)
 		<-s.applierDone
@@ -349,9 +354,10 @@ func (s *Service) prepareGroup(group []*request, base *pending) *prepared {
 	for _, r := range group {
 		n += len(r.events)
 	}
-	g := &prepared{group: group, now: s.clock(), b: &store.Batch{}}
+	g := &prepared{group: group, now: s.clock(), b: &store.Batch{Records: make([]*rung.Record, 0, n)}}
 	g.pd = &pending{events: make(map[string]*pendingEvent, n), partners: map[string]rung.PartnerVersion{}, members: map[string]rung.Member{},
-		evSlab: make([]pendingEvent, 0, n), chunk: encodeChunk(n), base: base}
+		evSlab: make([]pendingEvent, 0, n), recSlab: make([]rung.Record, 0, n), notes: make([]*Result, 0, n),
+		chunk: encodeChunk(n), base: base}
 	for _, r := range group {
 		r.out, r.batch.records, r.batch.notes = result{}, nil, nil
 		s.prepare(r, g.b, g.pd, g.now)
@@ -388,7 +394,7 @@ func (s *Service) settle(fl *flight, err error) {
 	s.process(fl.group)
 }
 
-// commitAsync starts committing g on a goroutine of its own.
+// commitAsync starts committing g on the committer goroutine.
 func (s *Service) commitAsync(g *prepared) *flight {
 	fl := &flight{prepared: g, done: make(chan error, 1)}
 	s.launched.Add(1)
@@ -396,8 +402,17 @@ func (s *Service) commitAsync(g *prepared) *flight {
 		fl.done <- nil
 		return fl
 	}
-	go func() { fl.done <- s.st.Commit(context.Background(), g.b) }()
+	s.commits <- fl
 	return fl
+}
+
+// committer commits the flights it is given, one at a time, until the
+// writer closes flights. The writer hands it a flight only when none is in
+// flight, so it never waits for a flight's sender.
+func (s *Service) committer(flights <-chan *flight) {
+	for fl := range flights {
+		fl.done <- s.st.Commit(context.Background(), fl.b)
+	}
 }
 
 // land finishes a group whose commit returned err: on success it enters the
@@ -449,8 +464,13 @@ type pending struct {
 	chunk   int
 	// evSlab holds the group's pending events, sized for all of them up
 	// front (events taken in later make it grow; pointers into the old
-	// array stay valid, its entries are never changed).
-	evSlab []pendingEvent
+	// array stay valid, its entries are never changed). recSlab holds its
+	// new records the same way, and notes the results of the events
+	// behind b.Records, in order: a request's share of both is a window
+	// of them (prepareEvents), not slices of its own.
+	evSlab  []pendingEvent
+	recSlab []rung.Record
+	notes   []*Result
 	// base is the group in flight this one is prepared on top of, nil when
 	// none: what it adds counts as committed. Only events are prepared on
 	// top of another group, so only events, partners and members are
@@ -674,6 +694,7 @@ func (s *Service) memberOf(id string, pd *pending) (rung.Member, bool) {
 }
 
 func (s *Service) prepareEvents(r *request, b *store.Batch, pd *pending, now time.Time) {
+	first, firstNote := len(b.Records), len(pd.notes)
 	for _, in := range r.events {
 		ev := &in.Event
 		in.Result = Result{ID: ev.ID}
@@ -719,7 +740,8 @@ func (s *Service) prepareEvents(r *request, b *store.Batch, pd *pending, now tim
 		if cap(pd.encoded) < 512 {
 			pd.encoded = make([]byte, 0, pd.chunk)
 		}
-		rec := &rung.Record{ReceivedAt: now.UTC(), Event: *ev}
+		pd.recSlab = append(pd.recSlab, rung.Record{ReceivedAt: now.UTC(), Event: *ev})
+		rec := &pd.recSlab[len(pd.recSlab)-1]
 		raw, err := codec.EncodeRecord(pd.encoded, rec)
 		if err != nil {
 			reject("attrs cannot be stored: " + rung.ErrorMessage(err))
@@ -735,8 +757,14 @@ func (s *Service) prepareEvents(r *request, b *store.Batch, pd *pending, now tim
 		pd.evSlab = append(pd.evSlab, pendingEvent{hash: hash, version: version, ev: *ev})
 		pd.events[ev.ID] = &pd.evSlab[len(pd.evSlab)-1]
 		b.Records = append(b.Records, rec)
-		r.batch.records = append(r.batch.records, rec)
-		r.batch.notes = append(r.batch.notes, &in.Result)
+		pd.notes = append(pd.notes, &in.Result)
+	}
+	// r's records are the last ones of b, and their results the last of
+	// pd.notes: r.batch is a window of each, capped so that nothing
+	// appended later writes into it.
+	if len(b.Records) > first {
+		r.batch.records = b.Records[first:len(b.Records):len(b.Records)]
+		r.batch.notes = pd.notes[firstNote:len(pd.notes):len(pd.notes)]
 	}
 }
 

@@ -30,6 +30,8 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) (err error) {
 	if b.Empty() {
 		return nil
 	}
+	s.commitMu.Lock()
+	defer s.commitMu.Unlock()
 	// Encode everything before taking the write lock.
 	bodies, err := encodeRecords(b.Records)
 	if err != nil {
@@ -52,12 +54,19 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) (err error) {
 	defer func() {
 		if err != nil {
 			tx.Rollback()
+			s.seqKnown = false
 		}
 	}()
 	if err := insertPrograms(ctx, tx, b.Programs); err != nil {
 		return err
 	}
-	first, err := insertRecords(ctx, tx, lastSeq, full, rest, b.Records, bodies)
+	var last int64
+	if len(b.Records) > 0 {
+		if last, err = s.lastSeqIn(ctx, tx, lastSeq); err != nil {
+			return err
+		}
+	}
+	first, err := insertRecords(ctx, tx, last, full, rest, b.Records, bodies)
 	if err != nil {
 		return err
 	}
@@ -82,6 +91,9 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) (err error) {
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: commit: %w", err)
+	}
+	if n := len(b.Records); n > 0 {
+		s.seq = first + int64(n) - 1
 	}
 	for i, r := range b.Records {
 		r.Seq = first + int64(i)
@@ -175,17 +187,29 @@ func (s *Store) lastSeqStmt(ctx context.Context) (*sql.Stmt, error) {
 	return s.lastSeq, nil
 }
 
-// insertRecords appends rs to the log and returns the Seq of the first.
-// SQLite gives a row inserted without a rowid (seq) the largest one in the
-// table plus one; with one writer, rs get consecutive Seqs after the last.
-// Each statement's last rowid is checked against that all the same.
-func insertRecords(ctx context.Context, tx *sql.Tx, lastSeq, full, rest *sql.Stmt, rs []*rung.Record, bodies [][]byte) (int64, error) {
-	if len(rs) == 0 {
-		return 0, nil
+// lastSeqIn returns the last seq of the log, for Commit's transaction tx:
+// the one the last commit left, else read with lastSeq. The caller holds
+// commitMu.
+func (s *Store) lastSeqIn(ctx context.Context, tx *sql.Tx, lastSeq *sql.Stmt) (int64, error) {
+	if s.seqKnown {
+		return s.seq, nil
 	}
 	var last int64
 	if err := tx.StmtContext(ctx, lastSeq).QueryRowContext(ctx).Scan(&last); err != nil {
 		return 0, fmt.Errorf("sqlite: commit: last seq: %w", err)
+	}
+	s.seq, s.seqKnown = last, true
+	return last, nil
+}
+
+// insertRecords appends rs to the log, whose last seq is last, and returns
+// the Seq of the first. SQLite gives a row inserted without a rowid (seq)
+// the largest one in the table plus one; with one writer, rs get
+// consecutive Seqs after the last. Each statement's last rowid is checked
+// against that all the same.
+func insertRecords(ctx context.Context, tx *sql.Tx, last int64, full, rest *sql.Stmt, rs []*rung.Record, bodies [][]byte) (int64, error) {
+	if len(rs) == 0 {
+		return 0, nil
 	}
 	first := last + 1
 	args := make([]any, 0, 3*min(len(rs), rowsPerInsert))

@@ -50,6 +50,14 @@ type Store struct {
 	mu         sync.Mutex
 	insertRows map[int]*sql.Stmt
 	lastSeq    *sql.Stmt // the last seq of the log; nil until prepared
+
+	// commitMu is held through each Commit. seq is the last seq of the
+	// log when seqKnown: Commit is the only writer of the log, so it
+	// knows where the log ends after it and needs not read it again.
+	// Until the first commit, and after one that failed, it is read.
+	commitMu sync.Mutex
+	seq      int64
+	seqKnown bool
 }
 
 var _ store.Store = (*Store)(nil)
