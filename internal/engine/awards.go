@@ -34,8 +34,12 @@ func (a *Award) before(b *Award) bool {
 	return a.Rule < b.Rule
 }
 
-// awardList is a subject's awards, kept sorted by Award.before.
-type awardList struct{ c chunked[awardRef] }
+// awardList is a subject's awards, kept sorted by Award.before, and their
+// sums once the outbox asks for them (nil until then).
+type awardList struct {
+	c    chunked[awardRef]
+	memo *pointsMemo
+}
 
 // awardRef is an award in a list, with its time beside it: searching a list
 // compares times without visiting the awards.
@@ -51,10 +55,20 @@ func awardBefore(x, y awardRef) bool {
 	return x.a.before(y.a)
 }
 
-func (l *awardList) insert(a *Award) { l.c.insert(awardRef{a.At, a}, awardBefore) }
+// insert and remove are the only changes to a list's awards besides
+// replacing the list whole (which drops its memo) and loading a snapshot
+// (into a new list): they keep the memo's sums.
+func (l *awardList) insert(a *Award) {
+	l.c.insert(awardRef{a.At, a}, awardBefore)
+	if l.memo != nil {
+		l.memo.inserted(a)
+	}
+}
 
 func (l *awardList) remove(a *Award) {
-	l.c.remove(awardRef{a.At, a}, awardBefore, func(x awardRef) bool { return x.a == a })
+	if l.c.remove(awardRef{a.At, a}, awardBefore, func(x awardRef) bool { return x.a == a }) && l.memo != nil {
+		l.memo.removed(a)
+	}
 }
 
 // window yields the awards with At in [from, to), in order.

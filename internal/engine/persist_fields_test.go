@@ -61,7 +61,7 @@ var dumpFields = map[reflect.Type]map[string]string{
 		"Event": dumped, "Rule": dumped, "Version": dumped, "Partner": dumped, "Member": dumped, "Points": dumped,
 		"Requested": dumped, "Note": dumped, "At": dumped, "Expires": dumped,
 	},
-	reflect.TypeFor[awardList]():         {"c": dumped},
+	reflect.TypeFor[awardList]():         {"c": dumped, "memo": cache},
 	reflect.TypeFor[chunked[awardRef]](): {"chunks": dumped, "n": dumped},
 	reflect.TypeFor[awardRef]():          {"at": dumped, "a": dumped},
 	reflect.TypeFor[series]():            {"c": dumped},
