@@ -12,14 +12,16 @@ const chunkMax = 256
 // elements, so a late event inserted in the middle of a busy partner's
 // history moves at most one chunk, not the whole list. Appending in order,
 // the common case, stays O(1).
+//
+// It keeps no count of its elements: nothing needs it, and the word a
+// count took is one more for every award list and series (a member holds
+// several), which took a member's state into the next size class.
 type chunked[T any] struct {
 	chunks [][]T
-	n      int
 }
 
 // insert puts x after every element not after it (less is the order).
 func (c *chunked[T]) insert(x T, less func(a, b T) bool) {
-	c.n++
 	k := len(c.chunks)
 	if k == 0 {
 		c.chunks = [][]T{append(make([]T, 0, 8), x)}
@@ -69,7 +71,6 @@ func (c *chunked[T]) remove(x T, less func(a, b T) bool, match func(T) bool) boo
 				} else {
 					c.chunks[i] = ch
 				}
-				c.n--
 				return true
 			}
 			if less(x, ch[j]) {
@@ -110,6 +111,3 @@ func (c *chunked[T]) all() iter.Seq[T] {
 		}
 	}
 }
-
-// len returns the number of elements.
-func (c *chunked[T]) len() int { return c.n }

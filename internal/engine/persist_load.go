@@ -386,7 +386,6 @@ func (l *loader) series() []series {
 				ch[q] = point{at: x.i(), v: x.i(), ev: x.u32(evs), key: x.u32(keys)}
 			}
 			c.chunks = append(c.chunks, ch)
-			c.n += m
 		}
 	}
 	return ss
@@ -412,7 +411,6 @@ func (l *loader) awardList(al *awardList) {
 			ch = append(ch, awardRef{at: a.At, a: a})
 		}
 		c.chunks = append(c.chunks, ch)
-		c.n += m
 	}
 }
 
