@@ -443,8 +443,14 @@ func TestOutboxSubjectUpdatesStayOnTheirPage(t *testing.T) {
 	}
 	step(0, 1, 1)
 	before := pages()
-	if len(before) != 2000 || before["member:m1999"] == 0 {
-		t.Fatalf("%d subjects stored, the last on page %d; want 2000 over several pages", len(before), before["member:m1999"])
+	// ProduceOutbox writes subjects in map order, so which subject lands
+	// on which page is random; count the pages instead of naming one.
+	used := map[int]bool{}
+	for _, page := range before {
+		used[page] = true
+	}
+	if len(before) != 2000 || len(used) < 2 {
+		t.Fatalf("%d subjects stored on %d pages; want 2000 over several pages", len(before), len(used))
 	}
 	step(1, 2, 3) // a third of the subjects change, as in a step under ingest
 	step(2, 3, 3)
