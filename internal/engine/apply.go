@@ -458,7 +458,7 @@ func (e *Engine) evaluateWith(ev *eventState, body *rung.Event) {
 	reads := e.readersOf(ev.typ)
 	var vars *program.Vars
 	if reads.reads&readsScore != 0 {
-		vars = e.score(ev, body, reads.vanity)
+		vars = e.score(ev, body, &reads)
 	}
 	if reads.reads&readsBadges != 0 {
 		e.markBadges(ev, body, vars, reads.badges)
@@ -466,22 +466,26 @@ func (e *Engine) evaluateWith(ev *eventState, body *rung.Event) {
 }
 
 // score evaluates the event's rules and metrics, applies the awards and
-// contributions, and returns the variables it evaluated them with. vanity
-// is whether the newest program marks the type vanity.
-func (e *Engine) score(ev *eventState, body *rung.Event, vanity bool) *program.Vars {
+// contributions, and returns the variables it evaluated them with. reads
+// is what reads the event's type.
+func (e *Engine) score(ev *eventState, body *rung.Event, reads *typeReaders) *program.Vars {
 	evals, contribs := e.scratch.evals[:0], e.scratch.contribs[:0]
 	vars := e.varsFor(ev, body)
 	v := e.versionAt(ev.at)
 	p := v.Program
-	typ := e.types.name(ev.typ)
+	vanity := reads.vanity
 	ruleVanity := vanity
+	rules, typ := reads.rules, ""
 	if p != e.cur {
-		ruleVanity = p.Vanity(typ) // rules follow their version
+		// Rules follow their version: those of its on the type.
+		typ = e.types.name(ev.typ)
+		ruleVanity = p.Vanity(typ)
+		rules = p.Points.Rules
 	}
 	if !ruleVanity {
 		tier := ""
-		for _, r := range p.Points.Rules {
-			if !slices.Contains(r.On, typ) {
+		for _, r := range rules {
+			if p != e.cur && !slices.Contains(r.On, typ) {
 				continue
 			}
 			re, ok, note := e.evalRule(ev, r, v, vars, &tier)
@@ -495,17 +499,13 @@ func (e *Engine) score(ev *eventState, body *rung.Event, vanity bool) *program.V
 	}
 	// Metrics are those of the newest program.
 	if !vanity {
-		for i, name := range e.cur.MetricOrder {
-			m := e.cur.Metrics[name]
-			if m.Kind == program.MetricRatio || !slices.Contains(m.Types, typ) {
-				continue
-			}
-			c, ok, note := evalMetric(m, vars)
+		for _, tm := range reads.metrics {
+			c, ok, note := evalMetric(tm.m, vars)
 			if note != "" {
-				ev.addNote(fmt.Sprintf("metric %s: %s", name, note))
+				ev.addNote(fmt.Sprintf("metric %s: %s", tm.name, note))
 			}
 			if ok {
-				c.metric = i
+				c.metric = tm.i
 				contribs = append(contribs, c)
 			}
 		}
@@ -757,6 +757,43 @@ func expiresAt(v *Version, t int64) int64 {
 	return x.UnixNano()
 }
 
+// expiryMemo is when the points awarded in one period expire: the
+// period [from, to) of program p, whose points expire at.
+type expiryMemo struct {
+	p            *program.Program
+	from, to, at int64
+}
+
+// awardExpiry is expiresAt for an award: points expiring at the end of a
+// quarter or year expire at one time for the whole period, so the
+// calendar is asked once per period rather than once per award.
+func (e *Engine) awardExpiry(v *Version, t int64) int64 {
+	p := v.Program
+	x := &e.expiry
+	if x.p == p && x.from <= t && t < x.to {
+		return x.at
+	}
+	var per program.Period
+	switch p.Points.Expire.Kind {
+	case program.ExpireQuarter:
+		per = program.PerQuarter
+	case program.ExpireYear:
+		per = program.PerYear
+	default:
+		return expiresAt(v, t)
+	}
+	at := expiresAt(v, t)
+	from := p.Calendar.PeriodStart(per, time.Unix(0, t)).UnixNano()
+	if from <= t && t < at {
+		*x = expiryMemo{p: p, from: from, to: at, at: at}
+	}
+	return at
+}
+
+// typeScan is how many types typeNames looks through before it asks its
+// map.
+const typeScan = 24
+
 // typeNames interns event types: an event keeps its type as a number, 0
 // for none yet.
 type typeNames struct {
@@ -765,7 +802,15 @@ type typeNames struct {
 }
 
 func (t *typeNames) intern(name string) uint32 {
-	if id, ok := t.ids[name]; ok {
+	if len(t.names) <= typeScan {
+		// A program has a few types: comparing the names costs less
+		// than hashing one.
+		for i, n := range t.names {
+			if n == name {
+				return uint32(i)
+			}
+		}
+	} else if id, ok := t.ids[name]; ok {
 		return id
 	}
 	if t.ids == nil {

@@ -95,7 +95,13 @@ func (l *awardList) all() iter.Seq[*Award] {
 
 func (e *Engine) newAward(ev *eventState, re *ruleEval, points, requested int64, note string) *Award {
 	v := e.versionAt(ev.at)
-	a := &Award{
+	var a *Award
+	if e.loading {
+		a = e.slab.award()
+	} else {
+		a = new(Award)
+	}
+	*a = Award{
 		Event:     ev,
 		Rule:      re.rule.ID,
 		Version:   int(re.version),
@@ -104,7 +110,7 @@ func (e *Engine) newAward(ev *eventState, re *ruleEval, points, requested int64,
 		Requested: requested,
 		Note:      note,
 		At:        ev.at,
-		Expires:   expiresAt(v, ev.at),
+		Expires:   e.awardExpiry(v, ev.at),
 	}
 	if re.toMember {
 		a.Member = e.memberOf(ev)

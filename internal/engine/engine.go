@@ -92,6 +92,8 @@ type Engine struct {
 	// keyIDs numbers the distinct keys metrics count.
 	keyIDs map[string]uint32
 	types  typeNames
+	// expiry is the expiry of the last award's period (awardExpiry).
+	expiry expiryMemo
 	// scratch is where an event's evaluations are collected before the
 	// event keeps them.
 	scratch struct {
@@ -380,6 +382,30 @@ func (e *Engine) indexVersions(vs []*Version, now time.Time) {
 			mark(t, readsScore)
 		}
 	}
+	// The newest program's rules and metrics of each type, in their
+	// order, for score.
+	for _, r := range e.cur.Points.Rules {
+		for _, t := range r.On {
+			x := e.scored[t]
+			if n := len(x.rules); n == 0 || x.rules[n-1] != r {
+				x.rules = append(x.rules, r)
+			}
+			e.scored[t] = x
+		}
+	}
+	for i, name := range e.cur.MetricOrder {
+		m := e.cur.Metrics[name]
+		if m.Kind == program.MetricRatio {
+			continue
+		}
+		for _, t := range m.Types {
+			x := e.scored[t]
+			if n := len(x.metrics); n == 0 || x.metrics[n-1].i != i {
+				x.metrics = append(x.metrics, typeMetric{i: i, name: name, m: m})
+			}
+			e.scored[t] = x
+		}
+	}
 	for t, bs := range e.badges.byType {
 		mark(t, readsBadges)
 		x := e.scored[t]
@@ -428,6 +454,11 @@ func (e *Engine) BeginBulk(records int) {
 	}
 	e.events.grow(records)
 	e.events.beginLoad(records)
+	if records > 0 {
+		// Room for every record's member once: grown by append, the
+		// list would allocate about five times its size (1.25× steps).
+		e.memberPending = slices.Grow(e.memberPending, records)
+	}
 }
 
 // EndBulk builds the live boards for now and resumes their maintenance.
@@ -448,6 +479,17 @@ type typeReaders struct {
 	reads  uint8
 	vanity bool  // the newest program marks the type vanity
 	badges []int // event and step badges, by index in the newest program
+	// rules and metrics are the newest program's rules and metrics (but
+	// ratios) on the type, in the program's order.
+	rules   []*program.Rule
+	metrics []typeMetric
+}
+
+// typeMetric is a metric an event type counts in: its slot and name.
+type typeMetric struct {
+	i    int
+	name string
+	m    *program.Metric
 }
 
 // readersOf returns what reads an interned event type.

@@ -21,6 +21,8 @@ type eventTable struct {
 	// added without probing the index, which is brought up to date in
 	// batches.
 	load *eventLoad
+	// spare holds the blocks made ahead (blockAhead) not used yet.
+	spare [][]eventState
 }
 
 // eventLoad lets a bulk load add events without probing the index for
@@ -39,34 +41,52 @@ type eventLoad struct {
 	filter  []uint64 // blocked Bloom filter: two bits in one word per id; nil once addFirst was used
 	keys    int      // how many ids it can hold before it says "maybe" too often
 	pending []uint32 // idHash of the events after the indexed ones, in handle order
-	// ahead brings the next block of event states, made on another
-	// goroutine, which also writes to each of its pages: a load fills a
+	// ahead brings the next blocks of event states, made on another
+	// goroutine, which also writes to each of their pages: a load fills a
 	// block of fresh memory every 1,024 events, and the page faults of
 	// its first writes (several µs each here) are then not the loading
-	// goroutine's.
-	ahead chan []eventState
+	// goroutine's. They come aheadBlocks at a time: starting the
+	// goroutine wakes a thread, a system call that can cost as much as
+	// the faults it saves when it is made for every block.
+	ahead chan [][]eventState
 }
 
-// blockAhead makes a block of event states and touches each of its pages.
-func blockAhead(c chan<- []eventState) {
-	b := make([]eventState, eventBlock)
+// aheadBlocks is how many blocks of event states blockAhead makes at once.
+const aheadBlocks = 8
+
+// blockAhead makes aheadBlocks blocks of event states and touches each of
+// their pages.
+func blockAhead(c chan<- [][]eventState) {
+	all := make([]eventState, aheadBlocks*eventBlock)
 	const stride = 4096 / int(unsafe.Sizeof(eventState{}))
-	for i := 0; i < len(b); i += stride {
-		b[i].h = 0
+	for i := 0; i < len(all); i += stride {
+		all[i].h = 0
 	}
-	c <- b
+	bs := make([][]eventState, aheadBlocks)
+	for i := range bs {
+		bs[i] = all[i*eventBlock : (i+1)*eventBlock : (i+1)*eventBlock]
+	}
+	c <- bs
 }
 
-// newBlock returns a new block of zeroed event states: during a bulk load
-// the one made ahead, when it is ready.
+// newBlock returns a new block of zeroed event states: one made ahead
+// when there is one ready.
 func (t *eventTable) newBlock() []eventState {
-	if l := t.load; l != nil && l.ahead != nil {
-		select {
-		case b := <-l.ahead:
-			go blockAhead(l.ahead)
-			return b
-		default: // not ready: taken next time
+	if len(t.spare) == 0 {
+		if l := t.load; l != nil && l.ahead != nil {
+			select {
+			case bs := <-l.ahead:
+				go blockAhead(l.ahead)
+				t.spare = bs
+			default: // not ready: taken next time
+			}
 		}
+	}
+	if len(t.spare) > 0 {
+		b := t.spare[0]
+		t.spare[0] = nil
+		t.spare = t.spare[1:]
+		return b
 	}
 	return make([]eventState, eventBlock)
 }
@@ -202,7 +222,7 @@ func (t *eventTable) beginLoad(records int) {
 	// pending holds them all until then.
 	t.load = &eventLoad{filter: make([]uint64, words), keys: keys, pending: make([]uint32, 0, records)}
 	if records >= 4*eventBlock {
-		t.load.ahead = make(chan []eventState, 1)
+		t.load.ahead = make(chan [][]eventState, 1)
 		go blockAhead(t.load.ahead)
 	}
 	for h := uint32(1); h <= t.n; h++ {

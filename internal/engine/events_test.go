@@ -92,9 +92,26 @@ func TestEventTableLoadMakesBlocksAhead(t *testing.T) {
 			t.Fatalf("ev-%d: %+v", i, ev)
 		}
 	}
+	// Events added after the load take the blocks made ahead and left.
+	for i := n; i < n+3*eventBlock; i++ {
+		ev, added := tab.getOrAdd(fmt.Sprintf("ev-%d", i))
+		if !added || ev.version != 0 || ev.at != 0 || ev.fx != nil {
+			t.Fatalf("ev-%d: a new event's state is not zeroed: %+v", i, ev)
+		}
+		ev.version = uint32(i)
+	}
+	for i := range n + 3*eventBlock {
+		ev := tab.get(fmt.Sprintf("ev-%d", i))
+		if ev == nil || ev.h != uint32(i+1) || ev.version != uint32(i) {
+			t.Fatalf("ev-%d: %+v", i, ev)
+		}
+	}
 	for i := 1; i < len(tab.blocks); i++ {
 		if &tab.blocks[i][0] == &tab.blocks[i-1][0] {
 			t.Fatalf("blocks %d and %d are one", i-1, i)
+		}
+		if len(tab.blocks[i-1]) != eventBlock || cap(tab.blocks[i-1]) != eventBlock {
+			t.Fatalf("block %d holds %d events, room for %d", i-1, len(tab.blocks[i-1]), cap(tab.blocks[i-1]))
 		}
 	}
 }

@@ -724,7 +724,7 @@ func (d *dumper) tierFacts() {
 	// The timelines: building them again from nothing evaluates events
 	// again (a tier changes multipliers), which would give new awards.
 	for _, p := range d.e.partnerByHandle {
-		tl := tf.lines[p]
+		tl := tf.line(p)
 		if tl == nil {
 			x.u(0)
 			continue

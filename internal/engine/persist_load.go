@@ -860,7 +860,7 @@ func (l *loader) tierFacts() {
 			tl.segs = append(tl.segs, tseg{at: x.i(), tier: x.s(), kind: x.s(), why: x.s()})
 		}
 		tl.lastEv, tl.hasLast, tl.lastAt, tl.lastTier = x.i(), x.b(), x.i(), x.s()
-		tf.lines[p] = tl
+		tf.lines = setByHandle(tf.lines, p, tl)
 	}
 }
 

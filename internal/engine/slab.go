@@ -11,6 +11,22 @@ type slab struct {
 	evalBuf    []ruleEval
 	contribBuf []contrib
 	markBuf    []*holding
+	awardBuf   []Award
+}
+
+// slabAwards is how many awards a block holds.
+const slabAwards = 128
+
+// award returns a zeroed award. Only a bulk load takes awards from the
+// slab: its awards mostly last, where live corrections replace theirs,
+// whose room would then stay taken in a block.
+func (s *slab) award() *Award {
+	if len(s.awardBuf) == 0 {
+		s.awardBuf = make([]Award, slabAwards)
+	}
+	a := &s.awardBuf[0]
+	s.awardBuf = s.awardBuf[1:]
+	return a
 }
 
 const (

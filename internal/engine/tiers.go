@@ -104,16 +104,43 @@ type TierChange struct {
 	Reason string    `json:"reason"`
 }
 
+// line returns the partner's timeline, nil when none is built.
+func (tf *tierFacts) line(p *partnerState) *timeline {
+	if int(p.handle) < len(tf.lines) {
+		return tf.lines[p.handle]
+	}
+	return nil
+}
+
+// agg returns the partner's cached aggregates, nil when none.
+func (tf *tierFacts) agg(p *partnerState) *windowAggs {
+	if int(p.handle) < len(tf.aggs) {
+		return tf.aggs[p.handle]
+	}
+	return nil
+}
+
+// setByHandle sets the partner's value in a slice by partner handle,
+// growing it as needed.
+func setByHandle[T any](s []T, p *partnerState, v T) []T {
+	if n := int(p.handle) + 1; n > len(s) {
+		s = append(s, make([]T, n-len(s))...)
+	}
+	s[p.handle] = v
+	return s
+}
+
 // tierFacts holds the recorded tier actions and the per-partner timelines
 // derived from them and from the events.
 type tierFacts struct {
 	decisions map[string][]*TierDecision // by partner, by EffectiveAt then quarter
 	overrides map[string][]*TierOverride // by partner, by From then id
 	appeals   map[string][]*TierAppeal   // by partner, by At then id
-	lines     map[*partnerState]*timeline
-	// aggs caches, per partner, the aggregates auto-upgrades test, so that
-	// events arriving in order each cost O(1) to test.
-	aggs map[*partnerState]*windowAggs
+	// lines are the partners' timelines, by handle (nil: none built).
+	lines []*timeline
+	// aggs caches, per partner by handle, the aggregates auto-upgrades
+	// test, so that events arriving in order each cost O(1) to test.
+	aggs []*windowAggs
 	// lastAggs are aggs[lastAggsOf] (nil: not known), of the partner
 	// asked for last.
 	lastAggsOf *partnerState
@@ -313,7 +340,7 @@ func (e *Engine) touchTiers(p *partnerState, slot int, at int64) {
 	tf := e.tiers
 	c := tf.lastAggs
 	if tf.lastAggsOf != p {
-		c = tf.aggs[p]
+		c = tf.agg(p)
 	}
 	if c != nil && at <= c.upTo && slot < len(c.kinds) && c.kinds[slot] != 0 {
 		c.stale = true
@@ -326,11 +353,11 @@ func (e *Engine) slotAgg(p *partnerState, slot int, kind program.MetricKind, fro
 	tf := e.tierFacts()
 	c := tf.lastAggs
 	if tf.lastAggsOf != p {
-		c = tf.aggs[p]
+		c = tf.agg(p)
 	}
 	if c == nil {
 		c = &windowAggs{stale: true}
-		tf.aggs[p] = c
+		tf.aggs = setByHandle(tf.aggs, p, c)
 	}
 	if c.stale || c.from != from || t < c.upTo {
 		n := len(p.series)
@@ -419,8 +446,6 @@ func (e *Engine) tierFacts() *tierFacts {
 			decisions: map[string][]*TierDecision{},
 			overrides: map[string][]*TierOverride{},
 			appeals:   map[string][]*TierAppeal{},
-			lines:     map[*partnerState]*timeline{},
-			aggs:      map[*partnerState]*windowAggs{},
 		}
 	}
 	return e.tiers
@@ -451,7 +476,7 @@ func (e *Engine) timelineTier(p *partnerState, t int64) string {
 		if o := e.overrideAt(p.id, t); o != nil {
 			return o.Tier
 		}
-		if tl := e.tiers.lines[p]; tl != nil {
+		if tl := e.tiers.line(p); tl != nil {
 			if tier, ok := tl.at(t); ok {
 				return tier
 			}
@@ -847,14 +872,14 @@ func (e *Engine) refreshTimelineUpTo(p *partnerState, from int64, cands []int64,
 	}
 	tf := e.tierFacts()
 	for round := 0; round < 4; round++ {
-		old := tf.lines[p]
+		old := tf.line(p)
 		tl := e.buildTimeline(p, old, from, cands, horizon)
 		if tl == nil {
 			tl = e.buildTimeline(p, old, from, cands, math.MaxInt64)
 		}
 		cands, horizon = nil, math.MaxInt64
 		d, changed := firstDiff(old, tl)
-		tf.lines[p] = tl
+		tf.lines = setByHandle(tf.lines, p, tl)
 		if !changed {
 			return
 		}
@@ -885,7 +910,7 @@ func (e *Engine) tiersEventMoved(p *partnerState, at int64, ev *eventState) {
 		return
 	}
 	moves := ev != nil && e.movesTiers(ev)
-	tl := e.tierFacts().lines[p]
+	tl := e.tierFacts().line(p)
 	if ev != nil && !moves && tl != nil {
 		// Nothing a criterion reads changed: the timeline stands.
 		return
@@ -1216,7 +1241,7 @@ func (e *Engine) reviewPartner(p *partnerState, q string, end time.Time) TierDec
 	d := TierDecision{Quarter: q, Partner: p.id, EffectiveAt: eff}
 	d.From = e.tierAt(p, t)
 	under := d.From
-	if tl := e.tierFacts().lines[p]; tl != nil {
+	if tl := e.tierFacts().line(p); tl != nil {
 		if u, ok := tl.at(t); ok {
 			under = u
 		}
@@ -1369,7 +1394,7 @@ func (e *Engine) TierHistory(partner string) ([]TierChange, error) {
 	}
 	tf := e.tierFacts()
 	prev := ""
-	if tl := tf.lines[p]; tl != nil {
+	if tl := tf.line(p); tl != nil {
 		for _, s := range tl.segs {
 			at := time.Time{}
 			if s.at != math.MinInt64 {
@@ -1400,7 +1425,7 @@ func (e *Engine) TierHistory(partner string) ([]TierChange, error) {
 }
 
 func (e *Engine) underAt(p *partnerState, t int64) string {
-	if tl := e.tierFacts().lines[p]; tl != nil {
+	if tl := e.tierFacts().line(p); tl != nil {
 		if u, ok := tl.at(t); ok {
 			return u
 		}
@@ -1671,7 +1696,7 @@ func (e *Engine) dumpTiers(w io.Writer, p *partnerState) {
 	// A partner whose timeline is its initial tier alone may have none
 	// built yet (the live path builds them as events need them, a rebuild
 	// builds them all): the two read the same, so they dump the same.
-	if tl := e.tiers.lines[p]; tl != nil && !(len(tl.segs) == 1 && tl.segs[0].kind == "initial") {
+	if tl := e.tiers.line(p); tl != nil && !(len(tl.segs) == 1 && tl.segs[0].kind == "initial") {
 		for _, s := range tl.segs {
 			fmt.Fprintf(w, "  tier %d %s %s\n", s.at, s.tier, s.kind)
 		}

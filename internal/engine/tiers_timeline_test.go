@@ -57,10 +57,10 @@ func checkTimelines(t *rapid.T, e *Engine, step string) {
 		// aggregates are neither used nor mended by the check.
 		tf := e.tierFacts()
 		aggs, lastOf, last := tf.aggs, tf.lastAggsOf, tf.lastAggs
-		tf.aggs, tf.lastAggsOf, tf.lastAggs = map[*partnerState]*windowAggs{}, nil, nil
+		tf.aggs, tf.lastAggsOf, tf.lastAggs = nil, nil, nil
 		fresh := e.buildTimeline(p, nil, math.MinInt64, cands, math.MaxInt64)
 		tf.aggs, tf.lastAggsOf, tf.lastAggs = aggs, lastOf, last
-		kept := e.tierFacts().lines[p]
+		kept := e.tierFacts().line(p)
 		var keptSegs []tseg
 		if kept != nil {
 			keptSegs = kept.segs
