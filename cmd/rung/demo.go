@@ -124,7 +124,7 @@ Press Ctrl-C to stop%s.
 	} else if err := (&relay{svc: svc, notes: notes, log: log}).step(ctx); err != nil {
 		log.Warn("demo: nudges and challenges not handed on", "err", err)
 	}
-	return serve(ctx, ln, svc, iss, notes, log)
+	return serve(ctx, ln, svc, iss, notes, true, log)
 }
 
 type demoStats struct {

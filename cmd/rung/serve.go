@@ -19,6 +19,7 @@ import (
 	"github.com/rung-dev/rung/internal/credential"
 	"github.com/rung-dev/rung/internal/issuance"
 	"github.com/rung-dev/rung/internal/jobs"
+	"github.com/rung-dev/rung/internal/lane"
 	"github.com/rung-dev/rung/internal/notify"
 	"github.com/rung-dev/rung/internal/opsmetrics"
 	"github.com/rung-dev/rung/internal/registration"
@@ -45,6 +46,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	useLane := fs.Bool("lane", envOn("RUNG_LANE"), "serve the API's hot reads (leaderboards, scorecards, members, partners, events, health) with Rung's own HTTP/1.1 lane, the rest with net/http; false leaves every request to net/http (RUNG_LANE=off)")
 	snapshotEvery := fs.Duration("snapshot-every", snapDefault, "how often the leading instance may store a snapshot of the derived state for fast starts, once 100,000 records came after the last; ingest waits while it is taken (about 1.5 s per million events); 0 never (RUNG_SNAPSHOT_EVERY)")
 	var cred credentialFlags
 	if err := cred.register(fs); err != nil {
@@ -76,7 +78,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer logBuf.Flush()
 	log := slog.New(flushingHandler{opsmetrics.NewTextHandler(logBuf), logBuf}) // NewTextHandler: access log lines formatted by hand
 	gc := tuneGC()
-	log.Info("starting", "db", redact(*db), "addr", *addr, "gogc", gc, "memory_limit_mib", debug.SetMemoryLimit(-1)>>20, "follow_every", *followEvery)
+	log.Info("starting", "db", redact(*db), "addr", *addr, "gogc", gc, "memory_limit_mib", debug.SetMemoryLimit(-1)>>20, "follow_every", *followEvery, "lane", *useLane)
 	st, err := openStore(ctx, *db)
 	if err != nil {
 		return err
@@ -159,7 +161,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			<-done
 		}()
 	}
-	if err := serve(ctx, ln, svc, iss, notes, log); err != nil {
+	if err := serve(ctx, ln, svc, iss, notes, *useLane, log); err != nil {
 		return err
 	}
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
@@ -173,7 +175,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 func publicURL(ln net.Listener) string { return env("RUNG_URL", "http://"+ln.Addr().String()) }
 
 // serve runs the HTTP server until ctx ends, then shuts down gracefully.
-func serve(ctx context.Context, ln net.Listener, svc *service.Service, iss *credential.Issuer, notes *notify.Service, log *slog.Logger) error {
+// With useLane, the API's hot reads are served by a lane (internal/lane)
+// and the rest by net/http.
+func serve(ctx context.Context, ln net.Listener, svc *service.Service, iss *credential.Issuer, notes *notify.Service, useLane bool, log *slog.Logger) error {
 	log = slog.New(opsmetrics.WithRequestID(log.Handler())) // records logged with a request's context carry its id
 	wh, err := web.New(svc, web.Options{Logger: log, BaseURL: publicURL(ln), SecureCookies: os.Getenv("RUNG_SECURE_COOKIES") == "1", Notify: notes})
 	if err != nil {
@@ -190,20 +194,36 @@ func serve(ctx context.Context, ln net.Listener, svc *service.Service, iss *cred
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(api.Listen(srv, ln)) }()
+	errc := make(chan error, 2)
+	var ls *lane.Server
+	rest := ln
+	if useLane {
+		ls, rest = lane.New(ln, srv, api.Simple)
+	}
+	go func() { errc <- srv.Serve(api.Listen(srv, rest)) }()
+	if ls != nil {
+		go func() { errc <- ls.Serve() }()
+	}
 	select {
 	case err := <-errc:
+		if ls != nil {
+			ls.Close()
+		}
+		srv.Close()
 		return err
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
+	var lerr error
+	if ls != nil {
+		lerr = ls.Shutdown(sctx)
+	}
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	return nil
+	return lerr
 }
 
 // front passes the API's requests (and the health checks) straight to the
@@ -244,6 +264,16 @@ func tuneGC() string {
 	}
 	debug.SetGCPercent(300)
 	return "300"
+}
+
+// envOn reads a switch that is on unless the environment sets it to off,
+// false or 0.
+func envOn(name string) bool {
+	switch strings.ToLower(os.Getenv(name)) {
+	case "off", "false", "0":
+		return false
+	}
+	return true
 }
 
 // envDuration reads a duration from the environment, or returns def when

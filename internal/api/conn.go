@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 )
 
@@ -124,3 +125,27 @@ func writeLong(w http.ResponseWriter, r *http.Request, body []byte) {
 	w.Write(body)
 	c.release()
 }
+
+// Simple reports whether a request with this method and path may be served
+// by a lane (internal/lane) instead of net/http: the health checks and the
+// reads clients make most (leaderboards, scorecards, partners, members,
+// events), whose handlers write one whole answer and need neither streaming
+// nor the request's cancellation when the client goes away. Lists, the
+// feed, the ledger, exports and every write stay with net/http.
+func Simple(method, path string) bool {
+	if method != http.MethodGet && method != http.MethodHead {
+		return false
+	}
+	switch {
+	case path == "/healthz", path == "/readyz", path == "/api/v1/leaderboards":
+		return true
+	}
+	for _, prefix := range simplePrefixes {
+		if len(path) > len(prefix) && strings.HasPrefix(path, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+var simplePrefixes = []string{"/api/v1/leaderboards/", "/api/v1/members/", "/api/v1/partners/", "/api/v1/events/"}
