@@ -15,7 +15,9 @@
 // bodies, reading answers) is in either profile; bench/loadgen against
 // `rung serve` gives the figures to report.
 // The synthetic program is sized by RUNG_BENCH_PARTNERS and
-// RUNG_BENCH_MEMBERS (default 1,000 and 100,000).
+// RUNG_BENCH_MEMBERS (default 1,000 and 100,000). The API's reads go
+// through a lane (internal/lane) in front of net/http, as with `rung
+// serve`; RUNG_BENCH_LANE=off leaves every request to net/http.
 package bench
 
 import (
@@ -23,8 +25,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -42,6 +44,7 @@ import (
 	"github.com/rung-dev/rung/bench/internal/workload"
 	"github.com/rung-dev/rung/internal/api"
 	"github.com/rung-dev/rung/internal/demo"
+	"github.com/rung-dev/rung/internal/lane"
 	"github.com/rung-dev/rung/internal/opsmetrics"
 	"github.com/rung-dev/rung/internal/service"
 	"github.com/rung-dev/rung/internal/store/sqlite"
@@ -118,11 +121,26 @@ func build() (*server, error) {
 		st.Close()
 		return nil, err
 	}
-	ts := httptest.NewUnstartedServer(opsmetrics.Middleware(api.New(svc, log), log))
-	ts.Listener = api.Listen(ts.Config, ts.Listener) // as `rung serve` does
-	ts.Start()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	hs := &http.Server{Handler: opsmetrics.Middleware(api.New(svc, log), log)}
+	var ls *lane.Server
+	if os.Getenv("RUNG_BENCH_LANE") != "off" {
+		var rest net.Listener
+		ls, rest = lane.New(ln, hs, api.Simple) // as `rung serve` does
+		go hs.Serve(api.Listen(hs, rest))
+		go ls.Serve()
+	} else {
+		go hs.Serve(api.Listen(hs, ln))
+	}
+	ts := struct{ URL string }{"http://" + ln.Addr().String()}
 	closeAll = func() {
-		ts.Close()
+		if ls != nil {
+			ls.Close()
+		}
+		hs.Close()
 		svc.Close()
 		st.Close()
 		logf.Close()
