@@ -16,7 +16,9 @@
 #
 # Environment (optional): ROUNDS (default 5), SCENARIOS (default
 # "leaderboard ceiling"), BENCH_DURATION (default 10s), BENCH_PARTNERS and
-# BENCH_MEMBERS (default 1000 and 100000).
+# BENCH_MEMBERS (default 1000 and 100000), BENCH_HTTP (the load generator's
+# HTTP clients, each run in turn against each server: default "loop"; e.g.
+# "loop lean" to compare them).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -27,6 +29,7 @@ scenarios=${SCENARIOS:-leaderboard ceiling}
 duration=${BENCH_DURATION:-10s}
 partners=${BENCH_PARTNERS:-1000}
 members=${BENCH_MEMBERS:-100000}
+http_clients=${BENCH_HTTP:-loop}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/rung-rotate.XXXXXX")
 declare -A pid url key
@@ -72,7 +75,7 @@ settle() {
 		[ $((b - a)) -lt $((hz / 5)) ] && return
 	done
 }
-common() { echo --url "${url[$1]}" --key "${key[$1]}" --partners "$partners" --members "$members" --http lean; }
+common() { echo --url "${url[$1]}" --key "${key[$1]}" --partners "$partners" --members "$members" --http "${2:-lean}"; }
 
 for n in "${names[@]}"; do
 	# shellcheck disable=SC2046
@@ -88,17 +91,19 @@ for r in $(seq 1 "$rounds"); do
 	fi
 	for n in "${order[@]}"; do
 		for sc in $scenarios; do
-			settle
-			a=$(cpu "${pid[$n]}")
-			# shellcheck disable=SC2046
-			out=$("$work/loadgen" $(common "$n") --duration "$duration" "$sc" 2>&1)
-			b=$(cpu "${pid[$n]}")
-			items=$(echo "$out" | grep -o '"items":[0-9]*' | head -1 | cut -d: -f2)
-			client=$(echo "$out" | grep -o '"client_cpu_s":[0-9.e+-]*' | head -1 | cut -d: -f2)
-			rate=$(echo "$out" | grep -o '"rate":[0-9.e+]*' | head -1 | cut -d: -f2)
-			awk -v r="$r" -v n="$n" -v sc="$sc" -v rate="$rate" -v a="$a" -v b="$b" -v hz="$hz" -v items="$items" -v c="${client:-0}" 'BEGIN {
-				printf "round %d %-8s %-12s %8.0f requests/s  server %5.1f µs a request  load generator %5.1f µs\n",
-					r, n, sc, rate, 1e6 * (b - a) / hz / items, 1e6 * c / items }'
+			for hc in $http_clients; do
+				settle
+				a=$(cpu "${pid[$n]}")
+				# shellcheck disable=SC2046
+				out=$("$work/loadgen" $(common "$n" "$hc") --duration "$duration" "$sc" 2>&1)
+				b=$(cpu "${pid[$n]}")
+				items=$(echo "$out" | grep -o '"items":[0-9]*' | head -1 | cut -d: -f2)
+				client=$(echo "$out" | grep -o '"client_cpu_s":[0-9.e+-]*' | head -1 | cut -d: -f2)
+				rate=$(echo "$out" | grep -o '"rate":[0-9.e+]*' | head -1 | cut -d: -f2)
+				awk -v r="$r" -v n="$n" -v sc="$sc" -v hc="$hc" -v rate="$rate" -v a="$a" -v b="$b" -v hz="$hz" -v items="$items" -v c="${client:-0}" 'BEGIN {
+					printf "round %d %-8s %-12s %-5s %8.0f requests/s  server %5.1f µs a request  load generator %5.1f µs\n",
+						r, n, sc, hc, rate, 1e6 * (b - a) / hz / items, 1e6 * c / items }'
+			done
 		done
 	done
 done

@@ -21,9 +21,11 @@
 #   BENCH_DB         a postgres:// URL to run Rung on PostgreSQL instead of a
 #                    fresh SQLite file; the run uses a new schema of its own
 #                    (bench_<pid>) and drops it at the end
-#   BENCH_HTTP       the load generator's HTTP client: lean (default; one keep-alive
-#                    connection per client, requests and answers handled by hand, as
-#                    wrk does) or net (net/http's client, what figures before
+#   BENCH_HTTP       the load generator's HTTP client: loop (default; every client's
+#                    keep-alive connection driven from one thread with epoll, as wrk
+#                    does; figures before 2026-11-24 used lean), lean (a goroutine and
+#                    a keep-alive connection per client, requests and answers handled
+#                    by hand) or net (net/http's client, what figures before
 #                    2026-11-23 05:00 UTC used)
 #   BENCH_SNAPSHOT_EVERY the server's --snapshot-every (default 0: none). A snapshot pauses
 #                    ingest for seconds on the large state the runs build, and the leader
@@ -53,7 +55,7 @@ scenarios=${BENCH_SCENARIOS:-batch single leaderboard ceiling}
 partners=${BENCH_PARTNERS:-1000}
 members=${BENCH_MEMBERS:-100000}
 redis_addr=${BENCH_REDIS:-127.0.0.1:6379}
-http_client=${BENCH_HTTP:-lean}
+http_client=${BENCH_HTTP:-loop}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/rung-bench.XXXXXX")
 server_pid=""

@@ -163,7 +163,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.run, "run", "", "run id that makes event ids unique (default: from the clock)")
 	fs.DurationVar(&cfg.wait, "wait", 30*time.Second, "how long to wait for the server to answer /healthz")
 	fs.DurationVar(&cfg.maxTime, "max-time", 10*time.Minute, "hard limit on the whole invocation")
-	fs.StringVar(&cfg.http, "http", "lean", "HTTP client: lean (one keep-alive connection per client, requests written and answers parsed by hand, as wrk does) or net (net/http's client, as before)")
+	fs.StringVar(&cfg.http, "http", "loop", "HTTP client: loop (every client's keep-alive connection driven from one thread with epoll, as wrk does; single, leaderboard and ceiling), lean (a goroutine and a keep-alive connection per client, requests written and answers parsed by hand) or net (net/http's client)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -195,8 +195,8 @@ func parseFlags(args []string) (config, error) {
 	if cfg.duration <= 0 || cfg.maxTime <= 0 {
 		return cfg, errors.New("--duration and --max-time must be positive")
 	}
-	if cfg.http != "lean" && cfg.http != "net" {
-		return cfg, fmt.Errorf("--http %q: use lean or net", cfg.http)
+	if cfg.http != "loop" && cfg.http != "lean" && cfg.http != "net" {
+		return cfg, fmt.Errorf("--http %q: use loop, lean or net", cfg.http)
 	}
 	if cfg.reads != "mix" && cfg.reads != "top" && cfg.reads != "around" {
 		return cfg, fmt.Errorf("--reads %q: use top, around or mix", cfg.reads)
@@ -290,6 +290,26 @@ func (s *stdConn) Do(method, path string, body []byte, buf *bytes.Buffer) (int, 
 		return resp.StatusCode, err
 	}
 	return resp.StatusCode, nil
+}
+
+// drive runs a scenario's exchange on --clients clients: with --http loop
+// all on one epoll loop (h1.Loop), otherwise a goroutine a client, each
+// with a connection of its own. It returns the wall time of the run.
+func (c *client) drive(ctx context.Context, ex h1.Exchange) (time.Duration, error) {
+	if c.cfg.http == "loop" {
+		return h1.Loop(c.base, c.cfg.key, c.cfg.clients, ex)
+	}
+	return workload.Drive(c.cfg.clients, func(cl int) {
+		hc := c.conn(ctx)
+		defer hc.Close()
+		var req h1.Request
+		var buf bytes.Buffer
+		for ex.Next(cl, &req) {
+			t := time.Now()
+			code, err := hc.Do(req.Method, req.Path, req.Body, &buf)
+			ex.Done(cl, code, buf.Bytes(), time.Since(t), err)
+		}
+	}), nil
 }
 
 // waitReady polls /healthz until the server answers or d has passed.
@@ -397,18 +417,21 @@ func (c *client) ingest(ctx context.Context, size int) (*workload.Report, error)
 	var events, failed, requests atomic.Int64
 	var fails workload.Failures
 	lats := make([]workload.Latencies, cfg.clients)
-	took := workload.Drive(cfg.clients, func(cl int) {
-		gen := workload.NewGenerator(cfg.run, cl, cfg.partners, cfg.members, from, to)
-		var body []byte
-		var buf bytes.Buffer
-		hc := c.conn(ctx)
-		defer hc.Close()
-		for ctx.Err() == nil {
+	gens := make([]*workload.Generator, cfg.clients)
+	sent := make([]int, cfg.clients) // events in each client's request out
+	took, err := c.drive(ctx, h1.Exchange{
+		Next: func(cl int, req *h1.Request) bool {
+			if ctx.Err() != nil {
+				return false
+			}
 			n := budget.Take(per)
 			if n == 0 {
-				return
+				return false
 			}
-			body = body[:0]
+			if gens[cl] == nil {
+				gens[cl] = workload.NewGenerator(cfg.run, cl, cfg.partners, cfg.members, from, to)
+			}
+			body := req.Body[:0]
 			if size > 0 {
 				body = append(body, `{"events":[`...)
 			}
@@ -416,33 +439,40 @@ func (c *client) ingest(ctx context.Context, size int) (*workload.Report, error)
 				if i > 0 {
 					body = append(body, ',')
 				}
-				body, _ = gen.Append(body)
+				body, _ = gens[cl].Append(body)
 			}
 			if size > 0 {
 				body = append(body, "]}"...)
 			}
-			t := time.Now()
-			code, err := hc.Do(http.MethodPost, "/api/v1/events", body, &buf)
-			lats[cl].Add(time.Since(t))
+			req.Method, req.Path, req.Body = http.MethodPost, "/api/v1/events", body
+			sent[cl] = n
+			return true
+		},
+		Done: func(cl, code int, body []byte, took time.Duration, err error) {
+			n := sent[cl]
+			lats[cl].Add(took)
 			requests.Add(1)
 			switch {
 			case err != nil:
 				failed.Add(int64(n))
 				fails.Add(fmt.Sprintf("POST /api/v1/events: %v", err))
-				continue
+				return
 			case code != http.StatusOK:
 				failed.Add(int64(n))
-				fails.Add(fmt.Sprintf("POST /api/v1/events: status %d: %s", code, buf.String()))
-				continue
+				fails.Add(fmt.Sprintf("POST /api/v1/events: status %d: %s", code, body))
+				return
 			}
-			ok := bytes.Count(buf.Bytes(), accepted)
+			ok := bytes.Count(body, accepted)
 			if ok != n {
-				ok = countAccepted(buf.Bytes(), n, &fails)
+				ok = countAccepted(body, n, &fails)
 			}
 			events.Add(int64(ok))
 			failed.Add(int64(n - ok))
-		}
+		},
 	})
+	if err != nil {
+		return nil, err
+	}
 	rep := &workload.Report{
 		Tool: "rung", Scenario: scenario, Clients: cfg.clients, Seconds: took.Seconds(),
 		Requests: requests.Load(), Items: events.Load(), Failed: failed.Load(),
@@ -496,34 +526,49 @@ func (c *client) leaderboard(ctx context.Context) (*workload.Report, error) {
 	var fails workload.Failures
 	top := make([]workload.Latencies, cfg.clients)
 	around := make([]workload.Latencies, cfg.clients)
-	took := workload.Drive(cfg.clients, func(cl int) {
-		gen := workload.NewGenerator(cfg.run, cl, 1, 1, time.Now(), time.Now())
-		var buf bytes.Buffer
-		hc := c.conn(ctx)
-		defer hc.Close()
-		for i := 0; ctx.Err() == nil; i++ {
-			if budget.Take(1) == 0 {
-				return
+	gens := make([]*workload.Generator, cfg.clients)
+	sent := make([]int, cfg.clients)
+	isTop := make([]bool, cfg.clients)
+	asked := make([]string, cfg.clients)
+	took, err := c.drive(ctx, h1.Exchange{
+		Next: func(cl int, req *h1.Request) bool {
+			if ctx.Err() != nil || budget.Take(1) == 0 {
+				return false
 			}
-			q, lat := "?limit=100", &top[cl]
+			if gens[cl] == nil {
+				gens[cl] = workload.NewGenerator(cfg.run, cl, 1, 1, time.Now(), time.Now())
+			}
+			i := sent[cl]
+			sent[cl]++
+			req.Method, req.Path, req.Body = http.MethodGet, path+"?limit=100", nil
+			isTop[cl] = true
 			if cfg.reads == "around" || (cfg.reads == "mix" && (i+cl)%2 == 1) {
-				q, lat = "?limit=1&around="+url.QueryEscape(subjects[gen.Intn(len(subjects))]), &around[cl]
+				req.Path, isTop[cl] = path+"?limit=1&around="+url.QueryEscape(subjects[gens[cl].Intn(len(subjects))]), false
 			}
-			t := time.Now()
-			code, err := hc.Do(http.MethodGet, path+q, nil, &buf)
-			lat.Add(time.Since(t))
+			asked[cl] = req.Path
+			return true
+		},
+		Done: func(cl, code int, body []byte, took time.Duration, err error) {
+			if isTop[cl] {
+				top[cl].Add(took)
+			} else {
+				around[cl].Add(took)
+			}
 			switch {
 			case err != nil:
 				failed.Add(1)
-				fails.Add(fmt.Sprintf("GET %s%s: %v", path, q, err))
-			case code != http.StatusOK || !bytes.Contains(buf.Bytes(), []byte(`"rank":`)):
+				fails.Add(fmt.Sprintf("GET %s: %v", asked[cl], err))
+			case code != http.StatusOK || !bytes.Contains(body, []byte(`"rank":`)):
 				failed.Add(1)
-				fails.Add(fmt.Sprintf("GET %s%s: status %d: %s", path, q, code, buf.String()))
+				fails.Add(fmt.Sprintf("GET %s: status %d: %s", asked[cl], code, body))
 			default:
 				reads.Add(1)
 			}
-		}
+		},
 	})
+	if err != nil {
+		return nil, err
+	}
 	tops, arounds := workload.Merge(top), workload.Merge(around)
 	requests := int64(len(tops) + len(arounds))
 	rep := &workload.Report{
@@ -594,22 +639,24 @@ func (c *client) ceiling(ctx context.Context) (*workload.Report, error) {
 	var ok, failed atomic.Int64
 	var fails workload.Failures
 	lats := make([]workload.Latencies, cfg.clients)
-	took := workload.Drive(cfg.clients, func(cl int) {
-		var buf bytes.Buffer
-		hc := c.conn(ctx)
-		defer hc.Close()
-		for ctx.Err() == nil && budget.Take(1) > 0 {
-			t := time.Now()
-			code, err := hc.Do(http.MethodGet, "/healthz", nil, &buf)
-			lats[cl].Add(time.Since(t))
+	took, err := c.drive(ctx, h1.Exchange{
+		Next: func(cl int, req *h1.Request) bool {
+			req.Method, req.Path, req.Body = http.MethodGet, "/healthz", nil
+			return ctx.Err() == nil && budget.Take(1) > 0
+		},
+		Done: func(cl, code int, body []byte, took time.Duration, err error) {
+			lats[cl].Add(took)
 			if err != nil || code != http.StatusOK {
 				failed.Add(1)
 				fails.Add(fmt.Sprintf("GET /healthz: status %d, %v", code, err))
-				continue
+				return
 			}
 			ok.Add(1)
-		}
+		},
 	})
+	if err != nil {
+		return nil, err
+	}
 	all := workload.Merge(lats)
 	rep := &workload.Report{
 		Tool: "rung", Scenario: "ceiling", Clients: cfg.clients, Seconds: took.Seconds(),
