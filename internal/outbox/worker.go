@@ -53,7 +53,7 @@ func (w *Worker) Run(ctx context.Context) {
 func (w *Worker) Step(ctx context.Context) error {
 	if w.Producer != nil {
 		// With no CRM to deliver to and no webhook stored, the messages
-		// are stored dispatched rather than marked so right after.
+		// are not stored: nobody could receive them.
 		w.Producer.unsubscribed = w.Deliverer != nil && len(w.Deliverer.o.Sinks) == 0
 		if _, err := w.Producer.Step(ctx); err != nil {
 			return err

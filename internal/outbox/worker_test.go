@@ -2,7 +2,9 @@ package outbox_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http/httptest"
+	"slices"
 	"testing"
 
 	"github.com/rung-dev/rung"
@@ -10,11 +12,12 @@ import (
 	"github.com/rung-dev/rung/internal/store"
 )
 
-// TestWorkerWithNobodyToDeliverToStoresMessagesDispatched checks that a
-// worker with no CRM and no webhook stores what it produces dispatched,
-// with no delivery, and that a webhook added later receives what is
-// produced from then on, and nothing from before.
-func TestWorkerWithNobodyToDeliverToStoresMessagesDispatched(t *testing.T) {
+// TestWorkerWithNobodyToDeliverToStoresNoMessage checks that a worker
+// with no CRM and no webhook stores no message (there is nobody to
+// receive one) while its producer still records what it reported, and that
+// a webhook added later receives what is produced from then on, and
+// nothing from before.
+func TestWorkerWithNobodyToDeliverToStoresNoMessage(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	w := &outbox.Worker{Producer: outbox.NewProducer(f.svc, false), Deliverer: outbox.NewDeliverer(f.st, outbox.Options{Clock: f.clock.now})}
@@ -25,17 +28,21 @@ func TestWorkerWithNobodyToDeliverToStoresMessagesDispatched(t *testing.T) {
 	if err := w.Step(ctx); err != nil {
 		t.Fatal(err)
 	}
-	before := messages(t, f.st)
-	if len(before) == 0 {
-		t.Fatal("no message for the points ann earned")
-	}
-	for _, m := range before {
-		if !m.Dispatched {
-			t.Errorf("message %s is not dispatched, with nobody to deliver it to", m.ID)
-		}
+	if before := messages(t, f.st); len(before) != 0 {
+		t.Fatalf("%d messages stored with nobody to deliver them to, the first %s", len(before), before[0].ID)
 	}
 	if ds, err := f.st.Deliveries(ctx, store.DeliveryFilter{}); err != nil || len(ds) != 0 {
 		t.Fatalf("deliveries: %d, %v; want none", len(ds), err)
+	}
+	states, err := f.st.OutboxSubjects(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var earned struct {
+		Balance int64 `json:"balance"`
+	}
+	if err := json.Unmarshal(states["member:ann"], &earned); err != nil || earned.Balance <= 0 {
+		t.Fatalf("the producer's state for ann = %s, %v; want the balance e1 gave", states["member:ann"], err)
 	}
 
 	rc := newReceiver("secret-secret-secret", f.clock.now)
@@ -52,8 +59,16 @@ func TestWorkerWithNobodyToDeliverToStoresMessagesDispatched(t *testing.T) {
 		t.Fatalf("bad deliveries: %v", bad)
 	}
 	var want []string
-	for _, m := range all[len(before):] {
+	for _, m := range all {
 		want = append(want, m.ID)
+		if m.Type == "points.changed" && m.Subject == "member:ann" {
+			var d struct {
+				Previous int64 `json:"previous_balance"`
+			}
+			if err := json.Unmarshal(m.Payload, &d); err != nil || d.Previous != earned.Balance {
+				t.Errorf("ann's points.changed %s: previous_balance %d, %v; want %d, what e1 gave (reported with nobody listening)", m.Payload, d.Previous, err, earned.Balance)
+			}
+		}
 	}
 	var received []string
 	for _, ids := range got {
@@ -62,13 +77,9 @@ func TestWorkerWithNobodyToDeliverToStoresMessagesDispatched(t *testing.T) {
 	if len(want) == 0 || len(received) != len(want) {
 		t.Fatalf("the webhook received %v; want the messages produced after it was added, %v", received, want)
 	}
-	old := map[string]bool{}
-	for _, m := range before {
-		old[m.ID] = true
-	}
-	for _, id := range received {
-		if old[id] {
-			t.Errorf("the webhook received %s, produced before it was added", id)
-		}
+	slices.Sort(want)
+	slices.Sort(received)
+	if !slices.Equal(received, want) {
+		t.Errorf("the webhook received %v; want %v", received, want)
 	}
 }

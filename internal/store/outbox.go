@@ -78,9 +78,10 @@ type OutboxProduction struct {
 
 	// Unsubscribed says that the process delivering the messages has no
 	// endpoint but the stored webhook subscriptions (no CRM). When none
-	// is stored either, the messages are stored dispatched, as its next
-	// dispatch would mark them: nobody is there to deliver them to, and
-	// marking them later would write every one of them twice. A
+	// is stored either, the messages are not stored at all (the states and
+	// the cursor are): nobody is there to deliver them to, an endpoint
+	// added later gets only messages written after it, and writing them
+	// took about 8 % of a SQLite server's CPU under batch ingest. A
 	// subscription stored before the step's write sees its messages.
 	Unsubscribed bool
 }

@@ -136,14 +136,14 @@ var binaryFormats = []int16{1, 1, 1, 1, 1, 1}
 
 // insertNewOutboxSQL writes messages from arrays, in order (their seqs
 // follow it); an ID already stored fails it (unique_violation). With $6
-// set and no webhook subscription stored, they are stored dispatched (see
+// set and no webhook subscription stored, none is stored (see
 // store.OutboxProduction). The largest array, the payloads, comes first:
 // the protocol's encoder appends each parameter to one buffer, which a
 // large first one sizes for the rest instead of every one growing it again.
 const insertNewOutboxSQL = `INSERT INTO outbox (id, subject, type, payload, created_at, dispatched)
-	SELECT id, subject, type, payload, created_at, d.dispatched
-	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) WITH ORDINALITY AS m(payload, id, subject, type, created_at, n),
-	     (SELECT CASE WHEN $6 AND NOT EXISTS (SELECT 1 FROM webhook_subscriptions) THEN 1 ELSE 0 END AS dispatched) AS d
+	SELECT id, subject, type, payload, created_at, 0
+	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) WITH ORDINALITY AS m(payload, id, subject, type, created_at, n)
+	WHERE NOT $6 OR EXISTS (SELECT 1 FROM webhook_subscriptions)
 	ORDER BY n`
 
 // insertOutboxSQL is insertNewOutboxSQL leaving an ID already stored as it

@@ -125,17 +125,16 @@ func (s *Store) ProduceOutbox(ctx context.Context, p store.OutboxProduction) err
 				return fmt.Errorf("sqlite: outbox subject %s: %w", subj, err)
 			}
 		}
-		dispatched := 0
 		if p.Unsubscribed && len(p.Messages) > 0 {
 			var subscribed bool
 			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM webhook_subscriptions)`).Scan(&subscribed); err != nil {
 				return fmt.Errorf("sqlite: outbox subscriptions: %w", err)
 			}
 			if !subscribed {
-				dispatched = 1
+				return nil // nobody can ever receive them (store.OutboxProduction.Unsubscribed)
 			}
 		}
-		return insertOutboxEach(ctx, tx, p.Messages, dispatched)
+		return insertOutboxEach(ctx, tx, p.Messages, 0)
 	})
 }
 
