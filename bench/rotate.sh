@@ -18,7 +18,8 @@
 # "leaderboard ceiling"), BENCH_DURATION (default 10s), BENCH_PARTNERS and
 # BENCH_MEMBERS (default 1000 and 100000), BENCH_HTTP (the load generator's
 # HTTP clients, each run in turn against each server: default "loop"; e.g.
-# "loop lean" to compare them).
+# "loop lean" to compare them), READ_CLIENTS (the read scenarios' clients,
+# each count run in turn: default "8").
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -30,6 +31,7 @@ duration=${BENCH_DURATION:-10s}
 partners=${BENCH_PARTNERS:-1000}
 members=${BENCH_MEMBERS:-100000}
 http_clients=${BENCH_HTTP:-loop}
+read_clients=${READ_CLIENTS:-8}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/rung-rotate.XXXXXX")
 declare -A pid url key
@@ -92,17 +94,19 @@ for r in $(seq 1 "$rounds"); do
 	for n in "${order[@]}"; do
 		for sc in $scenarios; do
 			for hc in $http_clients; do
+			for rc in $read_clients; do
 				settle
 				a=$(cpu "${pid[$n]}")
 				# shellcheck disable=SC2046
-				out=$("$work/loadgen" $(common "$n" "$hc") --duration "$duration" "$sc" 2>&1)
+				out=$("$work/loadgen" $(common "$n" "$hc") --clients "$rc" --duration "$duration" "$sc" 2>&1)
 				b=$(cpu "${pid[$n]}")
 				items=$(echo "$out" | grep -o '"items":[0-9]*' | head -1 | cut -d: -f2)
 				client=$(echo "$out" | grep -o '"client_cpu_s":[0-9.e+-]*' | head -1 | cut -d: -f2)
 				rate=$(echo "$out" | grep -o '"rate":[0-9.e+]*' | head -1 | cut -d: -f2)
-				awk -v r="$r" -v n="$n" -v sc="$sc" -v hc="$hc" -v rate="$rate" -v a="$a" -v b="$b" -v hz="$hz" -v items="$items" -v c="${client:-0}" 'BEGIN {
-					printf "round %d %-8s %-12s %-5s %8.0f requests/s  server %5.1f µs a request  load generator %5.1f µs\n",
-						r, n, sc, hc, rate, 1e6 * (b - a) / hz / items, 1e6 * c / items }'
+				awk -v r="$r" -v n="$n" -v sc="$sc" -v hc="$hc" -v rc="$rc" -v rate="$rate" -v a="$a" -v b="$b" -v hz="$hz" -v items="$items" -v c="${client:-0}" 'BEGIN {
+					printf "round %d %-8s %-12s %-5s %3d clients %8.0f requests/s  server %5.1f µs a request  load generator %5.1f µs\n",
+						r, n, sc, hc, rc, rate, 1e6 * (b - a) / hz / items, 1e6 * c / items }'
+			done
 			done
 		done
 	done

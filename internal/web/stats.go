@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rung-dev/rung"
@@ -13,18 +14,32 @@ import (
 	"github.com/rung-dev/rung/internal/service"
 )
 
-// statsEvery is how often the console's figures are recomputed.
-const statsEvery = 30 * time.Second
+// statsEvery is how often the console's figures are recomputed while
+// pages read them; statsIdle is how often while none has for that long.
+const (
+	statsEvery = 30 * time.Second
+	statsIdle  = 5 * time.Minute
+)
 
 // statsCache keeps the figures that are too costly to compute for each
 // page (events by type, tiers and balances of every partner, the community
 // feed), refreshed in the background. Pages read the last snapshot.
+//
+// While no page has read the figures for idle, they are refreshed every
+// idle instead of every every: on a large program a refresh walks this
+// quarter's events and every partner, 4 % of a server's CPU under batch
+// ingest, which nobody looking need not pay. A page that finds figures
+// older than every asks for new ones at once, so the next page has them.
 type statsCache struct {
-	svc  *service.Service
-	log  *slog.Logger
-	stop chan struct{}
-	done chan struct{}
-	kick chan struct{}
+	svc         *service.Service
+	log         *slog.Logger
+	stop        chan struct{}
+	done        chan struct{}
+	kick        chan struct{}
+	every, idle time.Duration
+
+	read      atomic.Int64 // when a page last read the figures, unix nanoseconds
+	refreshes atomic.Int64 // refreshes done (for tests)
 
 	mu  sync.RWMutex
 	cur *stats
@@ -43,7 +58,8 @@ type eventInfo struct {
 
 // stats is one snapshot.
 type stats struct {
-	At       time.Time
+	At       time.Time // the service's clock
+	taken    time.Time // the wall clock, for its age
 	Quarter  string
 	Partners map[string]*partnerStats
 	Feed     []feedItem
@@ -71,27 +87,38 @@ type feedItem struct {
 	At                 time.Time
 }
 
-func newStatsCache(svc *service.Service, log *slog.Logger) *statsCache {
+func newStatsCache(svc *service.Service, log *slog.Logger, every, idle time.Duration) *statsCache {
 	c := &statsCache{svc: svc, log: log, stop: make(chan struct{}), done: make(chan struct{}), kick: make(chan struct{}, 1),
-		events: map[string]eventInfo{}, names: map[string]string{}}
+		every: every, idle: idle, events: map[string]eventInfo{}, names: map[string]string{}}
+	c.read.Store(time.Now().UnixNano()) // a console just started is about to be looked at
+	return c
+}
+
+// start starts the refresher; close stops it.
+func (c *statsCache) start() *statsCache {
 	go c.run()
 	return c
 }
 
 func (c *statsCache) run() {
 	defer close(c.done)
-	t := time.NewTimer(statsEvery)
+	t := time.NewTimer(c.every)
 	defer t.Stop()
 	for {
 		start := time.Now()
 		if err := c.refresh(context.Background()); err != nil {
 			c.log.Warn("web: refreshing figures", "err", err)
 		}
+		c.refreshes.Add(1)
 		// On a large, busy program a refresh takes a while (it walks this
 		// quarter's events and every partner): it takes at most a twentieth
 		// of the time, so the figures are older under load, not the
 		// ingest slower.
-		t.Reset(max(statsEvery, 20*time.Since(start)))
+		wait := max(c.every, 20*time.Since(start))
+		if time.Since(time.Unix(0, c.read.Load())) >= c.idle {
+			wait = max(wait, c.idle)
+		}
+		t.Reset(wait)
 		select {
 		case <-c.stop:
 			return
@@ -118,17 +145,27 @@ func (c *statsCache) close() {
 	<-c.done
 }
 
-// get returns the last snapshot, nil before the first.
+// get returns the last snapshot, nil before the first, for a page: one
+// older than every asks for a refresh.
 func (c *statsCache) get() *stats {
+	now := time.Now()
+	c.read.Store(now.UnixNano())
 	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.cur
+	s := c.cur
+	c.mu.RUnlock()
+	if s != nil && now.Sub(s.taken) > c.every {
+		c.refreshSoon()
+	}
+	return s
 }
 
 // wait blocks until the first snapshot exists (for tests and benchmarks).
 func (c *statsCache) wait() *stats {
 	for {
-		if s := c.get(); s != nil {
+		c.mu.RLock()
+		s := c.cur
+		c.mu.RUnlock()
+		if s != nil {
 			return s
 		}
 		time.Sleep(5 * time.Millisecond)
@@ -171,7 +208,7 @@ func (c *statsCache) refresh(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s := &stats{At: now, Quarter: c.quarter, Partners: make(map[string]*partnerStats, len(partners))}
+	s := &stats{At: now, taken: time.Now(), Quarter: c.quarter, Partners: make(map[string]*partnerStats, len(partners))}
 	for _, id := range partners {
 		s.Partners[id] = &partnerStats{Events: map[string]int{}}
 	}

@@ -100,7 +100,7 @@ func New(svc *service.Service, o Options) (*Handler, error) {
 	if h.pages, err = parsePages(); err != nil {
 		return nil, err
 	}
-	h.stats = newStatsCache(svc, o.Logger)
+	h.stats = newStatsCache(svc, o.Logger, statsEvery, statsIdle).start()
 	h.desk = registration.New(svc, registration.Options{Logger: o.Logger})
 	h.routes()
 	return h, nil
