@@ -11,22 +11,6 @@ import (
 	"time"
 )
 
-// Request is what a loop client sends next. The loop keeps one per
-// client and hands the same one back each time, so Body's memory can be
-// reused.
-type Request struct {
-	Method, Path string
-	Body         []byte // sent as application/json when not nil
-}
-
-// Exchange is a scenario's side of a loop: Next fills a client's next
-// request (false: this client is done), Done takes its answer. Both run on
-// the loop's thread, one call at a time; body is valid only during Done.
-type Exchange struct {
-	Next func(client int, req *Request) bool
-	Done func(client int, code int, body []byte, took time.Duration, err error)
-}
-
 // Loop drives clients keep-alive connections to the server at base
 // (http://host:port, a numeric address) from one OS thread with epoll, as
 // wrk does: each answer read with one read(2) when it fits the buffer, each
