@@ -90,8 +90,7 @@ type feedItem struct {
 func newStatsCache(svc *service.Service, log *slog.Logger, every, idle time.Duration) *statsCache {
 	c := &statsCache{svc: svc, log: log, stop: make(chan struct{}), done: make(chan struct{}), kick: make(chan struct{}, 1),
 		every: every, idle: idle, events: map[string]eventInfo{}, names: map[string]string{}}
-	c.read.Store(time.Now().UnixNano()) // a console just started is about to be looked at
-	return c
+	return c // read is 0: idle until a page reads the figures (the first refresh runs at start)
 }
 
 // start starts the refresher; close stops it.

@@ -13,9 +13,7 @@ func TestFiguresRefreshOnlyWhilePagesReadThem(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	e.load()
 	// A refresh every millisecond while read; every hour once idle.
-	c := newStatsCache(e.svc, e.web.log, time.Millisecond, time.Hour)
-	c.read.Store(0) // nobody has read them
-	c.start()
+	c := newStatsCache(e.svc, e.web.log, time.Millisecond, time.Hour).start() // nobody has read them yet
 	defer c.close()
 	first := c.wait()
 	// Give the refresher time to run many periods: it must not.
