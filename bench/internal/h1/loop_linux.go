@@ -295,7 +295,10 @@ func (l *loop) receive(i int) {
 	c.busy, c.reused = false, true
 	l.ex.Done(i, a.Code, a.Body, took, nil)
 	c.in = c.in[:0]
-	if a.Closing {
+	if a.Closing || c.written < len(c.out) {
+		// An answer before the whole request went out (an error on a
+		// long body): what is left of it cannot go first on this
+		// connection, nor be dropped from it.
 		l.closeConn(i)
 	}
 	l.send(i)

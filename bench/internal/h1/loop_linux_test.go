@@ -246,3 +246,83 @@ func TestLoopEndsWhenTheServerIsGone(t *testing.T) {
 		t.Errorf("error %q does not say the connection failed", rec.errs[0])
 	}
 }
+
+func TestLoopClosesAConnectionAnsweredBeforeItsRequestWentOut(t *testing.T) {
+	// A server that answers as soon as it has a request's head and never
+	// reads its body: the rest of the request cannot be sent, so the next
+	// request must go on a new connection.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var mu sync.Mutex
+	accepted := 0
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			accepted++
+			mu.Unlock()
+			go func() {
+				defer c.Close()
+				r := bufio.NewReader(c)
+				for {
+					line, err := r.ReadString('\n')
+					if err != nil {
+						return
+					}
+					if line == "\r\n" {
+						break
+					}
+				}
+				c.Write([]byte("HTTP/1.1 413 Request Entity Too Large\r\nContent-Length: 8\r\n\r\ntoo long"))
+				time.Sleep(time.Minute) // and reads nothing more
+			}()
+		}
+	}()
+	body := bytes.Repeat([]byte("x"), 32<<20) // more than the socket buffers take
+	const per = 3
+	var codes []int
+	sent := 0
+	ex := Exchange{
+		Next: func(cl int, req *Request) bool {
+			if sent == per {
+				return false
+			}
+			sent++
+			req.Method, req.Path, req.Body = http.MethodPost, "/", body
+			return true
+		},
+		Done: func(cl, code int, b []byte, took time.Duration, err error) {
+			if err != nil {
+				t.Errorf("request failed: %v", err)
+			}
+			codes = append(codes, code)
+		},
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := Loop("http://"+ln.Addr().String(), "", 1, ex)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("Loop hung on a request the server would not read")
+	}
+	if len(codes) != per || codes[0] != 413 || codes[per-1] != 413 {
+		t.Fatalf("answers %v; want %d × 413", codes, per)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if accepted != per {
+		t.Errorf("%d connections for %d requests each answered early; want a new one each", accepted, per)
+	}
+}
