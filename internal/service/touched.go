@@ -29,6 +29,10 @@ const maxTouched = 1 << 17
 type TouchTracker struct {
 	mu sync.Mutex
 	t  Touched
+
+	// the sizes of the lists the last Take returned: the next lists start
+	// at them instead of growing there again (rehashing as they go)
+	members, partners int
 }
 
 // TrackTouched returns a tracker of what writes from now on touch. It
@@ -49,6 +53,7 @@ func (k *TouchTracker) Take() Touched {
 	defer k.mu.Unlock()
 	t := k.t
 	k.t = Touched{}
+	k.members, k.partners = len(t.Members), len(t.Partners)
 	return t
 }
 
@@ -75,14 +80,14 @@ func (k *TouchTracker) add(t Touched) {
 
 func (k *TouchTracker) member(id string) {
 	if k.t.Members == nil {
-		k.t.Members = map[string]struct{}{}
+		k.t.Members = make(map[string]struct{}, k.members)
 	}
 	k.t.Members[id] = struct{}{}
 }
 
 func (k *TouchTracker) partner(id string) {
 	if k.t.Partners == nil {
-		k.t.Partners = map[string]struct{}{}
+		k.t.Partners = make(map[string]struct{}, k.partners)
 	}
 	k.t.Partners[id] = struct{}{}
 }
