@@ -23,6 +23,7 @@ var outboxTests = []struct {
 	{"OutboxRegistrationUpdateWritesMessages", testOutboxRegistrationUpdateWritesMessages},
 	{"OutboxProduceMovesCursorOnce", testOutboxProduceMovesCursorOnce},
 	{"OutboxProducedUnsubscribedIsDispatched", testOutboxProducedUnsubscribedIsDispatched},
+	{"OutboxProduceCanceledWritesNothing", testOutboxProduceCanceledWritesNothing},
 	{"OutboxDueDeliveriesKeepSubjectOrder", testOutboxDueDeliveriesKeepSubjectOrder},
 	{"OutboxDispatchesManyAtOnce", testOutboxDispatchesManyAtOnce},
 	{"OutboxDispatchesNowhere", testOutboxDispatchesNowhere},
@@ -573,5 +574,36 @@ func testOutboxDispatchesNowhere(t *testing.T, s store.Store) {
 	}
 	if n, err := s.DispatchOutboxNowhere(ctx, math.MaxInt64); err != nil || n != 2 {
 		t.Fatalf("DispatchOutboxNowhere marked %d (%v), want the last 2", n, err)
+	}
+}
+
+// testOutboxProduceCanceledWritesNothing checks that a step whose context
+// has ended fails and leaves the cursor, the states and the messages as
+// they were.
+func testOutboxProduceCanceledWritesNothing(t *testing.T, s store.Store) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	p := store.OutboxProduction{Cursor: "producer", From: 0, To: 1,
+		Subjects: map[string][]byte{"member:a": []byte(`{"step":1}`)},
+		Messages: []store.OutboxMessage{outMsg("c1", "member:a", "points.changed", base)}}
+	if err := s.ProduceOutbox(ctx, p); err == nil {
+		t.Fatal("ProduceOutbox with an ended context: no error")
+	}
+	bg := context.Background()
+	if at, err := s.OutboxCursor(bg, "producer"); err != nil || at != 0 {
+		t.Errorf("cursor = %d, %v; want 0", at, err)
+	}
+	if states, err := s.OutboxSubjects(bg); err != nil || len(states) != 0 {
+		t.Errorf("states = %q, %v; want none", states, err)
+	}
+	if ms, err := s.OutboxMessages(bg, 0, 100, false); err != nil || len(ms) != 0 {
+		t.Errorf("%d messages, %v; want none", len(ms), err)
+	}
+	// The same step with a live context goes through.
+	if err := s.ProduceOutbox(bg, p); err != nil {
+		t.Fatal(err)
+	}
+	if at, err := s.OutboxCursor(bg, "producer"); err != nil || at != 1 {
+		t.Errorf("cursor after the step = %d, %v; want 1", at, err)
 	}
 }
