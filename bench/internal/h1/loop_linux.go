@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Loop drives clients keep-alive connections to the server at base
@@ -78,12 +80,13 @@ func Loop(base, key string, clients int, ex Exchange) (time.Duration, error) {
 				l.receive(i)
 			}
 		}
-		for len(l.queue) > 0 {
-			q := l.queue
-			l.queue = nil
-			for _, i := range q {
-				l.send(i)
-			}
+		// One pass: a send that fails again queues for the next round, so
+		// a server refusing connections does not keep the loop from its
+		// other connections and its checks.
+		q := l.queue
+		l.queue = nil
+		for _, i := range q {
+			l.send(i)
 		}
 		if now := time.Now(); n == 0 || now.Sub(lastCheck) > time.Second {
 			lastCheck = now
@@ -174,22 +177,17 @@ func (l *loop) start(i int) {
 
 func (l *loop) dial(i int) error {
 	c := &l.conns[i]
-	fd, err := syscall.Socket(l.family, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	fd, err := syscall.Socket(l.family, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("socket: %w", err)
 	}
-	// A blocking connect: on loopback it takes microseconds.
-	if err := syscall.Connect(fd, l.sa); err != nil {
+	if err := connect(fd, l.sa); err != nil {
 		syscall.Close(fd)
 		return fmt.Errorf("connect: %w", err)
 	}
 	if err := syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1); err != nil {
 		syscall.Close(fd)
 		return fmt.Errorf("TCP_NODELAY: %w", err)
-	}
-	if err := syscall.SetNonblock(fd, true); err != nil {
-		syscall.Close(fd)
-		return err
 	}
 	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP, Fd: int32(i), Pad: int32(fd)}
 	if err := syscall.EpollCtl(l.ep, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
@@ -199,6 +197,40 @@ func (l *loop) dial(i int) error {
 	c.fd, c.reused = fd, false
 	c.in = c.in[:0]
 	return nil
+}
+
+// connect connects the non-blocking socket fd to sa, waiting up to 5
+// seconds (on loopback it takes microseconds; the loop waits meanwhile). A
+// connect cut short by a signal goes on in the background, as one that
+// would block does: both are waited for the same way.
+func connect(fd int, sa syscall.Sockaddr) error {
+	err := syscall.Connect(fd, sa)
+	if err != syscall.EINPROGRESS && err != syscall.EINTR && err != syscall.EALREADY {
+		return err
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return syscall.ETIMEDOUT
+		}
+		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
+		n, err := unix.Poll(pfd, int(left.Milliseconds())+1)
+		if err == syscall.EINTR || (err == nil && n == 0) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		soErr, err := syscall.GetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_ERROR)
+		if err != nil {
+			return err
+		}
+		if soErr != 0 {
+			return syscall.Errno(soErr)
+		}
+		return nil
+	}
 }
 
 // flush writes what is left of client i's request; when the socket takes
