@@ -9,9 +9,12 @@
 //
 // Every run is bounded by --duration and --count and stops by itself; it
 // only targets loopback addresses. Each simulated client has a keep-alive
-// connection of its own, driven by the lean HTTP/1.1 client of
-// bench/internal/h1 (or, with --http net, by net/http's client, which costs
-// about twice the CPU per request). It prints one JSON line on stdout (the
+// connection of its own. With --http loop (the default) every client's
+// connection is driven from one OS thread with epoll (h1.Loop, as wrk
+// does); with --http lean each client is a goroutine with the HTTP/1.1
+// client of bench/internal/h1 (about a third more CPU per request), with
+// --http net one with net/http's client (about twice lean's). Setup always
+// uses lean. It prints one JSON line on stdout (the
 // figure a script takes the median of is "rate") and one sentence on
 // stderr. The exit status is 1 when any item failed.
 package main
