@@ -3,6 +3,7 @@ package opsmetrics
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -72,17 +73,23 @@ func TestRejectReasons(t *testing.T) {
 }
 
 func TestJobRunsCountByOutcome(t *testing.T) {
-	JobRun("test-job", nil)
-	JobRun("test-job", errors.New("boom"))
-	JobRun("test-job", nil)
+	// Default is the process's registry: a job of its own for each run,
+	// so that -count=N counts from zero each time.
+	testJobRuns++
+	job := fmt.Sprintf("test-job-%d", testJobRuns)
+	JobRun(job, nil)
+	JobRun(job, errors.New("boom"))
+	JobRun(job, nil)
 	var b bytes.Buffer
 	Default.Write(&b)
-	for _, line := range []string{`rung_job_runs_total{job="test-job",outcome="ok"} 2`, `rung_job_runs_total{job="test-job",outcome="failed"} 1`} {
+	for _, line := range []string{`rung_job_runs_total{job="` + job + `",outcome="ok"} 2`, `rung_job_runs_total{job="` + job + `",outcome="failed"} 1`} {
 		if !strings.Contains(b.String(), line+"\n") {
 			t.Errorf("missing %s", line)
 		}
 	}
 }
+
+var testJobRuns int // TestJobRunsCountByOutcome's runs in this process
 
 func TestRoutesOfPagesAreBounded(t *testing.T) {
 	cases := []struct {
