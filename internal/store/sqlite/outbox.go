@@ -140,7 +140,7 @@ func (s *Store) ProduceOutbox(ctx context.Context, p store.OutboxProduction) err
 				return nil // nobody can ever receive them (store.OutboxProduction.Unsubscribed)
 			}
 		}
-		return insertOutboxEach(ctx, tx, p.Messages, 0)
+		return insertOutboxEach(ctx, tx, p.Messages)
 	})
 }
 
@@ -164,14 +164,13 @@ func moveCursor(ctx context.Context, tx *sql.Tx, name string, from, to int64) er
 	return nil
 }
 
-// insertOutboxEach writes msgs in tx one statement a message (see
-// ProduceOutbox), with dispatched set as given; an ID already stored is
-// left as it is.
-func insertOutboxEach(ctx context.Context, tx *sql.Tx, msgs []store.OutboxMessage, dispatched int) error {
+// insertOutboxEach writes msgs in tx, not yet dispatched, one statement a
+// message (see ProduceOutbox); an ID already stored is left as it is.
+func insertOutboxEach(ctx context.Context, tx *sql.Tx, msgs []store.OutboxMessage) error {
 	if len(msgs) == 0 {
 		return nil
 	}
-	st, err := tx.PrepareContext(ctx, `INSERT INTO outbox (id, subject, type, payload, created_at, dispatched) VALUES (?, ?, ?, ?, ?, ?)
+	st, err := tx.PrepareContext(ctx, `INSERT INTO outbox (id, subject, type, payload, created_at, dispatched) VALUES (?, ?, ?, ?, ?, 0)
 		ON CONFLICT (id) DO NOTHING`)
 	if err != nil {
 		return fmt.Errorf("sqlite: outbox messages: %w", err)
@@ -182,7 +181,7 @@ func insertOutboxEach(ctx context.Context, tx *sql.Tx, msgs []store.OutboxMessag
 		if err != nil {
 			return err
 		}
-		if _, err := st.ExecContext(ctx, m.ID, m.Subject, m.Type, string(m.Payload), created, dispatched); err != nil {
+		if _, err := st.ExecContext(ctx, m.ID, m.Subject, m.Type, string(m.Payload), created); err != nil {
 			return fmt.Errorf("sqlite: outbox message %q: %w", m.ID, err)
 		}
 	}
