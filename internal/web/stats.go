@@ -149,22 +149,25 @@ func (c *statsCache) close() {
 func (c *statsCache) get() *stats {
 	now := time.Now()
 	c.read.Store(now.UnixNano())
-	c.mu.RLock()
-	s := c.cur
-	c.mu.RUnlock()
+	s := c.snapshot()
 	if s != nil && now.Sub(s.taken) > c.every {
 		c.refreshSoon()
 	}
 	return s
 }
 
+// snapshot returns the last snapshot, nil before the first, without
+// counting as a page's read.
+func (c *statsCache) snapshot() *stats {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.cur
+}
+
 // wait blocks until the first snapshot exists (for tests and benchmarks).
 func (c *statsCache) wait() *stats {
 	for {
-		c.mu.RLock()
-		s := c.cur
-		c.mu.RUnlock()
-		if s != nil {
+		if s := c.snapshot(); s != nil {
 			return s
 		}
 		time.Sleep(5 * time.Millisecond)
