@@ -1079,6 +1079,7 @@ type state struct {
 // loadState loads st into a service whose clock stands at at, and returns
 // its counts and the digest of its derived state at that time.
 func loadState(ctx context.Context, st store.Store, at time.Time, log *slog.Logger) (state, error) {
+	prepareHeap()
 	svc, err := service.Open(ctx, st, service.Options{Clock: func() time.Time { return at }, Logger: log})
 	if err != nil {
 		return state{}, err

@@ -59,6 +59,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer st.Close()
+	prepareHeap()
 	svc, err := service.Open(ctx, st, service.Options{Logger: log})
 	if err != nil {
 		return err

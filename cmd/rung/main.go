@@ -174,6 +174,7 @@ func openService(ctx context.Context, dsn string, log *slog.Logger) (*service.Se
 	if err != nil {
 		return nil, nil, err
 	}
+	prepareHeap()
 	svc, err := service.Open(ctx, st, service.Options{Logger: log})
 	if err != nil {
 		st.Close()

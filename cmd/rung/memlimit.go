@@ -7,6 +7,9 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
+
+	"github.com/rung-dev/rung/internal/hugeheap"
 )
 
 // limitMemory gives the Go runtime a soft memory limit of three quarters
@@ -76,3 +79,22 @@ func parseCgroupMax(s string) int64 {
 	}
 	return n
 }
+
+// prepareHeap asks, once, for the heap this process may grow into (up to
+// its memory limit) to fault in transparent huge pages where the kernel
+// gives them only on request (package hugeheap): an instance's state is
+// gigabytes at scale, and loading it, rebuilding it or simulating a draft
+// over it page-faults every 4 KiB otherwise (on a 10M record simulation
+// here: 0.93M faults, 17 s of system time, against 17k faults and 9–11 s
+// with huge pages, and ~20 % less time in all). It costs ~0.1 s at start
+// for 20 GiB. RUNG_HUGE_PAGES=off leaves the heap as the runtime maps it.
+func prepareHeap() {
+	heapOnce.Do(func() {
+		if os.Getenv("RUNG_HUGE_PAGES") == "off" {
+			return
+		}
+		hugeheap.Prepare(debug.SetMemoryLimit(-1))
+	})
+}
+
+var heapOnce sync.Once

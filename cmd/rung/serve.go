@@ -84,6 +84,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer st.Close()
+	prepareHeap()
 	svc, err := service.Open(ctx, st, service.Options{Logger: log, FollowEvery: *followEvery})
 	if err != nil {
 		return err

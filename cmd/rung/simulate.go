@@ -57,6 +57,7 @@ func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer st.Close()
+	prepareHeap()
 	h, err := simulate.Load(ctx, st)
 	if err != nil {
 		return err

@@ -96,6 +96,7 @@ func cmdAPIKey(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer st.Close()
+	prepareHeap()
 	svc, err := service.Open(ctx, st, service.Options{Logger: quietLog(stderr)})
 	if err != nil {
 		return err

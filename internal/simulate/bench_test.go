@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -19,6 +20,7 @@ import (
 	"github.com/rung-dev/rung/internal/cputime"
 	"github.com/rung-dev/rung/internal/demo"
 	"github.com/rung-dev/rung/internal/engine"
+	"github.com/rung-dev/rung/internal/hugeheap"
 )
 
 // syntheticHistory is n events from demo.Synthetic over a year, 1,000
@@ -122,6 +124,11 @@ func BenchmarkSimulateDemoScale(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("RUNG_BENCH_SIM_SCALE")); err == nil && v > 0 {
 		scale = v
 	}
+	// As rung does at start (cmd/rung): the heap the process may grow
+	// into, up to its memory limit, faults in huge pages.
+	mark := time.Now()
+	advised := hugeheap.Prepare(debug.SetMemoryLimit(-1))
+	b.Logf("huge pages advised for %d MiB of heap in %v (THP mode %q)", advised>>20, time.Since(mark).Round(time.Millisecond), hugeheap.Mode())
 	d := demo.Generate(demo.Options{Now: now, Partners: 320 * scale, Members: 3200 * scale})
 	h := encodedHistory(b, d.Partners, d.Members, d.Events, string(demo.Program))
 	n := len(d.Events)
