@@ -1,18 +1,19 @@
-// Package hugeheap backs the heap room a bulk load is about to fill with
-// transparent huge pages (2 MiB) where the kernel gives them only to
-// memory that asks (THP mode "madvise", the usual default). The Go runtime
-// never asks for its heap, so a load that builds gigabytes of state takes
-// a page fault every 4 KiB and a TLB entry for each such page: on a 10M
-// record simulation here, 0.94M faults and 20 s of system time, against
-// 17k faults and 9.5 s with huge pages, and a third less time in all.
+// Package hugeheap backs the heap a process may grow into with transparent
+// huge pages (2 MiB) where the kernel gives them only to memory that asks
+// (THP mode "madvise", the usual default). The Go runtime never asks for
+// its heap, so a process that builds gigabytes of state takes a page fault
+// every 4 KiB and a TLB entry for each such page: a 10M record simulation
+// here took 0.93M faults and 18 s of system time, against 17k faults and
+// 10 s with huge pages, and a quarter less time in all.
 //
 // Prepare asks the way a program outside the runtime can: it allocates the
 // room as one large object (fresh from the operating system, so nothing is
 // written to it), advises the kernel to back the whole heap with huge
 // pages (its mappings, from /proc/self/maps), drops the room and hands the
 // heap's free pages back (debug.FreeOSMemory). The advice stays on the
-// mappings, so what is allocated there afterwards faults in huge pages.
-// The price is the collection FreeOSMemory runs.
+// mappings (the runtime never unmaps its heap), so what is allocated there
+// afterwards faults in huge pages. The price is the collection
+// FreeOSMemory runs: call Prepare at start, while the heap is small.
 package hugeheap
 
 import (
@@ -46,8 +47,8 @@ var mode struct {
 	s    string
 }
 
-// Prepare advises huge pages for up to n bytes of heap room the caller is
-// about to fill, and returns how many bytes it advised. It does nothing
+// Prepare advises huge pages for the heap and up to n bytes of room above
+// it, and returns how much room it advised. It does nothing
 // (0) unless the kernel gives huge pages on request only (Mode "madvise";
 // with "always" the heap has them already), nor for less than 64 MiB. The
 // room is kept below the soft memory limit in force, with 256 MiB to
