@@ -31,6 +31,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/url"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -210,6 +211,17 @@ type conn struct {
 	readBy, writeBy time.Time // the deadlines last set
 	date            []byte    // the Date header's value, for dateSec
 	dateSec         int64
+
+	// What each request is made of, anew in place (request.build,
+	// response.go's answer): the request, a template holding the
+	// connection's context, the URL, the header and its values, and the
+	// answer's writer with its header.
+	req    *http.Request
+	tmpl   http.Request
+	url    url.URL
+	header http.Header
+	vals   []string
+	w      response
 }
 
 // serve reads and answers requests until the connection ends or is

@@ -128,6 +128,10 @@ func TestLaneAnswersAsNetHTTPDoes(t *testing.T) {
 		{"repeated and lower-case headers", "GET / HTTP/1.1\r\nhost: x\r\naccept: a\r\nACCEPT: b\r\nx-custom-thing:  v  \r\n\r\n", 1},
 		{"connection close", "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /never HTTP/1.1\r\nHost: x\r\n\r\n", 1},
 		{"pipelined", "GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\n", 2},
+		// A connection's requests are made anew in one place: nothing of
+		// one may show in the next.
+		{"pipelined, each its own", "GET /1/a-b?x=1&y HTTP/1.1\r\nHost: x\r\nX-One: 1\r\nAccept: a\r\nAccept: b\r\n\r\n" +
+			"HEAD /2%41?z HTTP/1.1\r\nHost: y\r\nX-Two: 2\r\n\r\nGET /3? HTTP/1.1\r\nHost: z\r\nConnection: close\r\n\r\n", 3},
 		{"a post goes to net/http", "POST /e HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc", 0},
 		{"get, post, get", "GET /1 HTTP/1.1\r\nHost: x\r\n\r\nPOST /2 HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhiGET /3 HTTP/1.1\r\nHost: x\r\n\r\n", 1},
 		{"chunked body", "GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n", 0},

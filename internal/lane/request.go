@@ -87,13 +87,33 @@ func (q *request) parse(b []byte) bool {
 
 // build makes the *http.Request net/http would make of the head. ok is
 // false when the target is not a URL net/http accepts.
+//
+// The request, its URL, its header and the header's values are the
+// connection's, made anew in place for each request: a handler a lane
+// serves must not keep them past its return (see the package doc).
 func (q *request) build(c *conn) (*http.Request, bool) {
-	u, err := url.ParseRequestURI(q.target)
-	if err != nil || u.Host != "" {
-		return nil, false
+	u := &c.url
+	if !plainTarget(q.target) {
+		parsed, err := url.ParseRequestURI(q.target)
+		if err != nil || parsed.Host != "" {
+			return nil, false
+		}
+		*u = *parsed
+	} else {
+		path, query, found := strings.Cut(q.target, "?")
+		*u = url.URL{Path: path, RawQuery: query, ForceQuery: found && query == ""}
 	}
-	header := make(http.Header, q.lines)
-	vals := make([]string, q.lines)
+	header := c.header
+	if header == nil {
+		header = make(http.Header, q.lines)
+		c.header = header
+	} else {
+		clear(header)
+	}
+	if cap(c.vals) < q.lines {
+		c.vals = make([]string, q.lines)
+	}
+	vals := c.vals[:q.lines]
 	_, h, _ := strings.Cut(q.head, "\r\n")
 	for i := 0; len(h) > 2; i++ {
 		var line string
@@ -111,12 +131,36 @@ func (q *request) build(c *conn) (*http.Request, bool) {
 			header[name] = vals[i : i+1 : i+1]
 		}
 	}
-	r := http.Request{
-		Method: q.method, URL: u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: header, Body: http.NoBody, Host: q.host, RemoteAddr: c.remote,
-		RequestURI: q.target, Close: q.close,
+	if c.req == nil {
+		// The connection's context is set once, in a template every
+		// request starts from (http.Request's context is unexported).
+		c.tmpl = *(&http.Request{}).WithContext(c.ctx)
+		c.req = new(http.Request)
 	}
-	return r.WithContext(c.ctx), true
+	r := c.req
+	*r = c.tmpl
+	r.Method, r.URL, r.Proto, r.ProtoMajor, r.ProtoMinor = q.method, u, "HTTP/1.1", 1, 1
+	r.Header, r.Body, r.Host, r.RemoteAddr = header, http.NoBody, q.host, c.remote
+	r.RequestURI, r.Close = q.target, q.close
+	return r, true
+}
+
+// plainTarget reports whether target is a path of letters, digits and
+// "-._~/", with any query after a '?': the URL url.ParseRequestURI makes of
+// it is then its path and its query as they are (no RawPath, nothing to
+// unescape), and build makes it without parsing.
+func plainTarget(target string) bool {
+	for i := 0; i < len(target); i++ {
+		switch c := target[i]; {
+		case c == '?':
+			return true
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
+			c == '-', c == '.', c == '_', c == '~', c == '/':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 var (

@@ -32,7 +32,14 @@ type response struct {
 
 // answer serves r and reports whether the connection stays open.
 func (c *conn) answer(r *http.Request) bool {
-	w := &response{c: c, head: r.Method == http.MethodHead, header: make(http.Header, 4), length: -1, closing: r.Close}
+	h := c.w.header
+	if h == nil {
+		h = make(http.Header, 4)
+	} else {
+		clear(h)
+	}
+	w := &c.w
+	*w = response{c: c, head: r.Method == http.MethodHead, header: h, length: -1, closing: r.Close}
 	c.out = c.out[:0]
 	c.s.srv.Handler.ServeHTTP(w, r)
 	keep := w.finish()
