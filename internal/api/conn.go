@@ -127,12 +127,18 @@ func writeLong(w http.ResponseWriter, r *http.Request, body []byte) {
 }
 
 // Simple reports whether a request with this method and path may be served
-// by a lane (internal/lane) instead of net/http: the health checks and the
+// by a lane (internal/lane) instead of net/http: the health checks, the
 // reads clients make most (leaderboards, scorecards, partners, members,
-// events), whose handlers write one whole answer and need neither streaming
-// nor the request's cancellation when the client goes away. Lists, the
-// feed, the ledger, exports and every write stay with net/http.
+// events) and event ingest (POST /api/v1/events; the lane takes bodies of
+// up to lane.MaxBody, a few hundred events), whose handlers write one
+// whole answer and need neither streaming nor the request's cancellation
+// when the client goes away (accepted events are committed whether or not
+// the client waits for the answer). Lists, the feed, the ledger, exports
+// and every other write stay with net/http.
 func Simple(method, path string) bool {
+	if method == http.MethodPost {
+		return path == "/api/v1/events"
+	}
 	if method != http.MethodGet && method != http.MethodHead {
 		return false
 	}

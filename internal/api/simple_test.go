@@ -2,7 +2,7 @@ package api
 
 import "testing"
 
-func TestSimpleTakesTheHotReadsOnly(t *testing.T) {
+func TestSimpleTakesTheHotReadsAndIngestOnly(t *testing.T) {
 	for _, tc := range []struct {
 		method, path string
 		want         bool
@@ -16,7 +16,10 @@ func TestSimpleTakesTheHotReadsOnly(t *testing.T) {
 		{"GET", "/healthz", true},
 		{"GET", "/readyz", true},
 		{"POST", "/api/v1/leaderboards/quarter-points", false},
-		{"POST", "/api/v1/events", false},
+		{"POST", "/api/v1/events", true},
+		{"POST", "/api/v1/events/", false},
+		{"POST", "/api/v1/events/e-1", false},
+		{"POST", "/api/v1/registrations", false},
 		{"PUT", "/api/v1/members/m-1", false},
 		{"DELETE", "/api/v1/events/e-1", false},
 		{"GET", "/api/v1/partners", false},

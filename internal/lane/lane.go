@@ -221,6 +221,7 @@ type conn struct {
 	url    url.URL
 	header http.Header
 	vals   []string
+	body   bodyReader
 	w      response
 }
 
@@ -253,8 +254,20 @@ func (c *conn) serve() {
 		}
 		var q request
 		var r *http.Request
-		if ok = ok && q.parse(c.in[:head]) && c.s.serves(q.method, q.path); ok {
-			r, ok = q.build(c)
+		ok = ok && q.parse(c.in[:head])
+		if ok && q.length > 0 {
+			if err := c.readBody(head + int(q.length)); err != nil {
+				// A body cut short goes to net/http with what came, which
+				// answers it as it would have from the start; a timeout or
+				// Shutdown ends the connection.
+				if err != io.EOF {
+					return
+				}
+				ok = false
+			}
+		}
+		if ok = ok && c.s.serves(q.method, q.path); ok {
+			r, ok = q.build(c, c.in[head:head+int(q.length)])
 		}
 		if !ok {
 			handed = true
@@ -264,7 +277,11 @@ func (c *conn) serve() {
 		}
 		keep := c.answer(r)
 		c.served++
-		c.in = c.in[:copy(c.in, c.in[head:])]
+		if rest := c.in[head+int(q.length):]; cap(c.in) > maxHead && len(rest) <= 4<<10 {
+			c.in = append(make([]byte, 0, 4<<10), rest...) // a long body's room is not kept
+		} else {
+			c.in = c.in[:copy(c.in, rest)]
+		}
 		if !keep || c.s.closing.Load() {
 			return
 		}
@@ -327,6 +344,31 @@ func (c *conn) readHead() (n int, ok bool, err error) {
 			return 0, false, err
 		}
 	}
+}
+
+// readBody reads until c.in holds the first n bytes of a request: its
+// head, read already, and its body. The body's bytes must come within
+// ReadTimeout of when the lane starts waiting for them (net/http counts
+// ReadTimeout from the head's first byte: the lane is a little more
+// patient). It returns io.EOF when the client ends the connection first.
+func (c *conn) readBody(n int) error {
+	if cap(c.in) < n {
+		c.in = append(make([]byte, 0, n), c.in...)
+	}
+	waiting := false
+	for len(c.in) < n {
+		if t := c.s.srv.ReadTimeout; t > 0 && !waiting {
+			c.readBy = time.Now().Add(t)
+			c.nc.SetReadDeadline(c.readBy)
+		}
+		waiting = true
+		m, err := c.nc.Read(c.in[len(c.in):n])
+		c.in = c.in[:len(c.in)+m]
+		if err != nil && len(c.in) < n {
+			return err
+		}
+	}
+	return nil
 }
 
 // headEnd returns the length of the request head at the start of b, up to

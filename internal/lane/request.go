@@ -2,6 +2,7 @@ package lane
 
 import (
 	"bytes"
+	"io"
 	"net/http"
 	"net/textproto"
 	"net/url"
@@ -19,15 +20,22 @@ type request struct {
 	path   string // target up to '?'
 	lines  int    // header lines
 	host   string
-	close  bool // Connection: close
+	close  bool  // Connection: close
+	length int64 // a POST's Content-Length
 }
 
+// MaxBody is the longest body a lane reads itself: a POST announcing a
+// longer one goes to net/http.
+const MaxBody = 64 << 10
+
 // parse reads a request head (ending in its empty line) and reports
-// whether the lane may serve it: GET or HEAD, HTTP/1.1, an origin-form
-// target, one valid Host, valid header names and values without folding,
-// and nothing that announces a body or another protocol (Content-Length,
-// Transfer-Encoding, Expect, Upgrade, a Connection other than keep-alive or
-// close). Whatever it refuses, net/http answers.
+// whether the lane may serve it: GET or HEAD, or a POST with one
+// Content-Length of at most MaxBody; HTTP/1.1, an origin-form target, one
+// valid Host, valid header names and values without folding, and nothing
+// that announces another kind of body or another protocol
+// (Transfer-Encoding, Expect, Upgrade, a Connection other than keep-alive
+// or close, a Content-Length on a GET or HEAD). Whatever it refuses,
+// net/http answers.
 func (q *request) parse(b []byte) bool {
 	line, rest, _ := bytes.Cut(b, crlf)
 	method, line, ok1 := bytes.Cut(line, sp)
@@ -35,8 +43,11 @@ func (q *request) parse(b []byte) bool {
 	if !ok1 || !ok2 || string(proto) != "HTTP/1.1" || len(target) == 0 || target[0] != '/' {
 		return false
 	}
+	post := false
 	switch string(method) {
 	case http.MethodGet, http.MethodHead:
+	case http.MethodPost:
+		post = true
 	default:
 		return false
 	}
@@ -45,7 +56,7 @@ func (q *request) parse(b []byte) bool {
 			return false
 		}
 	}
-	hosts := 0
+	hosts, lengths := 0, 0
 	for h := rest; len(h) > 2; {
 		var line []byte
 		line, h, _ = bytes.Cut(h, crlf)
@@ -69,13 +80,20 @@ func (q *request) parse(b []byte) bool {
 			default:
 				return false
 			}
-		case equalFold(name, "content-length"), equalFold(name, "transfer-encoding"),
-			equalFold(name, "expect"), equalFold(name, "upgrade"), equalFold(name, "http2-settings"):
+		case equalFold(name, "content-length"):
+			n, ok := contentLength(value)
+			if !post || !ok || n > MaxBody {
+				return false
+			}
+			lengths++
+			q.length = n
+		case equalFold(name, "transfer-encoding"), equalFold(name, "expect"),
+			equalFold(name, "upgrade"), equalFold(name, "http2-settings"):
 			return false
 		}
 		q.lines++
 	}
-	if hosts != 1 || !httpguts.ValidHostHeader(q.host) {
+	if hosts != 1 || !httpguts.ValidHostHeader(q.host) || (post && lengths != 1) {
 		return false
 	}
 	q.head = string(b)
@@ -85,13 +103,31 @@ func (q *request) parse(b []byte) bool {
 	return true
 }
 
-// build makes the *http.Request net/http would make of the head. ok is
-// false when the target is not a URL net/http accepts.
+// contentLength reads a Content-Length value: digits only, as net/http
+// accepts them (no sign, no list).
+func contentLength(v []byte) (int64, bool) {
+	if len(v) == 0 || len(v) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+// build makes the *http.Request net/http would make of the head and the
+// body that follows it. ok is false when the target is not a URL net/http
+// accepts.
 //
-// The request, its URL, its header and the header's values are the
-// connection's, made anew in place for each request: a handler a lane
-// serves must not keep them past its return (see the package doc).
-func (q *request) build(c *conn) (*http.Request, bool) {
+// The request, its URL, its header, the header's values and the body's
+// reader are the connection's, made anew in place for each request: a
+// handler a lane serves must not keep them past its return (see the
+// package doc).
+func (q *request) build(c *conn, body []byte) (*http.Request, bool) {
 	u := &c.url
 	if !plainTarget(q.target) {
 		parsed, err := url.ParseRequestURI(q.target)
@@ -142,7 +178,34 @@ func (q *request) build(c *conn) (*http.Request, bool) {
 	r.Method, r.URL, r.Proto, r.ProtoMajor, r.ProtoMinor = q.method, u, "HTTP/1.1", 1, 1
 	r.Header, r.Body, r.Host, r.RemoteAddr = header, http.NoBody, q.host, c.remote
 	r.RequestURI, r.Close = q.target, q.close
+	if len(body) > 0 {
+		c.body = bodyReader{b: body}
+		r.Body, r.ContentLength = &c.body, int64(len(body))
+	}
 	return r, true
+}
+
+// bodyReader is the body of a request a lane serves: bytes read already.
+type bodyReader struct {
+	b      []byte
+	closed bool
+}
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	if b.closed {
+		return 0, http.ErrBodyReadAfterClose
+	}
+	if len(b.b) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, b.b)
+	b.b = b.b[n:]
+	return n, nil
+}
+
+func (b *bodyReader) Close() error {
+	b.closed = true
+	return nil
 }
 
 // plainTarget reports whether target is a path of letters, digits and

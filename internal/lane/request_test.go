@@ -25,7 +25,7 @@ func checkPlainTarget(t *testing.T, target string) {
 	}
 	c := &conn{ctx: context.Background()}
 	q := request{method: "GET", target: target, head: "GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n", lines: 1, host: "x"}
-	r, ok := q.build(c)
+	r, ok := q.build(c, nil)
 	if !ok {
 		t.Fatalf("build refused %q", target)
 	}
