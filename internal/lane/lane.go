@@ -1,20 +1,23 @@
 // Package lane serves the simplest HTTP/1.1 requests itself and hands every
 // other connection to net/http.
 //
-// A leaderboard read over HTTP spends most of its CPU outside Rung: in
-// net/http's per-request machinery (a goroutine started per request to
-// watch the connection, a cancelable context, the header parser's maps, a
-// copy of the answer's header, buffered writers) and in system calls. On
-// two cores shared with the clients that decides how many reads a second
-// the server answers. A lane reads a connection's requests itself while
-// they are the kind it knows: GET or HEAD, HTTP/1.1, no body, a head that
-// arrives whole in 8 KiB, a path its Serves function accepts. It builds the
+// A leaderboard read or a single event's POST over HTTP spends most of its
+// CPU outside Rung: in net/http's per-request machinery (a goroutine
+// started per request to watch the connection, a cancelable context, the
+// header parser's maps, a copy of the answer's header, buffered writers)
+// and in system calls. On two cores shared with the clients that decides
+// how many requests a second the server answers. A lane reads a
+// connection's requests itself while they are the kind it knows: GET or
+// HEAD without a body, or POST with one Content-Length of at most MaxBody;
+// HTTP/1.1, a head that arrives whole in 8 KiB, a path its Serves function
+// accepts. It reads a POST's whole body before the handler runs, builds the
 // same *http.Request net/http would, calls the same handler, buffers the
-// answer and sends it in one write. The first request of any other kind
-// (a POST, a body, HTTP/1.0, an Upgrade, a bad or oversized head) ends the
-// lane's part: the connection, with the bytes read so far, goes to the
-// fallback *http.Server through the listener New returns, and net/http
-// serves it from then on, exactly as it would have from the start.
+// answer and sends it in one write. The first request of any other kind (a
+// PUT, a chunked or longer body, Expect, HTTP/1.0, an Upgrade, a bad or
+// oversized head, a body cut short) ends the lane's part: the connection,
+// with the bytes read so far, goes to the fallback *http.Server through the
+// listener New returns, and net/http serves it from then on, exactly as it
+// would have from the start.
 //
 // What a lane does not do for the requests it serves: cancel the request's
 // context when the client goes away (net/http's background read), stream
@@ -22,6 +25,12 @@
 // whole with their Content-Length; a longer one is sent as it comes and
 // ends the connection), offer http.Flusher or http.Hijacker. Serves should
 // therefore accept only requests whose handlers need none of that.
+//
+// A connection's requests are made anew in one place: the *http.Request,
+// its URL, Header and Body, and the http.ResponseWriter are the same
+// objects for each of them. A handler a lane serves must not keep any of
+// them, nor a goroutine that uses them, past its return (strings and the
+// request's context it may keep).
 package lane
 
 import (
