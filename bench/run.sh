@@ -177,8 +177,16 @@ record() {
 	after=$(snap)
 	if [ "$rc" -ge 2 ] || [ -z "$out" ]; then
 		say "failed ($rc): $*"
-		say "server log tail:"
-		tail -n 20 "$work/server.log" >&2 || true
+		# SIGQUIT makes the server print every goroutine's stack as it
+		# ends: where a server that stopped answering is stuck.
+		if kill -QUIT "$server_pid" 2>/dev/null; then
+			sleep 2
+			say "server log tail (the server's goroutines at the end):"
+			tail -n 200 "$work/server.log" >&2 || true
+		else
+			say "server log tail:"
+			tail -n 20 "$work/server.log" >&2 || true
+		fi
 		exit 1
 	fi
 	client=$(echo "$out" | sed -n 's/.*"client_cpu_s":\([-0-9.e+]*\).*/\1/p')
