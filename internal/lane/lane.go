@@ -359,16 +359,25 @@ func (c *conn) readHead() (n int, ok bool, err error) {
 // head, read already, and its body. The body's bytes must come within
 // ReadTimeout of when the lane starts waiting for them (net/http counts
 // ReadTimeout from the head's first byte: the lane is a little more
-// patient). It returns io.EOF when the client ends the connection first.
+// patient); without a ReadTimeout they may take as long as they take, as
+// with net/http. It returns io.EOF when the client ends the connection
+// first.
 func (c *conn) readBody(n int) error {
 	if cap(c.in) < n {
 		c.in = append(make([]byte, 0, n), c.in...)
 	}
 	waiting := false
 	for len(c.in) < n {
-		if t := c.s.srv.ReadTimeout; t > 0 && !waiting {
-			c.readBy = time.Now().Add(t)
-			c.nc.SetReadDeadline(c.readBy)
+		if !waiting {
+			// The deadline of the head (ReadHeaderTimeout, or the idle
+			// wait's) is not the body's.
+			if t := c.s.srv.ReadTimeout; t > 0 {
+				c.readBy = time.Now().Add(t)
+				c.nc.SetReadDeadline(c.readBy)
+			} else if !c.readBy.IsZero() {
+				c.readBy = time.Time{}
+				c.nc.SetReadDeadline(c.readBy)
+			}
 		}
 		waiting = true
 		m, err := c.nc.Read(c.in[len(c.in):n])

@@ -454,3 +454,41 @@ func TestANewConnectionMustSendItsRequestWithinReadHeaderTimeout(t *testing.T) {
 		t.Fatalf("a silent new connection stayed open %v", waited)
 	}
 }
+
+// A body that comes after the head, later than ReadHeaderTimeout, is
+// waited for as net/http waits for it (ReadTimeout is not set), and the
+// answers are the same.
+func TestABodyThatComesLaterIsWaitedFor(t *testing.T) {
+	p := startPair(t, echo, everything, func(s *http.Server) {
+		s.ReadHeaderTimeout = 100 * time.Millisecond
+	})
+	send := func(addr string) []byte {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, err := io.WriteString(c, "POST /e HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nab"); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(300 * time.Millisecond)
+		if _, err := io.WriteString(c, "cde"); err != nil {
+			t.Fatal(err)
+		}
+		out, err := io.ReadAll(c)
+		if err != nil && !isReset(err) {
+			t.Fatal(err)
+		}
+		return out
+	}
+	before := p.served.Load()
+	plain, lane := send(p.plain), send(p.lane)
+	same(t, []byte("a slow body"), plain, lane)
+	if !bytes.Contains(lane, []byte(`"abcde"`)) {
+		t.Errorf("the lane's answer does not hold the whole body: %q", lane)
+	}
+	if got := p.served.Load() - before; got != 1 {
+		t.Errorf("the lane served %d requests itself, want 1", got)
+	}
+}
