@@ -48,6 +48,8 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		defer os.RemoveAll(tmp)
 		path = tmp
+	} else if err := os.MkdirAll(path, 0o755); err != nil {
+		return rung.Errorf(rung.EINVALID, "--dir %s: cannot create the folder for the demo database: %v", path, err)
 	}
 	dbPath := filepath.Join(path, "rung-demo.db")
 	ln, err := net.Listen("tcp", *addr)

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -105,5 +107,37 @@ func TestDemoOpensWithThePortalReady(t *testing.T) {
 			t.Fatalf("no digest in the demo's mailbox:\n%s", b)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// --dir names a folder to keep the demo database in; one that does not
+// exist yet is made.
+func TestDemoMakesTheFolderItIsGiven(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "new", "demo")
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"demo", "--dir", dir, "--addr", "127.0.0.1:0", "--partners", "4", "--members", "12", "--months", "1"}, pw, io.Discard)
+		pw.Close()
+	}()
+	sc := bufio.NewScanner(pr)
+	ready := false
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "Press Ctrl-C") {
+			ready = true
+			break
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("demo --dir %s: %v", dir, err)
+	}
+	if !ready {
+		t.Fatal("the demo did not start")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "rung-demo.db")); err != nil {
+		t.Errorf("the demo database is not in the folder given: %v", err)
 	}
 }
