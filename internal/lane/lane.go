@@ -366,20 +366,18 @@ func (c *conn) readBody(n int) error {
 	if cap(c.in) < n {
 		c.in = append(make([]byte, 0, n), c.in...)
 	}
-	waiting := false
-	for len(c.in) < n {
-		if !waiting {
-			// The deadline of the head (ReadHeaderTimeout, or the idle
-			// wait's) is not the body's.
-			if t := c.s.srv.ReadTimeout; t > 0 {
-				c.readBy = time.Now().Add(t)
-				c.nc.SetReadDeadline(c.readBy)
-			} else if !c.readBy.IsZero() {
-				c.readBy = time.Time{}
-				c.nc.SetReadDeadline(c.readBy)
-			}
+	if len(c.in) < n {
+		// The deadline of the head (ReadHeaderTimeout, or the idle
+		// wait's) is not the body's.
+		if t := c.s.srv.ReadTimeout; t > 0 {
+			c.readBy = time.Now().Add(t)
+			c.nc.SetReadDeadline(c.readBy)
+		} else if !c.readBy.IsZero() {
+			c.readBy = time.Time{}
+			c.nc.SetReadDeadline(c.readBy)
 		}
-		waiting = true
+	}
+	for len(c.in) < n {
 		m, err := c.nc.Read(c.in[len(c.in):n])
 		c.in = c.in[:len(c.in)+m]
 		if err != nil && len(c.in) < n {
