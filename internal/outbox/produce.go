@@ -28,20 +28,30 @@ const ProducerCursor = "producer"
 //
 // The first step on a store with no cursor records the state as it is
 // without reporting it: turning the outbox on does not replay history.
+// With nobody to receive messages its steps are quiet (see Step).
 type Producer struct {
 	svc *service.Service
 	st  store.Store
 	crm bool
 
 	// After, when set, is called with the messages of each step once they
-	// are stored (rung serve hands tier changes on to notifications).
+	// are stored (rung serve hands tier changes on to notifications); of a
+	// quiet step, with its tier changes alone.
 	After func(ctx context.Context, msgs []store.OutboxMessage)
 
 	// unsubscribed is set by a Worker whose deliverer has no endpoint
 	// but the webhook subscriptions (see store.OutboxProduction).
 	unsubscribed bool
 
-	// cache is the stored state at position at, to spare reading it back.
+	// stale says the stored states of members lag behind: quiet steps
+	// (see Step) kept them in memory only. It is what the quietKey row
+	// holds at position at. current says cache holds every subject's
+	// state as of the last step (not so when it was read from a stale
+	// store).
+	stale, current bool
+
+	// cache is the state as of the last step, to spare reading it back:
+	// the stored state at position at, but for members after quiet steps.
 	at    int64
 	cache map[string]engine.SubjectState
 
@@ -109,6 +119,20 @@ type CRMPayload struct {
 
 // Step writes the messages for what changed since the last step and
 // returns how many it wrote.
+//
+// A step is quiet when nobody can receive its messages: the Worker has no
+// CRM to deliver to and no webhook subscription is stored. Then only the
+// After hook hears of them, and it hears of tier changes alone; the step
+// stores the partners' states (so a restarted producer does not tell a
+// tier change twice) and keeps the members' in memory, which spares the
+// store a row a member that moved: under batch ingest, most of the
+// producer's cost on SQLite and of what PostgreSQL did for it. The first step
+// that is not quiet stores every member's state and, with the states in
+// memory, tells what changed since the last step as any step does; with
+// them read back from a stale store (the process restarted while quiet),
+// it tells only tier changes, as what changed meanwhile is not news to an
+// endpoint added since. A webhook stored while a quiet step runs gets that
+// step's tier changes, and the changes of the steps after it.
 func (p *Producer) Step(ctx context.Context) (int, error) {
 	from, err := p.st.OutboxCursor(ctx, ProducerCursor)
 	if err != nil {
@@ -120,17 +144,44 @@ func (p *Producer) Step(ctx context.Context) (int, error) {
 			return 0, err
 		}
 		p.cache = make(map[string]engine.SubjectState, len(raw))
+		p.stale = false
 		for k, b := range raw {
+			if k == quietKey {
+				var q quietMark
+				if err := json.Unmarshal(b, &q); err != nil {
+					return 0, fmt.Errorf("outbox: stored %s: %w", k, err)
+				}
+				p.stale = q.Quiet
+				continue
+			}
 			var s engine.SubjectState
 			if err := json.Unmarshal(b, &s); err != nil {
 				return 0, fmt.Errorf("outbox: stored state of %s: %w", k, err)
 			}
 			p.cache[k] = s
 		}
+		p.current = !p.stale
 		p.at = from
+	}
+	quiet := false
+	if p.unsubscribed && !p.crm {
+		subs, err := p.st.Subscriptions(ctx)
+		if err != nil {
+			return 0, err
+		}
+		quiet = len(subs) == 0
 	}
 	now := p.svc.Now().UTC()
 	full := !p.marked || now.Sub(p.swept) >= Sweep || now.Before(p.swept)
+	// The first step that is not quiet after quiet ones stores every
+	// member's state. When this process took those steps, it has them in
+	// memory, and the step is as any other (flush); when it read them
+	// back from the store (a restart), it compares every subject and tells
+	// only tier changes (resync): what happened while nobody listened is
+	// not news to an endpoint added since.
+	flush := !quiet && p.stale
+	resync := flush && !p.current
+	full = full || resync
 	var t service.Touched
 	cur := map[string]engine.SubjectState{}
 	attrs := map[string]map[string]string{}
@@ -205,15 +256,19 @@ func (p *Producer) Step(ctx context.Context) (int, error) {
 	// a slice of its own of it (a buffer that grows leaves the earlier
 	// ones where they were).
 	enc := make([]byte, 0, 256*len(cur))
+	var moved []string // the subjects whose state is not the cached one
 	for _, k := range slices.Sorted(maps.Keys(cur)) {
 		s := cur[k]
 		old, seen := p.cache[k]
 		if seen && sameState(old, s) {
 			continue
 		}
-		start := len(enc)
-		enc = appendState(enc, s)
-		changed[k] = enc[start:len(enc):len(enc)]
+		moved = append(moved, k)
+		if !quiet || s.Kind == "partner" {
+			start := len(enc)
+			enc = appendState(enc, s)
+			changed[k] = enc[start:len(enc):len(enc)]
+		}
 		if s.Kind == "partner" {
 			crmDirty[s.ID] = true
 		} else if s.Partner != "" && (old.Level != s.Level || !seen) {
@@ -222,7 +277,36 @@ func (p *Producer) Step(ctx context.Context) (int, error) {
 		if baseline {
 			continue
 		}
+		if quiet && s.Kind != "partner" {
+			continue // a member has no tier to tell of
+		}
+		n := len(msgs)
 		msgs, enc = diff(msgs, enc, k, old, s, to, now)
+		if quiet || resync {
+			// Only the tier changes, which the After hook hears of.
+			kept := msgs[:n]
+			for _, m := range msgs[n:] {
+				if m.Type == TierChanged {
+					kept = append(kept, m)
+				}
+			}
+			msgs = kept
+		}
+	}
+	switch {
+	case quiet && !p.stale:
+		changed[quietKey] = []byte(`{"quiet":true}`)
+	case flush:
+		if !resync {
+			for k, s := range p.cache {
+				if _, ok := changed[k]; !ok && s.Kind == "member" {
+					start := len(enc)
+					enc = appendState(enc, s)
+					changed[k] = enc[start:len(enc):len(enc)]
+				}
+			}
+		}
+		changed[quietKey] = []byte(`{"quiet":false}`)
 	}
 	if p.crm && !baseline && len(crmDirty) > 0 {
 		levels := p.topLevels(cur)
@@ -237,7 +321,10 @@ func (p *Producer) Step(ctx context.Context) (int, error) {
 		}
 	}
 	if len(changed) == 0 && !baseline {
-		stored = true // nothing to store: the states are as stored
+		stored = true // nothing to store: the states are as stored, or quiet
+		for _, k := range moved {
+			p.cache[k] = cur[k]
+		}
 		return 0, nil
 	}
 	err = p.st.ProduceOutbox(ctx, store.OutboxProduction{Cursor: ProducerCursor, From: from, To: to, Messages: msgs, Subjects: changed,
@@ -250,8 +337,14 @@ func (p *Producer) Step(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	stored = true
-	for k := range changed {
+	for _, k := range moved {
 		p.cache[k] = cur[k]
+	}
+	if _, ok := changed[quietKey]; ok {
+		p.stale = quiet
+	}
+	if !quiet {
+		p.current = true // the cache is what is stored
 	}
 	p.at = to
 	if p.After != nil {
@@ -392,4 +485,13 @@ func textAttrs(p rung.Partner) map[string]string {
 		return nil
 	}
 	return out
+}
+
+// quietKey is the row among the stored states that says whether the last
+// steps were quiet; no subject's key ("member:…", "partner:…") is it.
+const quietKey = "producer:quiet"
+
+// quietMark is quietKey's stored value.
+type quietMark struct {
+	Quiet bool `json:"quiet"`
 }

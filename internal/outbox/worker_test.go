@@ -8,15 +8,16 @@ import (
 	"testing"
 
 	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/engine"
 	"github.com/rung-dev/rung/internal/outbox"
 	"github.com/rung-dev/rung/internal/store"
 )
 
 // TestWorkerWithNobodyToDeliverToStoresNoMessage checks that a worker
 // with no CRM and no webhook stores no message (there is nobody to
-// receive one) while its producer still records what it reported, and that
-// a webhook added later receives what is produced from then on, and
-// nothing from before.
+// receive one) and no member's state (its producer keeps them in memory),
+// and that a webhook added later receives what is produced from then on,
+// told against what the producer saw last, and nothing from before.
 func TestWorkerWithNobodyToDeliverToStoresNoMessage(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
@@ -38,11 +39,12 @@ func TestWorkerWithNobodyToDeliverToStoresNoMessage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var earned struct {
-		Balance int64 `json:"balance"`
+	if st, ok := states["member:ann"]; ok {
+		t.Fatalf("ann's state stored with nobody listening: %s", st)
 	}
-	if err := json.Unmarshal(states["member:ann"], &earned); err != nil || earned.Balance <= 0 {
-		t.Fatalf("the producer's state for ann = %s, %v; want the balance e1 gave", states["member:ann"], err)
+	earned := memberState(t, f, "ann")
+	if earned.Balance <= 0 {
+		t.Fatalf("ann's balance after e1 = %d, want some", earned.Balance)
 	}
 
 	rc := newReceiver("secret-secret-secret", f.clock.now)
@@ -73,6 +75,14 @@ func TestWorkerWithNobodyToDeliverToStoresNoMessage(t *testing.T) {
 	var received []string
 	for _, ids := range got {
 		received = append(received, ids...)
+	}
+	states, err = f.st.OutboxSubjects(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stored engine.SubjectState
+	if err := json.Unmarshal(states["member:ann"], &stored); err != nil || stored.Balance != memberState(t, f, "ann").Balance {
+		t.Errorf("ann's stored state once a webhook listens = %s, %v; want her balance now", states["member:ann"], err)
 	}
 	if len(want) == 0 || len(received) != len(want) {
 		t.Fatalf("the webhook received %v; want the messages produced after it was added, %v", received, want)
