@@ -88,8 +88,13 @@ func (e *Expr) Eval(v *Vars) (ref.Val, error) {
 // Bool evaluates an expression that must give a bool.
 func (e *Expr) Bool(v *Vars) (bool, error) {
 	if e.fast != nil && v != nil {
-		if x, ok := e.fast(v); ok && x.kind == fastBool {
-			return x.b, nil
+		if x, ok := e.fast(v); ok {
+			switch x.kind {
+			case fastBool:
+				return x.b, nil
+			case fastMissing:
+				return false, missingErr(e.Source, x)
+			}
 		}
 	}
 	out, err := e.Eval(v)
@@ -111,6 +116,9 @@ func (e *Expr) Number(v *Vars) (float64, error) {
 	}
 	if e.fast != nil && v != nil {
 		if x, ok := e.fast(v); ok {
+			if x.kind == fastMissing {
+				return 0, missingErr(e.Source, x)
+			}
 			if f, ok := x.num(); ok && !math.IsNaN(f) && !math.IsInf(f, 0) {
 				return f, nil
 			}
@@ -138,6 +146,8 @@ func (e *Expr) Key(v *Vars) (string, error) {
 	if e.fast != nil && v != nil {
 		if x, ok := e.fast(v); ok {
 			switch x.kind {
+			case fastMissing:
+				return "", missingErr(e.Source, x)
 			case fastString:
 				return x.s, nil
 			case fastInt:

@@ -2,6 +2,7 @@ package program
 
 import (
 	"cmp"
+	"errors"
 	"math"
 	"strings"
 
@@ -23,8 +24,9 @@ import (
 // nanoseconds.
 type fastFn func(v *Vars) (fastVal, bool)
 
-// fastVal is a value of a fast evaluation: a bool, an int, a double or a
-// string.
+// fastVal is a value of a fast evaluation: a bool, an int, a double, a
+// string, or CEL's error for an event attribute that is not there
+// (fastMissing, s naming it).
 type fastVal struct {
 	kind fastKind
 	b    bool
@@ -40,7 +42,14 @@ const (
 	fastInt
 	fastDouble
 	fastString
+	fastMissing
 )
+
+// missingErr is the error CEL gives for x, a fastMissing value, in the
+// expression src (as Expr.Eval words it).
+func missingErr(src string, x fastVal) error {
+	return errors.New(src + ": no such key: " + x.s)
+}
 
 // num returns a number's value as a float64, as the program's functions
 // read numbers (numeric).
@@ -149,14 +158,21 @@ func fastEventField(root string, path []string) fastFn {
 	if len(path) == 2 && path[0] == "attrs" {
 		k := path[1]
 		return func(v *Vars) (fastVal, bool) {
+			var a any
+			var there bool
 			if v.Body != nil {
-				return fastNative(v.Body.Attrs[k])
+				a, there = v.Body.Attrs[k]
+			} else {
+				m, ok := v.Event["attrs"].(map[string]any)
+				if !ok {
+					return fastVal{}, false
+				}
+				a, there = m[k]
 			}
-			m, ok := v.Event["attrs"].(map[string]any)
-			if !ok {
-				return fastVal{}, false
+			if !there {
+				return fastVal{kind: fastMissing, s: k}, true
 			}
-			return fastNative(m[k])
+			return fastNative(a)
 		}
 	}
 	if len(path) != 1 {
@@ -222,6 +238,9 @@ func fastCall(x celast.Expr) fastFn {
 		case operators.LogicalNot:
 			return func(v *Vars) (fastVal, bool) {
 				x, ok := a(v)
+				if ok && x.kind == fastMissing {
+					return x, true
+				}
 				if !ok || x.kind != fastBool {
 					return fastVal{}, false
 				}
@@ -238,6 +257,9 @@ func fastCall(x celast.Expr) fastFn {
 		c, t, f := args[0], args[1], args[2]
 		return func(v *Vars) (fastVal, bool) {
 			x, ok := c(v)
+			if ok && x.kind == fastMissing {
+				return x, true
+			}
 			if !ok || x.kind != fastBool {
 				return fastVal{}, false
 			}
@@ -255,18 +277,23 @@ func fastCall(x celast.Expr) fastFn {
 	case operators.LogicalAnd, operators.LogicalOr:
 		// false && anything is false, true || anything is true, even
 		// an error; otherwise both sides must be bools.
+		// A missing attribute on either side is the error, unless the
+		// other side decides (the left one's first).
 		short := name == operators.LogicalOr
 		return func(v *Vars) (fastVal, bool) {
 			x, ok := a(v)
-			if !ok || x.kind != fastBool {
+			if !ok || x.kind != fastBool && x.kind != fastMissing {
 				return fastVal{}, false
 			}
-			if x.b == short {
+			if x.kind == fastBool && x.b == short {
 				return x, true
 			}
 			y, ok := b(v)
-			if !ok || y.kind != fastBool {
+			if !ok || y.kind != fastBool && y.kind != fastMissing {
 				return fastVal{}, false
+			}
+			if x.kind == fastMissing && (y.kind == fastMissing || y.b != short) {
+				return x, true
 			}
 			return y, true
 		}
@@ -275,6 +302,9 @@ func fastCall(x celast.Expr) fastFn {
 		return func(v *Vars) (fastVal, bool) {
 			x, ok1 := a(v)
 			y, ok2 := b(v)
+			if m, ok := firstMissing(x, ok1, y, ok2); ok {
+				return m, true
+			}
 			if !ok1 || !ok2 {
 				return fastVal{}, false
 			}
@@ -285,6 +315,9 @@ func fastCall(x celast.Expr) fastFn {
 		return func(v *Vars) (fastVal, bool) {
 			x, ok1 := a(v)
 			y, ok2 := b(v)
+			if m, ok := firstMissing(x, ok1, y, ok2); ok {
+				return m, true
+			}
 			if !ok1 || !ok2 {
 				return fastVal{}, false
 			}
@@ -309,6 +342,9 @@ func fastCall(x celast.Expr) fastFn {
 		return func(v *Vars) (fastVal, bool) {
 			x, ok1 := a(v)
 			y, ok2 := b(v)
+			if m, ok := firstMissing(x, ok1, y, ok2); ok {
+				return m, true
+			}
 			if !ok1 || !ok2 {
 				return fastVal{}, false
 			}
@@ -321,6 +357,9 @@ func fastCall(x celast.Expr) fastFn {
 		return func(v *Vars) (fastVal, bool) {
 			x, ok1 := a(v)
 			y, ok2 := b(v)
+			if m, ok := firstMissing(x, ok1, y, ok2); ok {
+				return m, true
+			}
 			if !ok1 || !ok2 {
 				return fastVal{}, false
 			}
@@ -345,13 +384,27 @@ func fastRounding(a fastFn, f func(float64) float64) fastFn {
 		switch {
 		case !ok:
 			return fastVal{}, false
-		case x.kind == fastInt:
+		case x.kind == fastMissing, x.kind == fastInt:
 			return x, true
 		case x.kind == fastDouble:
 			return fastVal{kind: fastDouble, f: f(x.f)}, true
 		}
 		return fastVal{}, false
 	}
+}
+
+// firstMissing returns the error of a binary operation on x and y when
+// an operand is a missing attribute: CEL gives the left operand's error,
+// else the right one's once the left is a value (ok1: one the fast
+// evaluation knows; any other could be an error of its own).
+func firstMissing(x fastVal, ok1 bool, y fastVal, ok2 bool) (fastVal, bool) {
+	switch {
+	case ok1 && x.kind == fastMissing:
+		return x, true
+	case ok1 && ok2 && y.kind == fastMissing:
+		return y, true
+	}
+	return fastVal{}, false
 }
 
 // fastPromote turns an int into a double when the other operand is a

@@ -34,6 +34,9 @@ var fastSources = []string{
 	`event.attrs.a * 2 + 1`,
 	`event.attrs.s == "a" && event.attrs.a >= 80`,
 	`event.attrs.s == "a" || event.attrs.a >= 80`,
+	`event.attrs.c && event.attrs.s == "a"`,
+	`event.attrs.a >= 80 || !event.attrs.c`,
+	`event.attrs.a * 2 > 0 && event.attrs.c`,
 	`event.attrs.a >= 80 && event.attrs.c`,
 	`event.attrs.c || event.attrs.a`,
 	`!(event.attrs.c == true)`,
@@ -199,6 +202,26 @@ func BenchmarkExprFastScoreAtLeast80Body(b *testing.B) {
 		if ok, err := x.Bool(v); !ok || err != nil {
 			b.Fatal(ok, err)
 		}
+	}
+}
+
+// BenchmarkExprMissingAttribute is a quest step's where on an event
+// without the attribute it reads: CEL's error, as the engine notes it.
+func BenchmarkExprMissingAttribute(b *testing.B) {
+	for _, fast := range []bool{false, true} {
+		b.Run(map[bool]string{false: "cel", true: "fast"}[fast], func(b *testing.B) {
+			x := compileFast(b, `event.attrs.course == "cloud-fundamentals" && event.attrs.score >= 80`)
+			if !fast {
+				x.fast = nil
+			}
+			ev := &rung.Event{ID: "e1", Type: "training.completed", Partner: "p1", Attrs: map[string]any{"score": 85.0}}
+			v := &Vars{Event: EventVars(ev), Body: ev}
+			for b.Loop() {
+				if _, err := x.Bool(v); err == nil {
+					b.Fatal("no error")
+				}
+			}
+		})
 	}
 }
 
