@@ -46,8 +46,10 @@ type Producer struct {
 	// stale says the stored states of members lag behind: quiet steps
 	// (see Step) kept them in memory only. It is what the quietKey row
 	// holds at position at. current says cache holds every subject's
-	// state as of the last step (not so when it was read from a stale
-	// store).
+	// state as of the last step, so that what is not stored is in it; not
+	// so when it was read back from a stale store (then it mixes states
+	// read back with states of later quiet steps, until a resync stores
+	// every subject).
 	stale, current bool
 
 	// cache is the state as of the last step, to spare reading it back:
@@ -125,13 +127,14 @@ type CRMPayload struct {
 // After hook hears of them, and it hears of tier changes alone; the step
 // stores the partners' states (so a restarted producer does not tell a
 // tier change twice) and keeps the members' in memory, which spares the
-// store a row a member that moved: under batch ingest, most of the
+// store a row for each member that moved: under batch ingest, most of the
 // producer's cost on SQLite and of what PostgreSQL did for it. The first step
 // that is not quiet stores every member's state and, with the states in
 // memory, tells what changed since the last step as any step does; with
 // them read back from a stale store (the process restarted while quiet),
-// it tells only tier changes, as what changed meanwhile is not news to an
-// endpoint added since. A webhook stored while a quiet step runs gets that
+// it compares and stores every subject and tells only tier changes, as
+// what changed meanwhile is not news to an endpoint added since (nor is
+// what changed between the endpoint's addition and this step). A webhook stored while a quiet step runs gets that
 // step's tier changes, and the changes of the steps after it.
 func (p *Producer) Step(ctx context.Context) (int, error) {
 	from, err := p.st.OutboxCursor(ctx, ProducerCursor)
@@ -261,6 +264,13 @@ func (p *Producer) Step(ctx context.Context) (int, error) {
 		s := cur[k]
 		old, seen := p.cache[k]
 		if seen && sameState(old, s) {
+			if resync {
+				// The cache may hold states quiet steps kept in memory
+				// only: store every one.
+				start := len(enc)
+				enc = appendState(enc, s)
+				changed[k] = enc[start:len(enc):len(enc)]
+			}
 			continue
 		}
 		moved = append(moved, k)
@@ -330,8 +340,12 @@ func (p *Producer) Step(ctx context.Context) (int, error) {
 	err = p.st.ProduceOutbox(ctx, store.OutboxProduction{Cursor: ProducerCursor, From: from, To: to, Messages: msgs, Subjects: changed,
 		Unsubscribed: p.unsubscribed})
 	if err != nil {
-		p.at = -1 // read the stored state again
+		// The cache is as before the step. Had the write committed after
+		// all, the cursor moved, and the next step reads the stored state
+		// again (as after another producer took the step): a reload here
+		// would lose the members' states quiet steps kept in memory.
 		if rung.ErrorCode(err) == rung.ECONFLICT {
+			p.at = -1     // read the stored state again
 			return 0, nil // another producer took this step
 		}
 		return 0, err

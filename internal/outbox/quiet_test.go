@@ -3,6 +3,7 @@ package outbox_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http/httptest"
 	"slices"
 	"testing"
@@ -159,5 +160,105 @@ func TestAWebhookAfterAQuietRestartHearsOnlyWhatFollows(t *testing.T) {
 	}
 	if ids := got["member:ann"]; !slices.ContainsFunc(ids, func(id string) bool { return contains(id, "points.changed:member:ann:") }) {
 		t.Errorf("the webhook received %v for ann; want her points.changed", ids)
+	}
+}
+
+// TestAResyncStoresWhatQuietStepsKeptInMemory checks the restart before
+// the webhook: a producer that read stale states back and took a quiet
+// step (which keeps members' states in memory) resyncs when a webhook
+// comes, storing every state, so that a producer started after that
+// (another restart) tells only what changes next, not every member's
+// points and badges anew.
+func TestAResyncStoresWhatQuietStepsKeptInMemory(t *testing.T) {
+	f := newFixture(t)
+	var heard []string
+	w := quietWorker(f, &heard)
+	stepWorker(t, w) // the baseline: no member stored
+	f.ingest(t, rung.Event{ID: "e1", Type: "training.completed", Partner: "p1", Member: "ann"})
+	stepWorker(t, w)
+
+	w2 := quietWorker(f, &heard) // a restart; its first step compares every subject, quietly
+	stepWorker(t, w2)
+	srv := httptest.NewServer(newReceiver("secret-secret-secret", f.clock.now))
+	defer srv.Close()
+	subscribe(t, f.st, "hook", srv.URL, "secret-secret-secret", start)
+	stepWorker(t, w2) // the resync
+	if ms := messages(t, f.st); len(ms) != 0 {
+		t.Fatalf("the resync stored %d messages, the first %s; want none", len(ms), ms[0].ID)
+	}
+	after := memberState(t, f, "ann")
+
+	w3 := quietWorker(f, &heard) // another restart
+	f.ingest(t, rung.Event{ID: "e2", Type: "training.completed", Partner: "p1", Member: "ann"})
+	stepWorker(t, w3)
+	var ids []string
+	for _, m := range messages(t, f.st) {
+		ids = append(ids, m.ID)
+		if m.Subject != "member:ann" && m.Subject != "partner:p1" {
+			t.Errorf("message %s: only ann and p1 changed", m.ID)
+		}
+		if m.Type == outbox.PointsChanged && m.Subject == "member:ann" {
+			var d outbox.PointsPayload
+			if err := json.Unmarshal(m.Payload, &d); err != nil || d.PreviousBalance != after.Balance {
+				t.Errorf("ann's points.changed %s, %v; want it from %d", m.Payload, err, after.Balance)
+			}
+		}
+	}
+	if !slices.ContainsFunc(ids, func(id string) bool { return contains(id, "points.changed:member:ann:") }) {
+		t.Errorf("messages %v; want ann's points.changed", ids)
+	}
+}
+
+// failOnce is a store whose next ProduceOutbox fails once, as a database
+// that went away for a moment.
+type failOnce struct {
+	store.Store
+	fail bool
+}
+
+func (s *failOnce) ProduceOutbox(ctx context.Context, p store.OutboxProduction) error {
+	if s.fail {
+		s.fail = false
+		return errors.New("the database went away")
+	}
+	return s.Store.ProduceOutbox(ctx, p)
+}
+
+// TestAFailedStepKeepsWhatQuietStepsKeptInMemory checks that a step that
+// fails to write (the first one after a webhook is added) leaves the
+// members' states quiet steps kept in memory where they were: the step
+// done again tells the webhook what changed since the last quiet step.
+func TestAFailedStepKeepsWhatQuietStepsKeptInMemory(t *testing.T) {
+	f := newFixture(t)
+	var heard []string
+	w := quietWorker(f, &heard)
+	st := &failOnce{Store: f.st}
+	w.Producer.UseStore(st)
+	stepWorker(t, w)
+	f.ingest(t, rung.Event{ID: "e1", Type: "training.completed", Partner: "p1", Member: "ann"})
+	stepWorker(t, w)
+	before := memberState(t, f, "ann")
+
+	srv := httptest.NewServer(newReceiver("secret-secret-secret", f.clock.now))
+	defer srv.Close()
+	subscribe(t, f.st, "hook", srv.URL, "secret-secret-secret", start)
+	f.ingest(t, rung.Event{ID: "e2", Type: "training.completed", Partner: "p1", Member: "ann"})
+	st.fail = true
+	if err := w.Step(context.Background()); err == nil {
+		t.Fatal("the step with the database away succeeded")
+	}
+	stepWorker(t, w)
+	var told bool
+	for _, m := range messages(t, f.st) {
+		if m.Type == outbox.PointsChanged && m.Subject == "member:ann" {
+			var d outbox.PointsPayload
+			if err := json.Unmarshal(m.Payload, &d); err != nil || d.PreviousBalance != before.Balance {
+				t.Errorf("ann's points.changed %s, %v; want it from %d", m.Payload, err, before.Balance)
+			}
+			told = true
+		}
+	}
+	if !told {
+		t.Error("ann's points from e2, earned after the webhook was added, were not told")
 	}
 }
