@@ -134,8 +134,9 @@ type CRMPayload struct {
 // them read back from a stale store (the process restarted while quiet),
 // it compares and stores every subject and tells only tier changes, as
 // what changed meanwhile is not news to an endpoint added since (nor is
-// what changed between the endpoint's addition and this step). A webhook stored while a quiet step runs gets that
-// step's tier changes, and the changes of the steps after it.
+// what changed between the endpoint's addition and this step). A webhook
+// stored while a quiet step runs gets that step's tier changes, and the
+// changes of the steps after it.
 func (p *Producer) Step(ctx context.Context) (int, error) {
 	from, err := p.st.OutboxCursor(ctx, ProducerCursor)
 	if err != nil {
