@@ -16,7 +16,7 @@
 #   BENCH_PARTNERS   synthetic partners (default 1000)
 #   BENCH_MEMBERS    synthetic members (default 100000)
 #   BENCH_REDIS      Redis address, or "off" (default 127.0.0.1:6379)
-#   BENCH_OUT        a directory to copy results.jsonl, table.md and server.log to
+#   BENCH_OUT        a directory to copy results.jsonl, table.md, server.log and metrics.txt (the server's /metrics at the end) to
 #   BENCH_KEEP       set to keep the temporary directory
 #   BENCH_DB         a postgres:// URL to run Rung on PostgreSQL instead of a
 #                    fresh SQLite file; the run uses a new schema of its own
@@ -68,7 +68,7 @@ cleanup() {
 	fi
 	if [ -n "${BENCH_OUT:-}" ]; then
 		mkdir -p "$BENCH_OUT"
-		cp "$work"/results.jsonl "$work"/table.md "$work"/server.log "$BENCH_OUT"/ 2>/dev/null || true
+		cp "$work"/results.jsonl "$work"/table.md "$work"/server.log "$work"/metrics.txt "$BENCH_OUT"/ 2>/dev/null || true
 	fi
 	if [ -n "${pg_schema:-}" ] && [ -z "${BENCH_KEEP:-}" ]; then
 		psql "$BENCH_DB" -qc "SET client_min_messages = warning; DROP SCHEMA $pg_schema CASCADE" >/dev/null 2>&1 || true
@@ -276,6 +276,17 @@ target() {
 unit() { { grep -m1 "\"tool\":\"rung\",\"scenario\":\"$1\"" "$results" || true; } | sed -n 's/.*"unit":"\([^"]*\)".*/\1/p'; }
 
 rss_kb=$(ps -o rss= -p "$server_pid" 2>/dev/null | tr -d ' ' || true)
+# The server's own account of its commits (internal/opsmetrics), over all
+# runs: how long a commit took, how many events shared one, and how long a
+# group waited for the engine after it.
+commits=""
+if command -v curl >/dev/null && curl -fsS "http://127.0.0.1:$port/metrics" >"$work/metrics.txt" 2>/dev/null; then
+	commits=$(awk '
+		/^rung_store_commit_seconds_sum / { cs = $2 } /^rung_store_commit_seconds_count / { cn = $2 }
+		/^rung_ingest_group_events_sum / { gs = $2 } /^rung_ingest_group_events_count / { gn = $2 }
+		/^rung_ingest_apply_seconds_sum / { as = $2 } /^rung_ingest_apply_seconds_count / { an = $2 }
+		END { if (cn > 0 && gn > 0 && an > 0) printf "%d commits, %.3f ms each on average; %.1f events a commit that stored events (%d such); %.3f ms from a commit to its group applied and answered", cn, cs / cn * 1000, gs / gn, gn, as / an * 1000 }' "$work/metrics.txt")
+fi
 events=$(awk -F'"items":' '/"tool":"rung","scenario":"(batch|single)"/ { split($2, a, ","); s += a[1] } END { print s + 0 }' "$results")
 
 {
@@ -310,6 +321,9 @@ events=$(awk -F'"items":' '/"tool":"rung","scenario":"(batch|single)"/ { split($
 		echo "- CPU pressure at end: $(head -1 /proc/pressure/cpu)"
 	fi
 	echo "- events accepted by the server in all runs: $(num "$events"); its resident memory at the end: $((${rss_kb:-0} / 1024)) MiB"
+	if [ -n "$commits" ]; then
+		echo "- the server's commits over all runs (its /metrics): $commits"
+	fi
 	echo "- duration per run: $duration; $partners partners, $members members; clients: setup 32, batch 4, single 64, leaderboard 8, ceiling 8; load generator's HTTP client: $http_client"
 } >"$work/table.md"
 

@@ -184,6 +184,26 @@ func TestMetricsEndpointCountsIngestRequestsAndJobs(t *testing.T) {
 			t.Errorf("+Inf bucket %v != count %v", s.value, count)
 		}
 	}
+	// The partner and the two accepted events were stored by two
+	// commits; only the second stored event records, both in one group.
+	if d := delta("rung_store_commit_seconds_count"); d < 2 {
+		t.Errorf("commits timed: +%v, want at least +2", d)
+	}
+	if d := delta("rung_store_commit_seconds_sum"); d <= 0 {
+		t.Errorf("commit time: +%v s, want more than 0", d)
+	}
+	if d := delta("rung_ingest_group_events_count"); d != 1 {
+		t.Errorf("groups of events stored: +%v, want +1", d)
+	}
+	if d := delta("rung_ingest_group_events_sum"); d != 2 {
+		t.Errorf("event records in groups: +%v, want +2", d)
+	}
+	if d1, d2 := delta("rung_ingest_group_events_bucket", "le", "1"), delta("rung_ingest_group_events_bucket", "le", "2"); d1 != 0 || d2 != 1 {
+		t.Errorf("group of 2 counted in buckets le=1 +%v, le=2 +%v; want +0, +1", d1, d2)
+	}
+	if d := delta("rung_ingest_apply_seconds_count"); d < 2 {
+		t.Errorf("groups applied after a timed commit: +%v, want at least +2", d)
+	}
 	if v := value(after, "rung_job_runs_total", "job", "credential-issuance", "outcome", "ok"); v < 1 {
 		t.Errorf("job runs of credential-issuance: %v", v)
 	}

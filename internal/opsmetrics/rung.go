@@ -27,6 +27,15 @@ var (
 		"route", "method", "code")
 	jobRuns = Default.NewCounterVec("rung_job_runs_total",
 		"Scheduled job runs, by job and outcome (ok, failed).", "job", "outcome")
+	commitDuration = Default.NewHistogramVec("rung_store_commit_seconds",
+		"Time to store one group of accepted changes durably (SQLite: its WAL frames and fsync; PostgreSQL: the transaction).",
+		[]float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5})
+	groupEvents = Default.NewHistogramVec("rung_ingest_group_events",
+		"Event records stored by one commit: how many events share a commit (and its fsync).",
+		[]float64{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384})
+	applyDuration = Default.NewHistogramVec("rung_ingest_apply_seconds",
+		"Time from a group's commit to its requests answered: the wait for the engine and the applying of the group.",
+		[]float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5})
 	// OutboxBacklog is the notifications waiting in the outbox; 0 until
 	// the outbox sets its function (OutboxBacklog.Set).
 	OutboxBacklog = Default.NewGaugeFunc("rung_outbox_backlog",
@@ -42,6 +51,19 @@ func Handler(r *Registry) http.Handler {
 		}
 	})
 }
+
+// Committed records one commit of a group of changes: how long the store
+// took and how many event records it stored.
+func Committed(took time.Duration, records int) {
+	commitDuration.Observe(took.Seconds())
+	if records > 0 {
+		groupEvents.Observe(float64(records))
+	}
+}
+
+// Applied records how long after its commit a group was applied and its
+// requests answered.
+func Applied(took time.Duration) { applyDuration.Observe(took.Seconds()) }
 
 // Ingested counts one event's ingestion result: its status and, when
 // rejected, the reason read from its error message.

@@ -12,6 +12,7 @@ import (
 	"github.com/rung-dev/rung"
 	"github.com/rung-dev/rung/internal/codec"
 	"github.com/rung-dev/rung/internal/engine"
+	"github.com/rung-dev/rung/internal/opsmetrics"
 	"github.com/rung-dev/rung/internal/program"
 	"github.com/rung-dev/rung/internal/store"
 )
@@ -344,7 +345,8 @@ type prepared struct {
 // commit's outcome.
 type flight struct {
 	*prepared
-	done chan error
+	done      chan error
+	committed time.Time // when the commit returned; set before done is
 }
 
 // prepareGroup prepares group against the index and, when base is not nil,
@@ -411,7 +413,13 @@ func (s *Service) commitAsync(g *prepared) *flight {
 // flight, so it never waits for a flight's sender.
 func (s *Service) committer(flights <-chan *flight) {
 	for fl := range flights {
-		fl.done <- s.st.Commit(context.Background(), fl.b)
+		start := time.Now()
+		err := s.st.Commit(context.Background(), fl.b)
+		fl.committed = time.Now()
+		if err == nil {
+			opsmetrics.Committed(fl.committed.Sub(start), len(fl.b.Records))
+		}
+		fl.done <- err
 	}
 }
 
@@ -432,7 +440,7 @@ func (s *Service) land(fl *flight, err error) {
 	}
 	s.groups.Add(1)
 	s.idx.merge(fl.pd, fl.b)
-	s.applyc <- &applyJob{group: fl.group, batch: fl.b, compiled: fl.pd.compiled, now: fl.now}
+	s.applyc <- &applyJob{group: fl.group, batch: fl.b, compiled: fl.pd.compiled, now: fl.now, committed: fl.committed}
 }
 
 // fail answers every request of g with the failed commit's error.
@@ -505,6 +513,7 @@ func (s *Service) process(group []*request) {
 	// commits holding the lock that orders commits, after catching up, so
 	// that it builds on the latest record and nobody writes in between.
 	exclusive := false
+	var committed time.Time // zero after a commit holding the lock: it is not timed
 	for attempt := 1; ; attempt++ {
 		if !exclusive && attempt < exclusiveFrom {
 			prepare()
@@ -515,7 +524,11 @@ func (s *Service) process(group []*request) {
 		}
 		var err error
 		if !exclusive && attempt < exclusiveFrom {
-			err = s.st.Commit(context.Background(), b)
+			start := time.Now()
+			if err = s.st.Commit(context.Background(), b); err == nil {
+				committed = time.Now()
+				opsmetrics.Committed(committed.Sub(start), len(b.Records))
+			}
 		} else {
 			// Optimistic commits kept colliding with other instances', or
 			// the group writes members: hold the lock that orders commits
@@ -558,7 +571,7 @@ func (s *Service) process(group []*request) {
 		s.groups.Add(1)
 	}
 	s.idx.merge(pd, b)
-	s.applyc <- &applyJob{group: group, batch: b, compiled: pd.compiled, now: now}
+	s.applyc <- &applyJob{group: group, batch: b, compiled: pd.compiled, now: now, committed: committed}
 }
 
 // encodeChunk is how many bytes to set aside at a time for encoding a
@@ -579,6 +592,10 @@ type applyJob struct {
 	compiled []*engine.Version
 	now      time.Time
 	barrier  chan struct{} // set for a drain: closed when reached
+	// committed is when the group's commit returned; zero when it was
+	// not timed (nothing stored, a commit holding the lock, records other
+	// instances wrote).
+	committed time.Time
 }
 
 // drain waits until the applier has applied every committed group.
@@ -598,6 +615,9 @@ func (s *Service) applier() {
 			continue
 		}
 		s.apply(j)
+		if !j.committed.IsZero() {
+			opsmetrics.Applied(time.Since(j.committed))
+		}
 	}
 }
 
