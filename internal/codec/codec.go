@@ -242,6 +242,23 @@ func decodeHead(b []byte, r *rung.Record, names *Names) error {
 	return d.err
 }
 
+// DecodeRecordKept is DecodeRecordReusing for a body that is never written
+// again (a copy the caller keeps as long as anything may hold the record's
+// strings): they point into b itself, so decoding allocates nothing for
+// them. Type and source come from names, as with DecodeRecordNamed; attrs
+// may be nil, for a new map.
+func DecodeRecordKept(b []byte, r *rung.Record, attrs map[string]any, names *Names) error {
+	flags, err := header(b)
+	if err != nil {
+		return err
+	}
+	var s string
+	if len(b) > 2 {
+		s = unsafe.String(&b[2], len(b)-2)
+	}
+	return decodeBody(s, flags, r, attrs, names)
+}
+
 func decodeRecord(b []byte, r *rung.Record, reuse map[string]any, names *Names) error {
 	flags, err := header(b)
 	if err != nil {
@@ -249,7 +266,12 @@ func decodeRecord(b []byte, r *rung.Record, reuse map[string]any, names *Names) 
 	}
 	// One string holds every string of the record; the fields are slices
 	// of it, which saves an allocation per string.
-	d := decoder{s: string(b[2:])}
+	return decodeBody(string(b[2:]), flags, r, reuse, names)
+}
+
+// decodeBody decodes a record's body, s, whose header held flags.
+func decodeBody(s string, flags byte, r *rung.Record, reuse map[string]any, names *Names) error {
+	d := decoder{s: s}
 	ev := &r.Event
 	r.Retracted = flags&flagRetracted != 0
 	ev.Type = d.str()

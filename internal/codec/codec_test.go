@@ -235,6 +235,14 @@ func FuzzDecodeRecord(f *testing.F) {
 		if want := attrsNoNaN(r); !reflect.DeepEqual(head, want) {
 			t.Fatalf("head %#v, want %#v", head, want)
 		}
+		// The kept decoder, into a used map, decodes alike.
+		kept := rung.Record{Event: rung.Event{Attrs: map[string]any{"stale": 1.0}}}
+		if err := DecodeRecordKept(b, &kept, kept.Event.Attrs, new(Names)); err != nil {
+			t.Fatalf("DecodeRecord accepted what DecodeRecordKept refused: %v", err)
+		}
+		if len(kept.Event.Attrs) != len(r.Event.Attrs) || !reflect.DeepEqual(attrsNoNaN(kept), attrsNoNaN(r)) {
+			t.Fatalf("kept %#v, want %#v", kept, r)
+		}
 		// What decodes, encodes; and that decodes to the same record.
 		b2, err := EncodeRecord(nil, &r)
 		if err != nil {
@@ -367,6 +375,46 @@ func TestDecodeRecordReusing(t *testing.T) {
 		if !reflect.DeepEqual(got.Event.Attrs, want.Event.Attrs) {
 			t.Errorf("attrs %v, want %v", got.Event.Attrs, want.Event.Attrs)
 		}
+	}
+}
+
+// The kept decoder decodes what DecodeRecord does, into the map it is
+// given, with its strings in the bytes it was given and nothing allocated
+// for them; it refuses what DecodeRecord refuses.
+func TestDecodeRecordKept(t *testing.T) {
+	in := typicalRecord()
+	b, err := EncodeRecord(nil, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want rung.Record
+	if err := DecodeRecord(b, &want); err != nil {
+		t.Fatal(err)
+	}
+	var names Names
+	attrs := map[string]any{"left over": true}
+	var got rung.Record
+	if err := DecodeRecordKept(b, &got, attrs, &names); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("kept %#v, want %#v", got, want)
+	}
+	if reflect.ValueOf(got.Event.Attrs).UnsafePointer() != reflect.ValueOf(attrs).UnsafePointer() {
+		t.Error("the attrs are not the map given")
+	}
+	start, end := uintptr(unsafe.Pointer(&b[0])), uintptr(unsafe.Pointer(&b[len(b)-1]))
+	if p := uintptr(unsafe.Pointer(unsafe.StringData(got.Event.Partner))); p < start || p > end {
+		t.Error("the partner is not in the bytes given")
+	}
+	decodes, kepts := testing.AllocsPerRun(100, func() { DecodeRecordReusing(b, &got, attrs) }),
+		testing.AllocsPerRun(100, func() { DecodeRecordKept(b, &got, attrs, &names) })
+	if kepts >= decodes {
+		t.Errorf("%v allocations a record, no fewer than DecodeRecordReusing's %v", kepts, decodes)
+	}
+	bad := b[:len(b)-1]
+	if err1, err2 := DecodeRecord(bad, &want), DecodeRecordKept(bad, &got, attrs, &names); err1 == nil || err2 == nil || err1.Error() != err2.Error() {
+		t.Errorf("truncated: %v / %v", err1, err2)
 	}
 }
 

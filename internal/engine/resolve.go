@@ -100,6 +100,18 @@ func (s *Subjects) Resolve(rec *rung.Record) Subject {
 	return r
 }
 
+// Body returns the copy of the record's body Resolve made, or nil when it
+// made none (a retraction, a record without Raw or a very large body). The
+// copy is never written again: decoded with codec.DecodeRecordKept, the
+// record's strings may point into it.
+func (r Subject) Body() []byte {
+	if r.block == nil {
+		return nil
+	}
+	end := r.body.off + r.body.n
+	return r.block[r.body.off:end:end]
+}
+
 // ApplyResolved is Apply for a record whose subjects r found, with
 // Subjects made from this engine (or one that Fits it) since which no
 // partner or member was added. It does what Apply does. The engine keeps

@@ -51,7 +51,7 @@ func syntheticHistory(b *testing.B, n int) *History {
 		events[i] = syn.Next()
 	}
 	slices.SortFunc(events, func(a, b rung.Event) int { return a.OccurredAt.Compare(b.OccurredAt) })
-	h.Records = encodedLog(b, events)
+	h.Records, h.Heads = encodedLog(b, events)
 	return h
 }
 
@@ -198,13 +198,14 @@ func encodedHistory(b *testing.B, partners []rung.Partner, members []rung.Member
 	b.Helper()
 	h := memoryHistory(b, partners, members, nil, progs...)
 	h.Size = len(events)
-	h.Records = encodedLog(b, events)
+	h.Records, h.Heads = encodedLog(b, events)
 	return h
 }
 
-// encodedLog encodes events, in order, into one buffer and returns a
-// reader of it that decodes each record as the store's log reader does.
-func encodedLog(b *testing.B, events []rung.Event) func(context.Context, func(*rung.Record) error) error {
+// encodedLog encodes events, in order, into one buffer and returns
+// readers of it that decode each record as the store's log readers do:
+// Records, then RecordHeads.
+func encodedLog(b *testing.B, events []rung.Event) (records, heads func(context.Context, func(*rung.Record) error) error) {
 	b.Helper()
 	ids := make([]string, len(events))
 	ends := make([]int, len(events))
@@ -218,24 +219,28 @@ func encodedLog(b *testing.B, events []rung.Event) func(context.Context, func(*r
 		ends[i] = len(log)
 	}
 	// As the store's reader does, one record is reused for every record
-	// read (fn may not keep it) and type and source are shared strings.
-	return func(ctx context.Context, fn func(*rung.Record) error) error {
-		start := 0
-		var r rung.Record
-		names := new(codec.Names)
-		for i := range ids {
-			r = rung.Record{Seq: int64(i + 1), Version: 1, Raw: log[start:ends[i]:ends[i]]}
-			if err := codec.DecodeRecordNamed(r.Raw, &r, names); err != nil {
-				return err
+	// read (fn may not keep it) and type and source are shared strings;
+	// heads are decoded without their attributes.
+	read := func(decode func([]byte, *rung.Record, *codec.Names) error) func(context.Context, func(*rung.Record) error) error {
+		return func(ctx context.Context, fn func(*rung.Record) error) error {
+			start := 0
+			var r rung.Record
+			names := new(codec.Names)
+			for i := range ids {
+				r = rung.Record{Seq: int64(i + 1), Version: 1, Raw: log[start:ends[i]:ends[i]]}
+				if err := decode(r.Raw, &r, names); err != nil {
+					return err
+				}
+				r.Event.ID = ids[i]
+				if err := fn(&r); err != nil {
+					return err
+				}
+				start = ends[i]
 			}
-			r.Event.ID = ids[i]
-			if err := fn(&r); err != nil {
-				return err
-			}
-			start = ends[i]
+			return nil
 		}
-		return nil
 	}
+	return read(codec.DecodeRecordNamed), read(codec.DecodeRecordHead)
 }
 
 // bulkEngine loads a history into an engine as the service does at start.

@@ -8,16 +8,19 @@
 package simulate
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/rung-dev/rung"
+	"github.com/rung-dev/rung/internal/codec"
 	"github.com/rung-dev/rung/internal/engine"
 	"github.com/rung-dev/rung/internal/gcpause"
 	"github.com/rung-dev/rung/internal/program"
@@ -34,6 +37,11 @@ type History struct {
 	// Records streams the event log in Seq order. fn may not keep the
 	// record after it returns, but may keep its Raw and its strings.
 	Records func(ctx context.Context, fn func(*rung.Record) error) error
+	// Heads, when set, streams the same records without their attributes,
+	// as store.Store's RecordHeads does: Raw, Partner and Member are valid
+	// only during fn. A replay that copies every body anyway decodes the
+	// attributes from its copy, and reads the log this way.
+	Heads func(ctx context.Context, fn func(*rung.Record) error) error
 	// Size is how many records Records yields, when known (it sizes the
 	// engines' tables).
 	Size int
@@ -62,8 +70,15 @@ func Load(ctx context.Context, st store.Store) (*History, error) {
 	if h.Adjustments, err = st.Adjustments(ctx); err != nil {
 		return nil, fmt.Errorf("simulate: read adjustments: %w", err)
 	}
-	h.Records = func(ctx context.Context, fn func(*rung.Record) error) error {
-		err := st.Records(ctx, 0, func(r *rung.Record) error {
+	h.Records = upTo(st.Records, last)
+	h.Heads = upTo(st.RecordHeads, last)
+	return h, nil
+}
+
+// upTo streams the log with read up to the record last.
+func upTo(read func(ctx context.Context, after int64, fn func(*rung.Record) error) error, last int64) func(ctx context.Context, fn func(*rung.Record) error) error {
+	return func(ctx context.Context, fn func(*rung.Record) error) error {
+		err := read(ctx, 0, func(r *rung.Record) error {
 			if r.Seq > last {
 				return errStop
 			}
@@ -74,7 +89,6 @@ func Load(ctx context.Context, st store.Store) (*History, error) {
 		}
 		return err
 	}
-	return h, nil
 }
 
 // Options shape a simulation.
@@ -273,7 +287,11 @@ type batch struct {
 	// subs holds each record's partner and member, found by the reader
 	// (engine.Subjects) so that the engines do not look them up; nil when
 	// the engines apply records as they are.
-	subs    []engine.Subject
+	subs []engine.Subject
+	// attrs holds a map for each record's attributes, reused with the
+	// batch, when the records are decoded from the subjects' copies of
+	// their bodies (History.Heads).
+	attrs   []map[string]any
 	pending atomic.Int32
 }
 
@@ -353,17 +371,27 @@ func replay(ctx context.Context, h *History, engines []*engine.Engine, from, to 
 	if from.IsZero() {
 		fromN = -1 << 63
 	}
-	if h.Records != nil {
-		err = h.Records(ctx, func(r *rung.Record) error {
+	read := h.Records
+	heads := subjects != nil && h.Heads != nil
+	if heads {
+		read = h.Heads
+	}
+	names := new(codec.Names)
+	if read != nil {
+		err = read(ctx, func(r *rung.Record) error {
 			records++
 			if !r.Retracted {
 				if at := r.Event.OccurredAt.UnixNano(); at >= fromN && at < toN {
 					inPeriod++
 				}
 			}
-			b.recs = append(b.recs, *r)
-			if subjects != nil {
-				b.subs = append(b.subs, subjects.Resolve(r))
+			if subjects == nil {
+				b.recs = append(b.recs, *r)
+			} else if sub := subjects.Resolve(r); !heads {
+				b.recs = append(b.recs, *r)
+				b.subs = append(b.subs, sub)
+			} else if err := b.addHead(r, sub, names); err != nil {
+				return err
 			}
 			if len(b.recs) == batchSize {
 				send()
@@ -382,6 +410,38 @@ func replay(ctx context.Context, h *History, engines []*engine.Engine, from, to 
 		return records, inPeriod, fmt.Errorf("simulate: read the log: %w", err)
 	}
 	return records, inPeriod, nil
+}
+
+// addHead adds a record read as a head (History.Heads), whose subjects sub
+// holds, decoded again with its attributes from the subjects' copy of its
+// body: its strings and Raw point into that copy, which the engines keep,
+// and its attributes fill the map this place in the batch reuses. A body
+// the subjects did not copy is decoded from a copy of its own.
+func (b *batch) addHead(r *rung.Record, sub engine.Subject, names *codec.Names) error {
+	j := len(b.recs)
+	b.recs = append(b.recs, rung.Record{Seq: r.Seq, Version: r.Version, Event: rung.Event{ID: r.Event.ID}})
+	b.subs = append(b.subs, sub)
+	if len(b.attrs) <= j {
+		b.attrs = append(b.attrs, make([]map[string]any, j+1-len(b.attrs))...)
+	}
+	if b.attrs[j] == nil {
+		b.attrs[j] = map[string]any{}
+	}
+	rec := &b.recs[j]
+	body := sub.Body()
+	if body == nil {
+		if r.Raw == nil {
+			*rec = *r // nothing to decode: as read
+			rec.Event.Partner, rec.Event.Member = strings.Clone(r.Event.Partner), strings.Clone(r.Event.Member)
+			return nil
+		}
+		body = bytes.Clone(r.Raw)
+	}
+	rec.Raw = body
+	if err := codec.DecodeRecordKept(body, rec, b.attrs[j], names); err != nil {
+		return fmt.Errorf("record seq %d (%s): %w", r.Seq, r.Event.ID, err)
+	}
+	return nil
 }
 
 // bytesPerRecord bounds what a replay adds to the heap for each record,
