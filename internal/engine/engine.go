@@ -454,6 +454,9 @@ func (e *Engine) BeginBulk(records int) {
 	}
 	e.events.grow(records)
 	e.events.beginLoad(records)
+	if records >= 4*eventBlock {
+		e.slab.startLoad()
+	}
 	if records > 0 {
 		// Room for every record's member once: grown by append, the
 		// list would allocate about five times its size (1.25× steps).
@@ -472,6 +475,7 @@ func (e *Engine) EndBulk(now time.Time) {
 	e.now = now
 	e.buildBoards()
 	e.finalizeChallenges()
+	e.slab.endLoad()
 }
 
 // typeReaders is what reads an event type.

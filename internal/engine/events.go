@@ -3,7 +3,6 @@ package engine
 import (
 	"fmt"
 	"hash/maphash"
-	"unsafe"
 )
 
 // eventTable holds every event's state, by handle and by id. The states
@@ -21,8 +20,6 @@ type eventTable struct {
 	// added without probing the index, which is brought up to date in
 	// batches.
 	load *eventLoad
-	// spare holds the blocks made ahead (blockAhead) not used yet.
-	spare [][]eventState
 }
 
 // eventLoad lets a bulk load add events without probing the index for
@@ -41,52 +38,16 @@ type eventLoad struct {
 	filter  []uint64 // blocked Bloom filter: two bits in one word per id; nil once addFirst was used
 	keys    int      // how many ids it can hold before it says "maybe" too often
 	pending []uint32 // idHash of the events after the indexed ones, in handle order
-	// ahead brings the next blocks of event states, made on another
-	// goroutine, which also writes to each of their pages: a load fills a
-	// block of fresh memory every 1,024 events, and the page faults of
-	// its first writes (several µs each here) are then not the loading
-	// goroutine's. They come aheadBlocks at a time: starting the
-	// goroutine wakes a thread, a system call that can cost as much as
-	// the faults it saves when it is made for every block.
-	ahead chan [][]eventState
-}
-
-// aheadBlocks is how many blocks of event states blockAhead makes at once.
-const aheadBlocks = 8
-
-// blockAhead makes aheadBlocks blocks of event states and touches each of
-// their pages.
-func blockAhead(c chan<- [][]eventState) {
-	all := make([]eventState, aheadBlocks*eventBlock)
-	const stride = 4096 / int(unsafe.Sizeof(eventState{}))
-	for i := 0; i < len(all); i += stride {
-		all[i].h = 0
-	}
-	bs := make([][]eventState, aheadBlocks)
-	for i := range bs {
-		bs[i] = all[i*eventBlock : (i+1)*eventBlock : (i+1)*eventBlock]
-	}
-	c <- bs
+	// ahead makes the next blocks of event states (a load fills one
+	// every 1,024 events) on another goroutine.
+	ahead ahead[eventState]
 }
 
 // newBlock returns a new block of zeroed event states: one made ahead
 // when there is one ready.
 func (t *eventTable) newBlock() []eventState {
-	if len(t.spare) == 0 {
-		if l := t.load; l != nil && l.ahead != nil {
-			select {
-			case bs := <-l.ahead:
-				go blockAhead(l.ahead)
-				t.spare = bs
-			default: // not ready: taken next time
-			}
-		}
-	}
-	if len(t.spare) > 0 {
-		b := t.spare[0]
-		t.spare[0] = nil
-		t.spare = t.spare[1:]
-		return b
+	if t.load != nil {
+		return block(&t.load.ahead, eventBlock)
 	}
 	return make([]eventState, eventBlock)
 }
@@ -222,8 +183,7 @@ func (t *eventTable) beginLoad(records int) {
 	// pending holds them all until then.
 	t.load = &eventLoad{filter: make([]uint64, words), keys: keys, pending: make([]uint32, 0, records)}
 	if records >= 4*eventBlock {
-		t.load.ahead = make(chan [][]eventState, 1)
-		go blockAhead(t.load.ahead)
+		t.load.ahead.start(eventBlock)
 	}
 	for h := uint32(1); h <= t.n; h++ {
 		t.load.set(idHash64(t.at(h).id))
@@ -233,6 +193,9 @@ func (t *eventTable) beginLoad(records int) {
 // endLoad indexes what the bulk load added and drops the filter.
 func (t *eventTable) endLoad() {
 	t.catchUp()
+	if t.load != nil {
+		t.load.ahead.stop()
+	}
 	t.load = nil
 }
 

@@ -75,7 +75,7 @@ func TestEventTableLoadMakesBlocksAhead(t *testing.T) {
 	const n = 20*eventBlock + 7
 	tab.grow(n)
 	tab.beginLoad(n)
-	if tab.load.ahead == nil {
+	if tab.load.ahead.c == nil {
 		t.Fatal("a load of many events makes no blocks ahead")
 	}
 	for i := range n {
@@ -92,7 +92,7 @@ func TestEventTableLoadMakesBlocksAhead(t *testing.T) {
 			t.Fatalf("ev-%d: %+v", i, ev)
 		}
 	}
-	// Events added after the load take the blocks made ahead and left.
+	// Events added after the load make blocks of their own.
 	for i := n; i < n+3*eventBlock; i++ {
 		ev, added := tab.getOrAdd(fmt.Sprintf("ev-%d", i))
 		if !added || ev.version != 0 || ev.at != 0 || ev.fx != nil {

@@ -45,7 +45,7 @@ var dumpFields = map[reflect.Type]map[string]string{
 		"m": dumped, "events": dumped, "handle": dumped, "joined": dumped, "awards": dumped,
 		"adjusts": dumped, "series": dumped, "vars": cache, "holds": dumped,
 	},
-	reflect.TypeFor[eventTable](): {"blocks": dumped, "n": dumped, "slots": built, "load": scratch, "spare": cache},
+	reflect.TypeFor[eventTable](): {"blocks": dumped, "n": dumped, "slots": built, "load": scratch},
 	reflect.TypeFor[eventState](): {
 		"id": dumped, "h": dumped, "typ": dumped, "version": dumped, "retracted": dumped, "queued": scratch,
 		"p": dumped, "m": dumped, "body": dumped, "at": dumped, "recv": dumped, "seq": dumped, "fx": dumped, "more": dumped,

@@ -12,6 +12,39 @@ type slab struct {
 	contribBuf []contrib
 	markBuf    []*holding
 	awardBuf   []Award
+	// During a bulk load (startLoad) the blocks are made ahead, on
+	// another goroutine.
+	fxAhead      ahead[effects]
+	evalAhead    ahead[ruleEval]
+	contribAhead ahead[contrib]
+	markAhead    ahead[*holding]
+	awardAhead   ahead[Award]
+}
+
+// startLoad makes the slab's blocks ahead until endLoad.
+func (s *slab) startLoad() {
+	s.fxAhead.start(slabEffects)
+	s.evalAhead.start(slabEvals)
+	s.contribAhead.start(slabEvals)
+	s.markAhead.start(slabEvals)
+	s.awardAhead.start(slabAwards)
+}
+
+// endLoad stops making blocks ahead.
+func (s *slab) endLoad() {
+	s.fxAhead.stop()
+	s.evalAhead.stop()
+	s.contribAhead.stop()
+	s.markAhead.stop()
+	s.awardAhead.stop()
+}
+
+// block returns a block made ahead, or a new one of size Ts.
+func block[T any](a *ahead[T], size int) []T {
+	if b := a.next(); b != nil {
+		return b
+	}
+	return make([]T, size)
 }
 
 // slabAwards is how many awards a block holds.
@@ -22,7 +55,7 @@ const slabAwards = 128
 // whose room would then stay taken in a block.
 func (s *slab) award() *Award {
 	if len(s.awardBuf) == 0 {
-		s.awardBuf = make([]Award, slabAwards)
+		s.awardBuf = block(&s.awardAhead, slabAwards)
 	}
 	a := &s.awardBuf[0]
 	s.awardBuf = s.awardBuf[1:]
@@ -37,7 +70,7 @@ const (
 // effects returns a zeroed effects.
 func (s *slab) effects() *effects {
 	if len(s.fxBuf) == 0 {
-		s.fxBuf = make([]effects, slabEffects)
+		s.fxBuf = block(&s.fxAhead, slabEffects)
 	}
 	fx := &s.fxBuf[0]
 	s.fxBuf = s.fxBuf[1:]
@@ -51,7 +84,7 @@ func (s *slab) evals(evs []ruleEval) []ruleEval {
 		return append([]ruleEval(nil), evs...)
 	}
 	if len(s.evalBuf) < n {
-		s.evalBuf = make([]ruleEval, slabEvals)
+		s.evalBuf = block(&s.evalAhead, slabEvals)
 	}
 	out := s.evalBuf[:n:n]
 	copy(out, evs)
@@ -66,7 +99,7 @@ func (s *slab) contribs(cs []contrib) []contrib {
 		return append([]contrib(nil), cs...)
 	}
 	if len(s.contribBuf) < n {
-		s.contribBuf = make([]contrib, slabEvals)
+		s.contribBuf = block(&s.contribAhead, slabEvals)
 	}
 	out := s.contribBuf[:n:n]
 	copy(out, cs)
@@ -81,7 +114,7 @@ func (s *slab) marks(hs []*holding) []*holding {
 		return append([]*holding(nil), hs...)
 	}
 	if len(s.markBuf) < n {
-		s.markBuf = make([]*holding, slabEvals)
+		s.markBuf = block(&s.markAhead, slabEvals)
 	}
 	out := s.markBuf[:n:n]
 	copy(out, hs)
