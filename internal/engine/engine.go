@@ -466,10 +466,25 @@ func (e *Engine) BeginBulk(records int) {
 
 // EndBulk builds the live boards for now and resumes their maintenance.
 func (e *Engine) EndBulk(now time.Time) {
-	e.events.endLoad()
-	e.placeBulk()
-	e.loading = false
-	e.flushMemberEvents()
+	if l := e.events.load; len(e.bulk) == 0 && l != nil && len(l.pending) >= 4*eventBlock {
+		// Nothing to place: the index of event ids catches up on another
+		// core while the members' lists are filled. Neither writes what
+		// the other reads.
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			e.events.endLoad()
+		}()
+		e.bulk = nil
+		e.loading = false
+		e.flushMemberEvents()
+		<-done
+	} else {
+		e.events.endLoad()
+		e.placeBulk()
+		e.loading = false
+		e.flushMemberEvents()
+	}
 	e.refreshAllTimelines()
 	e.boardsLive = true
 	e.now = now

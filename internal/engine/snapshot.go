@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"runtime"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/rung-dev/rung"
@@ -49,32 +51,38 @@ func (e *Engine) Snapshot(from, t time.Time) *Snapshot {
 	}
 	s := &Snapshot{At: t}
 	mranks, pranks := e.boardRanks(s, t)
-	s.Members = make([]SnapshotState, 0, len(e.memberByHandle))
-	for _, m := range e.memberByHandle {
-		st := SnapshotState{ID: m.m.ID, Name: m.m.Name, Partner: m.m.PartnerAt(t)}
-		if st.Partner == "" {
-			st.Partner = m.m.Partner
+	// Reads share the engine (see Engine), so the subjects are read on
+	// several cores when there are many.
+	s.Members = make([]SnapshotState, len(e.memberByHandle))
+	inParts(len(s.Members), func(lo, hi int) {
+		for i, m := range e.memberByHandle[lo:hi] {
+			st := &s.Members[lo+i]
+			*st = SnapshotState{ID: m.m.ID, Name: m.m.Name, Partner: m.m.PartnerAt(t)}
+			if st.Partner == "" {
+				st.Partner = m.m.Partner
+			}
+			e.fillPoints(st, &m.awards, m, fromN, tn)
+			held, _ := e.badgeCards(m, m.holds, t)
+			st.Badges = badgeKeys(held)
+			st.Ranks = mranks[m.handle]
 		}
-		e.fillPoints(&st, &m.awards, m, fromN, tn)
-		held, _ := e.badgeCards(m, m.holds, t)
-		st.Badges = badgeKeys(held)
-		st.Ranks = mranks[m.handle]
-		s.Members = append(s.Members, st)
-	}
-	s.Partners = make([]SnapshotState, 0, len(e.partnerByHandle))
-	for _, p := range e.partnerByHandle {
-		pv := &p.versions[p.at(tn)].Partner
-		st := SnapshotState{ID: p.id, Name: pv.Name, Partner: p.id}
-		e.fillPoints(&st, &p.awards, p, fromN, tn)
-		held, _ := e.badgeCards(p, p.holds, t)
-		st.Badges = badgeKeys(held)
-		st.Ranks = pranks[p.handle]
-		if e.cur != nil && e.cur.Tiers != nil && len(e.cur.Tiers.Levels) > 0 {
-			st.Tier = e.tierAt(p, tn)
-			st.Qualified = e.qualifiedTier(p, t)
+	})
+	s.Partners = make([]SnapshotState, len(e.partnerByHandle))
+	inParts(len(s.Partners), func(lo, hi int) {
+		for i, p := range e.partnerByHandle[lo:hi] {
+			pv := &p.versions[p.at(tn)].Partner
+			st := &s.Partners[lo+i]
+			*st = SnapshotState{ID: p.id, Name: pv.Name, Partner: p.id}
+			e.fillPoints(st, &p.awards, p, fromN, tn)
+			held, _ := e.badgeCards(p, p.holds, t)
+			st.Badges = badgeKeys(held)
+			st.Ranks = pranks[p.handle]
+			if e.cur != nil && e.cur.Tiers != nil && len(e.cur.Tiers.Levels) > 0 {
+				st.Tier = e.tierAt(p, tn)
+				st.Qualified = e.qualifiedTier(p, t)
+			}
 		}
-		s.Partners = append(s.Partners, st)
-	}
+	})
 	sort.Slice(s.Members, func(i, j int) bool { return s.Members[i].ID < s.Members[j].ID })
 	sort.Slice(s.Partners, func(i, j int) bool { return s.Partners[i].ID < s.Partners[j].ID })
 	return s
@@ -194,4 +202,25 @@ func rankRows(n, k int) [][]int {
 		rows[i] = block[i*k : (i+1)*k : (i+1)*k]
 	}
 	return rows
+}
+
+// partMin is the fewest items inParts gives a goroutine of its own (a
+// variable for the tests).
+var partMin = 4096
+
+// inParts calls fn for [0, n) split into consecutive parts, on as many
+// goroutines as there are cores (at most 4) when n is large, and returns
+// when every part is done.
+func inParts(n int, fn func(lo, hi int)) {
+	parts := min(runtime.GOMAXPROCS(0), 4, n/partMin)
+	if parts <= 1 {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for i := 1; i < parts; i++ {
+		wg.Go(func() { fn(i*n/parts, (i+1)*n/parts) })
+	}
+	fn(0, n/parts)
+	wg.Wait()
 }

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"reflect"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -19,28 +21,7 @@ func TestSnapshotAgreesWithScorecards(t *testing.T) {
 		t.Skip("replays the demo history")
 	}
 	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
-	d := demo.Generate(demo.Options{Now: now, Partners: 40, Members: 300})
-	p, err := program.Parse(demo.Program)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := New()
-	for _, pt := range d.Partners {
-		e.PutPartner(rung.PartnerVersion{Version: 1, Partner: pt})
-	}
-	for _, m := range d.Members {
-		m.Memberships = []rung.Membership{{Partner: m.Partner, JoinedAt: m.JoinedAt}}
-		e.PutMember(m)
-	}
-	e.SetVersions([]*Version{{N: 1, From: time.Unix(0, 0), Program: p}}, now)
-	e.BeginBulk(len(d.Events))
-	for i := range d.Events {
-		e.Apply(&rung.Record{Seq: int64(i + 1), Version: 1, Event: d.Events[i]})
-	}
-	m0 := d.Members[0]
-	e.AddAdjustment(rung.Adjustment{ID: "a1", Partner: m0.Partner, Member: m0.ID, Points: 500, OccurredAt: now.AddDate(0, -1, 0)})
-	e.AddAdjustment(rung.Adjustment{ID: "a2", Partner: m0.Partner, Member: m0.ID, Points: -200, OccurredAt: now.AddDate(0, 0, -3)})
-	e.EndBulk(now)
+	e, d, p := snapshotDemo(t, now)
 
 	for _, at := range []time.Time{now, now.AddDate(0, -2, 0)} {
 		from := at.AddDate(0, -1, 0)
@@ -119,5 +100,59 @@ func TestSnapshotAgreesWithScorecards(t *testing.T) {
 			t.Fatalf("nobody scored as of %s", at)
 		}
 		t.Logf("as of %s: %d members scored, %d partners qualify above Registered", at, scored, qualified)
+	}
+}
+
+// snapshotDemo loads the demo history (40 partners, 300 members) in bulk,
+// with two adjustments.
+func snapshotDemo(t *testing.T, now time.Time) (*Engine, *demo.Data, *program.Program) {
+	t.Helper()
+	d := demo.Generate(demo.Options{Now: now, Partners: 40, Members: 300})
+	p, err := program.Parse(demo.Program)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := New()
+	for _, pt := range d.Partners {
+		e.PutPartner(rung.PartnerVersion{Version: 1, Partner: pt})
+	}
+	for _, m := range d.Members {
+		m.Memberships = []rung.Membership{{Partner: m.Partner, JoinedAt: m.JoinedAt}}
+		e.PutMember(m)
+	}
+	e.SetVersions([]*Version{{N: 1, From: time.Unix(0, 0), Program: p}}, now)
+	e.BeginBulk(len(d.Events))
+	for i := range d.Events {
+		e.Apply(&rung.Record{Seq: int64(i + 1), Version: 1, Event: d.Events[i]})
+	}
+	m0 := d.Members[0]
+	e.AddAdjustment(rung.Adjustment{ID: "a1", Partner: m0.Partner, Member: m0.ID, Points: 500, OccurredAt: now.AddDate(0, -1, 0)})
+	e.AddAdjustment(rung.Adjustment{ID: "a2", Partner: m0.Partner, Member: m0.ID, Points: -200, OccurredAt: now.AddDate(0, 0, -3)})
+	e.EndBulk(now)
+	return e, d, p
+}
+
+// A snapshot read in parts on several goroutines is the snapshot read in
+// one (the race detector watches the parts share the engine).
+func TestSnapshotInPartsIsSnapshotInOne(t *testing.T) {
+	if testing.Short() {
+		t.Skip("replays the demo history")
+	}
+	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	e, _, _ := snapshotDemo(t, now)
+	defer func(n int) { partMin = n }(partMin)
+	from := now.AddDate(0, -1, 0)
+	partMin = 1 << 30
+	one := e.Snapshot(from, now)
+	partMin = 16
+	if runtime.GOMAXPROCS(0) < 2 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	}
+	parts := e.Snapshot(from, now)
+	if !reflect.DeepEqual(one, parts) {
+		t.Fatal("the snapshot read in parts differs from the one read in one")
+	}
+	if len(parts.Members) != 300 || len(parts.Partners) != 40 {
+		t.Fatalf("%d members, %d partners", len(parts.Members), len(parts.Partners))
 	}
 }

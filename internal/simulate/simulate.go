@@ -163,6 +163,19 @@ func Run(ctx context.Context, h *History, draft []byte, o Options) (*Report, err
 	drafted := append(append([]*engine.Version(nil), kept...), &engine.Version{N: next, From: from, Program: p})
 
 	useLive := o.Live != nil && liveScoresLikeBase(stored, o.From)
+	var before, after *engine.Snapshot
+	var live chan error // the live engine's read, when it is the baseline
+	if useLive {
+		// The live engine is read beside the replay, which it does not
+		// depend on: the replay's reader leaves part of a core idle.
+		live = make(chan error, 1)
+		go func() {
+			live <- o.Live(func(e *engine.Engine) error {
+				before = e.Snapshot(o.From, at)
+				return nil
+			})
+		}()
+	}
 	engines := []*engine.Engine{newEngine(h, drafted, at)}
 	if !useLive {
 		engines = append(engines, newEngine(h, base, at))
@@ -172,27 +185,22 @@ func Run(ctx context.Context, h *History, draft []byte, o Options) (*Report, err
 	resume()
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	if err != nil {
+		if live != nil {
+			<-live // not left holding the service's read lock
+		}
 		return nil, err
 	}
-	// The two engines are finished and read on their own cores.
-	var before, after *engine.Snapshot
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		after = finish(h, engines[0], o.From, at)
-	}()
 	if useLive {
-		err = o.Live(func(e *engine.Engine) error {
-			before = e.Snapshot(o.From, at)
-			return nil
-		})
+		after = finish(h, engines[0], o.From, at)
+		if err := <-live; err != nil {
+			return nil, err
+		}
 	} else {
+		// The two engines are finished and read on their own cores.
+		var wg sync.WaitGroup
+		wg.Go(func() { after = finish(h, engines[0], o.From, at) })
 		before = finish(h, engines[1], o.From, at)
-	}
-	wg.Wait()
-	if err != nil {
-		return nil, err
+		wg.Wait()
 	}
 	var active *program.Program
 	if len(base) > 0 {
