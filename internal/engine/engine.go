@@ -470,15 +470,17 @@ func (e *Engine) EndBulk(now time.Time) {
 		// Nothing to place: the index of event ids catches up on another
 		// core while the members' lists are filled. Neither writes what
 		// the other reads.
-		done := make(chan struct{})
+		done := make(chan any, 1) // the index's panic, if any
 		go func() {
-			defer close(done)
+			defer func() { done <- recover() }()
 			e.events.endLoad()
 		}()
 		e.bulk = nil
 		e.loading = false
 		e.flushMemberEvents()
-		<-done
+		if p := <-done; p != nil {
+			panic(p) // on the loading goroutine, as without the index's own
+		}
 	} else {
 		e.events.endLoad()
 		e.placeBulk()

@@ -210,7 +210,8 @@ var partMin = 4096
 
 // inParts calls fn for [0, n) split into consecutive parts, on as many
 // goroutines as there are cores (at most 4) when n is large, and returns
-// when every part is done.
+// when every part is done. A part's panic is raised again on the calling
+// goroutine once every part is done.
 func inParts(n int, fn func(lo, hi int)) {
 	parts := min(runtime.GOMAXPROCS(0), 4, n/partMin)
 	if parts <= 1 {
@@ -218,9 +219,21 @@ func inParts(n int, fn func(lo, hi int)) {
 		return
 	}
 	var wg sync.WaitGroup
+	panics := make([]any, parts)
 	for i := 1; i < parts; i++ {
-		wg.Go(func() { fn(i*n/parts, (i+1)*n/parts) })
+		wg.Go(func() {
+			defer func() { panics[i] = recover() }()
+			fn(i*n/parts, (i+1)*n/parts)
+		})
 	}
-	fn(0, n/parts)
+	func() {
+		defer func() { panics[0] = recover() }()
+		fn(0, n/parts)
+	}()
 	wg.Wait()
+	for _, p := range panics {
+		if p != nil {
+			panic(p)
+		}
+	}
 }
