@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"runtime/debug"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,8 +38,9 @@ type History struct {
 	Records func(ctx context.Context, fn func(*rung.Record) error) error
 	// Heads, when set, streams the same records without their attributes,
 	// as store.Store's RecordHeads does: Raw, Partner and Member are valid
-	// only during fn. A replay that copies every body anyway decodes the
-	// attributes from its copy, and reads the log this way.
+	// only during fn, and Raw must be set. A replay that copies every body
+	// anyway decodes the attributes from its copy, and reads the log this
+	// way.
 	Heads func(ctx context.Context, fn func(*rung.Record) error) error
 	// Size is how many records Records yields, when known (it sizes the
 	// engines' tables).
@@ -164,17 +164,16 @@ func Run(ctx context.Context, h *History, draft []byte, o Options) (*Report, err
 
 	useLive := o.Live != nil && liveScoresLikeBase(stored, o.From)
 	var before, after *engine.Snapshot
-	var live chan error // the live engine's read, when it is the baseline
+	var live liveRead // the live engine's read, when it is the baseline
 	if useLive {
 		// The live engine is read beside the replay, which it does not
 		// depend on: the replay's reader leaves part of a core idle.
-		live = make(chan error, 1)
-		go func() {
-			live <- o.Live(func(e *engine.Engine) error {
+		live.start(func() error {
+			return o.Live(func(e *engine.Engine) error {
 				before = e.Snapshot(o.From, at)
 				return nil
 			})
-		}()
+		})
 	}
 	engines := []*engine.Engine{newEngine(h, drafted, at)}
 	if !useLive {
@@ -185,14 +184,12 @@ func Run(ctx context.Context, h *History, draft []byte, o Options) (*Report, err
 	resume()
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	if err != nil {
-		if live != nil {
-			<-live // not left holding the service's read lock
-		}
+		live.wait() // not left holding the service's read lock
 		return nil, err
 	}
 	if useLive {
 		after = finish(h, engines[0], o.From, at)
-		if err := <-live; err != nil {
+		if err := live.wait(); err != nil {
 			return nil, err
 		}
 	} else {
@@ -226,6 +223,40 @@ func Run(ctx context.Context, h *History, draft []byte, o Options) (*Report, err
 	}
 	r.TookMS = time.Since(start).Milliseconds()
 	return r, nil
+}
+
+// liveRead is a read of the live engine on a goroutine of its own. A panic
+// in it is raised again by wait, on the goroutine that waits, where the
+// server's handlers recover it as they did when the read ran there.
+type liveRead struct {
+	done     chan error
+	panicked any
+}
+
+// start runs read.
+func (l *liveRead) start(read func() error) {
+	l.done = make(chan error, 1)
+	go func() {
+		var err error
+		defer func() {
+			l.panicked = recover()
+			l.done <- err
+		}()
+		err = read()
+	}()
+}
+
+// wait returns the read's error once it is done; nil if none was started.
+func (l *liveRead) wait() error {
+	if l.done == nil {
+		return nil
+	}
+	err := <-l.done
+	l.done = nil
+	if l.panicked != nil {
+		panic(l.panicked)
+	}
+	return err
 }
 
 // compile parses the recorded program versions.
@@ -424,31 +455,30 @@ func replay(ctx context.Context, h *History, engines []*engine.Engine, from, to 
 // holds, decoded again with its attributes from the subjects' copy of its
 // body: its strings and Raw point into that copy, which the engines keep,
 // and its attributes fill the map this place in the batch reuses. A body
-// the subjects did not copy is decoded from a copy of its own.
+// the subjects did not copy (a retraction, a very large body) is decoded
+// from a copy of its own. A head without its body cannot be decoded; a
+// record that does not decode is not added.
 func (b *batch) addHead(r *rung.Record, sub engine.Subject, names *codec.Names) error {
+	if r.Raw == nil {
+		return fmt.Errorf("record seq %d (%s) was read without its body", r.Seq, r.Event.ID)
+	}
 	j := len(b.recs)
-	b.recs = append(b.recs, rung.Record{Seq: r.Seq, Version: r.Version, Event: rung.Event{ID: r.Event.ID}})
-	b.subs = append(b.subs, sub)
 	if len(b.attrs) <= j {
 		b.attrs = append(b.attrs, make([]map[string]any, j+1-len(b.attrs))...)
 	}
 	if b.attrs[j] == nil {
 		b.attrs[j] = map[string]any{}
 	}
-	rec := &b.recs[j]
 	body := sub.Body()
 	if body == nil {
-		if r.Raw == nil {
-			*rec = *r // nothing to decode: as read
-			rec.Event.Partner, rec.Event.Member = strings.Clone(r.Event.Partner), strings.Clone(r.Event.Member)
-			return nil
-		}
 		body = bytes.Clone(r.Raw)
 	}
-	rec.Raw = body
-	if err := codec.DecodeRecordKept(body, rec, b.attrs[j], names); err != nil {
+	rec := rung.Record{Seq: r.Seq, Version: r.Version, Event: rung.Event{ID: r.Event.ID}, Raw: body}
+	if err := codec.DecodeRecordKept(body, &rec, b.attrs[j], names); err != nil {
 		return fmt.Errorf("record seq %d (%s): %w", r.Seq, r.Event.ID, err)
 	}
+	b.recs = append(b.recs, rec)
+	b.subs = append(b.subs, sub)
 	return nil
 }
 
