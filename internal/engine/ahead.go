@@ -68,3 +68,11 @@ func (a *ahead[T]) next() []T {
 	a.spare = a.spare[1:]
 	return b
 }
+
+// block returns a block made ahead, or a new one of size Ts.
+func (a *ahead[T]) block(size int) []T {
+	if b := a.next(); b != nil {
+		return b
+	}
+	return make([]T, size)
+}

@@ -466,26 +466,27 @@ func (e *Engine) BeginBulk(records int) {
 
 // EndBulk builds the live boards for now and resumes their maintenance.
 func (e *Engine) EndBulk(now time.Time) {
+	var indexed chan any // the index's panic, if any, once it caught up
 	if l := e.events.load; len(e.bulk) == 0 && l != nil && len(l.pending) >= 4*eventBlock {
 		// Nothing to place: the index of event ids catches up on another
 		// core while the members' lists are filled. Neither writes what
 		// the other reads.
-		done := make(chan any, 1) // the index's panic, if any
+		indexed = make(chan any, 1)
 		go func() {
-			defer func() { done <- recover() }()
+			defer func() { indexed <- recover() }()
 			e.events.endLoad()
 		}()
 		e.bulk = nil
-		e.loading = false
-		e.flushMemberEvents()
-		if p := <-done; p != nil {
-			panic(p) // on the loading goroutine, as without the index's own
-		}
 	} else {
 		e.events.endLoad()
 		e.placeBulk()
-		e.loading = false
-		e.flushMemberEvents()
+	}
+	e.loading = false
+	e.flushMemberEvents()
+	if indexed != nil {
+		if p := <-indexed; p != nil {
+			panic(p) // on the loading goroutine, as without the index's own
+		}
 	}
 	e.refreshAllTimelines()
 	e.boardsLive = true

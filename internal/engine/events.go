@@ -47,7 +47,7 @@ type eventLoad struct {
 // when there is one ready.
 func (t *eventTable) newBlock() []eventState {
 	if t.load != nil {
-		return block(&t.load.ahead, eventBlock)
+		return t.load.ahead.block(eventBlock)
 	}
 	return make([]eventState, eventBlock)
 }

@@ -39,14 +39,6 @@ func (s *slab) endLoad() {
 	s.awardAhead.stop()
 }
 
-// block returns a block made ahead, or a new one of size Ts.
-func block[T any](a *ahead[T], size int) []T {
-	if b := a.next(); b != nil {
-		return b
-	}
-	return make([]T, size)
-}
-
 // slabAwards is how many awards a block holds.
 const slabAwards = 128
 
@@ -55,7 +47,7 @@ const slabAwards = 128
 // whose room would then stay taken in a block.
 func (s *slab) award() *Award {
 	if len(s.awardBuf) == 0 {
-		s.awardBuf = block(&s.awardAhead, slabAwards)
+		s.awardBuf = s.awardAhead.block(slabAwards)
 	}
 	a := &s.awardBuf[0]
 	s.awardBuf = s.awardBuf[1:]
@@ -70,7 +62,7 @@ const (
 // effects returns a zeroed effects.
 func (s *slab) effects() *effects {
 	if len(s.fxBuf) == 0 {
-		s.fxBuf = block(&s.fxAhead, slabEffects)
+		s.fxBuf = s.fxAhead.block(slabEffects)
 	}
 	fx := &s.fxBuf[0]
 	s.fxBuf = s.fxBuf[1:]
@@ -84,7 +76,7 @@ func (s *slab) evals(evs []ruleEval) []ruleEval {
 		return append([]ruleEval(nil), evs...)
 	}
 	if len(s.evalBuf) < n {
-		s.evalBuf = block(&s.evalAhead, slabEvals)
+		s.evalBuf = s.evalAhead.block(slabEvals)
 	}
 	out := s.evalBuf[:n:n]
 	copy(out, evs)
@@ -99,7 +91,7 @@ func (s *slab) contribs(cs []contrib) []contrib {
 		return append([]contrib(nil), cs...)
 	}
 	if len(s.contribBuf) < n {
-		s.contribBuf = block(&s.contribAhead, slabEvals)
+		s.contribBuf = s.contribAhead.block(slabEvals)
 	}
 	out := s.contribBuf[:n:n]
 	copy(out, cs)
@@ -114,7 +106,7 @@ func (s *slab) marks(hs []*holding) []*holding {
 		return append([]*holding(nil), hs...)
 	}
 	if len(s.markBuf) < n {
-		s.markBuf = block(&s.markAhead, slabEvals)
+		s.markBuf = s.markAhead.block(slabEvals)
 	}
 	out := s.markBuf[:n:n]
 	copy(out, hs)

@@ -463,11 +463,8 @@ func (b *batch) addHead(r *rung.Record, sub engine.Subject, names *codec.Names) 
 		return fmt.Errorf("record seq %d (%s) was read without its body", r.Seq, r.Event.ID)
 	}
 	j := len(b.recs)
-	if len(b.attrs) <= j {
-		b.attrs = append(b.attrs, make([]map[string]any, j+1-len(b.attrs))...)
-	}
-	if b.attrs[j] == nil {
-		b.attrs[j] = map[string]any{}
+	if j == len(b.attrs) { // records are added one at a time
+		b.attrs = append(b.attrs, map[string]any{})
 	}
 	body := sub.Body()
 	if body == nil {
