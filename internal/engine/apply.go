@@ -95,6 +95,52 @@ func (ev *eventState) setNotes(ns []string) {
 
 func (ev *eventState) addNote(n string) { ev.setNotes(append(ev.notes(), n)) }
 
+// noteKey names the note made at one place of the engine (site) of an
+// expression's error for a missing attribute.
+type noteKey struct {
+	err  *program.MissingKeyError
+	site noteSite
+}
+
+type noteSite uint8
+
+const (
+	noteRuleWhen noteSite = iota
+	noteRuleAward
+	noteRuleOncePer
+	noteMetric
+	noteBadgeWhen
+	noteBadgeEvidence
+	noteBadgeStep
+)
+
+// maxErrNotes bounds errNotes; past it the map starts again. The errors
+// are those of the program's expressions for the attributes they name, so
+// a program rarely has more than tens.
+const maxErrNotes = 4096
+
+// errNote returns the note format makes of err. Every event that lacks an
+// attribute an expression reads gets the same note (a program that reads
+// an attribute some events never carry gives one to each of those), so
+// for an expression's error for a missing attribute the note is made once
+// and shared: no formatting, and one string for all of them.
+func (e *Engine) errNote(err error, site noteSite, format func() string) string {
+	me, ok := err.(*program.MissingKeyError)
+	if !ok {
+		return format()
+	}
+	k := noteKey{me, site}
+	if n, ok := e.errNotes[k]; ok {
+		return n
+	}
+	if e.errNotes == nil || len(e.errNotes) >= maxErrNotes {
+		e.errNotes = make(map[noteKey]string)
+	}
+	n := format()
+	e.errNotes[k] = n
+	return n
+}
+
 // marks returns the event and step badge holdings the event is in.
 func (ev *eventState) marks() []*holding {
 	if ev.more == nil {
@@ -500,9 +546,9 @@ func (e *Engine) score(ev *eventState, body *rung.Event, reads *typeReaders) *pr
 	// Metrics are those of the newest program.
 	if !vanity {
 		for _, tm := range reads.metrics {
-			c, ok, note := evalMetric(tm.m, vars)
-			if note != "" {
-				ev.addNote(fmt.Sprintf("metric %s: %s", tm.name, note))
+			c, ok, key, err := evalMetric(tm.m, vars)
+			if err != nil {
+				ev.addNote(e.errNote(err, noteMetric, func() string { return fmt.Sprintf("metric %s: %s: %v", tm.name, key, err) }))
 			}
 			if ok {
 				c.metric = tm.i
@@ -538,7 +584,7 @@ func (e *Engine) evalRule(ev *eventState, r *program.Rule, v *Version, vars *pro
 	if r.When != nil {
 		ok, err := r.When.Bool(vars)
 		if err != nil {
-			return ruleEval{}, false, fmt.Sprintf("rule %s: when: %v", r.ID, err)
+			return ruleEval{}, false, e.errNote(err, noteRuleWhen, func() string { return fmt.Sprintf("rule %s: when: %v", r.ID, err) })
 		}
 		if !ok {
 			return ruleEval{}, false, ""
@@ -560,7 +606,7 @@ func (e *Engine) evalRule(ev *eventState, r *program.Rule, v *Version, vars *pro
 	} else {
 		n, err := r.Award.Number(vars)
 		if err != nil {
-			return ruleEval{}, false, fmt.Sprintf("rule %s: award: %v", r.ID, err)
+			return ruleEval{}, false, e.errNote(err, noteRuleAward, func() string { return fmt.Sprintf("rule %s: award: %v", r.ID, err) })
 		}
 		amount = n
 	}
@@ -583,22 +629,24 @@ func (e *Engine) evalRule(ev *eventState, r *program.Rule, v *Version, vars *pro
 	if r.OncePer != nil {
 		k, err := r.OncePer.Key(vars)
 		if err != nil {
-			return ruleEval{}, false, fmt.Sprintf("rule %s: once_per: %v", r.ID, err)
+			return ruleEval{}, false, e.errNote(err, noteRuleOncePer, func() string { return fmt.Sprintf("rule %s: once_per: %v", r.ID, err) })
 		}
 		re.key = k
 	}
 	return re, true, ""
 }
 
-// evalMetric evaluates an event's contribution to a metric.
-func evalMetric(m *program.Metric, vars *program.Vars) (contrib, bool, string) {
+// evalMetric evaluates an event's contribution to a metric. It returns
+// false when the event does not count, with the error and the key it
+// failed at ("where", "value") when that is because an expression failed.
+func evalMetric(m *program.Metric, vars *program.Vars) (contrib, bool, string, error) {
 	if m.Where != nil {
 		ok, err := m.Where.Bool(vars)
 		if err != nil {
-			return contrib{}, false, "where: " + err.Error()
+			return contrib{}, false, "where", err
 		}
 		if !ok {
-			return contrib{}, false, ""
+			return contrib{}, false, "", nil
 		}
 	}
 	c := contrib{v: 1}
@@ -606,21 +654,21 @@ func evalMetric(m *program.Metric, vars *program.Vars) (contrib, bool, string) {
 	case program.MetricSum, program.MetricAvg:
 		n, err := m.Value.Number(vars)
 		if err != nil {
-			return contrib{}, false, "value: " + err.Error()
+			return contrib{}, false, "value", err
 		}
 		c.v = n
 	case program.MetricDistinct:
 		k, err := m.Value.Key(vars)
 		if err != nil {
-			return contrib{}, false, "value: " + err.Error()
+			return contrib{}, false, "value", err
 		}
 		if k == "" {
 			// e.g. distinct members over an event without one
-			return contrib{}, false, ""
+			return contrib{}, false, "", nil
 		}
 		c.key = k
 	}
-	return c, true, ""
+	return c, true, "", nil
 }
 
 // applyEffects turns an event's evaluations into awards and contributions.

@@ -215,7 +215,7 @@ func (e *Engine) markBadges(ev *eventState, body *rung.Event, vars *program.Vars
 			if b.When != nil {
 				ok, err := b.When.Bool(getVars())
 				if err != nil {
-					ev.addNote(fmt.Sprintf("badge %s: when: %v", b.ID, err))
+					ev.addNote(e.errNote(err, noteBadgeWhen, func() string { return fmt.Sprintf("badge %s: when: %v", b.ID, err) }))
 					continue
 				}
 				if !ok {
@@ -231,7 +231,9 @@ func (e *Engine) markBadges(ev *eventState, body *rung.Event, vars *program.Vars
 				err = fmt.Errorf("%s is empty", b.Evidence.Source)
 			}
 			if err != nil {
-				ev.addNote(fmt.Sprintf("badge %s: not awarded without evidence: %v", b.ID, err))
+				ev.addNote(e.errNote(err, noteBadgeEvidence, func() string {
+					return fmt.Sprintf("badge %s: not awarded without evidence: %v", b.ID, err)
+				}))
 				continue
 			}
 			c.evidence = s
@@ -265,7 +267,9 @@ func (e *Engine) markBadges(ev *eventState, body *rung.Event, vars *program.Vars
 				if s.Where != nil {
 					ok, err := s.Where.Bool(getVars())
 					if err != nil {
-						ev.addNote(fmt.Sprintf("badge %s: steps[%d].where: %v", b.ID, si, err))
+						ev.addNote(e.errNote(err, noteBadgeStep, func() string {
+							return fmt.Sprintf("badge %s: steps[%d].where: %v", b.ID, si, err)
+						}))
 						continue
 					}
 					if !ok {

@@ -94,6 +94,9 @@ type Engine struct {
 	types  typeNames
 	// expiry is the expiry of the last award's period (awardExpiry).
 	expiry expiryMemo
+	// errNotes holds the notes made of errors that come again and again
+	// (errNote).
+	errNotes map[noteKey]string
 	// scratch is where an event's evaluations are collected before the
 	// event keeps them.
 	scratch struct {

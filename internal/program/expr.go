@@ -24,6 +24,9 @@ type Expr struct {
 	prg   cel.Program
 	refs  exprRefs // what it reads of its variables
 	fast  fastFn   // nil when CEL must evaluate it (fastexpr.go)
+	// missing holds the errors fast gives for missing attributes, made
+	// once each (fastexpr.go).
+	missing *missingErrs
 }
 
 // Vars are the variables an expression sees: `event`, `partner`, `member`.
@@ -93,7 +96,7 @@ func (e *Expr) Bool(v *Vars) (bool, error) {
 			case fastBool:
 				return x.b, nil
 			case fastMissing:
-				return false, missingErr(e.Source, x)
+				return false, e.missingErr(x)
 			}
 		}
 	}
@@ -117,7 +120,7 @@ func (e *Expr) Number(v *Vars) (float64, error) {
 	if e.fast != nil && v != nil {
 		if x, ok := e.fast(v); ok {
 			if x.kind == fastMissing {
-				return 0, missingErr(e.Source, x)
+				return 0, e.missingErr(x)
 			}
 			if f, ok := x.num(); ok && !math.IsNaN(f) && !math.IsInf(f, 0) {
 				return f, nil
@@ -147,7 +150,7 @@ func (e *Expr) Key(v *Vars) (string, error) {
 		if x, ok := e.fast(v); ok {
 			switch x.kind {
 			case fastMissing:
-				return "", missingErr(e.Source, x)
+				return "", e.missingErr(x)
 			case fastString:
 				return x.s, nil
 			case fastInt:

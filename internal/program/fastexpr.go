@@ -2,9 +2,10 @@ package program
 
 import (
 	"cmp"
-	"errors"
+	"maps"
 	"math"
 	"strings"
+	"sync/atomic"
 
 	celast "cel.dev/cel-go/common/ast"
 	"cel.dev/cel-go/common/operators"
@@ -45,10 +46,46 @@ const (
 	fastMissing
 )
 
-// missingErr is the error CEL gives for x, a fastMissing value, in the
-// expression src (as Expr.Eval words it).
-func missingErr(src string, x fastVal) error {
-	return errors.New(src + ": no such key: " + x.s)
+// MissingKeyError is the error an expression gives for an event attribute
+// that is not there, worded as CEL words it through Expr.Eval. An
+// expression gives the same *MissingKeyError for the same attribute every
+// time, so a caller may compare it by pointer (the engine shares the note
+// it makes of one among the events that lack the attribute).
+type MissingKeyError struct{ msg string }
+
+func (e *MissingKeyError) Error() string { return e.msg }
+
+// missingErrs holds an expression's MissingKeyErrors, by attribute: a map
+// replaced, never written, when a new attribute is missing, so that
+// engines on several goroutines may share the expression. It holds at most
+// one error for each attribute the expression names.
+type missingErrs struct {
+	m atomic.Pointer[map[string]*MissingKeyError]
+}
+
+// missingErr returns the error for x, a fastMissing value, in the
+// expression e.
+func (e *Expr) missingErr(x fastVal) error {
+	if e.missing == nil { // an Expr not made by compile
+		return &MissingKeyError{e.Source + ": no such key: " + x.s}
+	}
+	for {
+		old := e.missing.m.Load()
+		if old != nil {
+			if err, ok := (*old)[x.s]; ok {
+				return err
+			}
+		}
+		err := &MissingKeyError{e.Source + ": no such key: " + x.s}
+		m := make(map[string]*MissingKeyError, 1)
+		if old != nil {
+			maps.Copy(m, *old)
+		}
+		m[x.s] = err
+		if e.missing.m.CompareAndSwap(old, &m) {
+			return err
+		}
+	}
 }
 
 // num returns a number's value as a float64, as the program's functions

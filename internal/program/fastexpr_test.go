@@ -1,7 +1,9 @@
 package program
 
 import (
+	"errors"
 	"math"
+	"sync"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -86,7 +88,7 @@ func TestFastExprAgreesWithCEL(t *testing.T) {
 		if fast == nil {
 			t.Fatalf("%q has no fast evaluation", src)
 		}
-		exprs[i] = pair{&Expr{Source: src, prg: prg, fast: fast}, &Expr{Source: src, prg: prg}}
+		exprs[i] = pair{&Expr{Source: src, prg: prg, fast: fast, missing: new(missingErrs)}, &Expr{Source: src, prg: prg}}
 	}
 	rapid.Check(t, func(t *rapid.T) {
 		attrs := map[string]any{}
@@ -146,6 +148,62 @@ func TestFastExprAgreesWithCEL(t *testing.T) {
 			}
 		}
 	})
+}
+
+// An expression gives one *MissingKeyError an attribute, whoever asks and
+// however often, worded as CEL words it.
+func TestMissingKeyErrorIsMadeOncePerAttribute(t *testing.T) {
+	p, err := Parse([]byte(`name: p
+activities:
+  t: {}
+points:
+  rules:
+    - id: r
+      on: t
+      when: event.attrs.a > 1 && event.attrs.b > 2
+      award: 1
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	when := p.Points.Rules[0].When
+	eval := func(attrs map[string]any) error {
+		ev := &rung.Event{ID: "e", Type: "t", Partner: "p1", Attrs: attrs}
+		_, err := when.Bool(&Vars{Event: EventVars(ev), Body: ev})
+		return err
+	}
+	const goroutines = 8
+	errs := make([][2]error, goroutines)
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Go(func() {
+			errs[g] = [2]error{eval(nil), eval(map[string]any{"a": 5.0})}
+		})
+	}
+	wg.Wait()
+	for i, attr := range []string{"a", "b"} {
+		var me *MissingKeyError
+		if !errors.As(errs[0][i], &me) {
+			t.Fatalf("missing %s: %T %v, want a *MissingKeyError", attr, errs[0][i], errs[0][i])
+		}
+		if want := when.Source + ": no such key: " + attr; me.Error() != want {
+			t.Errorf("missing %s: %q, want %q", attr, me.Error(), want)
+		}
+		for g := range goroutines {
+			if errs[g][i] != errs[0][i] {
+				t.Errorf("missing %s: goroutine %d got another error value (%p, %p)", attr, g, errs[g][i], errs[0][i])
+			}
+		}
+	}
+	if errs[0][0] == errs[0][1] {
+		t.Error("the errors for two attributes are one value")
+	}
+	// The slow path (CEL) words it the same.
+	slow := &Expr{Source: when.Source, prg: when.prg}
+	ev := &rung.Event{ID: "e", Type: "t", Partner: "p1"}
+	if _, err := slow.Bool(&Vars{Event: EventVars(ev)}); errText(err) != errText(errs[0][0]) {
+		t.Errorf("CEL says %v, the fast evaluation %v", err, errs[0][0])
+	}
 }
 
 func errText(err error) string {

@@ -269,7 +269,7 @@ func (p *parser) expr(n *yaml.Node, path string, env func() (*cel.Env, error), w
 		return nil
 	}
 	p.prog.EventFields |= refs.event
-	return &Expr{Source: n.Value, Line: n.Line, prg: prg, refs: refs, fast: fast}
+	return &Expr{Source: n.Value, Line: n.Line, prg: prg, refs: refs, fast: fast, missing: new(missingErrs)}
 }
 
 // eventExpr compiles an expression evaluated against an event (rules,
