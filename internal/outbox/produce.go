@@ -199,9 +199,10 @@ func (p *Producer) Step(ctx context.Context) (int, error) {
 			}
 		}
 	}
+	var ms []string // the members touched, read in parts below
 	p.svc.Read(func(e *engine.Engine) error {
-		// Taken with the engine read, so it names exactly what the
-		// states read have seen.
+		// Taken with the engine read: a state read from here on has seen
+		// at least what the take names.
 		t = p.track.Take()
 		if e != p.eng {
 			full, p.eng = true, e
@@ -214,27 +215,13 @@ func (p *Producer) Step(ctx context.Context) (int, error) {
 		if t.Empty() {
 			return nil
 		}
-		ms := slices.Collect(maps.Keys(t.Members))
+		ms = slices.Collect(maps.Keys(t.Members))
 		cur = make(map[string]engine.SubjectState, len(ms)+len(t.Partners)+len(ms)/8)
-		e.SubjectStates(ms, nil, keep(e))
-		// A member's points count for its partner, before and after a move.
-		ps := t.Partners
-		if ps == nil {
-			ps = map[string]struct{}{}
-		}
-		var key []byte // Subject("member", id), looked up without a string of its own
-		for _, id := range ms {
-			key = append(append(key[:0], "member:"...), id...)
-			if s, ok := cur[string(key)]; ok && s.Partner != "" {
-				ps[s.Partner] = struct{}{}
-			}
-			if s, ok := p.cache[string(key)]; ok && s.Partner != "" {
-				ps[s.Partner] = struct{}{}
-			}
-		}
-		e.SubjectStates(nil, slices.Collect(maps.Keys(ps)), keep(e))
 		return nil
 	})
+	if !full && !t.Empty() {
+		full = p.readTouched(ms, t.Partners, cur, keep)
+	}
 	if !full && t.Empty() {
 		return 0, nil
 	}
@@ -366,6 +353,67 @@ func (p *Producer) Step(ctx context.Context) (int, error) {
 		p.After(ctx, msgs)
 	}
 	return len(msgs), nil
+}
+
+// readPart is how many members' states readTouched reads in one engine
+// read. Each read holds the applier out; a step under batch ingest reads
+// tens of thousands, which at once held ingest still for tens of ms a
+// second.
+var readPart = 1024
+
+// readTouched reads the states of the members ms and of the partners ps
+// and those the members count for into cur, a part at a time, each part in
+// an engine read of its own so that the applier runs between them. A state
+// read after the take may have seen changes the take does not name: they
+// are told now, and the next step, which the tracker names them to, finds
+// them unchanged. When the service's engine is not the one the step began
+// with (a rebuild swapped it), it reads every subject instead and returns
+// true, as a full step.
+func (p *Producer) readTouched(ms []string, ps map[string]struct{}, cur map[string]engine.SubjectState, keep func(*engine.Engine) func(engine.SubjectState)) bool {
+	full := false
+	readAll := func(e *engine.Engine) {
+		full, p.eng = true, e
+		clear(cur)
+		e.EachSubjectState(keep(e))
+	}
+	for rest := ms; len(rest) > 0 && !full; {
+		part := rest[:min(len(rest), readPart)]
+		rest = rest[len(part):]
+		p.svc.Read(func(e *engine.Engine) error {
+			if e != p.eng {
+				readAll(e)
+				return nil
+			}
+			e.SubjectStates(part, nil, keep(e))
+			return nil
+		})
+	}
+	if full {
+		return true
+	}
+	// A member's points count for its partner, before and after a move.
+	if ps == nil {
+		ps = map[string]struct{}{}
+	}
+	var key []byte // Subject("member", id), looked up without a string of its own
+	for _, id := range ms {
+		key = append(append(key[:0], "member:"...), id...)
+		if s, ok := cur[string(key)]; ok && s.Partner != "" {
+			ps[s.Partner] = struct{}{}
+		}
+		if s, ok := p.cache[string(key)]; ok && s.Partner != "" {
+			ps[s.Partner] = struct{}{}
+		}
+	}
+	p.svc.Read(func(e *engine.Engine) error {
+		if e != p.eng {
+			readAll(e)
+			return nil
+		}
+		e.SubjectStates(nil, slices.Collect(maps.Keys(ps)), keep(e))
+		return nil
+	})
+	return full
 }
 
 func sameState(a, b engine.SubjectState) bool {
