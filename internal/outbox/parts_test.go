@@ -17,7 +17,8 @@ import (
 // run between the reads. Whatever a read sees beyond what the step was told
 // of, each member's points messages still form one chain, each starting
 // from the balance the one before ended at, and end at the member's final
-// balance: nothing told twice, nothing lost.
+// balance: nothing told twice, nothing lost. So do the partner's, read
+// after the parts.
 func TestProducerReadingInPartsTellsEachChangeOnce(t *testing.T) {
 	defer outbox.SetReadPart(3)()
 	f := newFixture(t)
@@ -65,7 +66,7 @@ func TestProducerReadingInPartsTellsEachChangeOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	last := map[string]int64{} // member → the balance its last message told
+	last := map[string]int64{} // subject → the balance its last message told
 	for _, m := range ms {
 		if m.Type != outbox.PointsChanged {
 			continue
@@ -74,24 +75,27 @@ func TestProducerReadingInPartsTellsEachChangeOnce(t *testing.T) {
 		if err := json.Unmarshal(m.Payload, &pl); err != nil {
 			t.Fatal(err)
 		}
-		if pl.Kind != "member" {
-			continue
+		k := outbox.Subject(pl.Kind, pl.Subject)
+		if pl.PreviousBalance != last[k] || pl.Balance == pl.PreviousBalance {
+			t.Fatalf("%s: %s tells %d → %d after a message that ended at %d", m.ID, k, pl.PreviousBalance, pl.Balance, last[k])
 		}
-		if pl.PreviousBalance != last[pl.Subject] || pl.Balance == pl.PreviousBalance {
-			t.Fatalf("%s: %s tells %d → %d after a message that ended at %d", m.ID, pl.Subject, pl.PreviousBalance, pl.Balance, last[pl.Subject])
-		}
-		last[pl.Subject] = pl.Balance
+		last[k] = pl.Balance
 	}
 	ids := make([]string, members)
 	for i := range ids {
 		ids[i] = fmt.Sprintf("m%02d", i)
 	}
 	f.svc.Read(func(e *engine.Engine) error {
-		e.SubjectStates(ids, nil, func(s engine.SubjectState) {
-			if last[s.ID] != s.Balance {
-				t.Errorf("%s: balance %d, its messages end at %d", s.ID, s.Balance, last[s.ID])
+		n := 0
+		e.SubjectStates(ids, []string{"p1"}, func(s engine.SubjectState) {
+			n++
+			if k := outbox.Subject(s.Kind, s.ID); last[k] != s.Balance {
+				t.Errorf("%s: balance %d, its messages end at %d", k, s.Balance, last[k])
 			}
 		})
+		if n != members+1 {
+			t.Errorf("%d states read, want %d", n, members+1)
+		}
 		return nil
 	})
 	t.Logf("%d steps beside 60 batches, %d messages", steps, len(ms))
