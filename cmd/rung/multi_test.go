@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -104,8 +105,15 @@ func startProcess(t *testing.T, bin, db string) *process {
 	case p.url = <-urls:
 	case <-p.done:
 		t.Fatalf("rung serve stopped:\n%s", p.logs)
-	case <-time.After(30 * time.Second):
-		t.Fatalf("rung serve did not start:\n%s", p.logs)
+	case <-time.After(60 * time.Second):
+		// Where it waits: SIGQUIT makes the Go runtime print every
+		// goroutine's stack to stderr, which the logs hold.
+		p.cmd.Process.Signal(syscall.SIGQUIT)
+		select {
+		case <-p.done:
+		case <-time.After(10 * time.Second):
+		}
+		t.Fatalf("rung serve did not start in 60 s; its log and stacks:\n%s", p.logs)
 	}
 	return p
 }
