@@ -38,6 +38,7 @@ type Engine struct {
 	partners map[string]*partnerState
 	members  map[string]*memberState
 	events   eventTable
+	warmed   uint64 // what Warm read, kept so its reads stay
 
 	// subjects by handle, for the rank index tie-break and for names
 	memberByHandle  []*memberState

@@ -35,7 +35,7 @@ var dumpFields = map[reflect.Type]map[string]string{
 		"results": dumped, "finals": built, "redeemed": dumped,
 		"pending": scratch, "revocations": dumped, "vars": built,
 		"bodies": dumped, "slab": scratch, "bulk": scratch, "keyIDs": dumped,
-		"types": dumped, "expiry": cache, "errNotes": cache, "scratch": scratch, "loading": scratch, "memberPending": scratch,
+		"types": dumped, "expiry": cache, "errNotes": cache, "warmed": scratch, "scratch": scratch, "loading": scratch, "memberPending": scratch,
 	},
 	reflect.TypeFor[partnerState](): {
 		"id": dumped, "handle": dumped, "joined": dumped, "versions": dumped, "events": dumped,

@@ -1,8 +1,10 @@
 package rank
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -455,5 +457,44 @@ func TestSortedLoadFillsLeaves(t *testing.T) {
 		if most := n/(leafCap-1) + 1; leaves > most {
 			t.Errorf("direction %v: %d leaves for %d entries, want at most %d", dir, leaves, n, most)
 		}
+	}
+}
+
+// TestTouchReadsOnly checks Touch, the read-ahead of engine.Warm: it finds
+// every id the index holds (non-zero), none it does not hold once the
+// index has leaves to look in, and leaves the order, the ranks and the
+// tree's invariants as they were.
+func TestTouchReadsOnly(t *testing.T) {
+	for _, n := range []int{0, 3, 5000} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			r := rand.New(rand.NewPCG(uint64(n), 1))
+			ns := shuffledNames(n+10, r)
+			x := New(byName(ns))
+			for id := range uint32(n) {
+				x.Set(id, float64(r.IntN(50)), int64(r.IntN(5)))
+			}
+			if n >= 1000 && !x.tracked {
+				t.Fatalf("%d entries and no owner table: the test misses the tracked path", n)
+			}
+			before := order(x)
+			for id := range uint32(n) {
+				if x.Touch(id) == 0 {
+					t.Fatalf("Touch(%d) = 0 for an id the index holds", id)
+				}
+			}
+			if x.tracked {
+				for id := uint32(n); id < uint32(n)+10; id++ {
+					if got := x.Touch(id); got != 0 {
+						t.Fatalf("Touch(%d) = %d for an id the index does not hold", id, got)
+					}
+				}
+			}
+			if after := order(x); !slices.Equal(before, after) {
+				t.Fatalf("Touch changed the order")
+			}
+			if err := x.check(uint32(n) + 10); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }

@@ -607,3 +607,20 @@ func (x *Index) joinInner(n *inner) {
 	g.counts[ja+1] -= moved
 	g.keys[ja+1] = b.keys[0]
 }
+
+// Touch reads where id's entry is, its leaf and the leaf's keys, and
+// returns a number made of them; it changes nothing. A caller about to Set
+// many ids calls it for each first, so that the reads, which do not depend
+// on one another, are in flight together (see engine.Warm).
+// It returns 0 for an id the index does not hold (or, in a one-leaf
+// index, for every id when the leaf is empty).
+func (x *Index) Touch(id uint32) uint64 {
+	l := x.single
+	if x.tracked {
+		l = x.owner.get(id)
+	}
+	if l == nil || len(l.k) == 0 {
+		return 0
+	}
+	return l.k[0].s | 1
+}

@@ -635,8 +635,10 @@ func (s *Service) apply(j *applyJob) {
 		s.eng.Apply(rec)
 	}
 	answered := 0
+	w := warmer{group: j.group}
 	for k, r := range j.group {
 		for i, rec := range r.batch.records {
+			w.before(s.eng.Warm)
 			notes := s.eng.Apply(rec)
 			if res := r.batch.notes[i]; res != nil && len(notes) > 0 {
 				res.Notes = append([]string(nil), notes...)
@@ -666,6 +668,44 @@ func (s *Service) apply(j *applyJob) {
 	for _, r := range j.group[answered:] {
 		r.answer()
 	}
+}
+
+// warmer hands the engine the records of a group warmAhead at a time
+// before they are applied (engine.Warm), across the group's requests: a
+// group of single events is many requests of one record each.
+type warmer struct {
+	group []*request
+	k, i  int // the next record to warm: group[k].batch.records[i]
+	left  int // records warmed and not yet applied
+	buf   [warmAhead]*rung.Record
+}
+
+// warmAhead is how many records the applier warms at once; engine.Warm
+// reads at most this many.
+const warmAhead = 32
+
+// before is called before each record of the group is applied, in order;
+// it calls warm (the engine's Warm) with the next records when those it
+// warmed are applied.
+func (w *warmer) before(warm func([]*rung.Record)) {
+	if w.left > 0 {
+		w.left--
+		return
+	}
+	n := 0
+	for n < len(w.buf) && w.k < len(w.group) {
+		recs := w.group[w.k].batch.records
+		if w.i >= len(recs) {
+			w.k, w.i = w.k+1, 0
+			continue
+		}
+		c := copy(w.buf[n:], recs[w.i:])
+		n, w.i = n+c, w.i+c
+	}
+	if n > 1 {
+		warm(w.buf[:n])
+	}
+	w.left = n - 1
 }
 
 // prepare validates one request against the state and adds its facts to the
