@@ -15,15 +15,26 @@ func readMode() string {
 }
 
 // adviseHeap advises huge pages for the heap's writable mappings: those of
-// the run of adjacent anonymous mappings that holds addr (/proc/self/maps).
-func adviseHeap(addr uintptr) error {
+// the runs of adjacent anonymous mappings that hold the addresses
+// (/proc/self/maps), each mapping once.
+func adviseHeap(addrs []uintptr) error {
 	b, err := os.ReadFile("/proc/self/maps")
 	if err != nil {
 		return err
 	}
-	for _, m := range heapMappings(string(b), addr) {
-		if _, _, e := syscall.Syscall(syscall.SYS_MADVISE, m.start, m.end-m.start, syscall.MADV_HUGEPAGE); e != 0 {
-			return e
+	var done []mapping
+next:
+	for _, addr := range addrs {
+		for _, m := range done {
+			if m.start <= addr && addr < m.end {
+				continue next
+			}
+		}
+		for _, m := range heapMappings(string(b), addr) {
+			if _, _, e := syscall.Syscall(syscall.SYS_MADVISE, m.start, m.end-m.start, syscall.MADV_HUGEPAGE); e != 0 {
+				return e
+			}
+			done = append(done, m)
 		}
 	}
 	return nil

@@ -6,6 +6,6 @@ import "errors"
 
 func readMode() string { return "" }
 
-func adviseHeap(uintptr) error { return errors.New("hugeheap: not supported") }
+func adviseHeap([]uintptr) error { return errors.New("hugeheap: not supported") }
 
 func physical() int64 { return 0 }
