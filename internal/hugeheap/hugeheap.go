@@ -65,7 +65,10 @@ var mode struct {
 // with "always" the heap has them already), nor for less than 64 MiB. The
 // room is kept below the soft memory limit in force, with 256 MiB to
 // spare, so that asking for it does not set off the collector, and below
-// the machine's memory; without a limit Prepare does nothing.
+// the machine's memory; without a limit Prepare does nothing. It turns
+// the collector off while it takes the room and sets the collector's
+// percentage back as it found it, so nothing else may change that
+// percentage meanwhile: call it at start, before other goroutines do.
 func Prepare(n int64) int64 {
 	if Mode() != "madvise" {
 		return 0
