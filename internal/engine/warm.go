@@ -2,8 +2,9 @@ package engine
 
 import "github.com/rung-dev/rung"
 
-// warmMax is the most records Warm reads ahead for at once.
-const warmMax = 32
+// WarmMax is the most records Warm reads ahead for at once; it reads the
+// first WarmMax of a longer list.
+const WarmMax = 32
 
 // Warm reads, for each record, the first words of what applying it reads
 // first: its slot in the event table, its partner's and member's states,
@@ -18,9 +19,9 @@ const warmMax = 32
 // kept only keeps the reads from being dropped.
 func (e *Engine) Warm(recs []*rung.Record) {
 	var sum uint64
-	var ps [warmMax]*partnerState
-	var ms [warmMax]*memberState
-	recs = recs[:min(len(recs), warmMax)]
+	var ps [WarmMax]*partnerState
+	var ms [WarmMax]*memberState
+	recs = recs[:min(len(recs), WarmMax)]
 	mask := uint32(len(e.events.slots) - 1)
 	for i, rec := range recs {
 		if len(e.events.slots) > 0 {
@@ -32,9 +33,9 @@ func (e *Engine) Warm(recs []*rung.Record) {
 		}
 	}
 	// The states, then their lists, then the lists' newest elements.
-	var ss [2 * warmMax][]series
-	var as [2 * warmMax][][]awardRef
-	var hs [2 * warmMax][]*holding
+	var ss [2 * WarmMax][]series
+	var as [2 * WarmMax][][]awardRef
+	var hs [2 * WarmMax][]*holding
 	n := 0
 	tf := e.tiers
 	for i := range recs {

@@ -27,7 +27,7 @@ func TestWarmChangesNothing(t *testing.T) {
 			}
 			recs = append(recs, rung.Record{Event: ev})
 		}
-		window := rapid.IntRange(2, 2*warmMax+3).Draw(t, "window")
+		window := rapid.IntRange(2, 2*WarmMax+3).Draw(t, "window")
 		plain, warmed := newBadgeHarness(t, now), newBadgeHarness(t, now)
 		apply := func(h *harness, recs []rung.Record, warm bool) {
 			for i := range recs {

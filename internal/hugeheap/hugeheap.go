@@ -100,7 +100,6 @@ func Prepare(n int64) int64 {
 	debug.SetGCPercent(gc)
 	err := adviseHeap(at)
 	runtime.KeepAlive(room)
-	room = nil
 	if err != nil {
 		return 0
 	}

@@ -672,7 +672,8 @@ func (s *Service) apply(j *applyJob) {
 
 // warmer hands the engine the records of a group warmAhead at a time
 // before they are applied (engine.Warm), across the group's requests: a
-// group of single events is many requests of one record each.
+// group of single events is many requests of one record each. warmAhead
+// is engine.WarmMax, the most Warm reads ahead for.
 type warmer struct {
 	group []*request
 	k, i  int // the next record to warm: group[k].batch.records[i]
@@ -680,9 +681,7 @@ type warmer struct {
 	buf   [warmAhead]*rung.Record
 }
 
-// warmAhead is how many records the applier warms at once; engine.Warm
-// reads at most this many.
-const warmAhead = 32
+const warmAhead = engine.WarmMax
 
 // before is called before each record of the group is applied, in order;
 // it calls warm (the engine's Warm) with the next records when those it
