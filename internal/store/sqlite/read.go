@@ -28,27 +28,20 @@ func (s *Store) RecordHeads(ctx context.Context, after int64, fn func(*rung.Reco
 	return store.StreamHeads(ctx, "sqlite", s.readLog(after), fn)
 }
 
-// readLog reads the rows of the log after a seq, in one query.
+// readLog reads the rows of the log after a seq, in one query, through a
+// logReader.
 func (s *Store) readLog(after int64) func(ctx context.Context, emit store.RowFunc) error {
 	return func(ctx context.Context, emit store.RowFunc) error {
-		rows, err := s.read.QueryContext(ctx, `SELECT seq, id, version, body FROM events WHERE seq > ? ORDER BY seq`, after)
+		r, err := s.logs.get(s.path, s.write == nil)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		var seq int64
-		var id string
-		var version int
-		var body sql.RawBytes
-		for rows.Next() {
-			if err := rows.Scan(&seq, &id, &version, &body); err != nil {
-				return err
-			}
-			if err := emit(seq, id, version, body); err != nil {
-				return err
-			}
+		if err := r.read(ctx, after, emit); err != nil {
+			r.close()
+			return err
 		}
-		return rows.Err()
+		s.logs.put(r)
+		return nil
 	}
 }
 

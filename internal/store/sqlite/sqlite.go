@@ -43,6 +43,7 @@ type Store struct {
 	path     string
 	write    *sql.DB // one connection; nil when read-only
 	read     *sql.DB // several connections, query_only
+	logs     logReaders
 	lockFile *os.File
 
 	// insertRows caches the multi-row insert statements of the writer by
@@ -318,6 +319,7 @@ func (s *Store) Close() error {
 		s.lastSeq = nil
 	}
 	s.mu.Unlock()
+	s.logs.close()
 	if s.write != nil {
 		errs = append(errs, s.write.Close())
 	}
