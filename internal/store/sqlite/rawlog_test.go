@@ -2,10 +2,13 @@ package sqlite_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rung-dev/rung"
 	"github.com/rung-dev/rung/internal/store"
@@ -167,4 +170,99 @@ func TestRecordsAfterCloseFails(t *testing.T) {
 	if err := s.Records(ctx, 0, func(*rung.Record) error { return nil }); err == nil {
 		t.Error("Records after Close returned nil")
 	}
+}
+
+func TestRecordsOfPathWithURICharacters(t *testing.T) {
+	// The log's own connection opens the file a URI names: a path with
+	// characters a URI gives a meaning is still the file it says.
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "a?b#c%20d.db")
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Commit(ctx, &store.Batch{Records: testRecords(3)}); err != nil {
+		t.Fatal(err)
+	}
+	wantRun(t, "the log", seqsOf(t, s, 0), 1, 3)
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("the database is not at %s: %v", path, err)
+	}
+}
+
+func TestRecordsWaitForALockUntilTheirContextEnds(t *testing.T) {
+	// A read of the log that finds the database locked by another
+	// connection waits for it, as the store's other reads do, but ends
+	// when its context does, with the context's error, not after the
+	// store's ten-second busy timeout: on a new connection (reading the
+	// schema) and on one kept from an earlier read (its query).
+	ctx := context.Background()
+	s, path := openTemp(t)
+	if err := s.Commit(ctx, &store.Batch{Records: testRecords(5)}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	raw, err := openRaw(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	raw.SetMaxOpenConns(1)
+	if _, err := raw.Exec(`PRAGMA journal_mode = DELETE`); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := sqlite.OpenReadOnly(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	conn, err := raw.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// An exclusive transaction keeps every reader out until it ends.
+	lock := func() {
+		t.Helper()
+		if _, err := conn.ExecContext(ctx, `BEGIN EXCLUSIVE`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	unlock := func() {
+		t.Helper()
+		if _, err := conn.ExecContext(ctx, `ROLLBACK`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	readLocked := func(what string) {
+		t.Helper()
+		short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		err := ro.Records(short, 0, func(*rung.Record) error { return nil })
+		if took := time.Since(start); took > 3*time.Second {
+			t.Errorf("%s: Records under a lock took %v, want about its context's 300ms", what, took)
+		}
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("%s: Records under a lock returned %v, want its context's deadline", what, err)
+		}
+	}
+	lock()
+	readLocked("a new connection")
+	unlock()
+	wantRun(t, "the log after the lock", seqsOf(t, ro, 0), 1, 5)
+	lock()
+	readLocked("a kept connection")
+	unlock()
+	// A lock that ends in time is waited for.
+	lock()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		time.Sleep(200 * time.Millisecond)
+		conn.ExecContext(ctx, `ROLLBACK`)
+	}()
+	wantRun(t, "the log behind a lock of 200ms", seqsOf(t, ro, 0), 1, 5)
+	<-done
 }

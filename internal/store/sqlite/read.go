@@ -29,19 +29,16 @@ func (s *Store) RecordHeads(ctx context.Context, after int64, fn func(*rung.Reco
 }
 
 // readLog reads the rows of the log after a seq, in one query, through a
-// logReader.
+// logReader. The reader is kept for the next read unless SQLite failed.
 func (s *Store) readLog(after int64) func(ctx context.Context, emit store.RowFunc) error {
 	return func(ctx context.Context, emit store.RowFunc) error {
-		r, err := s.logs.get(s.path, s.write == nil)
+		r, err := s.logs.get(ctx, s.path, s.write == nil)
 		if err != nil {
 			return err
 		}
-		if err := r.read(ctx, after, emit); err != nil {
-			r.close()
-			return err
-		}
+		err = r.read(ctx, after, emit)
 		s.logs.put(r)
-		return nil
+		return err
 	}
 }
 

@@ -130,7 +130,6 @@ func lock(path string) (*os.File, error) {
 // dsn builds the driver's connection string: a file: URI, so that any
 // character in path is taken literally.
 func dsn(path string, readOnly, writer bool) string {
-	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 	q := []string{
 		"_pragma=busy_timeout(" + strconv.Itoa(int(busyTimeout/time.Millisecond)) + ")",
 		"_pragma=foreign_keys(1)",
@@ -154,7 +153,13 @@ func dsn(path string, readOnly, writer bool) string {
 	if !writer {
 		q = append(q, "_pragma=query_only(1)")
 	}
-	return "file:" + esc + "?" + strings.Join(q, "&")
+	return fileURI(path) + "?" + strings.Join(q, "&")
+}
+
+// fileURI is path as a file: URI, with the characters a URI gives a
+// meaning escaped, so that any path is taken literally.
+func fileURI(path string) string {
+	return "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 }
 
 func (s *Store) open(ctx context.Context, readOnly bool) error {
