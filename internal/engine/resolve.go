@@ -121,6 +121,28 @@ func (e *Engine) ApplyResolved(rec *rung.Record, r Subject) []Note {
 	return e.apply(rec, &r)
 }
 
+// ApplyLent is Apply for a record whose encoding (Raw) is at off in block,
+// memory lent to the engine for good (store.StreamLent): the engine keeps
+// block as one of its body blocks instead of copying the body, and the
+// record's strings may point into it. n tells blocks apart: a record with
+// the same n and block as the record before is kept in the same block. The
+// block must never be written again.
+func (e *Engine) ApplyLent(rec *rung.Record, block []byte, n, off uint32) []Note {
+	r := Subject{block: block, blockN: n, body: bodyRef{off: off, n: uint32(len(rec.Raw))}}
+	if p := e.partners[rec.Event.Partner]; p != nil {
+		r.p = p.handle + 1
+	}
+	if rec.Event.Member != "" {
+		if m := e.members[rec.Event.Member]; m != nil {
+			r.m = m.handle + 1
+		}
+	}
+	if len(rec.Raw) == 0 {
+		r.block = nil // nothing to keep: Apply's own way
+	}
+	return e.apply(rec, &r)
+}
+
 // lent returns where the body r's Subjects copied is in the engine's
 // blocks: the block is added to them the first time one of its bodies is
 // kept.

@@ -329,15 +329,29 @@ func (s *Service) load(ctx context.Context) (int, error) {
 	if s.eng.Deferred() {
 		records = s.st.RecordHeads
 	}
-	err = records(ctx, 0, func(r *rung.Record) error {
-		if r.Seq > last {
-			return errStop
-		}
-		s.eng.Apply(r)
-		idx.add(r)
-		n++
-		return nil
-	})
+	if l, ok := s.st.(store.Lender); ok && !s.eng.Deferred() {
+		// The engine keeps the blocks the stream reads the log into as
+		// its body blocks: no copy of each body, nor of its strings.
+		err = l.RecordsLent(ctx, 0, func(r *rung.Record, lent store.Lent) error {
+			if r.Seq > last {
+				return errStop
+			}
+			s.eng.ApplyLent(r, lent.Block, lent.N, lent.Off)
+			idx.add(r)
+			n++
+			return nil
+		})
+	} else {
+		err = records(ctx, 0, func(r *rung.Record) error {
+			if r.Seq > last {
+				return errStop
+			}
+			s.eng.Apply(r)
+			idx.add(r)
+			n++
+			return nil
+		})
+	}
 	s.base.events = idx.close()
 	if err != nil && !errors.Is(err, errStop) {
 		return n, fmt.Errorf("load events: %w", err)

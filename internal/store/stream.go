@@ -25,27 +25,60 @@ type RowFunc func(seq int64, id string, version int, body []byte) error
 // store's name: read's own, and for a record that does not decode, one
 // wrapping codec.ErrCorrupt that names the record's seq and id.
 func StreamRecords(ctx context.Context, storeName string, read func(ctx context.Context, emit RowFunc) error, fn func(*rung.Record) error) error {
-	return stream(ctx, storeName, read, fn, false)
+	return stream(ctx, storeName, read, func(r *rung.Record, _ Lent) error { return fn(r) }, modeRecords)
 }
 
 // StreamHeads is StreamRecords for Store.RecordHeads: records are decoded
 // with codec.DecodeRecordHead, and a chunk's memory is reused once fn has
 // seen its records.
 func StreamHeads(ctx context.Context, storeName string, read func(ctx context.Context, emit RowFunc) error, fn func(*rung.Record) error) error {
-	return stream(ctx, storeName, read, fn, true)
+	return stream(ctx, storeName, read, func(r *rung.Record, _ Lent) error { return fn(r) }, modeHeads)
 }
 
-func stream(ctx context.Context, storeName string, read func(ctx context.Context, emit RowFunc) error, fn func(*rung.Record) error, heads bool) error {
+// Lent is where a record StreamLent hands over is kept: Block holds the
+// encodings of a run of records, that record's Raw at Off, and is never
+// written again; N numbers the runs of one stream from 1.
+type Lent struct {
+	Block []byte
+	N     uint32
+	Off   uint32
+}
+
+// StreamLent is StreamRecords for a caller that keeps every record's Block
+// for good, as an engine keeps its body blocks: each record is decoded in
+// place, its strings pointing into Block rather than into a copy of their
+// own, so a string the caller keeps keeps the whole block. A caller that
+// keeps less must use StreamRecords.
+func StreamLent(ctx context.Context, storeName string, read func(ctx context.Context, emit RowFunc) error, fn func(*rung.Record, Lent) error) error {
+	return stream(ctx, storeName, read, fn, modeLent)
+}
+
+// Lender is a Store that streams its log as StreamLent does.
+type Lender interface {
+	RecordsLent(ctx context.Context, after int64, fn func(*rung.Record, Lent) error) error
+}
+
+// mode is how a stream decodes its records.
+type mode int
+
+const (
+	modeRecords mode = iota // whole records, their strings fresh
+	modeHeads               // heads, the bodies' memory reused
+	modeLent                // whole records, decoded in place in memory lent to fn
+)
+
+func stream(ctx context.Context, storeName string, read func(ctx context.Context, emit RowFunc) error, fn func(*rung.Record, Lent) error, m mode) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	full := make(chan *chunk, chunksInFlight)
 	free := make(chan *chunk, chunksInFlight)
 	for range chunksInFlight {
-		free <- &chunk{heads: heads}
+		free <- &chunk{mode: m}
 	}
 	readErr := make(chan error, 1)
 	go func() {
 		var c *chunk
+		var chunks uint32
 		names := new(codec.Names)
 		send := func() error {
 			select {
@@ -60,7 +93,8 @@ func stream(ctx context.Context, storeName string, read func(ctx context.Context
 			if c == nil {
 				select {
 				case c = <-free:
-					c.reset()
+					chunks++
+					c.reset(chunks)
 				case <-ctx.Done():
 					return ctx.Err()
 				}
@@ -104,6 +138,7 @@ const rowsPerChunk = 256
 // buffer, and the records decoded from them. The reading goroutine decodes
 // a chunk before it hands it over, so decoding overlaps fn's work.
 type chunk struct {
+	n        uint32 // the chunk's number in its stream, from 1
 	seqs     []int64
 	ids      []string
 	versions []int
@@ -111,18 +146,19 @@ type chunk struct {
 	bodies   []byte
 	recs     []rung.Record
 	err      error // the first record that does not decode; recs stop before it
-	heads    bool  // decode heads only, and reuse the bodies' memory
+	mode     mode
 }
 
-func (c *chunk) reset() {
+func (c *chunk) reset(n uint32) {
+	c.n = n
 	c.seqs, c.ids, c.versions, c.ends = c.seqs[:0], c.ids[:0], c.versions[:0], c.ends[:0]
-	if c.heads {
+	if c.mode == modeHeads {
 		c.bodies = c.bodies[:0]
 		return
 	}
 	// The bodies get new memory, not the last chunk's: records' Raw point
 	// into it, and a caller that keeps a copy of a record keeps a Raw that
-	// must stay what it was.
+	// must stay what it was (with modeLent, the strings too).
 	c.bodies = make([]byte, 0, cap(c.bodies))
 }
 
@@ -136,17 +172,22 @@ func (c *chunk) add(seq int64, id string, version int, body []byte) {
 // does not decode.
 func (c *chunk) decode(storeName string, names *codec.Names) {
 	c.recs, c.err = c.recs[:0], nil
-	decode := codec.DecodeRecordNamed
-	if c.heads {
-		decode = codec.DecodeRecordHead
-	}
 	start := 0
 	for i, seq := range c.seqs {
 		c.recs = append(c.recs, rung.Record{Seq: seq, Version: c.versions[i]})
 		r := &c.recs[i]
 		r.Event.ID = c.ids[i]
 		r.Raw = c.bodies[start:c.ends[i]:c.ends[i]]
-		if err := decode(r.Raw, r, names); err != nil {
+		var err error
+		switch c.mode {
+		case modeHeads:
+			err = codec.DecodeRecordHead(r.Raw, r, names)
+		case modeLent:
+			err = codec.DecodeRecordKept(r.Raw, r, nil, names)
+		default:
+			err = codec.DecodeRecordNamed(r.Raw, r, names)
+		}
+		if err != nil {
 			c.recs = c.recs[:i]
 			c.err = fmt.Errorf("%s: record seq %d (%s): %w", storeName, seq, r.Event.ID, err)
 			return
@@ -157,11 +198,13 @@ func (c *chunk) decode(storeName string, names *codec.Names) {
 
 // each calls fn with the chunk's records in order, then reports a record
 // that did not decode.
-func (c *chunk) each(fn func(*rung.Record) error) error {
+func (c *chunk) each(fn func(*rung.Record, Lent) error) error {
+	start := 0
 	for i := range c.recs {
-		if err := fn(&c.recs[i]); err != nil {
+		if err := fn(&c.recs[i], Lent{Block: c.bodies, N: c.n, Off: uint32(start)}); err != nil {
 			return err
 		}
+		start = c.ends[i]
 	}
 	return c.err
 }

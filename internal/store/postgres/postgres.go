@@ -58,7 +58,10 @@ type Store struct {
 	closed      bool
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store  = (*Store)(nil)
+	_ store.Lender = (*Store)(nil)
+)
 
 // Open connects to the database at url (postgres://user:pass@host/db?...)
 // and brings its schema up to date. The schema used is the first of the

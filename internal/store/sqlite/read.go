@@ -23,6 +23,12 @@ func (s *Store) Records(ctx context.Context, after int64, fn func(*rung.Record) 
 	return store.StreamRecords(ctx, "sqlite", s.readLog(after), fn)
 }
 
+// RecordsLent is Records for a caller that keeps every record's block
+// (store.StreamLent).
+func (s *Store) RecordsLent(ctx context.Context, after int64, fn func(*rung.Record, store.Lent) error) error {
+	return store.StreamLent(ctx, "sqlite", s.readLog(after), fn)
+}
+
 // RecordHeads is Records without the events' attributes (see store.Store).
 func (s *Store) RecordHeads(ctx context.Context, after int64, fn func(*rung.Record) error) error {
 	return store.StreamHeads(ctx, "sqlite", s.readLog(after), fn)

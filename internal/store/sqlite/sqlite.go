@@ -61,7 +61,10 @@ type Store struct {
 	seqKnown bool
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store  = (*Store)(nil)
+	_ store.Lender = (*Store)(nil)
+)
 
 // Open opens the SQLite database at path, creating it when missing, and
 // brings its schema up to date. It holds an exclusive lock on <path>.lock

@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"RecordsStopsOnError", testRecordsStopsOnError},
 		{"RecordsKeptKeepTheirRaw", testRecordsKeptKeepTheirRaw},
 		{"RecordHeadsMatchRecords", testRecordHeadsMatchRecords},
+		{"RecordsLentMatchRecords", testRecordsLentMatchRecords},
 		{"RecordsBySeq", testRecordsBySeq},
 		{"FailedCommitWritesNothing", testFailedCommitWritesNothing},
 		{"ProgramVersionConflict", testProgramVersionConflict},
@@ -900,6 +901,61 @@ func testRecordHeadsMatchRecords(t *testing.T, s store.Store) {
 		return nil
 	}); !errors.Is(err, stop) || seen != 600 {
 		t.Errorf("RecordHeads after fn failed: %v after %d records", err, seen)
+	}
+}
+
+// testRecordsLentMatchRecords reads a log of several chunks, with a
+// correction and a retraction, with Records and, where the store is a
+// store.Lender, with RecordsLent: the same records; each one's Raw at its
+// Off in its Block; one Block for each N, N counting from 1; and records
+// kept as they were handed over (their strings in the blocks) still the
+// same after the read, so the blocks were never written again.
+func testRecordsLentMatchRecords(t *testing.T, s store.Store) {
+	l, ok := s.(store.Lender)
+	if !ok {
+		t.Skip("the store does not lend its log")
+	}
+	const n = 2000
+	commitNumbered(t, s, n)
+	fix := record("ev-7", 2, base.Add(time.Hour))
+	gone := record("ev-8", 2, base.Add(time.Hour))
+	gone.Retracted, gone.Event.Attrs = true, nil
+	mustCommit(t, s, &store.Batch{Records: []*rung.Record{fix, gone}})
+	ctx := context.Background()
+	want := readAll(t, s, 10)
+	var got []rung.Record
+	blocks := map[uint32][]byte{}
+	last := uint32(0)
+	if err := l.RecordsLent(ctx, 10, func(r *rung.Record, lent store.Lent) error {
+		if lent.N < last || lent.N > last+1 || (last == 0 && lent.N != 1) {
+			t.Fatalf("record %d: block %d after block %d", r.Seq, lent.N, last)
+		}
+		last = lent.N
+		if b, ok := blocks[lent.N]; ok && &b[0] != &lent.Block[0] {
+			t.Fatalf("record %d: block %d is another block than before", r.Seq, lent.N)
+		}
+		blocks[lent.N] = lent.Block
+		end := int(lent.Off) + len(r.Raw)
+		if end > len(lent.Block) || &lent.Block[lent.Off] != &r.Raw[0] {
+			t.Fatalf("record %d: Raw is not at %d of its block", r.Seq, lent.Off)
+		}
+		got = append(got, *r)
+		return nil
+	}); err != nil {
+		t.Fatalf("RecordsLent: %v", err)
+	}
+	if last < 2 {
+		t.Errorf("the log came in %d blocks, want several", last)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("RecordsLent gave %d records, Records %d", len(got), len(want))
+	}
+	for i := range got {
+		r := got[i]
+		r.Raw = nil
+		if !reflect.DeepEqual(r, want[i]) {
+			t.Fatalf("record %d: lent %+v, want %+v", i, r, want[i])
+		}
 	}
 }
 
