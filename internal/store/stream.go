@@ -100,7 +100,7 @@ func stream(ctx context.Context, storeName string, read func(ctx context.Context
 				}
 			}
 			c.add(seq, id, version, body)
-			if len(c.seqs) == rowsPerChunk {
+			if len(c.seqs) == rowsPerChunk || len(c.bodies) >= chunkBytes {
 				c.decode(storeName, names)
 				return send()
 			}
@@ -131,8 +131,13 @@ func stream(ctx context.Context, storeName string, read func(ctx context.Context
 // chunksInFlight is how many chunks read may fill ahead of fn.
 const chunksInFlight = 3
 
-// rowsPerChunk is how many rows read hands over at a time.
-const rowsPerChunk = 256
+// rowsPerChunk is how many rows read hands over at a time, and chunkBytes
+// how many bytes of bodies at most (the last body may take a chunk past
+// it): a lent chunk's bodies are one of an engine's body blocks.
+const (
+	rowsPerChunk = 256
+	chunkBytes   = 256 << 10
+)
 
 // chunk is a run of raw rows of the log, their bodies copied into one
 // buffer, and the records decoded from them. The reading goroutine decodes
@@ -158,8 +163,11 @@ func (c *chunk) reset(n uint32) {
 	}
 	// The bodies get new memory, not the last chunk's: records' Raw point
 	// into it, and a caller that keeps a copy of a record keeps a Raw that
-	// must stay what it was (with modeLent, the strings too).
-	c.bodies = make([]byte, 0, cap(c.bodies))
+	// must stay what it was (with modeLent, the strings too). It is sized
+	// from what the last use held, not from its room: lent, the room is
+	// kept for good, and one large body must not make every later
+	// chunk's room large.
+	c.bodies = make([]byte, 0, max(len(c.bodies)+len(c.bodies)/16, 4<<10))
 }
 
 func (c *chunk) add(seq int64, id string, version int, body []byte) {
@@ -172,6 +180,11 @@ func (c *chunk) add(seq int64, id string, version int, body []byte) {
 // does not decode.
 func (c *chunk) decode(storeName string, names *codec.Names) {
 	c.recs, c.err = c.recs[:0], nil
+	if c.mode == modeLent && cap(c.bodies)-len(c.bodies) > len(c.bodies)/8 {
+		// The room past the bodies would be kept with them: the
+		// bodies are moved to memory of their size.
+		c.bodies = append(make([]byte, 0, len(c.bodies)), c.bodies...)
+	}
 	start := 0
 	for i, seq := range c.seqs {
 		c.recs = append(c.recs, rung.Record{Seq: seq, Version: c.versions[i]})

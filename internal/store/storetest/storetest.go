@@ -904,17 +904,22 @@ func testRecordHeadsMatchRecords(t *testing.T, s store.Store) {
 	}
 }
 
-// testRecordsLentMatchRecords reads a log of several chunks, with a
-// correction and a retraction, with Records and, where the store is a
-// store.Lender, with RecordsLent: the same records; each one's Raw at its
-// Off in its Block; one Block for each N, N counting from 1; and records
-// kept as they were handed over (their strings in the blocks) still the
-// same after the read, so the blocks were never written again.
+// testRecordsLentMatchRecords reads a log of several chunks, with a large
+// body, a correction and a retraction, with Records and, where the store is
+// a store.Lender, with RecordsLent: the same records; each one's Raw at its
+// Off in its Block; one Block for each N, N counting from 1; no Block with
+// room past its bodies of more than an eighth of them (the caller keeps
+// the room too); and records kept as they were handed over (their strings
+// in the blocks) still the same after the read, so the blocks were never
+// written again.
 func testRecordsLentMatchRecords(t *testing.T, s store.Store) {
 	l, ok := s.(store.Lender)
 	if !ok {
 		t.Skip("the store does not lend its log")
 	}
+	big := record("big", 1, base)
+	big.Event.Attrs["blob"] = strings.Repeat("x", 300<<10)
+	mustCommit(t, s, &store.Batch{Records: []*rung.Record{big}})
 	const n = 2000
 	commitNumbered(t, s, n)
 	fix := record("ev-7", 2, base.Add(time.Hour))
@@ -935,6 +940,9 @@ func testRecordsLentMatchRecords(t *testing.T, s store.Store) {
 			t.Fatalf("record %d: block %d is another block than before", r.Seq, lent.N)
 		}
 		blocks[lent.N] = lent.Block
+		if room := cap(lent.Block) - len(lent.Block); room > len(lent.Block)/8 {
+			t.Fatalf("record %d: block %d has room for %d bytes past its %d", r.Seq, lent.N, room, len(lent.Block))
+		}
 		end := int(lent.Off) + len(r.Raw)
 		if end > len(lent.Block) || &lent.Block[lent.Off] != &r.Raw[0] {
 			t.Fatalf("record %d: Raw is not at %d of its block", r.Seq, lent.Off)
