@@ -852,11 +852,7 @@ func testRecordsKeptKeepTheirRaw(t *testing.T, s store.Store) {
 // alike on an error of fn.
 func testRecordHeadsMatchRecords(t *testing.T, s store.Store) {
 	const n = 2000
-	commitNumbered(t, s, n)
-	fix := record("ev-7", 2, base.Add(time.Hour))
-	gone := record("ev-8", 2, base.Add(time.Hour))
-	gone.Retracted, gone.Event.Attrs = true, nil
-	mustCommit(t, s, &store.Batch{Records: []*rung.Record{fix, gone}})
+	commitNumberedFixed(t, s, n)
 	ctx := context.Background()
 	var want []rung.Record
 	if err := s.Records(ctx, 10, func(r *rung.Record) error {
@@ -921,11 +917,7 @@ func testRecordsLentMatchRecords(t *testing.T, s store.Store) {
 	big.Event.Attrs["blob"] = strings.Repeat("x", 300<<10)
 	mustCommit(t, s, &store.Batch{Records: []*rung.Record{big}})
 	const n = 2000
-	commitNumbered(t, s, n)
-	fix := record("ev-7", 2, base.Add(time.Hour))
-	gone := record("ev-8", 2, base.Add(time.Hour))
-	gone.Retracted, gone.Event.Attrs = true, nil
-	mustCommit(t, s, &store.Batch{Records: []*rung.Record{fix, gone}})
+	commitNumberedFixed(t, s, n)
 	ctx := context.Background()
 	want := readAll(t, s, 10)
 	var got []rung.Record
@@ -965,6 +957,17 @@ func testRecordsLentMatchRecords(t *testing.T, s store.Store) {
 			t.Fatalf("record %d: lent %+v, want %+v", i, r, want[i])
 		}
 	}
+}
+
+// commitNumberedFixed is commitNumbered, then a correction of ev-7 and a
+// retraction of ev-8: n+2 records.
+func commitNumberedFixed(t *testing.T, s store.Store, n int) {
+	t.Helper()
+	commitNumbered(t, s, n)
+	fix := record("ev-7", 2, base.Add(time.Hour))
+	gone := record("ev-8", 2, base.Add(time.Hour))
+	gone.Retracted, gone.Event.Attrs = true, nil
+	mustCommit(t, s, &store.Batch{Records: []*rung.Record{fix, gone}})
 }
 
 // commitNumbered commits n events ev-0, ev-1, ... a minute apart, each with
