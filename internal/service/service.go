@@ -323,34 +323,31 @@ func (s *Service) load(ctx context.Context) (int, error) {
 	lap(&s.loadParts.facts)
 	idx := newEventIndexer(int(last))
 	n := 0
-	// A deferred bulk load keeps the encoded body and decodes it when it
-	// places the event, so the log is read without the attributes.
-	records := s.st.Records
-	if s.eng.Deferred() {
-		records = s.st.RecordHeads
+	replay := func(r *rung.Record, lent store.Lent) error {
+		if r.Seq > last {
+			return errStop
+		}
+		if lent.Block != nil {
+			s.eng.ApplyLent(r, lent.Block, lent.N, lent.Off)
+		} else {
+			s.eng.Apply(r)
+		}
+		idx.add(r)
+		n++
+		return nil
 	}
 	if l, ok := s.st.(store.Lender); ok && !s.eng.Deferred() {
 		// The engine keeps the blocks the stream reads the log into as
 		// its body blocks: no copy of each body, nor of its strings.
-		err = l.RecordsLent(ctx, 0, func(r *rung.Record, lent store.Lent) error {
-			if r.Seq > last {
-				return errStop
-			}
-			s.eng.ApplyLent(r, lent.Block, lent.N, lent.Off)
-			idx.add(r)
-			n++
-			return nil
-		})
+		err = l.RecordsLent(ctx, 0, replay)
 	} else {
-		err = records(ctx, 0, func(r *rung.Record) error {
-			if r.Seq > last {
-				return errStop
-			}
-			s.eng.Apply(r)
-			idx.add(r)
-			n++
-			return nil
-		})
+		records := s.st.Records
+		// A deferred bulk load keeps the encoded body and decodes it when it
+		// places the event, so the log is read without the attributes.
+		if s.eng.Deferred() {
+			records = s.st.RecordHeads
+		}
+		err = records(ctx, 0, func(r *rung.Record) error { return replay(r, store.Lent{}) })
 	}
 	s.base.events = idx.close()
 	if err != nil && !errors.Is(err, errStop) {
