@@ -78,7 +78,7 @@ func (s *Service) follow(ctx context.Context) error {
 		x.seenChange = cs[len(cs)-1].Seq
 	}
 	for _, r := range recs {
-		x.events[r.Event.ID] = indexedEvent{seq: r.Seq, version: int32(r.Version), retracted: r.Retracted}
+		x.events.set(r.Event.ID, indexedEvent{seq: r.Seq, version: int32(r.Version), retracted: r.Retracted})
 	}
 	for _, pv := range b.Partners {
 		x.partners[pv.Partner.ID] = pv
@@ -120,7 +120,7 @@ func (s *Service) readOthers(ctx context.Context) (recs []*rung.Record, seen int
 				return errStop
 			}
 			seen = r.Seq
-			if e, ok := x.events[r.Event.ID]; ok && int(e.version) >= r.Version {
+			if e := x.events.find(r.Event.ID); e != nil && int(e.version) >= r.Version {
 				return nil // had already: written here, or read before
 			}
 			c := *r

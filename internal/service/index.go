@@ -13,7 +13,7 @@ import (
 // applies the commit, so the writer can prepare and commit the next group
 // while the engine is still applying the last one.
 type index struct {
-	events      map[string]indexedEvent
+	events      *eventIndex
 	partners    map[string]rung.PartnerVersion // newest version
 	members     map[string]rung.Member
 	adjustments map[string]bool // ids of the adjustments applied
@@ -45,16 +45,12 @@ type indexedEvent struct {
 // newIndex builds the index from a loaded engine and what load read.
 func newIndex(e *engine.Engine, l loaded) *index {
 	np, nm, nev := e.Counts()
-	if l.events != nil {
-		nev = 0
-	}
-	x := &index{events: make(map[string]indexedEvent, nev), partners: make(map[string]rung.PartnerVersion, np),
+	x := &index{events: l.events, partners: make(map[string]rung.PartnerVersion, np),
 		members: make(map[string]rung.Member, nm), adjustments: map[string]bool{}}
-	if l.events != nil {
-		x.events = l.events
-	} else {
+	if x.events == nil {
+		x.events = newEventIndex(nev)
 		e.EachEvent(func(id string, seq int64, version int, retracted bool) {
-			x.events[id] = indexedEvent{seq: seq, version: int32(version), retracted: retracted}
+			x.events.set(id, indexedEvent{seq: seq, version: int32(version), retracted: retracted})
 		})
 	}
 	for _, id := range e.PartnerIDs() {
@@ -90,7 +86,7 @@ func (x *index) merge(pd *pending, b *store.Batch) {
 	}
 	for _, r := range recs {
 		p := pd.events[r.Event.ID]
-		x.events[r.Event.ID] = indexedEvent{hash: p.hash, seq: r.Seq, version: int32(r.Version), retracted: r.Retracted}
+		x.events.set(r.Event.ID, indexedEvent{hash: p.hash, seq: r.Seq, version: int32(r.Version), retracted: r.Retracted})
 	}
 	for id, pv := range pd.partners {
 		x.partners[id] = pv

@@ -32,13 +32,13 @@ func TestLoadIndexAgreesWithEngine(t *testing.T) {
 		t.Fatal("load built no index of events")
 	}
 	fromEngine := newIndex(r.eng, loaded{adjustments: map[string]bool{}}).events
-	if len(fromEngine) != 3 || !maps.Equal(r.idx.events, fromEngine) {
-		t.Errorf("index built while loading:\n%v\nread from the engine:\n%v", r.idx.events, fromEngine)
+	if loaded, read := r.idx.events.toMap(), fromEngine.toMap(); len(read) != 3 || !maps.Equal(loaded, read) {
+		t.Errorf("index built while loading:\n%v\nread from the engine:\n%v", loaded, read)
 	}
-	if e := r.idx.events["w2"]; !e.retracted || e.version != 2 {
+	if e, _ := r.idx.events.get("w2"); !e.retracted || e.version != 2 {
 		t.Errorf("w2 in the index: %+v, want retracted at version 2", e)
 	}
-	if e := r.idx.events["w1"]; e.version != 2 {
+	if e, _ := r.idx.events.get("w1"); e.version != 2 {
 		t.Errorf("w1 in the index: %+v, want version 2", e)
 	}
 }

@@ -174,7 +174,7 @@ type loaded struct {
 	adjustments map[string]bool // ids of the adjustments read
 	// events is the writer's index of the events replayed (see
 	// eventIndexer); nil when newIndex is to read it from the engine.
-	events map[string]indexedEvent
+	events *eventIndex
 }
 
 // eventIndexer builds the writer's index of events from the records load
@@ -188,7 +188,7 @@ type eventIndexer struct {
 	batch  []indexedRecord
 	full   chan []indexedRecord
 	free   chan []indexedRecord
-	events map[string]indexedEvent
+	events *eventIndex
 	done   chan struct{}
 }
 
@@ -209,10 +209,10 @@ func newEventIndexer(records int) *eventIndexer {
 	go func() {
 		defer close(x.done)
 		// Made here: clearing the room for every record takes a while.
-		x.events = make(map[string]indexedEvent, records)
+		x.events = newEventIndex(records)
 		for b := range x.full {
 			for _, r := range b {
-				x.events[r.id] = r.ev
+				x.events.set(r.id, r.ev)
 			}
 			x.free <- b[:0]
 		}
@@ -230,7 +230,7 @@ func (x *eventIndexer) add(r *rung.Record) {
 }
 
 // close waits for the indexer and returns the index.
-func (x *eventIndexer) close() map[string]indexedEvent {
+func (x *eventIndexer) close() *eventIndex {
 	x.full <- x.batch
 	close(x.full)
 	<-x.done

@@ -127,12 +127,12 @@ func (s *Service) loadSnapshot(ctx context.Context) bool {
 	}
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(s.st.ReadSnapshot(ctx, info.ID, pw)) }()
-	// The writer's index of events is made while the dump loads: a map of
-	// millions of entries takes seconds to allocate and clear, on the core
-	// the load leaves idle much of the time. There are at most as many
-	// events as records.
-	made := make(chan map[string]indexedEvent, 1)
-	go func() { made <- make(map[string]indexedEvent, min(info.Seq, maxPresizedIndex)) }()
+	// The writer's index of events is made while the dump loads, on the
+	// core the load leaves idle much of the time: a table for millions of
+	// events takes a while to allocate. There are at most as many events
+	// as records.
+	made := make(chan *eventIndex, 1)
+	go func() { made <- newEventIndex(int(info.Seq)) }()
 	e, meta, err := engine.LoadDump(pr, vs)
 	pr.CloseWithError(errors.New("loaded")) // the reader stops, if it has not
 	events := <-made
@@ -143,7 +143,7 @@ func (s *Service) loadSnapshot(ctx context.Context) bool {
 		return why("its bytes and its row disagree", "seq", meta.Seq, "row seq", info.Seq)
 	}
 	e.EachEvent(func(id string, seq int64, version int, retracted bool) {
-		events[id] = indexedEvent{seq: seq, version: int32(version), retracted: retracted}
+		events.set(id, indexedEvent{seq: seq, version: int32(version), retracted: retracted})
 	})
 	s.eng = e
 	s.base = loaded{seq: info.Seq, change: info.Change, adjustments: map[string]bool{}, events: events}

@@ -59,10 +59,10 @@ func TestStartFromSnapshotEqualsReplay(t *testing.T) {
 	if got := digestOf(r); got != want {
 		t.Fatalf("loaded from the snapshot and caught up differs from the state before the restart")
 	}
-	if e := r.idx.events["w2"]; !e.retracted || e.version != 2 {
+	if e, _ := r.idx.events.get("w2"); !e.retracted || e.version != 2 {
 		t.Errorf("w2 in the index: %+v", e)
 	}
-	if e := r.idx.events["w1"]; e.version != 2 {
+	if e, _ := r.idx.events.get("w1"); e.version != 2 {
 		t.Errorf("w1 in the index: %+v", e)
 	}
 	if !r.idx.adjustments[findAdjustment(t, r, "p1")] {

@@ -836,13 +836,12 @@ func (s *Service) classify(ev *rung.Event, pd *pending) (engine.Status, int, uin
 		p = pd.base.events[ev.ID]
 	}
 	if p == nil {
-		x, ok := s.idx.events[ev.ID]
-		if ok && !x.retracted && x.hash == 0 {
+		x := s.idx.events.find(ev.ID)
+		if x != nil && !x.retracted && x.hash == 0 {
 			x.hash = s.storedHash(x.seq)
-			s.idx.events[ev.ID] = x
 		}
 		switch {
-		case !ok:
+		case x == nil:
 			return engine.StatusAccepted, 1, h
 		case x.retracted:
 			return engine.StatusAccepted, int(x.version) + 1, h
@@ -870,7 +869,7 @@ func (s *Service) prepareRetract(r *request, b *store.Batch, pd *pending, now ti
 		}
 		body, version = p.ev, p.version
 	} else {
-		x, known := s.idx.events[r.id]
+		x, known := s.idx.events.get(r.id)
 		if !known {
 			r.out.err = rung.Errorf(rung.ENOTFOUND, "event %q not found", r.id)
 			return
