@@ -40,6 +40,28 @@ func TestPasswordHashVerifiesOnlyItsPassword(t *testing.T) {
 	}
 }
 
+// TestDummyHashCostsWhatAPasswordCosts checks the hash an unknown e-mail is
+// checked against: HashPassword's parameters, so checking it runs argon2 as
+// long as checking a real one, and matched by no password.
+func TestDummyHashCostsWhatAPasswordCosts(t *testing.T) {
+	h, err := HashPassword("anything")
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := func(h string) string { return strings.Join(strings.Split(h, "$")[:4], "$") }
+	if params(dummyHash) != params(h) {
+		t.Errorf("dummy hash %q: parameters %q, HashPassword's %q", dummyHash, params(dummyHash), params(h))
+	}
+	if len(dummyHash) != len(h) {
+		t.Errorf("dummy hash %q is not as long as a real one, %q: its key or salt has another length", dummyHash, h)
+	}
+	for _, pw := range []string{"", "rung-no-such-account", "anything", "\x00"} {
+		if CheckPassword(dummyHash, pw) {
+			t.Errorf("the dummy hash matches %q", pw)
+		}
+	}
+}
+
 func TestStaffSignInKeepsTheEmailAndSaysWhatWasWrong(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	c := e.client()
