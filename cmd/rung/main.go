@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"syscall"
@@ -61,6 +62,15 @@ func main() {
 	limitMemory()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	pprof.StopCPUProfile()
+	if path := os.Getenv("RUNG_MEMPROFILE"); path != "" {
+		// For measuring: RUNG_MEMPROFILE=mem.prof rung rebuild writes what
+		// the command allocated (go tool pprof -sample_index=alloc_space).
+		if f, err := os.Create(path); err == nil {
+			runtime.GC() // the profile holds what was allocated up to the last collection
+			pprof.Lookup("allocs").WriteTo(f, 0)
+			f.Close()
+		}
+	}
 	stop()
 	if errors.Is(err, flag.ErrHelp) {
 		return // the flag package printed the help
