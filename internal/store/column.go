@@ -134,8 +134,10 @@ func MarshalMember(m *rung.Member) ([]byte, error) {
 
 // UnmarshalMember decodes a JSON body column into m, with times in UTC.
 func UnmarshalMember(b []byte, m *rung.Member) error {
-	if err := json.Unmarshal(b, m); err != nil {
-		return fmt.Errorf("member body: %w", err)
+	if !decodeMember(b, m) {
+		if err := json.Unmarshal(b, m); err != nil {
+			return fmt.Errorf("member body: %w", err)
+		}
 	}
 	m.JoinedAt = m.JoinedAt.UTC()
 	for i := range m.Memberships {
