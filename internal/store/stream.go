@@ -8,9 +8,9 @@ import (
 	"github.com/rung-dev/rung/internal/codec"
 )
 
-// RowFunc receives one raw row of the event log. The body is copied before
-// it returns, so the caller may reuse it; the id is kept.
-type RowFunc func(seq int64, id string, version int, body []byte) error
+// RowFunc receives one raw row of the event log. The id and the body are
+// copied before it returns, so the caller may reuse them.
+type RowFunc func(seq int64, id []byte, version int, body []byte) error
 
 // StreamRecords is the common half of Store.Records. It runs read on a
 // goroutine of its own, which also decodes the rows read emits into
@@ -91,7 +91,7 @@ func stream(ctx context.Context, storeName string, read func(ctx context.Context
 				return ctx.Err()
 			}
 		}
-		err := read(ctx, func(seq int64, id string, version int, body []byte) error {
+		err := read(ctx, func(seq int64, id []byte, version int, body []byte) error {
 			if c == nil {
 				select {
 				case c = <-free:
@@ -147,7 +147,8 @@ const (
 type chunk struct {
 	n        uint32 // the chunk's number in its stream, from 1
 	seqs     []int64
-	ids      []string
+	ids      []byte // every row's id, one after the other
+	idEnds   []int
 	versions []int
 	ends     []int
 	bodies   []byte
@@ -159,7 +160,7 @@ type chunk struct {
 
 func (c *chunk) reset(n uint32) {
 	c.n = n
-	c.seqs, c.ids, c.versions, c.ends = c.seqs[:0], c.ids[:0], c.versions[:0], c.ends[:0]
+	c.seqs, c.ids, c.idEnds, c.versions, c.ends = c.seqs[:0], c.ids[:0], c.idEnds[:0], c.versions[:0], c.ends[:0]
 	if c.mode == modeHeads {
 		c.bodies = c.bodies[:0]
 		return
@@ -173,8 +174,10 @@ func (c *chunk) reset(n uint32) {
 	c.bodies = make([]byte, 0, max(len(c.bodies)+len(c.bodies)/16, 4<<10))
 }
 
-func (c *chunk) add(seq int64, id string, version int, body []byte) {
-	c.seqs, c.ids, c.versions = append(c.seqs, seq), append(c.ids, id), append(c.versions, version)
+func (c *chunk) add(seq int64, id []byte, version int, body []byte) {
+	c.seqs, c.versions = append(c.seqs, seq), append(c.versions, version)
+	c.ids = append(c.ids, id...)
+	c.idEnds = append(c.idEnds, len(c.ids))
 	c.bodies = append(c.bodies, body...)
 	c.ends = append(c.ends, len(c.bodies))
 }
@@ -188,11 +191,15 @@ func (c *chunk) decode(storeName string, names *codec.Names) {
 		// bodies are moved to memory of their size.
 		c.bodies = append(make([]byte, 0, len(c.bodies)), c.bodies...)
 	}
-	start := 0
+	// One string holds the ids of the chunk: a string each was an
+	// allocation a record.
+	ids := string(c.ids)
+	start, idStart := 0, 0
 	for i, seq := range c.seqs {
 		c.recs = append(c.recs, rung.Record{Seq: seq, Version: c.versions[i]})
 		r := &c.recs[i]
-		r.Event.ID = c.ids[i]
+		r.Event.ID = ids[idStart:c.idEnds[i]]
+		idStart = c.idEnds[i]
 		r.Raw = c.bodies[start:c.ends[i]:c.ends[i]]
 		var err error
 		switch c.mode {

@@ -68,7 +68,7 @@ func (s *Store) readPage(ctx context.Context, after int64, emit store.RowFunc) (
 		}
 		last = int64(binary.BigEndian.Uint64(v[0]))
 		version := int(int32(binary.BigEndian.Uint32(v[2])))
-		if err := emit(last, string(v[1]), version, v[3]); err != nil {
+		if err := emit(last, v[1], version, v[3]); err != nil {
 			return n, last, err
 		}
 		n++

@@ -189,9 +189,9 @@ func (r *logReader) read(ctx context.Context, after int64, emit store.RowFunc) e
 		version := sqlite3.Xsqlite3_column_int64(r.tls, r.stmt, 2)
 		pbody := sqlite3.Xsqlite3_column_blob(r.tls, r.stmt, 3)
 		nbody := sqlite3.Xsqlite3_column_bytes(r.tls, r.stmt, 3)
-		var id string
+		var id []byte
 		if pid != 0 && nid > 0 {
-			id = string(unsafe.Slice((*byte)(cmem(pid)), nid))
+			id = unsafe.Slice((*byte)(cmem(pid)), nid)
 		}
 		var body []byte
 		if pbody != 0 && nbody > 0 {
