@@ -17,14 +17,23 @@ import (
 // 8-byte slots (a 32-bit hash of the id and the entry's number), so that
 // adding an event touches one random slot and the end of the last block.
 // Entries are never removed; a pointer to one stays valid.
+//
+// The table doubles when it is 3/4 full, a little at a time as a Go map
+// does: copying millions of slots at once would hold the writer, and every
+// event sent, for tens of milliseconds or more. Until the old table's
+// slots are all copied, a lookup that misses in the new one tries the old.
+// The zero eventIndex is empty and ready to use.
 type eventIndex struct {
 	slots  []eventSlot // len a power of two, at most 3/4 full
+	old    []eventSlot // while growing: the table before, copied from moved on
+	moved  int
 	blocks [][]eventEntry
 	n      uint32 // entries
 }
 
-// eventSlot is an empty slot when ref is 0, else entry ref-1.
-type eventSlot struct{ hash, ref uint32 }
+// eventSlot is an empty slot when ref is 0, else entry ref-1, whose id
+// hashes to idHash.
+type eventSlot struct{ idHash, ref uint32 }
 
 type eventEntry struct {
 	id string
@@ -34,6 +43,14 @@ type eventEntry struct {
 const (
 	eventIndexBlockBits = 10
 	eventIndexBlock     = 1 << eventIndexBlockBits
+
+	// maxPresizedIndex bounds the room an index is made with: a count of
+	// records (more than the events) is what callers know.
+	maxPresizedIndex = 1 << 26
+
+	// growStep is how many of the old table's slots each set copies while
+	// the index grows: the copy ends long before the new table fills.
+	growStep = 16
 )
 
 var eventIndexSeed = maphash.MakeSeed()
@@ -41,9 +58,7 @@ var eventIndexSeed = maphash.MakeSeed()
 // newEventIndex returns an empty index with room for about n events
 // before it grows (at most maxPresizedIndex).
 func newEventIndex(n int) *eventIndex {
-	x := &eventIndex{}
-	x.slots = make([]eventSlot, slotsFor(min(n, maxPresizedIndex)))
-	return x
+	return &eventIndex{slots: make([]eventSlot, slotsFor(min(n, maxPresizedIndex)))}
 }
 
 // slotsFor is the smallest table that holds n entries at most 3/4 full.
@@ -63,14 +78,25 @@ func (x *eventIndex) entry(ref uint32) *eventEntry {
 // find returns the entry of the event with the id, or nil. The pointer
 // stays valid: the caller may change the entry through it.
 func (x *eventIndex) find(id string) *indexedEvent {
-	hash := uint32(maphash.String(eventIndexSeed, id))
-	mask := uint32(len(x.slots) - 1)
-	for i := hash & mask; ; i = (i + 1) & mask {
-		s := x.slots[i]
+	h := uint32(maphash.String(eventIndexSeed, id))
+	if e := x.lookup(x.slots, h, id); e != nil {
+		return e
+	}
+	return x.lookup(x.old, h, id)
+}
+
+// lookup finds the id, whose hash is h, in one table.
+func (x *eventIndex) lookup(slots []eventSlot, h uint32, id string) *indexedEvent {
+	if len(slots) == 0 {
+		return nil
+	}
+	mask := uint32(len(slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		s := slots[i]
 		if s.ref == 0 {
 			return nil
 		}
-		if s.hash == hash {
+		if s.idHash == h {
 			if e := x.entry(s.ref); e.id == id {
 				return &e.ev
 			}
@@ -89,16 +115,20 @@ func (x *eventIndex) get(id string) (indexedEvent, bool) {
 // set makes ev the id's entry, adding one if there is none. The index
 // keeps id, which must not change.
 func (x *eventIndex) set(id string, ev indexedEvent) {
-	hash := uint32(maphash.String(eventIndexSeed, id))
-	mask := uint32(len(x.slots) - 1)
-	i := hash & mask
-	for ; x.slots[i].ref != 0; i = (i + 1) & mask {
-		if s := x.slots[i]; s.hash == hash {
-			if e := x.entry(s.ref); e.id == id {
-				e.ev = ev
-				return
-			}
-		}
+	if x.old != nil {
+		x.copyOld(growStep)
+	}
+	h := uint32(maphash.String(eventIndexSeed, id))
+	if e := x.lookup(x.slots, h, id); e != nil {
+		*e = ev
+		return
+	}
+	if e := x.lookup(x.old, h, id); e != nil {
+		*e = ev
+		return
+	}
+	if x.n == 1<<32-1 {
+		panic("service: more than 4,294,967,294 events in the writer's index")
 	}
 	j := x.n & (eventIndexBlock - 1)
 	if j == 0 {
@@ -106,27 +136,49 @@ func (x *eventIndex) set(id string, ev indexedEvent) {
 	}
 	x.blocks[len(x.blocks)-1][j] = eventEntry{id, ev}
 	x.n++
-	x.slots[i] = eventSlot{hash, x.n}
 	if uint64(x.n)*4 > uint64(len(x.slots))*3 {
 		x.grow()
 	}
+	place(x.slots, eventSlot{h, x.n})
 }
 
-// grow doubles the table. Slots keep their hash, so no id is read again.
-func (x *eventIndex) grow() {
-	slots := make([]eventSlot, 2*len(x.slots))
+// place puts s in the first free slot from its hash's.
+func place(slots []eventSlot, s eventSlot) {
 	mask := uint32(len(slots) - 1)
-	for _, s := range x.slots {
-		if s.ref == 0 {
-			continue
-		}
-		i := s.hash & mask
-		for slots[i].ref != 0 {
-			i = (i + 1) & mask
-		}
-		slots[i] = s
+	i := s.idHash & mask
+	for slots[i].ref != 0 {
+		i = (i + 1) & mask
 	}
-	x.slots = slots
+	slots[i] = s
+}
+
+// grow starts moving to a table twice as large, finishing any move still
+// under way first (it cannot be: a move ends after len(old)/growStep sets,
+// and the next starts a quarter of the table's slots later).
+func (x *eventIndex) grow() {
+	x.copyOld(len(x.old))
+	if len(x.slots) == 0 {
+		x.slots = make([]eventSlot, 16)
+		return
+	}
+	x.old, x.moved = x.slots, 0
+	x.slots = make([]eventSlot, 2*len(x.old))
+}
+
+// copyOld copies up to n more slots of the old table into the new one,
+// and drops the old table once every slot is copied. Slots keep their
+// hash, so no id is read again.
+func (x *eventIndex) copyOld(n int) {
+	end := min(x.moved+n, len(x.old))
+	for _, s := range x.old[x.moved:end] {
+		if s.ref != 0 {
+			place(x.slots, s)
+		}
+	}
+	x.moved = end
+	if x.moved == len(x.old) {
+		x.old, x.moved = nil, 0
+	}
 }
 
 // each calls fn for every event, in the order they were added.

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 // toMap returns the index as a map, for comparisons.
@@ -25,6 +26,7 @@ func TestEventIndexActsAsAMap(t *testing.T) {
 		ids     int // distinct ids drawn from
 	}{
 		{"empty", 0, 0, 1},
+		{"the zero index", -1, 5000, 3000},
 		{"grows from nothing", 0, 20000, 8000},
 		{"presized", 20000, 20000, 8000},
 		{"few ids, many versions", 4, 5000, 40},
@@ -33,6 +35,9 @@ func TestEventIndexActsAsAMap(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(tc.ops), uint64(tc.ids)))
 			x := newEventIndex(tc.presize)
+			if tc.presize < 0 {
+				x = &eventIndex{}
+			}
 			want := map[string]indexedEvent{}
 			var order []string
 			for i := range tc.ops {
@@ -101,4 +106,63 @@ func TestEventIndexPresizedDoesNotGrow(t *testing.T) {
 			t.Errorf("made for %d: %d slots, twice what it needs", n, slots)
 		}
 	}
+}
+
+// TestEventIndexFindsEverythingWhileItGrows checks the index at every step
+// of a move to a larger table: each id added so far is found, whether its
+// slot was copied yet or not, and a change made through either table is
+// the entry's.
+func TestEventIndexFindsEverythingWhileItGrows(t *testing.T) {
+	x := newEventIndex(0)
+	var ids []string
+	moves := 0
+	for i := range 5000 {
+		id := fmt.Sprintf("e%d", i)
+		x.set(id, indexedEvent{seq: int64(i), version: 1})
+		ids = append(ids, id)
+		if x.old == nil {
+			continue
+		}
+		moves++
+		for j, id := range ids {
+			e := x.find(id)
+			if e == nil || e.seq != int64(j) {
+				t.Fatalf("after %d adds, with %d of %d old slots copied: %q is %v", i+1, x.moved, len(x.old), id, e)
+			}
+		}
+		// A new version of an early event, mid-move.
+		x.set(ids[0], indexedEvent{seq: 0, version: int32(moves) + 1})
+	}
+	if moves == 0 {
+		t.Fatal("the index never grew a step at a time")
+	}
+	if e, _ := x.get(ids[0]); e.version != int32(moves)+1 {
+		t.Errorf("%q is at version %d, want %d", ids[0], e.version, moves+1)
+	}
+	if x.len() != len(ids) {
+		t.Errorf("len %d, want %d", x.len(), len(ids))
+	}
+}
+
+// BenchmarkEventIndexSet adds 4M events to an index made empty, as ingest
+// adds them past what a start presized, and reports the longest a single
+// set took: with the table's growth spread over many sets, no set copies
+// the whole table.
+func BenchmarkEventIndexSet(b *testing.B) {
+	const n = 4 << 20
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("evt-%09d", i)
+	}
+	var worst time.Duration
+	for b.Loop() {
+		x := newEventIndex(0)
+		for i, id := range ids {
+			start := time.Now()
+			x.set(id, indexedEvent{seq: int64(i), version: 1})
+			worst = max(worst, time.Since(start))
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/set")
+	b.ReportMetric(float64(worst.Microseconds()), "worst-µs/set")
 }

@@ -91,10 +91,6 @@ func versionsTag(vs []*engine.Version) string {
 	return b.String()
 }
 
-// maxPresizedIndex bounds the size the writer's index of events is made
-// with before a snapshot loads.
-const maxPresizedIndex = 1 << 26
-
 // loadSnapshot loads the newest snapshot into the engine when it fits, and
 // reports whether it did; the caller then catches up on what came after
 // it (catchUp). A snapshot that does not fit is logged with the reason and
