@@ -264,7 +264,11 @@ func TestLeaderboardAndLedgerParameters(t *testing.T) {
 	if len(lg["entries"].([]any)) != 2 {
 		t.Fatalf("ledger from: %v", lg)
 	}
-	c.do("POST", "/api/v1/adjustments", rung.ScopeAdmin, "", `{"partner": "p1", "member": "m1", "points": -50, "reason": "duplicate deal"}`, 201)
+	adj := c.do("POST", "/api/v1/adjustments", rung.ScopeAdmin, "", `{"partner": "p1", "member": "m1", "points": -50, "reason": "duplicate deal"}`, 201)
+	if a, _ := adj["adjustment"].(map[string]any); a == nil || !strings.HasPrefix(fmt.Sprint(a["id"]), "adj:") || a["by"] == "" || a["by"] == nil ||
+		a["created_at"] == "0001-01-01T00:00:00Z" || a["occurred_at"] != a["created_at"] || a["points"] != -50.0 {
+		t.Fatalf("the adjustment answered is not the one stored, with its id, author and times: %v", adj)
+	}
 	c.do("POST", "/api/v1/adjustments", rung.ScopeAdmin, "", `{"partner": "p1", "points": 10}`, 400)
 	audit := c.do("GET", "/api/v1/audit", rung.ScopeAdmin, "", "", 200)
 	if len(audit["entries"].([]any)) == 0 {

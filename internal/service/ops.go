@@ -44,16 +44,22 @@ func (s *Service) Retract(ctx context.Context, id, by string) (int, error) {
 // PutPartner creates or updates a partner. An update that changes nothing
 // returns the current version.
 func (s *Service) PutPartner(ctx context.Context, p rung.Partner) (rung.PartnerVersion, error) {
-	res := s.do(ctx, &request{kind: kindPartner, partner: p})
-	return res.partner, res.err
+	res := s.do(ctx, &request{kind: kindPartner, partner: &p})
+	if res.partner == nil {
+		return rung.PartnerVersion{}, res.err
+	}
+	return *res.partner, res.err
 }
 
 // PutMember creates or updates a member. A change of partner is a move: the
 // old membership ends and a new one starts (at joined_at when given, else
 // now); what the member earned before stays with the old partner.
 func (s *Service) PutMember(ctx context.Context, m rung.Member) (rung.Member, error) {
-	res := s.do(ctx, &request{kind: kindMember, member: m})
-	return res.member, res.err
+	res := s.do(ctx, &request{kind: kindMember, member: &m})
+	if res.member == nil {
+		return rung.Member{}, res.err
+	}
+	return *res.member, res.err
 }
 
 // ValidateProgram parses and checks a program file without applying it.
@@ -75,7 +81,7 @@ func (s *Service) ApplyProgram(ctx context.Context, src []byte, effectiveFrom ti
 
 // Adjust grants (positive points) or deducts (negative) points by hand.
 func (s *Service) Adjust(ctx context.Context, a rung.Adjustment, by string) (rung.Adjustment, error) {
-	res := s.do(ctx, &request{kind: kindAdjust, adjust: a, by: by})
+	res := s.do(ctx, &request{kind: kindAdjust, adjust: &a, by: by})
 	return a, res.err
 }
 
