@@ -36,7 +36,7 @@ type request struct {
 	id     string // retract
 	by     string
 	// The facts of the other kinds are pointers: a request for events,
-	// the most common by far, is 128 bytes rather than 952.
+	// the most common by far, is 248 bytes rather than 952.
 	partner *rung.Partner
 	member  *rung.Member
 	prog    *program.Program
