@@ -53,35 +53,26 @@ const (
 )
 
 func (d *memberDecoder) member(m *rung.Member) bool {
-	var seen int
-	return d.object(func(key []byte) bool {
-		var bit int
-		var ok bool
+	return d.object(func(key []byte) (int, bool) {
 		switch string(key) {
 		case "id":
-			bit, ok = keyID, d.str(&m.ID)
+			return keyID, d.str(&m.ID)
 		case "partner":
-			bit, ok = keyPartner, d.str(&m.Partner)
+			return keyPartner, d.str(&m.Partner)
 		case "name":
-			bit, ok = keyName, d.str(&m.Name)
+			return keyName, d.str(&m.Name)
 		case "email":
-			bit, ok = keyEmail, d.str(&m.Email)
+			return keyEmail, d.str(&m.Email)
 		case "role":
-			bit, ok = keyRole, d.str(&m.Role)
+			return keyRole, d.str(&m.Role)
 		case "joined_at":
-			bit, ok = keyJoinedAt, d.time(&m.JoinedAt)
+			return keyJoinedAt, d.time(&m.JoinedAt)
 		case "attrs":
-			bit, ok = keyAttrs, d.attrs(&m.Attrs)
+			return keyAttrs, d.attrs(&m.Attrs)
 		case "memberships":
-			bit, ok = keyMemberships, d.memberships(&m.Memberships)
-		default:
-			return false
+			return keyMemberships, d.memberships(&m.Memberships)
 		}
-		if !ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return true
+		return 0, false
 	})
 }
 
@@ -97,25 +88,16 @@ func (d *memberDecoder) memberships(ms *[]rung.Membership) bool {
 	}
 	for {
 		var x rung.Membership
-		seen := 0
-		ok := d.object(func(key []byte) bool {
-			var bit int
-			var ok bool
+		ok := d.object(func(key []byte) (int, bool) {
 			switch string(key) {
 			case "partner":
-				bit, ok = keyPartner, d.str(&x.Partner)
+				return keyPartner, d.str(&x.Partner)
 			case "joined_at":
-				bit, ok = keyJoinedAt, d.time(&x.JoinedAt)
+				return keyJoinedAt, d.time(&x.JoinedAt)
 			case "left_at":
-				bit, ok = keyLeftAt, d.time(&x.LeftAt)
-			default:
-				return false
+				return keyLeftAt, d.time(&x.LeftAt)
 			}
-			if !ok || seen&bit != 0 {
-				return false
-			}
-			seen |= bit
-			return true
+			return 0, false
 		})
 		if !ok {
 			return false
@@ -135,10 +117,10 @@ func (d *memberDecoder) memberships(ms *[]rung.Membership) bool {
 
 func (d *memberDecoder) attrs(attrs *map[string]any) bool {
 	a := map[string]any{}
-	ok := d.object(func(key []byte) bool {
+	ok := d.object(func(key []byte) (int, bool) {
 		v, ok := d.scalar()
 		a[string(key)] = v
-		return ok
+		return 0, ok // a key sent twice: the last value, as json.Unmarshal
 	})
 	if ok {
 		*attrs = a
@@ -147,8 +129,11 @@ func (d *memberDecoder) attrs(attrs *map[string]any) bool {
 }
 
 // object reads an object, calling value for each key with the decoder at
-// the key's value.
-func (d *memberDecoder) object(value func(key []byte) bool) bool {
+// the key's value; value says whether the value decoded, and the key's bit
+// of what was seen (0 for a key that may come again). A key that comes
+// again fails the object.
+func (d *memberDecoder) object(value func(key []byte) (bit int, ok bool)) bool {
+	seen := 0
 	d.space()
 	if !d.byte('{') {
 		return false
@@ -167,9 +152,11 @@ func (d *memberDecoder) object(value func(key []byte) bool) bool {
 			return false
 		}
 		d.space()
-		if !value(key) {
+		bit, ok := value(key)
+		if !ok || seen&bit != 0 {
 			return false
 		}
+		seen |= bit
 		d.space()
 		if d.byte('}') {
 			return true
