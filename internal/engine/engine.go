@@ -51,6 +51,10 @@ type Engine struct {
 	now        time.Time
 
 	metricIdx map[string]int // metric name → series slot
+	// negative marks, by series slot, the metrics some contribution was
+	// ever negative in (sticky until everything is evaluated again): a
+	// sum of them may fall as its window's end moves on (hopelessRun).
+	negative []bool
 	// scored holds what reads each event type: some rule (of any
 	// version) or metric (readsScore), some event or step badge
 	// (readsBadges, with the badges); events of other types are kept but
@@ -547,7 +551,8 @@ func (e *Engine) metricSlots() int {
 // recomputeAll drops every derived value and evaluates every event again.
 func (e *Engine) recomputeAll() {
 	e.streams = map[streamKey]*stream{}
-	e.results = nil // their awards go with the ledgers
+	e.negative = nil // marked again as the events are
+	e.results = nil  // their awards go with the ledgers
 	slots := e.metricSlots()
 	for _, p := range e.partners {
 		p.awards = awardList{}

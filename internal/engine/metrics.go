@@ -289,6 +289,9 @@ func (e *Engine) windowAt(w program.Window, asOf time.Time) (int64, int64) {
 
 func (e *Engine) addContrib(ev *eventState, c contrib) {
 	p := point{at: ev.at, v: toMicro(c.v), ev: ev.h, key: e.intern(c.key)}
+	if p.v < 0 {
+		e.markNegative(c.metric)
+	}
 	e.touchTiers(e.partnerOf(ev), c.metric, ev.at)
 	e.partnerOf(ev).series[c.metric].insert(p)
 	e.boardDelta(e.partnerOf(ev), c.metric, p, +1)
@@ -296,6 +299,14 @@ func (e *Engine) addContrib(ev *eventState, c contrib) {
 		e.memberOf(ev).series[c.metric].insert(p)
 		e.boardDelta(e.memberOf(ev), c.metric, p, +1)
 	}
+}
+
+// markNegative notes that a contribution to series slot was negative.
+func (e *Engine) markNegative(slot int) {
+	if slot >= len(e.negative) {
+		e.negative = append(e.negative, make([]bool, slot+1-len(e.negative))...)
+	}
+	e.negative[slot] = true
 }
 
 func (e *Engine) removeContrib(ev *eventState, c contrib) {

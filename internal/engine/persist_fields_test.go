@@ -30,7 +30,7 @@ var dumpFields = map[reflect.Type]map[string]string{
 		"partners": dumped, "members": dumped, "events": dumped,
 		"memberByHandle": dumped, "partnerByHandle": dumped,
 		"streams": dumped, "boards": built, "boardsLive": built, "now": dumped,
-		"metricIdx": built, "scored": built, "readers": cache,
+		"metricIdx": built, "negative": built, "scored": built, "readers": cache,
 		"badges": built, "tiers": dumped, "badgeDefs": built, "questOf": built,
 		"results": dumped, "finals": built, "redeemed": dumped,
 		"pending": scratch, "revocations": dumped, "vars": built,

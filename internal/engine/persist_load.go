@@ -384,6 +384,9 @@ func (l *loader) series() []series {
 			ch := make([]point, m, max(m, 8))
 			for q := range ch {
 				ch[q] = point{at: x.i(), v: x.i(), ev: x.u32(evs), key: x.u32(keys)}
+				if ch[q].v < 0 {
+					e.markNegative(i)
+				}
 			}
 			c.chunks = append(c.chunks, ch)
 		}

@@ -169,8 +169,12 @@ type tierPlan struct {
 	// The tier window memo: Window's bounds, in unix nanoseconds, for
 	// the instants [lo, hi) (an empty span: none yet).
 	lo, hi, from, to int64
-	// hz is tierHorizon's memo.
-	hz horizonMemo
+	// hz is tierHorizon's memo, for two spans of instants: a quarter's
+	// instants are two spans where the zone changes its offset inside
+	// it, and events out of order fall on both sides; hzOld is the
+	// one to replace next.
+	hz    [2]horizonMemo
+	hzOld int
 }
 
 // critPlan is one criterion ready to test.
@@ -615,6 +619,9 @@ func (e *Engine) buildSegs(p *partnerState, old *timeline, from int64, cands []i
 		return e.cur.TierRank(t)
 	}
 	var lastCand int64 = math.MinInt64
+	// The candidates up to open were found not to be a hopeless run for
+	// rank openRank: they are tested one by one.
+	open, openRank := int64(math.MinInt64), -1
 	for i, j := 0, 0; i < len(pts) || j < len(cs); {
 		var c changePoint
 		if j == len(cs) || (i < len(pts) && pts[i].at <= cs[j]) {
@@ -658,6 +665,24 @@ func (e *Engine) buildSegs(p *partnerState, old *timeline, from int64, cands []i
 			r := rank(u)
 			if r+1 >= len(tp.Levels) {
 				continue
+			}
+			if c.at > open || r != openRank {
+				// Until the next other point (u holds till then) and
+				// the horizon.
+				limit := int64(math.MaxInt64)
+				if i < len(pts) {
+					limit = pts[i].at
+				}
+				if old != nil {
+					limit = min(limit, horizon)
+				}
+				n, last := e.hopelessRun(p, cs[j-1:], limit, r)
+				if n > 0 {
+					j += n - 1
+					lastCand = cs[j-1]
+					continue
+				}
+				open, openRank = last, r
 			}
 			if q := e.qualifiedAbove(p, c.at, r); q != "" {
 				set(c.at, q, "auto_upgrade", "auto-upgrade: the criteria of "+q+" hold")
@@ -717,8 +742,17 @@ func (e *Engine) tierHorizon(at int64) int64 {
 // kept for every at whose window is the same (hz).
 func (pl *tierPlan) horizon(at int64) int64 {
 	t := unixTime(at)
-	hz := &pl.hz
-	if at == 0 || !hz.ok || at < hz.lo || at >= hz.hi {
+	hz := &pl.hz[pl.hzOld^1]
+	if !hz.holds(at) {
+		if pl.hz[pl.hzOld].holds(at) {
+			hz = &pl.hz[pl.hzOld]
+		} else {
+			hz = &pl.hz[pl.hzOld]
+			hz.ok = false
+		}
+		pl.hzOld ^= 1
+	}
+	if !hz.ok {
 		from, to, lo, hi := pl.cal.WindowSpan(pl.window, t)
 		if at == 0 {
 			// unixTime(0) is the zero time, outside the nanosecond range
@@ -726,7 +760,7 @@ func (pl *tierPlan) horizon(at int64) int64 {
 			from, to = pl.cal.Window(pl.window, t)
 			lo, hi = 1, 0 // kept for no other at
 		}
-		*hz = horizonMemo{ok: true, lo: lo, hi: hi, from0: from, to0: to, steps: hz.steps[:0]}
+		*hz = horizonMemo{ok: true, lo: lo, hi: hi, from0: nanos(from), to0: to, steps: hz.steps[:0]}
 		// The steps depend on the first window's end alone, not on
 		// whether this at's walk goes on to them.
 		if to.Before(program.MaxTime) {
@@ -743,7 +777,7 @@ func (pl *tierPlan) horizon(at int64) int64 {
 	}
 	// The walk of the first window on, as a loop over Calendar.Window
 	// would take it (16 windows at most).
-	if nanos(hz.from0) > at {
+	if hz.from0 > at {
 		return nanos(t)
 	}
 	if !hz.to0.After(t) || !hz.to0.Before(program.MaxTime) {
@@ -763,10 +797,16 @@ func (pl *tierPlan) horizon(at int64) int64 {
 // horizonMemo is the walk of tier windows from the first window of the
 // instants [lo, hi): that window's bounds, then the windows after it.
 type horizonMemo struct {
-	ok         bool
-	lo, hi     int64
-	from0, to0 time.Time
-	steps      []horizonStep
+	ok     bool
+	lo, hi int64
+	from0  int64 // unix nanoseconds
+	to0    time.Time
+	steps  []horizonStep
+}
+
+// holds reports whether the memo is for at's span.
+func (hz *horizonMemo) holds(at int64) bool {
+	return hz.ok && at != 0 && hz.lo <= at && at < hz.hi
 }
 
 // horizonStep is a window of the walk: its start, the instant it was
@@ -791,6 +831,90 @@ func (e *Engine) qualifiedAbove(p *partnerState, t int64, r int) string {
 		}
 	}
 	return ""
+}
+
+// tierSkip turns hopelessRun on; a test turns it off to build timelines
+// by testing every candidate.
+var tierSkip = true
+
+// hopelessRun returns how many of the auto-upgrade candidates cs (sorted,
+// from cs[0] on) buildSegs may pass over without testing them, for a
+// partner whose tier is of rank r until limit: those before limit in
+// cs[0]'s tier window and partner version (so that the window's start
+// and the criteria are the same for all), when no tier above r can be
+// met at any of them. That holds when each such tier has an at_least
+// criterion on a metric that never falls as the window's end moves on (a
+// count, a distinct count, or a sum that was never given a negative
+// contribution) and that fails at the last of them. Most partners, most
+// of the time, are far from the next tier: an event out of order then
+// costs one test instead of one per later candidate. When it returns 0,
+// last is the run's last candidate: those up to it are to be tested one
+// by one.
+func (e *Engine) hopelessRun(p *partnerState, cs []int64, limit int64, r int) (n int, last int64) {
+	if !tierSkip || len(cs) < 2 {
+		return 0, cs[0]
+	}
+	pl := e.tierPlan()
+	pl.windowAt(e, cs[0])
+	limit = min(limit, pl.hi)
+	v := p.at(cs[0])
+	if v+1 < len(p.versions) {
+		limit = min(limit, p.versions[v+1].ValidFrom.UnixNano())
+	}
+	n = sort.Search(len(cs), func(k int) bool { return cs[k] >= limit })
+	if n < 2 || cs[0] <= 0 && cs[n-1] >= 0 {
+		// windowAt takes the instant 0 for the zero time: no run holds it.
+		return 0, cs[max(n, 1)-1]
+	}
+	last = cs[n-1]
+	byRank, ok := pl.byType[p.versions[v].Partner.Type]
+	if !ok {
+		byRank = pl.def
+	}
+	for k := len(byRank) - 1; k > r; k-- {
+		if !e.tierHopeless(p, pl, byRank[k], last) {
+			return 0, last
+		}
+	}
+	return n, last
+}
+
+// tierHopeless reports whether a tier cannot be met at any instant of the
+// tier window holding t up to t: it has no criteria or one on a metric
+// the program lacks (tierMet: never met), or an at_least criterion on a
+// metric that never falls as the window's end moves on fails at t.
+func (e *Engine) tierHopeless(p *partnerState, pl *tierPlan, list []critPlan, t int64) bool {
+	if len(list) == 0 {
+		return true
+	}
+	for i := range list {
+		cp := &list[i]
+		if cp.m == nil {
+			return true
+		}
+		if cp.c.AtLeast == nil || !e.neverFalls(cp) {
+			continue
+		}
+		from, to := pl.windowAt(e, t)
+		v, ok := e.metricAt(p, cp, from, to, t)
+		if !criterionMet(cp.c, MetricValue{Value: v, OK: ok}) {
+			return true
+		}
+	}
+	return false
+}
+
+// neverFalls reports whether a criterion's metric over a window can only
+// grow as the window's end moves on: a count or a distinct count, or a sum
+// no contribution to which was ever negative.
+func (e *Engine) neverFalls(cp *critPlan) bool {
+	switch cp.m.Kind {
+	case program.MetricCount, program.MetricDistinct:
+		return true
+	case program.MetricSum:
+		return cp.slot >= len(e.negative) || !e.negative[cp.slot]
+	}
+	return false
 }
 
 // tierMet reports whether all of a tier's criteria hold at t. A tier

@@ -59,7 +59,15 @@ func checkTimelines(t *rapid.T, e *Engine, step string) {
 		aggs, lastOf, last := tf.aggs, tf.lastAggsOf, tf.lastAggs
 		tf.aggs, tf.lastAggsOf, tf.lastAggs = nil, nil, nil
 		fresh := e.buildTimeline(p, nil, math.MinInt64, cands, math.MaxInt64)
+		// And every candidate tested, none passed over as hopeless.
+		tf.aggs, tf.lastAggsOf, tf.lastAggs = nil, nil, nil
+		tierSkip = false
+		plain := e.buildTimeline(p, nil, math.MinInt64, cands, math.MaxInt64)
+		tierSkip = true
 		tf.aggs, tf.lastAggsOf, tf.lastAggs = aggs, lastOf, last
+		if !slices.Equal(fresh.segs, plain.segs) {
+			t.Fatalf("%s: partner %s timeline with hopeless runs passed over %+v, with every candidate tested %+v", step, p.id, fresh.segs, plain.segs)
+		}
 		kept := e.tierFacts().line(p)
 		var keptSegs []tseg
 		if kept != nil {
@@ -107,11 +115,24 @@ func TestTimelineKeptEqualsTimelineFromScratch(t *testing.T) {
 	ratio = strings.Replace(ratio, "      - {id: csat, metric: csat, at_least: 4}\n", "      - {id: pc, metric: per_cert, at_least: 2}\n", 1)
 	points := strings.Replace(base, "      - {id: csat, metric: csat, at_least: 4}\n", "      - {id: pts, metric: points, at_least: 250}\n", 1)
 	points = strings.Replace(points, "at_least: 1000000}", "at_least: 200000}", 1)
-	for name, src := range map[string]string{"series": base, "ratio": ratio, "points": points} {
+	// Criteria on a sum that falls (a deal below 60,000 counts
+	// negative), a count, and at_most: only some of them let a run of
+	// candidates be passed over as hopeless.
+	falling := strings.Replace(base, "  csat: {avg: survey.csat, value: event.attrs.score}\n",
+		"  csat: {avg: survey.csat, value: event.attrs.score}\n  net: {sum: deal.won, value: event.attrs.amount - 60000.0}\n  wins: {count: deal.won}\n", 1)
+	falling = strings.Replace(falling, "      - {id: revenue, metric: sourced_revenue, at_least: 150000, label: Sourced revenue}\n",
+		"      - {id: net, metric: net, at_least: 50000}\n      - {id: wins, metric: wins, at_least: 3}\n", 1)
+	falling = strings.Replace(falling, "      - {id: csat, metric: csat, at_least: 4}\n", "      - {id: csat, metric: csat, at_most: 3}\n", 1)
+	for name, src := range map[string]string{"series": base, "ratio": ratio, "points": points, "falling": falling} {
 		t.Run(name, func(t *testing.T) {
 			now := time.Date(2026, 11, 20, 12, 0, 0, 0, berlin)
 			rapid.Check(t, func(t *rapid.T) {
 				h := newHarness(t, src, now)
+				if rapid.Bool().Draw(t, "retype") {
+					// p1 becomes an ISV, with criteria of its own, part way.
+					h.e.PutPartner(rung.PartnerVersion{Version: 2, ValidFrom: time.Date(2026, 11, 3, 12, 0, 0, 0, berlin),
+						Partner: rung.Partner{ID: "p1", Name: "Partner p1", Size: "smb", Type: "isv"}})
+				}
 				if rapid.Bool().Draw(t, "decision") {
 					h.e.PutTierDecisions([]TierDecision{{Quarter: "2026-Q3", Partner: "p3", From: "Select", To: "Registered",
 						Qualified: "Registered", Outcome: OutcomeDowngrade, EffectiveAt: time.Date(2026, 10, 11, 0, 0, 0, 0, berlin)}})
@@ -258,4 +279,101 @@ func TestTierHorizonMemoEqualsWalk(t *testing.T) {
 			})
 		}
 	}
+}
+
+// hopelessProgram is a tier program whose criteria and window the
+// hopeless-run test fills in, with thresholds low enough that partners
+// cross them, and fall back below them, within a few events.
+const hopelessProgram = `
+name: Hopeless runs
+timezone: Europe/Berlin
+fiscal_year_start: 1
+currency: EUR
+metrics:
+  net: {sum: deal.won, value: event.attrs.amount}
+  wins: {count: deal.won}
+  certs: {distinct: certification.earned, value: event.member}
+  csat: {avg: survey.csat, value: event.attrs.score}
+  trainings: {count: training.completed}
+  per_win: {ratio: [trainings, wins], min_sample: 1}
+points:
+  rules:
+    - id: win
+      on: deal.won
+      award: 100
+      multiplier: {Select: 1.5, Elite: 2}
+tiers:
+  levels: [Registered, Select, Elite]
+  window: WINDOW
+  auto_upgrade: true
+  criteria:
+    Select:
+SELECT
+    Elite:
+ELITE
+  by_type:
+    isv:
+      Select:
+        - {id: wins, metric: wins, at_least: 1}
+`
+
+// TestHopelessRunsHideNoUpgrade checks that passing over hopeless runs of
+// auto-upgrade candidates changes no timeline: for random criteria (sums
+// that may or may not fall, counts, distinct counts, averages, ratios,
+// points, at_least and at_most) over random windows, and random events,
+// each partner's timeline built with runs passed over equals the one
+// built testing every candidate, after every event applied.
+func TestHopelessRunsHideNoUpgrade(t *testing.T) {
+	criteria := []string{
+		"{id: net, metric: net, at_least: 3}", "{id: wins, metric: wins, at_least: 2}",
+		"{id: certs, metric: certs, at_least: 1}", "{id: csat, metric: csat, at_least: 4}",
+		"{id: per_win, metric: per_win, at_least: 1}", "{id: points, metric: points, at_least: 250}",
+		"{id: few_wins, metric: wins, at_most: 3}", "{id: low_net, metric: net, at_most: 5}",
+		"{id: many_wins, metric: wins, at_least: 4}", "{id: big_net, metric: net, at_least: 8}",
+	}
+	now := time.Date(2026, 11, 20, 12, 0, 0, 0, berlin)
+	rapid.Check(t, func(t *rapid.T) {
+		list := func(tier string) string {
+			var out []string
+			for _, c := range rapid.SliceOfNDistinct(rapid.SampledFrom(criteria), 1, 3, rapid.ID[string]).Draw(t, tier) {
+				out = append(out, "      - "+c)
+			}
+			return strings.Join(out, "\n")
+		}
+		src := strings.Replace(hopelessProgram, "WINDOW", rapid.SampledFrom([]string{"4q", "quarter", "year", "month", "30d"}).Draw(t, "window"), 1)
+		src = strings.Replace(src, "SELECT", list("select"), 1)
+		src = strings.Replace(src, "ELITE", list("elite"), 1)
+		h := newHarness(t, src, now)
+		if rapid.Bool().Draw(t, "retype") {
+			h.e.PutPartner(rung.PartnerVersion{Version: 2, ValidFrom: time.Date(2026, 11, 3, 12, 0, 0, 0, berlin),
+				Partner: rung.Partner{ID: "p1", Name: "Partner p1", Size: "smb", Type: "isv"}})
+		}
+		// Reviews that move the tier between candidates: a downgrade
+		// leaves more tiers above to test.
+		for _, q := range []string{"2026-Q2", "2026-Q3"} {
+			if !rapid.Bool().Draw(t, "decision") {
+				continue
+			}
+			to := rapid.SampledFrom([]string{"Registered", "Select", "Elite"}).Draw(t, "to")
+			outcome := rapid.SampledFrom([]string{OutcomeDowngrade, OutcomeUpgrade}).Draw(t, "outcome")
+			h.e.PutTierDecisions([]TierDecision{{Quarter: q, Partner: rapid.SampledFrom([]string{"p1", "p2", "p3"}).Draw(t, "partner"),
+				From: "Select", To: to, Qualified: to, Outcome: outcome,
+				EffectiveAt: time.Date(2026, rapid.SampledFrom([]time.Month{9, 11}).Draw(t, "month"), rapid.IntRange(1, 6).Draw(t, "day"), 15, 0, 0, 0, berlin)}})
+		}
+		falls := rapid.Bool().Draw(t, "falls")
+		n := rapid.IntRange(1, 40).Draw(t, "events")
+		for i := range n {
+			ev := genEvent(t, fmt.Sprintf("e%02d", i))
+			if ev.Type == "deal.won" {
+				lo := 0
+				if falls {
+					lo = -4
+				}
+				ev.Attrs["amount"] = float64(rapid.IntRange(lo, 6).Draw(t, "amount"))
+			}
+			h.seq++
+			h.e.Apply(&rung.Record{Seq: h.seq, Version: 1, Event: ev})
+			checkTimelines(t, h.e, fmt.Sprintf("after event %d", i))
+		}
+	})
 }
