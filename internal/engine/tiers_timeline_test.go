@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"reflect"
@@ -374,6 +375,21 @@ func TestHopelessRunsHideNoUpgrade(t *testing.T) {
 			h.seq++
 			h.e.Apply(&rung.Record{Seq: h.seq, Version: 1, Event: ev})
 			checkTimelines(t, h.e, fmt.Sprintf("after event %d", i))
+		}
+		// A loaded dump knows which sums fell, as the engine dumped did.
+		var buf bytes.Buffer
+		if err := h.e.WriteDump(&buf, h.seq, 0); err != nil {
+			t.Fatal(err)
+		}
+		got, _, err := LoadDump(&buf, h.e.versions)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for slot := range h.e.metricSlots() {
+			want := slot < len(h.e.negative) && h.e.negative[slot]
+			if loaded := slot < len(got.negative) && got.negative[slot]; loaded != want {
+				t.Fatalf("series slot %d: negative %v after a load, %v before", slot, loaded, want)
+			}
 		}
 	})
 }
