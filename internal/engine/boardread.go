@@ -22,6 +22,7 @@ func (e *Engine) LeaderboardInto(id string, q BoardQuery, buf []BoardEntry) (Boa
 	if b == nil || !e.live(b, q.AsOf) {
 		return e.Leaderboard(id, q)
 	}
+	e.flushBoards()
 	q.page()
 	page := BoardPage{ID: b.def.ID, Name: b.def.Name, Metric: b.def.Metric, For: string(b.def.For), Window: Span{b.from, b.to}}
 	idx := b.idx

@@ -28,6 +28,10 @@ type board struct {
 	idx        *rank.Index
 	cohorts    map[string]*rank.Index
 	cohortOf   map[uint32]string
+	// dirty holds the subjects whose values the indexes are yet to take
+	// (DeferBoards), each once: marked has their bits, by handle.
+	dirty  []uint32
+	marked []uint64
 }
 
 type boardAgg struct{ a, b agg }
@@ -128,8 +132,52 @@ func (e *Engine) boardFill(b *board, h uint32, subj any) {
 	e.boardSet(b, h, &b.aggs[h])
 }
 
-// boardSet puts a subject's current value into the board's indexes.
+// DeferBoards makes the live boards' rank indexes take the new values of
+// their subjects at FlushBoards rather than at each change, so that a
+// group of events that moves a subject many times (a partner, on a
+// partner board, for every event of its members) moves it in an index
+// once. The engine's own reads of the boards flush first; the caller
+// calls FlushBoards before any other goroutine reads the engine, since
+// reads under a shared lock must find nothing to flush.
+func (e *Engine) DeferBoards() { e.deferBoards = true }
+
+// FlushBoards puts the values changed since DeferBoards into the boards'
+// indexes and ends the deferring.
+func (e *Engine) FlushBoards() {
+	e.flushBoards()
+	e.deferBoards = false
+}
+
+// flushBoards puts the deferred values into the indexes.
+func (e *Engine) flushBoards() {
+	for _, b := range e.boards {
+		for _, h := range b.dirty {
+			b.marked[h>>6] &^= 1 << (h & 63)
+			e.boardPut(b, h, &b.aggs[h])
+		}
+		b.dirty = b.dirty[:0]
+	}
+}
+
+// boardSet puts a subject's current value into the board's indexes, or,
+// while they are deferred, notes that it is to be put.
 func (e *Engine) boardSet(b *board, h uint32, ba *boardAgg) {
+	if !e.deferBoards {
+		e.boardPut(b, h, ba)
+		return
+	}
+	w := int(h >> 6)
+	if w >= len(b.marked) {
+		b.marked = append(b.marked, make([]uint64, w+1-len(b.marked))...)
+	}
+	if bit := uint64(1) << (h & 63); b.marked[w]&bit == 0 {
+		b.marked[w] |= bit
+		b.dirty = append(b.dirty, h)
+	}
+}
+
+// boardPut puts a subject's current value into the board's indexes.
+func (e *Engine) boardPut(b *board, h uint32, ba *boardAgg) {
 	var v float64
 	var ok bool
 	at := ba.a.at
@@ -433,6 +481,7 @@ func (e *Engine) handleOf(b *board, id string) (uint32, bool) {
 }
 
 func (e *Engine) livePage(b *board, q BoardQuery, page BoardPage) (BoardPage, error) {
+	e.flushBoards()
 	page.Window = Span{b.from, b.to}
 	idx := b.idx
 	if q.Cohort != "" {
@@ -601,6 +650,7 @@ type Standing struct {
 
 // standings returns a subject's place on every board of its kind.
 func (e *Engine) standings(subj any, member bool, asOf time.Time) []Standing {
+	e.flushBoards()
 	out := []Standing{}
 	for _, b := range e.boards {
 		if b.member != member {

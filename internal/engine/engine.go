@@ -48,7 +48,9 @@ type Engine struct {
 	boards  []*board
 	// boardsLive is false while bulk loading: boards are built once at the end.
 	boardsLive bool
-	now        time.Time
+	// deferBoards is set between DeferBoards and FlushBoards.
+	deferBoards bool
+	now         time.Time
 
 	metricIdx map[string]int // metric name → series slot
 	// negative marks, by series slot, the metrics some contribution was

@@ -170,6 +170,7 @@ func (e *Engine) boardRanks(s *Snapshot, t time.Time) (members, partners [][]int
 	if e.cur == nil || len(e.boards) == 0 {
 		return make([][]int, len(e.memberByHandle)), make([][]int, len(e.partnerByHandle))
 	}
+	e.flushBoards()
 	nb := len(e.boards)
 	members = rankRows(len(e.memberByHandle), nb)
 	partners = rankRows(len(e.partnerByHandle), nb)

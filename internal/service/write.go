@@ -633,6 +633,9 @@ func (s *Service) apply(j *applyJob) {
 	for _, m := range b.Members {
 		s.eng.PutMember(m)
 	}
+	// A group's events move a partner's place on the partner boards once,
+	// not once an event; flushed before the lock is let go.
+	s.eng.DeferBoards()
 	for _, rec := range j.followed {
 		s.eng.Apply(rec)
 	}
@@ -655,6 +658,7 @@ func (s *Service) apply(j *applyJob) {
 			answered++
 		}
 	}
+	s.eng.FlushBoards()
 	for _, a := range b.Adjustments {
 		s.eng.AddAdjustment(a)
 	}
