@@ -176,12 +176,19 @@ func (e *Engine) streamInsert(s *stream, ev *eventState) {
 	s.evs = append(s.evs, nil)
 	copy(s.evs[i+1:], s.evs[i:])
 	s.evs[i] = ev
-	e.streamRecompute(s)
+	e.streamRecomputeAt(s, ev)
 }
 
 // streamRemove takes an event out of a stream; the events after it may now
 // be owed more.
 func (e *Engine) streamRemove(s *stream, ev *eventState) {
+	local := e.periodLocal[s.key.rule]
+	var per program.Period
+	if re := s.evalOf(ev); local && re != nil && re.rule.Limit != nil {
+		per = re.rule.Limit.Per
+	} else {
+		local = false
+	}
 	for i, x := range s.evs {
 		if x == ev {
 			s.evs = append(s.evs[:i], s.evs[i+1:]...)
@@ -196,7 +203,68 @@ func (e *Engine) streamRemove(s *stream, ev *eventState) {
 		delete(e.streams, s.key)
 		return
 	}
+	if local {
+		e.streamRegrantPeriod(s, ev.at, per)
+		return
+	}
 	e.streamRecompute(s)
+}
+
+// streamRecomputeAt grants the events of the stream again after ev came in
+// out of order. When the stream's rule is period-local, only the events of
+// ev's limit period can be owed anything else: the rest keep what they had.
+func (e *Engine) streamRecomputeAt(s *stream, ev *eventState) {
+	if re := s.evalOf(ev); e.periodLocal[s.key.rule] && re != nil && re.rule.Limit != nil {
+		e.streamRegrantPeriod(s, ev.at, re.rule.Limit.Per)
+		return
+	}
+	e.streamRecompute(s)
+}
+
+// streamRegrantPeriod grants the stream's events in the limit period per
+// containing at again.
+func (e *Engine) streamRegrantPeriod(s *stream, at int64, per program.Period) {
+	cal := e.versionAt(at).Program.Calendar
+	t := unixTime(at)
+	from := cal.PeriodStart(per, t).UnixNano()
+	to := cal.PeriodEnd(per, t).UnixNano()
+	lo := sort.Search(len(s.evs), func(i int) bool { return s.evs[i].at >= from })
+	hi := lo + sort.Search(len(s.evs)-lo, func(i int) bool { return s.evs[lo+i].at >= to })
+	delete(s.used, from)
+	e.streamRegrant(s, s.evs[lo:hi])
+}
+
+// periodLocal returns the rules, by id, whose every version has a limit,
+// all with the same period, and no once_per key, under versions that all
+// share one calendar. An event then changes what its stream's other events
+// are owed only within its own limit period: a period's events use up only
+// that period's points, and no key carries from one period to the next.
+func periodLocal(vs []*Version) map[string]bool {
+	cal := vs[0].Program.Calendar
+	for _, v := range vs[1:] {
+		if !cal.Same(v.Program.Calendar) {
+			return nil
+		}
+	}
+	per := map[string]program.Period{}
+	local := map[string]bool{}
+	for _, v := range vs {
+		for _, r := range v.Program.Points.Rules {
+			p, seen := per[r.ID]
+			switch {
+			case r.Limit == nil || r.OncePer != nil:
+				local[r.ID] = false
+			case !seen:
+				per[r.ID] = r.Limit.Per
+				if _, ok := local[r.ID]; !ok {
+					local[r.ID] = true
+				}
+			case p != r.Limit.Per:
+				local[r.ID] = false
+			}
+		}
+	}
+	return local
 }
 
 // streamGrant grants the event at the end of the stream its award.
@@ -262,7 +330,15 @@ func (s *stream) owed(e *Engine, ev *eventState, re *ruleEval) (int64, string) {
 func (e *Engine) streamRecompute(s *stream) {
 	s.seen = nil
 	s.used = nil
-	for _, ev := range s.evs {
+	e.streamRegrant(s, s.evs)
+}
+
+// streamRegrant grants evs, a run of the stream's events, again in order,
+// and changes only the awards whose points differ. What the events before
+// the run used is in s.seen and s.used; what the run's own events used is
+// not.
+func (e *Engine) streamRegrant(s *stream, evs []*eventState) {
+	for _, ev := range evs {
 		re := s.evalOf(ev)
 		if re == nil {
 			continue

@@ -45,7 +45,10 @@ type Engine struct {
 	partnerByHandle []*partnerState
 
 	streams map[streamKey]*stream
-	boards  []*board
+	// periodLocal holds the rules whose streams an event changes only
+	// within its limit period (periodLocal in awards.go).
+	periodLocal map[string]bool
+	boards      []*board
 	// boardsLive is false while bulk loading: boards are built once at the end.
 	boardsLive bool
 	// deferBoards is set between DeferBoards and FlushBoards.
@@ -368,6 +371,7 @@ func (e *Engine) indexVersions(vs []*Version, now time.Time) {
 	e.now = now
 	e.metricIndex()
 	e.buildBadgeIndex()
+	e.periodLocal = periodLocal(vs)
 	e.scored = map[string]typeReaders{}
 	mark := func(t string, r uint8) {
 		x := e.scored[t]

@@ -29,7 +29,7 @@ var dumpFields = map[reflect.Type]map[string]string{
 		"versions": given, "cur": given,
 		"partners": dumped, "members": dumped, "events": dumped,
 		"memberByHandle": dumped, "partnerByHandle": dumped,
-		"streams": dumped, "boards": built, "boardsLive": built, "deferBoards": scratch, "now": dumped,
+		"streams": dumped, "periodLocal": built, "boards": built, "boardsLive": built, "deferBoards": scratch, "now": dumped,
 		"metricIdx": built, "negative": built, "scored": built, "readers": cache,
 		"badges": built, "tiers": dumped, "badgeDefs": built, "questOf": built,
 		"results": dumped, "finals": built, "redeemed": dumped,

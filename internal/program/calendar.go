@@ -62,6 +62,12 @@ func (c *Calendar) fiscalStart() int {
 	return c.FiscalStart
 }
 
+// Same reports whether c and o cut time into the same periods: the same
+// time zone and the same first month of the fiscal year.
+func (c *Calendar) Same(o *Calendar) bool {
+	return c.loc().String() == o.loc().String() && c.fiscalStart() == o.fiscalStart()
+}
+
 // Midnight returns the local midnight starting the day containing t.
 func (c *Calendar) Midnight(t time.Time) time.Time {
 	y, m, d := t.In(c.loc()).Date()
