@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"testing"
 	"time"
 
@@ -198,4 +199,55 @@ func putInFlight(t *testing.T, s *Service, launched int64) <-chan error {
 	}()
 	waitCount(t, "commits started", s.launched.Load, launched+1)
 	return partner
+}
+
+// The committer hands a committed group to the applier before the writer
+// settles it, so an answer can reach its client while the writer has not
+// yet merged the group into its index. A client that sends the same event
+// again, or a correction, the moment it is answered must still be told
+// "duplicate" or "corrected": the writer prepares on top of the group until
+// it has merged it.
+func TestAnsweredEventIsKnownToTheNextRequest(t *testing.T) {
+	s, _ := setup(t)
+	ctx := context.Background()
+	const clients, rounds = 8, 60
+	errs := make(chan error, clients)
+	for c := range clients {
+		go func() {
+			errs <- func() error {
+				for i := range rounds {
+					id := fmt.Sprintf("c%d-%d", c, i)
+					for _, step := range []struct {
+						amount  float64
+						status  string
+						version int
+					}{{1000, "accepted", 1}, {1000, "duplicate", 1}, {2000, "corrected", 2}, {2000, "duplicate", 2}} {
+						in := win(id, "p1", "m1", step.amount)
+						if _, err := s.Ingest(ctx, []*Incoming{in}); err != nil {
+							return err
+						}
+						if in.Result.Status != step.status || in.Result.Version != step.version {
+							return fmt.Errorf("%s sent with amount %v: %+v, want %s version %d", id, step.amount, in.Result, step.status, step.version)
+						}
+					}
+				}
+				return nil
+			}()
+		}()
+	}
+	for range clients {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	var before string
+	s.Read(func(e *engine.Engine) error { before = e.Digest(now); return nil })
+	if _, _, err := s.Rebuild(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var after string
+	s.Read(func(e *engine.Engine) error { after = e.Digest(now); return nil })
+	if before != after {
+		t.Fatal("state built group by group differs from a rebuild")
+	}
 }

@@ -172,9 +172,10 @@ func (s *Service) do(ctx context.Context, r *request) result {
 // own: while group N is being committed, the writer already prepares the
 // next group of events on top of N's pending changes (validation, dedupe,
 // encoding), and once N's commit returns, adds the events that arrived
-// meanwhile. N is merged into the index and handed to the applier before
-// the next group's commit starts, so commits, their seqs and the answers
-// stay in order, and one group at most is in flight. If N's commit fails,
+// meanwhile. The committer hands N to the applier as its commit returns,
+// and the writer merges N into the index before the next group's commit
+// starts, so commits, their seqs and the answers stay in order, and one
+// group at most is in flight. If N's commit fails,
 // its requests and those of the group prepared on top of it are answered
 // with the error: nothing of either is stored, applied or acknowledged, and
 // the index never took them. Groups with anything but events, and every
@@ -420,14 +421,22 @@ func (s *Service) committer(flights <-chan *flight) {
 		fl.committed = time.Now()
 		if err == nil {
 			opsmetrics.Committed(fl.committed.Sub(start), len(fl.b.Records))
+			// Straight to the applier, before the writer hears of it:
+			// the writer may be busy preparing the next group, and
+			// waking it to hand the group on was one goroutine more
+			// between a single event's commit and its answer. The
+			// writer merges the group into its index when it settles
+			// the flight (land); until then it prepares on top of it.
+			s.groups.Add(1)
+			s.applyc <- &applyJob{group: fl.group, batch: fl.b, compiled: fl.pd.compiled, now: fl.now, committed: fl.committed}
 		}
 		fl.done <- err
 	}
 }
 
 // land finishes a group whose commit returned err: on success it enters the
-// index and goes to the applier, which answers it; on failure its requests
-// are answered with the error.
+// index (the committer has handed it to the applier, which answers it); on
+// failure its requests are answered with the error.
 func (s *Service) land(fl *flight, err error) {
 	if err != nil {
 		s.log.Error("commit failed", "err", err, "attempts", 1)
@@ -440,9 +449,7 @@ func (s *Service) land(fl *flight, err error) {
 		s.applyc <- &applyJob{group: fl.group, batch: fl.b, now: fl.now}
 		return
 	}
-	s.groups.Add(1)
 	s.idx.merge(fl.pd, fl.b)
-	s.applyc <- &applyJob{group: fl.group, batch: fl.b, compiled: fl.pd.compiled, now: fl.now, committed: fl.committed}
 }
 
 // fail answers every request of g with the failed commit's error.
