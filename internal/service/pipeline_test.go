@@ -67,7 +67,6 @@ func ingestAsync(s *Service, ins ...*Incoming) chan error {
 // it.
 func TestEventsPreparedOnTopOfAGroupInFlight(t *testing.T) {
 	s, path := setup(t)
-	ctx := context.Background()
 
 	// A partner in flight; events for it, and a new member, on top.
 	release := lockDB(t, path)
@@ -121,7 +120,14 @@ func TestEventsPreparedOnTopOfAGroupInFlight(t *testing.T) {
 		before = e.Digest(now)
 		return nil
 	})
-	if _, _, err := s.Rebuild(ctx); err != nil {
+	checkRebuildKeeps(t, s, before)
+}
+
+// checkRebuildKeeps rebuilds s from its log and checks that the state's
+// digest is still before, the digest of the state built group by group.
+func checkRebuildKeeps(t *testing.T, s *Service, before string) {
+	t.Helper()
+	if _, _, err := s.Rebuild(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	var after string
@@ -242,12 +248,5 @@ func TestAnsweredEventIsKnownToTheNextRequest(t *testing.T) {
 	}
 	var before string
 	s.Read(func(e *engine.Engine) error { before = e.Digest(now); return nil })
-	if _, _, err := s.Rebuild(ctx); err != nil {
-		t.Fatal(err)
-	}
-	var after string
-	s.Read(func(e *engine.Engine) error { after = e.Digest(now); return nil })
-	if before != after {
-		t.Fatal("state built group by group differs from a rebuild")
-	}
+	checkRebuildKeeps(t, s, before)
 }
