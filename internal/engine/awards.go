@@ -182,13 +182,6 @@ func (e *Engine) streamInsert(s *stream, ev *eventState) {
 // streamRemove takes an event out of a stream; the events after it may now
 // be owed more.
 func (e *Engine) streamRemove(s *stream, ev *eventState) {
-	local := e.periodLocal[s.key.rule]
-	var per program.Period
-	if re := s.evalOf(ev); local && re != nil && re.rule.Limit != nil {
-		per = re.rule.Limit.Per
-	} else {
-		local = false
-	}
 	for i, x := range s.evs {
 		if x == ev {
 			s.evs = append(s.evs[:i], s.evs[i+1:]...)
@@ -203,16 +196,13 @@ func (e *Engine) streamRemove(s *stream, ev *eventState) {
 		delete(e.streams, s.key)
 		return
 	}
-	if local {
-		e.streamRegrantPeriod(s, ev.at, per)
-		return
-	}
-	e.streamRecompute(s)
+	e.streamRecomputeAt(s, ev)
 }
 
 // streamRecomputeAt grants the events of the stream again after ev came in
-// out of order. When the stream's rule is period-local, only the events of
-// ev's limit period can be owed anything else: the rest keep what they had.
+// out of order or went. When the stream's rule is period-local, only the
+// events of ev's limit period can be owed anything else: the rest keep what
+// they had.
 func (e *Engine) streamRecomputeAt(s *stream, ev *eventState) {
 	if re := s.evalOf(ev); e.periodLocal[s.key.rule] && re != nil && re.rule.Limit != nil {
 		e.streamRegrantPeriod(s, ev.at, re.rule.Limit.Per)
