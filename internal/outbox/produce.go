@@ -200,10 +200,10 @@ func (p *Producer) Step(ctx context.Context) (int, error) {
 		}
 	}
 	var ms []string // the members touched, read in parts below
+	// Taken before the engine read: a state read from here on has seen at
+	// least what the take names (Take says why).
+	t = p.track.Take()
 	p.svc.Read(func(e *engine.Engine) error {
-		// Taken with the engine read: a state read from here on has seen
-		// at least what the take names.
-		t = p.track.Take()
 		if e != p.eng {
 			full, p.eng = true, e
 		}

@@ -22,17 +22,30 @@ func (t *Touched) Empty() bool { return !t.All && len(t.Members) == 0 && len(t.P
 // maxTouched bounds a tracker's lists; past it, it says All.
 const maxTouched = 1 << 17
 
+// maxNoted bounds the ids a tracker keeps as noted, repeats included,
+// between two Takes; past it, the applier sorts them into the tracker's
+// sets itself (a producer that lags).
+const maxNoted = 4 * maxTouched
+
 // A TouchTracker collects what the writes applied since its last Take
 // touched: the applier notes every write of this instance and every one
 // it follows from others, as it applies them. The outbox producer takes
 // it each step instead of reading the log back.
+//
+// The applier only appends each record's ids to a list, repeats and all:
+// under batch ingest a set of 100k members took it half a microsecond a
+// record, a random place in a large table each. Take, on the producer's
+// goroutine, makes the sets.
 type TouchTracker struct {
 	mu sync.Mutex
-	t  Touched
+	t  Touched // what the noted ids are added to: by Put, and past maxNoted
 
-	// the sizes of the lists the last Take returned: the next lists start
+	// the ids noted since the last Take, repeats included
+	members, partners []string
+
+	// the sizes of the sets the last Take returned: the next sets start
 	// at them instead of growing there again (rehashing as they go)
-	members, partners int
+	nm, np int
 }
 
 // TrackTouched returns a tracker of what writes from now on touch. It
@@ -47,13 +60,36 @@ func (s *Service) TrackTouched() *TouchTracker {
 }
 
 // Take returns what was touched since the last Take and starts afresh.
-// Called inside Service.Read, what it returns matches the engine read.
+// A state the engine gives after Take returns has seen at least what it
+// names: the applier notes a job, holding the service's lock, before it
+// applies the job, and a read waits for that lock.
 func (k *TouchTracker) Take() Touched {
 	k.mu.Lock()
-	defer k.mu.Unlock()
-	t := k.t
+	t, ms, ps := k.t, k.members, k.partners
 	k.t = Touched{}
-	k.members, k.partners = len(t.Members), len(t.Partners)
+	k.members = make([]string, 0, cap(ms))
+	k.partners = make([]string, 0, cap(ps))
+	k.mu.Unlock()
+	if t.All {
+		return t
+	}
+	// The sets are made here, with the tracker free again for the applier.
+	if t.Members == nil && len(ms) > 0 {
+		t.Members = make(map[string]struct{}, max(k.nm, len(ms)/4))
+	}
+	for _, id := range ms {
+		t.Members[id] = struct{}{}
+	}
+	if t.Partners == nil && len(ps) > 0 {
+		t.Partners = make(map[string]struct{}, max(k.np, len(ps)/64))
+	}
+	for _, id := range ps {
+		t.Partners[id] = struct{}{}
+	}
+	if len(t.Members)+len(t.Partners) > maxTouched {
+		return Touched{All: true}
+	}
+	k.nm, k.np = len(t.Members), len(t.Partners)
 	return t
 }
 
@@ -61,12 +97,8 @@ func (k *TouchTracker) Take() Touched {
 func (k *TouchTracker) Put(t Touched) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	k.add(t)
-}
-
-func (k *TouchTracker) add(t Touched) {
 	if k.t.All || t.All {
-		k.t = Touched{All: true}
+		k.all()
 		return
 	}
 	for id := range t.Members {
@@ -78,23 +110,38 @@ func (k *TouchTracker) add(t Touched) {
 	k.cap()
 }
 
-func (k *TouchTracker) member(id string) {
-	if k.t.Members == nil {
-		k.t.Members = make(map[string]struct{}, k.members)
-	}
-	k.t.Members[id] = struct{}{}
+func (k *TouchTracker) all() {
+	k.t = Touched{All: true}
+	k.members, k.partners = k.members[:0], k.partners[:0]
 }
 
-func (k *TouchTracker) partner(id string) {
-	if k.t.Partners == nil {
-		k.t.Partners = make(map[string]struct{}, k.partners)
-	}
-	k.t.Partners[id] = struct{}{}
-}
+func (k *TouchTracker) member(id string) { k.members = append(k.members, id) }
 
+func (k *TouchTracker) partner(id string) { k.partners = append(k.partners, id) }
+
+// cap sorts the noted ids into the sets once there are too many of them,
+// and says All once the sets are too large.
 func (k *TouchTracker) cap() {
+	if len(k.members)+len(k.partners) <= maxNoted {
+		return
+	}
+	if k.t.Members == nil {
+		k.t.Members = map[string]struct{}{}
+	}
+	for _, id := range k.members {
+		k.t.Members[id] = struct{}{}
+	}
+	if k.t.Partners == nil {
+		k.t.Partners = map[string]struct{}{}
+	}
+	for _, id := range k.partners {
+		k.t.Partners[id] = struct{}{}
+	}
+	clear(k.members)
+	clear(k.partners)
+	k.members, k.partners = k.members[:0], k.partners[:0]
 	if len(k.t.Members)+len(k.t.Partners) > maxTouched {
-		k.t = Touched{All: true}
+		k.all()
 	}
 }
 
@@ -155,7 +202,7 @@ func (s *Service) noteTouched(j *applyJob) {
 	}
 	if len(j.compiled) > 0 {
 		for _, k := range ks {
-			k.t = Touched{All: true}
+			k.all()
 		}
 		return
 	}
