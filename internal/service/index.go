@@ -53,12 +53,16 @@ func newIndex(e *engine.Engine, l loaded) *index {
 			x.events.set(id, indexedEvent{seq: seq, version: int32(version), retracted: retracted})
 		})
 	}
+	// The ids are the engine's keys, also in the values (prepareEvents).
 	for _, id := range e.PartnerIDs() {
 		vs := e.PartnerVersions(id)
-		x.partners[id] = vs[len(vs)-1]
+		pv := vs[len(vs)-1]
+		pv.Partner.ID = id
+		x.partners[id] = pv
 	}
 	for _, id := range e.MemberIDs("") {
 		m, _ := e.Member(id)
+		m.ID = id
 		x.members[id] = m
 	}
 	if vs := e.Versions(); len(vs) > 0 {

@@ -740,16 +740,23 @@ func (s *Service) prepare(r *request, b *store.Batch, pd *pending, now time.Time
 }
 
 func (s *Service) partnerExists(id string, pd *pending) bool {
-	if _, ok := pd.partners[id]; ok {
-		return true
+	_, ok := s.partnerID(id, pd)
+	return ok
+}
+
+// partnerID returns the partner's id as the index holds it, which is the
+// string the engine keys the partner with (see prepareEvents).
+func (s *Service) partnerID(id string, pd *pending) (string, bool) {
+	if pv, ok := pd.partners[id]; ok {
+		return pv.Partner.ID, true
 	}
 	if pd.base != nil {
-		if _, ok := pd.base.partners[id]; ok {
-			return true
+		if pv, ok := pd.base.partners[id]; ok {
+			return pv.Partner.ID, true
 		}
 	}
-	_, ok := s.idx.partners[id]
-	return ok
+	pv, ok := s.idx.partners[id]
+	return pv.Partner.ID, ok
 }
 
 func (s *Service) memberOf(id string, pd *pending) (rung.Member, bool) {
@@ -782,13 +789,20 @@ func (s *Service) prepareEvents(r *request, b *store.Batch, pd *pending, now tim
 			continue
 		}
 		ev.OccurredAt = ev.OccurredAt.UTC()
-		if !s.partnerExists(ev.Partner, pd) {
+		// The event takes the index's strings for its partner and member
+		// ids: the engine keys them with the same strings, so its lookups
+		// by the event's ids (Warm's, apply's) find them equal at the
+		// pointer, not comparing their bytes, which are in no cache.
+		partner, ok := s.partnerID(ev.Partner, pd)
+		if !ok {
 			reject(fmt.Sprintf("partner %q does not exist: create it first with PUT /api/v1/partners/%s (JSON body with name, type, region, size)", ev.Partner, ev.Partner))
 			continue
 		}
+		ev.Partner = partner
 		if ev.Member != "" {
 			m, ok := s.memberOf(ev.Member, pd)
 			if ok {
+				ev.Member = m.ID
 				if at := m.PartnerAt(ev.OccurredAt); at != ev.Partner {
 					where := "no partner"
 					if at != "" {
@@ -923,6 +937,7 @@ func (s *Service) preparePartner(r *request, b *store.Batch, pd *pending, now ti
 	}
 	if version > 1 {
 		last := prev.Partner
+		p.ID = last.ID // one string for the partner's id (prepareEvents)
 		if p.JoinedAt.IsZero() {
 			p.JoinedAt = last.JoinedAt
 		}
@@ -973,6 +988,7 @@ func (s *Service) prepareMember(r *request, b *store.Batch, pd *pending, now tim
 		}
 		m.Memberships = []rung.Membership{{Partner: m.Partner, JoinedAt: m.JoinedAt.UTC()}}
 	default:
+		m.ID = old.ID // one string for the member's id (prepareEvents)
 		m.Memberships = slices.Clone(old.Memberships)
 		cur := &m.Memberships[len(m.Memberships)-1]
 		if cur.Partner != m.Partner {
