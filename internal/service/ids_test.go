@@ -61,3 +61,28 @@ func sameStrings(t *testing.T, s *Service, in *Incoming) {
 		return nil
 	})
 }
+
+// A retraction prepared in the same group as its event stores the event's
+// body: the group's pending event points at its record, not a copy.
+func TestRetractionInTheEventsGroupStoresItsBody(t *testing.T) {
+	s, _ := setup(t)
+	in := win("x", "p1", "m1", 2500)
+	g := s.prepareGroup([]*request{
+		{kind: kindEvents, events: []*Incoming{in, win("y", "p1", "m1", 700)}},
+		{kind: kindRetract, id: "x", by: "t"},
+		{kind: kindRetract, id: "x", by: "t"},
+	}, nil)
+	if len(g.b.Records) != 3 {
+		t.Fatalf("%d records prepared, want the two events and one retraction", len(g.b.Records))
+	}
+	if err := g.group[2].out.err; rung.ErrorCode(err) != rung.ECONFLICT {
+		t.Fatalf("a second retraction in the group: %v, want a conflict", err)
+	}
+	rec := g.b.Records[2]
+	if !rec.Retracted || rec.Version != 2 || rec.Event.ID != "x" || rec.Event.Attrs["amount"] != 2500.0 || rec.Event.Member != "m1" {
+		t.Fatalf("the retraction's record: %+v", rec)
+	}
+	if p := g.pd.events["x"]; p == nil || !p.retracted || p.ev != &rec.Event {
+		t.Fatalf("the pending event after the retraction: %+v", p)
+	}
+}

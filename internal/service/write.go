@@ -499,7 +499,7 @@ type pendingEvent struct {
 	hash      uint64
 	version   int
 	retracted bool
-	ev        rung.Event
+	ev        *rung.Event // in the group's records (recSlab, or a retraction's own)
 }
 
 func (s *Service) process(group []*request) {
@@ -840,7 +840,7 @@ func (s *Service) prepareEvents(r *request, b *store.Batch, pd *pending, now tim
 			continue
 		}
 		rec.Version = version
-		pd.evSlab = append(pd.evSlab, pendingEvent{hash: hash, version: version, ev: *ev})
+		pd.evSlab = append(pd.evSlab, pendingEvent{hash: hash, version: version, ev: &rec.Event})
 		pd.events[ev.ID] = &pd.evSlab[len(pd.evSlab)-1]
 		b.Records = append(b.Records, rec)
 		pd.notes = append(pd.notes, &in.Result)
@@ -894,7 +894,7 @@ func (s *Service) prepareRetract(r *request, b *store.Batch, pd *pending, now ti
 			r.out.err = rung.Errorf(rung.ECONFLICT, "event %q is already retracted", r.id)
 			return
 		}
-		body, version = p.ev, p.version
+		body, version = *p.ev, p.version
 	} else {
 		x, known := s.idx.events.get(r.id)
 		if !known {
@@ -913,7 +913,7 @@ func (s *Service) prepareRetract(r *request, b *store.Batch, pd *pending, now ti
 		body, version = recs[0].Event, int(x.version)
 	}
 	rec := &rung.Record{Version: version + 1, Retracted: true, ReceivedAt: now.UTC(), Event: body}
-	pd.events[r.id] = &pendingEvent{version: version + 1, retracted: true, ev: body}
+	pd.events[r.id] = &pendingEvent{version: version + 1, retracted: true, ev: &rec.Event}
 	b.Records = append(b.Records, rec)
 	r.batch.records = append(r.batch.records, rec)
 	r.batch.notes = append(r.batch.notes, nil)
