@@ -74,18 +74,7 @@ func (k *TouchTracker) Take() Touched {
 		return t
 	}
 	// The sets are made here, with the tracker free again for the applier.
-	if t.Members == nil && len(ms) > 0 {
-		t.Members = make(map[string]struct{}, max(k.nm, len(ms)/4))
-	}
-	for _, id := range ms {
-		t.Members[id] = struct{}{}
-	}
-	if t.Partners == nil && len(ps) > 0 {
-		t.Partners = make(map[string]struct{}, max(k.np, len(ps)/64))
-	}
-	for _, id := range ps {
-		t.Partners[id] = struct{}{}
-	}
+	t.fold(ms, ps, k.nm, k.np)
 	if len(t.Members)+len(t.Partners) > maxTouched {
 		return Touched{All: true}
 	}
@@ -110,6 +99,23 @@ func (k *TouchTracker) Put(t Touched) {
 	k.cap()
 }
 
+// fold adds the ids noted, repeats and all, to t's sets; a set it makes
+// starts with room for the sizes given, or a share of the ids.
+func (t *Touched) fold(ms, ps []string, nm, np int) {
+	if t.Members == nil && len(ms) > 0 {
+		t.Members = make(map[string]struct{}, max(nm, len(ms)/4))
+	}
+	for _, id := range ms {
+		t.Members[id] = struct{}{}
+	}
+	if t.Partners == nil && len(ps) > 0 {
+		t.Partners = make(map[string]struct{}, max(np, len(ps)/64))
+	}
+	for _, id := range ps {
+		t.Partners[id] = struct{}{}
+	}
+}
+
 func (k *TouchTracker) all() {
 	k.t = Touched{All: true}
 	k.members, k.partners = k.members[:0], k.partners[:0]
@@ -125,18 +131,7 @@ func (k *TouchTracker) cap() {
 	if len(k.members)+len(k.partners) <= maxNoted {
 		return
 	}
-	if k.t.Members == nil {
-		k.t.Members = map[string]struct{}{}
-	}
-	for _, id := range k.members {
-		k.t.Members[id] = struct{}{}
-	}
-	if k.t.Partners == nil {
-		k.t.Partners = map[string]struct{}{}
-	}
-	for _, id := range k.partners {
-		k.t.Partners[id] = struct{}{}
-	}
+	k.t.fold(k.members, k.partners, 0, 0)
 	clear(k.members)
 	clear(k.partners)
 	k.members, k.partners = k.members[:0], k.partners[:0]
