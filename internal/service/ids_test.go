@@ -67,11 +67,19 @@ func sameStrings(t *testing.T, s *Service, in *Incoming) {
 func TestRetractionInTheEventsGroupStoresItsBody(t *testing.T) {
 	s, _ := setup(t)
 	in := win("x", "p1", "m1", 2500)
-	g := s.prepareGroup([]*request{
-		{kind: kindEvents, events: []*Incoming{in, win("y", "p1", "m1", 700)}},
-		{kind: kindRetract, id: "x", by: "t"},
-		{kind: kindRetract, id: "x", by: "t"},
-	}, nil)
+	// Prepared on the writer, which owns the index, with nothing in flight.
+	var g *prepared
+	res := s.do(context.Background(), &request{kind: kindCustom, custom: func() error {
+		g = s.prepareGroup([]*request{
+			{kind: kindEvents, events: []*Incoming{in, win("y", "p1", "m1", 700)}},
+			{kind: kindRetract, id: "x", by: "t"},
+			{kind: kindRetract, id: "x", by: "t"},
+		}, nil)
+		return nil
+	}})
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
 	if len(g.b.Records) != 3 {
 		t.Fatalf("%d records prepared, want the two events and one retraction", len(g.b.Records))
 	}
